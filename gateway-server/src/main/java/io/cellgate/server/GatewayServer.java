@@ -1,0 +1,132 @@
+package io.cellgate.server;
+
+import io.cellgate.limit.NanoClock;
+import io.cellgate.route.RouteEngine;
+import io.cellgate.server.config.GatewayConfig;
+import io.cellgate.server.internal.ClientChannelInitializer;
+import io.cellgate.server.internal.CommandTable;
+import io.cellgate.server.internal.GatewayContext;
+import io.cellgate.server.internal.Upstreams;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.IoHandlerFactory;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollServerSocketChannel;
+import io.netty.channel.epoll.EpollSocketChannel;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.ServerSocketChannel;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import io.netty.util.concurrent.EventExecutor;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.logging.Logger;
+
+/**
+ * A running gateway: the client listener, the event loops it shares with the gRPC channels to the
+ * AOs, the route engine and the command table. {@link #start} binds; {@link #close} stops accepting,
+ * closes client connections and upstream channels, and shuts the event loops down.
+ */
+public final class GatewayServer implements AutoCloseable {
+    private static final Logger LOG = Logger.getLogger(GatewayServer.class.getName());
+
+    private final GatewayConfig config;
+    private final EventLoopGroup bossGroup;
+    private final EventLoopGroup workerGroup;
+    private final RouteEngine routes;
+    private final Upstreams upstreams;
+    private final GatewayContext context;
+    private final Channel serverChannel;
+    private final boolean nativeTransport;
+
+    private GatewayServer(GatewayConfig config) throws InterruptedException {
+        this.config = config;
+        this.nativeTransport = useEpoll(config.transport());
+        IoHandlerFactory io = nativeTransport ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
+        Class<? extends ServerSocketChannel> serverChannelType = nativeTransport ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
+        Class<? extends SocketChannel> channelType = nativeTransport ? EpollSocketChannel.class : NioSocketChannel.class;
+        int threads = config.eventLoopThreads() > 0 ? config.eventLoopThreads() : Runtime.getRuntime().availableProcessors();
+        this.bossGroup = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("cellgate-accept", true), io);
+        this.workerGroup = new MultiThreadIoEventLoopGroup(threads, new DefaultThreadFactory("cellgate-loop", true), io);
+        List<EventLoop> loopList = new ArrayList<>();
+        for (EventExecutor e : workerGroup) {
+            loopList.add((EventLoop) e);
+        }
+        EventLoop[] loops = loopList.toArray(new EventLoop[0]);
+        try {
+            this.routes = new RouteEngine(config.routes());
+            this.upstreams = new Upstreams(routes, loops, channelType, config.channelMode());
+            this.context = new GatewayContext(config, new CommandTable(config.commands(), NanoClock.SYSTEM), upstreams, loops);
+            this.serverChannel = new ServerBootstrap()
+                    .group(bossGroup, workerGroup)
+                    .channel(serverChannelType)
+                    .option(ChannelOption.SO_BACKLOG, 4096)
+                    .option(ChannelOption.SO_REUSEADDR, true)
+                    .childOption(ChannelOption.TCP_NODELAY, true)
+                    .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(64 * 1024, 256 * 1024))
+                    .childHandler(new ClientChannelInitializer(context))
+                    .bind(new InetSocketAddress(config.listenHost(), config.listenPort()))
+                    .sync()
+                    .channel();
+        } catch (RuntimeException | InterruptedException e) {
+            bossGroup.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
+            workerGroup.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
+            throw e;
+        }
+        LOG.info(() -> "gatewayd listening on " + serverChannel.localAddress() + " (" + (nativeTransport ? "epoll" : "nio")
+                + ", " + threads + " event loops, " + config.commands().size() + " commands, route epoch "
+                + config.routes().epoch() + ")");
+    }
+
+    /** Starts a gateway with {@code config} and binds its client listener. */
+    public static GatewayServer start(GatewayConfig config) throws InterruptedException {
+        return new GatewayServer(config);
+    }
+
+    private static boolean useEpoll(GatewayConfig.Transport transport) {
+        switch (transport) {
+            case NIO:
+                return false;
+            case EPOLL:
+                Epoll.ensureAvailability();
+                return true;
+            default:
+                return Epoll.isAvailable();
+        }
+    }
+
+    /** The bound client port (useful when configured as 0). */
+    public int port() {
+        return ((InetSocketAddress) serverChannel.localAddress()).getPort();
+    }
+
+    public RouteEngine routes() {
+        return routes;
+    }
+
+    public GatewayConfig config() {
+        return config;
+    }
+
+    public boolean nativeTransport() {
+        return nativeTransport;
+    }
+
+    @Override
+    public void close() {
+        serverChannel.close().syncUninterruptibly();
+        upstreams.close(2_000);
+        workerGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+        bossGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+    }
+}

@@ -1,0 +1,276 @@
+package io.cellgate.server.config;
+
+import io.cellgate.limit.Priority;
+import io.cellgate.route.CellSet;
+import io.cellgate.route.RouteChange;
+import io.cellgate.route.RouteClass;
+import io.cellgate.route.RouteException;
+import io.cellgate.route.RouteTable;
+import io.cellgate.route.SetState;
+import io.cellgate.route.SlotHash;
+import io.cellgate.route.WriteFailover;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.function.Function;
+import java.util.regex.Pattern;
+import org.yaml.snakeyaml.LoaderOptions;
+import org.yaml.snakeyaml.Yaml;
+import org.yaml.snakeyaml.constructor.SafeConstructor;
+import org.yaml.snakeyaml.error.YAMLException;
+
+/**
+ * The gateway's configuration: typed, validated once, immutable. {@code conf/gateway.yaml} documents
+ * every key in place. Any error names the key, the value and what was expected.
+ *
+ * @param city                 the gateway's own city (reads prefer it)
+ * @param idc                  the gateway's own IDC
+ * @param listenHost           client listener address
+ * @param listenPort           client listener port; 0 picks a free one
+ * @param transport            {@code AUTO} uses native epoll when available
+ * @param eventLoopThreads     event loops; 0 means one per core
+ * @param maxFrameBytes        largest client frame accepted
+ * @param maxInFlight          requests in flight per connection
+ * @param tokenSecret          HMAC key of login tokens
+ * @param loginTimeout         time allowed between connect and a successful login
+ * @param heartbeatInterval    the client pings this often; silence for 3 intervals closes
+ * @param routes               the initial route table (epoch 1)
+ * @param commands             the command table
+ * @param channelMode          how gRPC channels to AO endpoints map to event loops
+ * @param alternates           other gateways' addresses, sent in go_away
+ */
+public record GatewayConfig(String city, String idc, String listenHost, int listenPort, Transport transport,
+                            int eventLoopThreads, int maxFrameBytes, int maxInFlight, byte[] tokenSecret,
+                            Duration loginTimeout, Duration heartbeatInterval, RouteTable routes,
+                            List<CommandSpec> commands, ChannelMode channelMode, List<String> alternates) {
+
+    /** Which Netty transport to use. */
+    public enum Transport { AUTO, EPOLL, NIO }
+
+    /** How gRPC channels to AO endpoints map to the gateway's event loops. */
+    public enum ChannelMode {
+        /** One channel per endpoint per event loop: a call never leaves the client's event loop. */
+        PER_EVENT_LOOP,
+        /** One channel per endpoint, on one of the event loops; responses hop to the client's loop. */
+        SHARED
+    }
+
+    private static final Pattern METHOD = Pattern.compile("[A-Za-z_][\\w.]*\\.[A-Za-z_]\\w*/[A-Za-z_]\\w*|[A-Za-z_]\\w*/[A-Za-z_]\\w*");
+    private static final Pattern HOST_PORT = Pattern.compile("[^\\s:]+:\\d{1,5}|\\[[0-9a-fA-F:]+]:\\d{1,5}");
+
+    public static GatewayConfig load(Path file) {
+        String text;
+        try {
+            text = Files.readString(file, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new ConfigException("config file: " + file + " (expected: a readable file): " + e, e);
+        }
+        return parse(text, file.toAbsolutePath().getParent(), System::getenv);
+    }
+
+    /**
+     * Parses and validates {@code yaml}. Relative file names in it resolve against {@code baseDir};
+     * {@code env} supplies environment variables.
+     */
+    public static GatewayConfig parse(String yaml, Path baseDir, Function<String, String> env) {
+        Object parsed;
+        try {
+            parsed = new Yaml(new SafeConstructor(new LoaderOptions())).load(yaml);
+        } catch (YAMLException e) {
+            throw new ConfigException("config: not valid YAML: " + e.getMessage(), e);
+        }
+        ConfigNode root = ConfigNode.root(parsed);
+        root.allowOnly(Set.of("gateway", "listen", "login", "limits", "routes", "topology", "commands", "upstream"));
+
+        ConfigNode gateway = root.node("gateway");
+        gateway.allowOnly(Set.of("city", "idc", "transport", "event-loop-threads", "alternates"));
+        String city = gateway.requiredString("city");
+        String idc = gateway.requiredString("idc");
+        Transport transport = gateway.enumValue("transport", Transport.class, Transport.AUTO);
+        int threads = gateway.intValue("event-loop-threads", 0, 0, 1024);
+        List<String> alternates = gateway.strings("alternates");
+        for (String a : alternates) {
+            requireHostPort(gateway.key("alternates"), a);
+        }
+
+        ConfigNode listen = root.node("listen");
+        listen.allowOnly(Set.of("client"));
+        String client = listen.string("client", "0.0.0.0:9000");
+        requireHostPort(listen.key("client"), client);
+        int colon = client.lastIndexOf(':');
+        String host = client.substring(0, colon).replace("[", "").replace("]", "");
+        int port = Integer.parseInt(client.substring(colon + 1));
+        if (port > 65535) {
+            throw ConfigException.invalid(listen.key("client"), client, "a port in 0..65535");
+        }
+
+        ConfigNode login = root.node("login");
+        login.allowOnly(Set.of("token-secret", "token-secret-file", "token-secret-env", "timeout", "heartbeat-interval"));
+        byte[] secret = tokenSecret(login, baseDir, env);
+        Duration loginTimeout = login.duration("timeout", Duration.ofSeconds(8), Duration.ofMillis(10), Duration.ofMinutes(10));
+        Duration heartbeat = login.duration("heartbeat-interval", Duration.ofSeconds(30), Duration.ofMillis(10), Duration.ofHours(1));
+
+        ConfigNode limits = root.node("limits");
+        limits.allowOnly(Set.of("max-frame-bytes", "max-in-flight-per-connection"));
+        int maxFrame = limits.intValue("max-frame-bytes", 1 << 20, 64, 64 << 20);
+        int maxInFlight = limits.intValue("max-in-flight-per-connection", 1024, 1, 1 << 20);
+
+        RouteTable routes = routes(root, city, idc);
+        List<CommandSpec> commands = commands(root, routes);
+
+        ConfigNode upstream = root.node("upstream");
+        upstream.allowOnly(Set.of("channel-mode"));
+        ChannelMode mode = upstream.enumValue("channel-mode", ChannelMode.class, ChannelMode.PER_EVENT_LOOP);
+
+        return new GatewayConfig(city, idc, host, port, transport, threads, maxFrame, maxInFlight, secret,
+                loginTimeout, heartbeat, routes, List.copyOf(commands), mode, List.copyOf(alternates));
+    }
+
+    private static byte[] tokenSecret(ConfigNode login, Path baseDir, Function<String, String> env) {
+        int given = (login.has("token-secret") ? 1 : 0) + (login.has("token-secret-file") ? 1 : 0)
+                + (login.has("token-secret-env") ? 1 : 0);
+        if (given != 1) {
+            throw ConfigException.invalid(login.key("token-secret"), given == 0 ? "missing" : "given " + given + " ways",
+                    "exactly one of token-secret-file, token-secret-env, token-secret");
+        }
+        String secret;
+        String key;
+        if (login.has("token-secret-file")) {
+            key = login.key("token-secret-file");
+            Path file = baseDir == null ? Path.of(login.string("token-secret-file", "")) : baseDir.resolve(login.string("token-secret-file", ""));
+            try {
+                secret = Files.readString(file, StandardCharsets.UTF_8).strip();
+            } catch (IOException e) {
+                throw ConfigException.invalid(key, file, "a readable file holding the secret (" + e.getClass().getSimpleName() + ")");
+            }
+        } else if (login.has("token-secret-env")) {
+            key = login.key("token-secret-env");
+            String name = login.string("token-secret-env", "");
+            secret = env.apply(name);
+            if (secret == null) {
+                throw ConfigException.invalid(key, name, "the name of a set environment variable");
+            }
+        } else {
+            key = login.key("token-secret");
+            secret = login.string("token-secret", "");
+        }
+        byte[] bytes = secret.getBytes(StandardCharsets.UTF_8);
+        if (bytes.length < 16) {
+            // Never echo the secret itself.
+            throw ConfigException.invalid(key, "a secret of " + bytes.length + " bytes", "at least 16 bytes");
+        }
+        return bytes;
+    }
+
+    private static RouteTable routes(ConfigNode root, String city, String idc) {
+        ConfigNode routes = root.node("routes");
+        routes.allowOnly(Set.of("slots", "center-set", "write-points"));
+        int slots = routes.intValue("slots", SlotHash.DEFAULT_SLOT_COUNT, 1, 1 << 24);
+        RouteTable.Builder builder = RouteTable.builder(city, idc, slots);
+
+        ConfigNode topology = root.node("topology");
+        topology.allowOnly(Set.of("sets"));
+        List<ConfigNode> sets = topology.nodes("sets");
+        if (sets.isEmpty()) {
+            throw ConfigException.invalid(topology.key("sets"), "none", "at least one set");
+        }
+        Set<String> names = new HashSet<>();
+        for (ConfigNode s : sets) {
+            s.allowOnly(Set.of("name", "city", "idc", "state", "weight", "endpoints"));
+            String name = s.requiredString("name");
+            if (!names.add(name)) {
+                throw ConfigException.invalid(s.key("name"), name, "a name no other set has");
+            }
+            List<String> endpoints = s.strings("endpoints");
+            for (String e : endpoints) {
+                requireHostPort(s.key("endpoints"), e);
+            }
+            builder.addSet(new CellSet(name, s.requiredString("city"), s.requiredString("idc"),
+                    s.enumValue("state", SetState.class, SetState.UP), s.intValue("weight", 1, 1, 1_000_000), endpoints));
+        }
+        String center = routes.string("center-set", null);
+        if (center != null && !names.contains(center)) {
+            throw ConfigException.invalid(routes.key("center-set"), center, "one of the sets " + names);
+        }
+        builder.centerSet(center);
+
+        List<ConfigNode> writePoints = routes.nodes("write-points");
+        for (ConfigNode wp : writePoints) {
+            wp.allowOnly(Set.of("slots", "set"));
+            String range = wp.requiredString("slots");
+            String set = wp.requiredString("set");
+            int dash = range.indexOf('-');
+            try {
+                int from = Integer.parseInt(dash < 0 ? range.trim() : range.substring(0, dash).trim());
+                int to = dash < 0 ? from : Integer.parseInt(range.substring(dash + 1).trim());
+                if (!names.contains(set)) {
+                    throw ConfigException.invalid(wp.key("set"), set, "one of the sets " + names);
+                }
+                builder.apply(new RouteChange.MoveSlots(from, to, set));
+            } catch (NumberFormatException e) {
+                throw ConfigException.invalid(wp.key("slots"), range, "a slot range such as 0-8191");
+            } catch (RouteException e) {
+                throw ConfigException.invalid(wp.key("slots"), range, "a range within 0-" + (slots - 1));
+            }
+        }
+        try {
+            return builder.build(1);
+        } catch (RouteException e) {
+            throw new ConfigException(routes.key("write-points") + ": " + e.getMessage());
+        }
+    }
+
+    private static List<CommandSpec> commands(ConfigNode root, RouteTable routes) {
+        List<CommandSpec> out = new ArrayList<>();
+        Set<Integer> seen = new HashSet<>();
+        for (ConfigNode c : root.nodes("commands")) {
+            c.allowOnly(Set.of("cmd", "method", "route", "priority", "timeout", "rate", "burst", "write-failover"));
+            int cmd = c.intValue("cmd", -1, 0, Integer.MAX_VALUE);
+            if (cmd < 0) {
+                throw ConfigException.invalid(c.key("cmd"), "missing", "a command word in 0.." + Integer.MAX_VALUE);
+            }
+            if (!seen.add(cmd)) {
+                throw ConfigException.invalid(c.key("cmd"), cmd, "a command word no other command has");
+            }
+            String method = c.requiredString("method");
+            if (!METHOD.matcher(method).matches()) {
+                throw ConfigException.invalid(c.key("method"), method, "a full gRPC method name such as pkg.Service/Method");
+            }
+            RouteClass route = c.enumValue("route", RouteClass.class, null);
+            if (route == null) {
+                throw ConfigException.invalid(c.key("route"), "missing", "one of [WRITE, READ, CENTER]");
+            }
+            if (route == RouteClass.CENTER && routes.centerSetName() == null) {
+                throw ConfigException.invalid(c.key("route"), "CENTER", "routes.center-set to be configured for CENTER commands");
+            }
+            Duration timeout = c.duration("timeout", Duration.ofSeconds(3), Duration.ofMillis(1), Duration.ofMinutes(10));
+            double rate = c.doubleValue("rate", 0, 0, 1e9);
+            int burst = c.intValue("burst", (int) Math.max(1, Math.min(1_000_000, Math.ceil(rate / 10))), 1, 100_000_000);
+            out.add(new CommandSpec(cmd, method, route, c.enumValue("priority", Priority.class, Priority.P2), timeout,
+                    rate, burst, c.enumValue("write-failover", WriteFailover.class, WriteFailover.FAIL)));
+        }
+        if (out.isEmpty()) {
+            throw ConfigException.invalid("commands", "none", "at least one command");
+        }
+        return out;
+    }
+
+    private static void requireHostPort(String key, String value) {
+        if (value == null || !HOST_PORT.matcher(value).matches()) {
+            throw ConfigException.invalid(key, value, "host:port");
+        }
+    }
+
+    @Override
+    public String toString() {
+        // The secret is never printed.
+        return "GatewayConfig{city=" + city + ", idc=" + idc + ", listen=" + listenHost + ':' + listenPort
+                + ", transport=" + transport + ", routes=" + routes + ", commands=" + commands.size() + '}';
+    }
+}

@@ -1,0 +1,95 @@
+package io.cellgate.server.internal;
+
+import com.google.protobuf.CodedInputStream;
+import com.google.protobuf.InvalidProtocolBufferException;
+import io.cellgate.protocol.v1.ClientFrame;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.ByteToMessageDecoder;
+import java.util.List;
+
+/**
+ * Splits the inbound stream into varint32-length-prefixed frames and parses each into a
+ * {@link ClientFrame}. A length over {@code maxFrameBytes} fails as soon as the length is read,
+ * before its body is buffered. After the first error every further byte is discarded: the
+ * connection is being closed.
+ *
+ * <p>Buffers: {@link ByteToMessageDecoder} owns and releases the cumulation; frames are parsed
+ * straight out of it into heap messages, so nothing reference-counted leaves this handler.
+ */
+final class ClientFrameDecoder extends ByteToMessageDecoder {
+    private final int maxFrameBytes;
+    private boolean failed;
+
+    ClientFrameDecoder(int maxFrameBytes) {
+        this.maxFrameBytes = maxFrameBytes;
+    }
+
+    @Override
+    protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
+        if (failed) {
+            in.skipBytes(in.readableBytes());
+            return;
+        }
+        int start = in.readerIndex();
+        int length = readVarint32(in);
+        if (length == INCOMPLETE) {
+            in.readerIndex(start);
+            return;
+        }
+        if (length < 0 || length > maxFrameBytes) {
+            throw fail(length < 0 ? "malformed frame length" :
+                    "frame length " + length + " exceeds the limit of " + maxFrameBytes + " bytes");
+        }
+        if (in.readableBytes() < length) {
+            in.readerIndex(start);
+            return;
+        }
+        ClientFrame frame;
+        try {
+            frame = parse(in, length);
+        } catch (InvalidProtocolBufferException e) {
+            throw fail("frame is not a valid ClientFrame: " + e.getMessage());
+        }
+        in.skipBytes(length);
+        if (frame.getKindCase() == ClientFrame.KindCase.KIND_NOT_SET) {
+            throw fail("frame has no known kind (expected: login, request or ping)");
+        }
+        out.add(frame);
+    }
+
+    private static ClientFrame parse(ByteBuf in, int length) throws InvalidProtocolBufferException {
+        CodedInputStream input = in.hasArray()
+                ? CodedInputStream.newInstance(in.array(), in.arrayOffset() + in.readerIndex(), length)
+                : CodedInputStream.newInstance(in.nioBuffer(in.readerIndex(), length));
+        ClientFrame frame = ClientFrame.parser().parseFrom(input);
+        input.checkLastTagWas(0);
+        return frame;
+    }
+
+    private BadFrameException fail(String message) {
+        failed = true;
+        return new BadFrameException(message);
+    }
+
+    private static final int INCOMPLETE = Integer.MIN_VALUE;
+
+    /** Reads a varint32; {@link #INCOMPLETE} when more bytes are needed, -1 when malformed. */
+    private static int readVarint32(ByteBuf in) {
+        int result = 0;
+        for (int shift = 0; shift < 35; shift += 7) {
+            if (!in.isReadable()) {
+                return INCOMPLETE;
+            }
+            byte b = in.readByte();
+            if (shift == 28 && (b & 0xF0) != 0) {
+                return -1; // more than 32 bits, or a negative length
+            }
+            result |= (b & 0x7F) << shift;
+            if (b >= 0) {
+                return result;
+            }
+        }
+        return -1;
+    }
+}

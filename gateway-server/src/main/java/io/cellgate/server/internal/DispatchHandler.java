@@ -1,0 +1,138 @@
+package io.cellgate.server.internal;
+
+import com.google.protobuf.ByteString;
+import io.cellgate.protocol.v1.ClientFrame;
+import io.cellgate.protocol.v1.Code;
+import io.cellgate.protocol.v1.LoginAck;
+import io.cellgate.protocol.v1.Request;
+import io.cellgate.protocol.v1.ServerFrame;
+import io.cellgate.route.RouteTable;
+import io.grpc.Metadata;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+
+/**
+ * The dispatch step: for each request of a logged-in client, look up the command, admit it, resolve
+ * its set, pick an AO endpoint and start the gRPC call. Refusals are answered at once with their
+ * code; responses of calls arrive through the session's {@link ResponseWriter}. Writes made while
+ * reading are flushed once per read batch.
+ */
+final class DispatchHandler extends ChannelInboundHandlerAdapter {
+    static final Metadata.Key<String> UID = Metadata.Key.of("x-cellgate-uid", Metadata.ASCII_STRING_MARSHALLER);
+    static final Metadata.Key<String> CMD = Metadata.Key.of("x-cellgate-cmd", Metadata.ASCII_STRING_MARSHALLER);
+    static final Metadata.Key<String> DYE = Metadata.Key.of("x-cellgate-dye", Metadata.ASCII_STRING_MARSHALLER);
+    static final Metadata.Key<String> TRACE_ID = Metadata.Key.of("x-cellgate-trace-id", Metadata.ASCII_STRING_MARSHALLER);
+    static final Metadata.Key<String> ROUTE_EPOCH = Metadata.Key.of("x-cellgate-route-epoch", Metadata.ASCII_STRING_MARSHALLER);
+    static final Metadata.Key<String> SET = Metadata.Key.of("x-cellgate-set", Metadata.ASCII_STRING_MARSHALLER);
+
+    private final GatewayContext context;
+    private ClientSession session;
+
+    DispatchHandler(GatewayContext context) {
+        this.context = context;
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof ClientSession s) {
+            session = s;
+            return;
+        }
+        ctx.fireUserEventTriggered(evt);
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        ClientFrame frame = (ClientFrame) msg;
+        if (session == null) {
+            // The login step answers everything before a login; nothing else can get here.
+            ctx.fireChannelRead(msg);
+            return;
+        }
+        switch (frame.getKindCase()) {
+            case REQUEST:
+                dispatch(ctx, frame.getRequest());
+                break;
+            case LOGIN:
+                ctx.write(ServerFrame.newBuilder().setLoginAck(LoginAck.newBuilder().setCode(Code.INVALID_REQUEST)
+                        .setSessionId(session.sessionId).setMessage("already logged in")).build(), ctx.voidPromise());
+                break;
+            default:
+                ctx.fireChannelRead(msg);
+        }
+    }
+
+    private void dispatch(ChannelHandlerContext ctx, Request request) {
+        long seq = request.getSeq();
+        Command command = context.commands().get(request.getCmd());
+        if (command == null) {
+            reply(ctx, seq, Code.UNKNOWN_COMMAND, "cmd " + Integer.toUnsignedString(request.getCmd()) + " is not in the command table");
+            return;
+        }
+        if (session.inFlight.size() >= context.config.maxInFlight()) {
+            reply(ctx, seq, Code.TOO_MANY_IN_FLIGHT, "connection has " + context.config.maxInFlight() + " requests in flight");
+            return;
+        }
+        if (session.inFlight.containsKey(seq)) {
+            reply(ctx, seq, Code.INVALID_REQUEST, "seq " + Long.toUnsignedString(seq) + " is already in flight");
+            return;
+        }
+        if (command.limiter != null && !command.limiter.tryAcquire()) {
+            reply(ctx, seq, Code.RATE_LIMITED, "cmd " + command.spec.cmd() + " is over its rate limit");
+            return;
+        }
+        RoutingSnapshot routing = context.upstreams.current();
+        RouteTable table = routing.table;
+        int set = table.resolve(session.uid, command.spec.route(), command.spec.failover());
+        if (set < 0) {
+            if (set == RouteTable.WRITE_FORBIDDEN) {
+                reply(ctx, seq, Code.WRITE_FORBIDDEN, "writes are forbidden for this user now; retry later");
+            } else {
+                reply(ctx, seq, Code.NO_ROUTE, "no set can serve cmd " + command.spec.cmd() + " for this user");
+            }
+            return;
+        }
+        AoEndpoint endpoint = routing.pick(set);
+        if (endpoint == null) {
+            reply(ctx, seq, Code.UPSTREAM_UNAVAILABLE, "set " + table.set(set).name() + " has no AO endpoint");
+            return;
+        }
+        long timeoutMillis = command.timeoutMillis;
+        if (request.getTimeoutMs() > 0 && request.getTimeoutMs() < timeoutMillis) {
+            timeoutMillis = request.getTimeoutMs();
+        }
+        Metadata headers = new Metadata();
+        headers.put(UID, Long.toUnsignedString(session.uid));
+        headers.put(CMD, Integer.toUnsignedString(request.getCmd()));
+        String dye = request.hasDye() ? request.getDye().getTag() : session.dye;
+        if (!dye.isEmpty()) {
+            headers.put(DYE, dye);
+        }
+        headers.put(TRACE_ID, session.sessionId + '-' + Long.toUnsignedString(seq));
+        headers.put(ROUTE_EPOCH, Long.toString(table.epoch()));
+        headers.put(SET, table.set(set).name());
+
+        UpstreamCall call = new UpstreamCall(session, seq, endpoint);
+        session.inFlight.put(seq, call);
+        ByteString body = request.getBody();
+        call.start(endpoint.channel(session.loopIndex), command, timeoutMillis, headers, body);
+    }
+
+    private static void reply(ChannelHandlerContext ctx, long seq, Code code, String message) {
+        ctx.write(Frames.response(seq, code, message), ctx.voidPromise());
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        ctx.flush();
+        ctx.fireChannelReadComplete();
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        if (session != null) {
+            session.cancelAll("client connection closed");
+        }
+        ctx.fireChannelInactive();
+    }
+}

@@ -1,0 +1,43 @@
+package io.cellgate.server.internal;
+
+import io.cellgate.route.RouteTable;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * What a request reads to find its target: the route table and, for each of its sets (same index),
+ * the AO endpoints. Immutable; published as a whole so the two always agree.
+ */
+final class RoutingSnapshot {
+    final RouteTable table;
+    private final AoEndpoint[][] endpointsBySet;
+
+    RoutingSnapshot(RouteTable table, AoEndpoint[][] endpointsBySet) {
+        this.table = table;
+        this.endpointsBySet = endpointsBySet;
+    }
+
+    /**
+     * An endpoint of set {@code setIndex} by the power of two choices: of two random endpoints, the
+     * one with fewer calls in flight. Null when the set has no endpoint.
+     */
+    AoEndpoint pick(int setIndex) {
+        AoEndpoint[] endpoints = endpointsBySet[setIndex];
+        int n = endpoints.length;
+        if (n <= 1) {
+            return n == 0 ? null : endpoints[0];
+        }
+        ThreadLocalRandom random = ThreadLocalRandom.current();
+        int a = random.nextInt(n);
+        int b = random.nextInt(n - 1);
+        if (b >= a) {
+            b++;
+        }
+        AoEndpoint first = endpoints[a];
+        AoEndpoint second = endpoints[b];
+        return second.outstanding.get() < first.outstanding.get() ? second : first;
+    }
+
+    AoEndpoint[] endpoints(int setIndex) {
+        return endpointsBySet[setIndex];
+    }
+}

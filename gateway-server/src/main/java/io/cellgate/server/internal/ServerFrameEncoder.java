@@ -1,0 +1,41 @@
+package io.cellgate.server.internal;
+
+import com.google.protobuf.CodedOutputStream;
+import io.cellgate.protocol.v1.ServerFrame;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufOutputStream;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.MessageToByteEncoder;
+import java.io.IOException;
+
+/**
+ * Writes each {@link ServerFrame} as a varint32 length and the message, into one buffer of the exact
+ * size. Buffers: the buffer belongs to the outbound pipeline (released by the transport after the
+ * write, or by {@link MessageToByteEncoder} on failure).
+ */
+@ChannelHandler.Sharable
+final class ServerFrameEncoder extends MessageToByteEncoder<ServerFrame> {
+    static final ServerFrameEncoder INSTANCE = new ServerFrameEncoder();
+
+    private ServerFrameEncoder() {
+        super(ServerFrame.class);
+    }
+
+    @Override
+    protected ByteBuf allocateBuffer(ChannelHandlerContext ctx, ServerFrame msg, boolean preferDirect) {
+        int size = msg.getSerializedSize();
+        int total = CodedOutputStream.computeUInt32SizeNoTag(size) + size;
+        return preferDirect ? ctx.alloc().ioBuffer(total) : ctx.alloc().heapBuffer(total);
+    }
+
+    @Override
+    protected void encode(ChannelHandlerContext ctx, ServerFrame msg, ByteBuf out) throws IOException {
+        int size = msg.getSerializedSize();
+        CodedOutputStream cos = CodedOutputStream.newInstance(new ByteBufOutputStream(out),
+                CodedOutputStream.computeUInt32SizeNoTag(size) + size);
+        cos.writeUInt32NoTag(size);
+        msg.writeTo(cos);
+        cos.flush();
+    }
+}

@@ -1,0 +1,80 @@
+package io.cellgate.server.internal;
+
+import com.google.protobuf.ByteString;
+import io.cellgate.protocol.v1.Code;
+import io.cellgate.protocol.v1.ServerFrame;
+import io.grpc.CallOptions;
+import io.grpc.ClientCall;
+import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
+import io.grpc.Status;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One request forwarded to an AO: a unary gRPC call and its listener. Started on the client's event
+ * loop; its callbacks run on the upstream channel's loop and hand the outcome to the session's
+ * {@link ResponseWriter}. The fields written by callbacks are read after that hand-off (the queue
+ * orders them).
+ */
+final class UpstreamCall extends ClientCall.Listener<ByteString> {
+    final long seq;
+    private final ClientSession session;
+    private final AoEndpoint endpoint;
+    private ClientCall<ByteString, ByteString> call;
+    private ByteString body;
+    private Status status;
+
+    UpstreamCall(ClientSession session, long seq, AoEndpoint endpoint) {
+        this.session = session;
+        this.seq = seq;
+        this.endpoint = endpoint;
+    }
+
+    void start(ManagedChannel channel, Command command, long timeoutMillis, Metadata headers, ByteString request) {
+        endpoint.outstanding.incrementAndGet();
+        call = channel.newCall(command.method, CallOptions.DEFAULT.withDeadlineAfter(timeoutMillis, TimeUnit.MILLISECONDS));
+        call.start(this, headers);
+        call.request(1);
+        call.sendMessage(request);
+        call.halfClose();
+    }
+
+    void cancel(String reason) {
+        call.cancel(reason, null);
+    }
+
+    @Override
+    public void onMessage(ByteString message) {
+        body = message;
+    }
+
+    @Override
+    public void onClose(Status closeStatus, Metadata trailers) {
+        status = closeStatus;
+        endpoint.outstanding.decrementAndGet();
+        session.writer.completed(this);
+    }
+
+    /** The response for the client. Called once, on the client's event loop. */
+    ServerFrame toFrame() {
+        if (status.isOk()) {
+            return body != null ? Frames.ok(seq, body)
+                    : Frames.response(seq, Code.UPSTREAM_ERROR, "AO " + endpoint + " closed the call without a response");
+        }
+        return Frames.response(seq, codeOf(status), "AO " + endpoint + ": " + status.getCode()
+                + (status.getDescription() == null ? "" : ": " + status.getDescription()));
+    }
+
+    static Code codeOf(Status status) {
+        switch (status.getCode()) {
+            case OK:
+                return Code.OK;
+            case UNAVAILABLE:
+                return Code.UPSTREAM_UNAVAILABLE;
+            case DEADLINE_EXCEEDED:
+                return Code.UPSTREAM_TIMEOUT;
+            default:
+                return Code.UPSTREAM_ERROR;
+        }
+    }
+}

@@ -1,0 +1,134 @@
+package io.cellgate.server.internal;
+
+import io.cellgate.route.CellSet;
+import io.cellgate.route.RouteEngine;
+import io.cellgate.route.RouteTable;
+import io.cellgate.server.config.GatewayConfig.ChannelMode;
+import io.grpc.ManagedChannel;
+import io.grpc.netty.NettyChannelBuilder;
+import io.netty.channel.EventLoop;
+import io.netty.channel.socket.SocketChannel;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * The gRPC channels to every AO endpoint of the route table, and the {@link RoutingSnapshot} that
+ * requests read.
+ *
+ * <p>Channels are grpc-netty channels on the gateway's own event loops and socket channel type, with
+ * a direct executor: gRPC starts no threads of its own. In {@link ChannelMode#PER_EVENT_LOOP} each
+ * endpoint has one channel per event loop and a call runs entirely on the client's loop.
+ *
+ * <p>Threading: {@link #current()} is one volatile read from any thread. {@link #rebuild} is the
+ * single writer, called by the {@link RouteEngine} on its writer thread; it keeps the channels of
+ * endpoints that stay, opens channels for new ones, and shuts down (gracefully) those removed.
+ */
+public final class Upstreams implements AutoCloseable {
+    private static final Logger LOG = Logger.getLogger(Upstreams.class.getName());
+
+    private final EventLoop[] loops;
+    private final Class<? extends SocketChannel> channelType;
+    private final ChannelMode mode;
+    private final Map<String, AoEndpoint> byAddress = new HashMap<>();
+    private volatile RoutingSnapshot current;
+    private boolean closed;
+
+    public Upstreams(RouteEngine engine, EventLoop[] loops, Class<? extends SocketChannel> channelType, ChannelMode mode) {
+        this.loops = loops.clone();
+        this.channelType = channelType;
+        this.mode = mode;
+        rebuild(engine.current());
+        engine.addListener(this::rebuild);
+    }
+
+    RoutingSnapshot current() {
+        return current;
+    }
+
+    /** The number of AO endpoints with open channels. */
+    public synchronized int endpointCount() {
+        return byAddress.size();
+    }
+
+    synchronized void rebuild(RouteTable table) {
+        if (closed) {
+            return;
+        }
+        Map<String, AoEndpoint> next = new HashMap<>();
+        List<CellSet> sets = table.sets();
+        AoEndpoint[][] bySet = new AoEndpoint[sets.size()][];
+        for (int i = 0; i < sets.size(); i++) {
+            List<String> addresses = sets.get(i).endpoints();
+            bySet[i] = new AoEndpoint[addresses.size()];
+            for (int j = 0; j < addresses.size(); j++) {
+                String address = addresses.get(j);
+                AoEndpoint endpoint = next.get(address);
+                if (endpoint == null) {
+                    endpoint = byAddress.get(address);
+                    if (endpoint == null) {
+                        endpoint = open(address);
+                    }
+                    next.put(address, endpoint);
+                }
+                bySet[i][j] = endpoint;
+            }
+        }
+        current = new RoutingSnapshot(table, bySet);
+        for (Map.Entry<String, AoEndpoint> e : byAddress.entrySet()) {
+            if (!next.containsKey(e.getKey())) {
+                e.getValue().shutdown();
+            }
+        }
+        byAddress.clear();
+        byAddress.putAll(next);
+    }
+
+    private AoEndpoint open(String address) {
+        int colon = address.lastIndexOf(':');
+        String host = address.substring(0, colon).replace("[", "").replace("]", "");
+        int port = Integer.parseInt(address.substring(colon + 1));
+        int count = mode == ChannelMode.PER_EVENT_LOOP ? loops.length : 1;
+        ManagedChannel[] channels = new ManagedChannel[count];
+        for (int i = 0; i < count; i++) {
+            // Shared channels are spread over the loops by address.
+            EventLoop loop = count == 1 ? loops[Math.floorMod(address.hashCode(), loops.length)] : loops[i];
+            channels[i] = NettyChannelBuilder.forAddress(host, port)
+                    .eventLoopGroup(loop)
+                    .channelType(channelType)
+                    .directExecutor()
+                    .usePlaintext()
+                    .build();
+        }
+        return new AoEndpoint(address, channels);
+    }
+
+    /** Shuts every channel down, waiting up to {@code millis} for calls in flight. */
+    public void close(long millis) {
+        Map<String, AoEndpoint> endpoints;
+        synchronized (this) {
+            closed = true;
+            endpoints = new HashMap<>(byAddress);
+            byAddress.clear();
+        }
+        endpoints.values().forEach(AoEndpoint::shutdown);
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
+        for (AoEndpoint e : endpoints.values()) {
+            try {
+                e.awaitTermination(Math.max(0, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
+            } catch (InterruptedException ie) {
+                Thread.currentThread().interrupt();
+                LOG.log(Level.WARNING, "interrupted while closing AO channels", ie);
+                return;
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        close(5_000);
+    }
+}

@@ -1,0 +1,127 @@
+package io.cellgate.server.testing;
+
+import com.google.protobuf.ByteString;
+import io.grpc.Metadata;
+import io.grpc.MethodDescriptor;
+import io.grpc.Server;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
+import io.grpc.ServerInterceptor;
+import io.grpc.ServerInterceptors;
+import io.grpc.ServerServiceDefinition;
+import io.grpc.Status;
+import io.grpc.netty.NettyServerBuilder;
+import io.grpc.stub.ServerCalls;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * A real gRPC server standing in for the AOs of one set, for gateway tests. Service {@code test.Ao}:
+ * {@code Echo} answers {@code "<set>|<request bytes>"}; {@code Fail} answers INTERNAL; {@code Slow}
+ * answers like Echo after 2 s. The headers of every call are kept for assertions.
+ */
+public final class TestAo implements AutoCloseable {
+    public static final String ECHO = "test.Ao/Echo";
+    public static final String FAIL = "test.Ao/Fail";
+    public static final String SLOW = "test.Ao/Slow";
+
+    private static final MethodDescriptor.Marshaller<ByteString> BYTES = new MethodDescriptor.Marshaller<>() {
+        @Override
+        public InputStream stream(ByteString value) {
+            return value.newInput();
+        }
+
+        @Override
+        public ByteString parse(InputStream stream) {
+            try {
+                return ByteString.readFrom(stream);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+    };
+
+    private final String setName;
+    private final Server server;
+    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor();
+    private final BlockingQueue<Metadata> headers = new LinkedBlockingQueue<>();
+    private final AtomicLong calls = new AtomicLong();
+
+    public TestAo(String setName) throws IOException {
+        this.setName = setName;
+        ServerServiceDefinition service = ServerServiceDefinition.builder("test.Ao")
+                .addMethod(method(ECHO), ServerCalls.asyncUnaryCall((request, observer) -> {
+                    observer.onNext(reply(request));
+                    observer.onCompleted();
+                }))
+                .addMethod(method(FAIL), ServerCalls.asyncUnaryCall((request, observer) ->
+                        observer.onError(Status.INTERNAL.withDescription("fails on purpose").asRuntimeException())))
+                .addMethod(method(SLOW), ServerCalls.<ByteString, ByteString>asyncUnaryCall((request, observer) ->
+                        timer.schedule(() -> {
+                            observer.onNext(reply(request));
+                            observer.onCompleted();
+                        }, 2, TimeUnit.SECONDS)))
+                .build();
+        ServerInterceptor capture = new ServerInterceptor() {
+            @Override
+            public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata md, ServerCallHandler<Q, R> next) {
+                headers.add(md);
+                calls.incrementAndGet();
+                return next.startCall(call, md);
+            }
+        };
+        this.server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
+                .addService(ServerInterceptors.intercept(service, capture))
+                .build()
+                .start();
+    }
+
+    private ByteString reply(ByteString request) {
+        return ByteString.copyFrom(setName + "|", StandardCharsets.UTF_8).concat(request);
+    }
+
+    private static MethodDescriptor<ByteString, ByteString> method(String name) {
+        return MethodDescriptor.<ByteString, ByteString>newBuilder()
+                .setType(MethodDescriptor.MethodType.UNARY)
+                .setFullMethodName(name)
+                .setRequestMarshaller(BYTES)
+                .setResponseMarshaller(BYTES)
+                .build();
+    }
+
+    public String address() {
+        return "127.0.0.1:" + server.getPort();
+    }
+
+    public String setName() {
+        return setName;
+    }
+
+    /** The headers of the next call received, waiting up to 5 s. */
+    public Metadata nextHeaders() throws InterruptedException {
+        return headers.poll(5, TimeUnit.SECONDS);
+    }
+
+    public void clearHeaders() {
+        headers.clear();
+    }
+
+    public long calls() {
+        return calls.get();
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        server.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+        timer.shutdownNow();
+    }
+}

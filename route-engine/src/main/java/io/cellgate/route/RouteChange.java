@@ -1,0 +1,56 @@
+package io.cellgate.route;
+
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * One change to the route table. A batch of changes is applied by {@link RouteEngine#apply} as one
+ * new snapshot with one new epoch: readers see all of the batch or none of it.
+ */
+public sealed interface RouteChange {
+
+    /** Slots {@code fromSlot..toSlot} (inclusive) get {@code set} as their write point. */
+    record MoveSlots(int fromSlot, int toSlot, String set) implements RouteChange {
+        public MoveSlots {
+            Objects.requireNonNull(set, "set");
+        }
+    }
+
+    /** User {@code uid}'s write point is {@code set}, whatever its slot says (its data moved). */
+    record SetOverride(long uid, String set) implements RouteChange {
+        public SetOverride {
+            Objects.requireNonNull(set, "set");
+        }
+    }
+
+    /** User {@code uid} follows its slot again. */
+    record ClearOverride(long uid) implements RouteChange {
+    }
+
+    /** Writes of users in slots {@code fromSlot..toSlot} are refused (or allowed again). */
+    record ForbidSlots(int fromSlot, int toSlot, boolean forbidden) implements RouteChange {
+    }
+
+    /** Writes whose write point lies in {@code city} are refused (or allowed again). */
+    record ForbidCity(String city, boolean forbidden) implements RouteChange {
+        public ForbidCity {
+            Objects.requireNonNull(city, "city");
+        }
+    }
+
+    /** Sets the operational state of {@code set}. */
+    record SetSetState(String set, SetState state) implements RouteChange {
+        public SetSetState {
+            Objects.requireNonNull(set, "set");
+            Objects.requireNonNull(state, "state");
+        }
+    }
+
+    /** Replaces the AO endpoints of {@code set}. */
+    record SetEndpoints(String set, List<String> endpoints) implements RouteChange {
+        public SetEndpoints {
+            Objects.requireNonNull(set, "set");
+            endpoints = List.copyOf(endpoints);
+        }
+    }
+}

@@ -1,0 +1,367 @@
+package io.cellgate.route;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.agrona.collections.Long2LongHashMap;
+
+/**
+ * An immutable snapshot of the routes: the sets, uid to slot to write-point set, per-user overrides,
+ * write forbids, and the precomputed read preferences of this gateway's location.
+ *
+ * <p>Lookups ({@link #resolve}) allocate nothing and take no lock: arrays and an Agrona primitive map
+ * that are never written after construction, published by {@link RouteEngine} through a volatile
+ * field. Set results are indexes into {@link #sets()}; negative results are {@link #NO_ROUTE} and
+ * {@link #WRITE_FORBIDDEN}.
+ */
+public final class RouteTable {
+    /** No set can serve the request. */
+    public static final int NO_ROUTE = -1;
+    /** The request is a write and writes are forbidden for the user now. */
+    public static final int WRITE_FORBIDDEN = -2;
+
+    private static final long NO_OVERRIDE = -1L;
+
+    private final long epoch;
+    private final long createdAtMillis;
+    private final String localCity;
+    private final String localIdc;
+    private final List<CellSet> sets;
+    private final CellSet[] setArray;
+    private final Map<String, Integer> indexByName;
+    private final int[] slotToSet;
+    private final Long2LongHashMap overrides;
+    private final long[] forbiddenSlots;
+    private final Set<String> forbiddenCities;
+    private final boolean[] writeForbiddenBySet;
+    private final int[][] readTiers;
+    private final int[][] cityPeersBySet;
+    private final long[] setSeeds;
+    private final String centerSetName;
+    private final int centerSet;
+
+    private RouteTable(Builder b, long epoch) {
+        this.epoch = epoch;
+        this.createdAtMillis = System.currentTimeMillis();
+        this.localCity = b.localCity;
+        this.localIdc = b.localIdc;
+        this.sets = List.copyOf(b.sets);
+        this.setArray = sets.toArray(new CellSet[0]);
+        this.indexByName = Map.copyOf(b.indexByName);
+        this.slotToSet = b.slotToSet.clone();
+        this.overrides = new Long2LongHashMap(Math.max(8, b.overrides.size() * 2), 0.65f, NO_OVERRIDE);
+        b.overrides.forEach(this.overrides::put);
+        this.forbiddenSlots = b.forbiddenSlots.clone();
+        this.forbiddenCities = Set.copyOf(b.forbiddenCities);
+        this.centerSetName = b.centerSetName;
+        this.centerSet = b.centerSetName == null ? -1 : indexOf(b.centerSetName);
+
+        int n = setArray.length;
+        this.writeForbiddenBySet = new boolean[n];
+        this.setSeeds = new long[n];
+        List<Integer> sameIdc = new ArrayList<>();
+        List<Integer> sameCity = new ArrayList<>();
+        List<Integer> otherCities = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            CellSet s = setArray[i];
+            writeForbiddenBySet[i] = forbiddenCities.contains(s.city());
+            setSeeds[i] = seedOf(s.name());
+            if (s.state() != SetState.UP) {
+                continue;
+            }
+            if (s.city().equals(localCity)) {
+                (s.idc().equals(localIdc) ? sameIdc : sameCity).add(i);
+            } else {
+                otherCities.add(i);
+            }
+        }
+        this.readTiers = new int[][] {toArray(sameIdc), toArray(sameCity), toArray(otherCities)};
+        this.cityPeersBySet = new int[n][];
+        for (int i = 0; i < n; i++) {
+            List<Integer> peers = new ArrayList<>();
+            for (int j = 0; j < n; j++) {
+                if (j != i && setArray[j].state() == SetState.UP && setArray[j].city().equals(setArray[i].city())) {
+                    peers.add(j);
+                }
+            }
+            cityPeersBySet[i] = toArray(peers);
+        }
+    }
+
+    /** Starts a table for a gateway in {@code localCity} / {@code localIdc}. */
+    public static Builder builder(String localCity, String localIdc, int slotCount) {
+        return new Builder(localCity, localIdc, slotCount);
+    }
+
+    /**
+     * Where a request of {@code routeClass} for {@code uid} goes.
+     *
+     * @return an index into {@link #sets()}, or {@link #NO_ROUTE} / {@link #WRITE_FORBIDDEN}
+     */
+    public int resolve(long uid, RouteClass routeClass, WriteFailover failover) {
+        switch (routeClass) {
+            case WRITE:
+                return resolveWrite(uid, failover);
+            case READ:
+                return resolveRead(uid);
+            case CENTER:
+                return centerSet >= 0 && setArray[centerSet].state() != SetState.DOWN ? centerSet : NO_ROUTE;
+            default:
+                throw new AssertionError(routeClass);
+        }
+    }
+
+    /** The write-point set of {@code uid} as the data layer has it: override, else its slot's set. */
+    public int writePointOf(long uid) {
+        long override = overrides.get(uid);
+        return override != NO_OVERRIDE ? (int) override : slotToSet[slotOf(uid)];
+    }
+
+    private int resolveWrite(long uid, WriteFailover failover) {
+        int slot = slotOf(uid);
+        if ((forbiddenSlots[slot >>> 6] & (1L << slot)) != 0) {
+            return WRITE_FORBIDDEN;
+        }
+        int target = writePointOf(uid);
+        if (setArray[target].state() == SetState.DOWN) {
+            if (failover != WriteFailover.PEER) {
+                return NO_ROUTE;
+            }
+            target = rendezvous(slot, cityPeersBySet[target]);
+            if (target < 0) {
+                return NO_ROUTE;
+            }
+        }
+        return writeForbiddenBySet[target] ? WRITE_FORBIDDEN : target;
+    }
+
+    private int resolveRead(long uid) {
+        long h = SlotHash.fmix64(uid ^ 0x5DEECE66DL);
+        for (int[] tier : readTiers) {
+            if (tier.length > 0) {
+                return tier[(int) Long.remainderUnsigned(h, tier.length)];
+            }
+        }
+        return NO_ROUTE;
+    }
+
+    /** Highest random weight: each slot picks the candidate with the largest hash of (slot, set). */
+    private int rendezvous(int slot, int[] candidates) {
+        int best = -1;
+        long bestScore = 0;
+        for (int candidate : candidates) {
+            long score = SlotHash.fmix64(slot * 0x9E3779B97F4A7C15L ^ setSeeds[candidate]);
+            if (best < 0 || Long.compareUnsigned(score, bestScore) > 0) {
+                best = candidate;
+                bestScore = score;
+            }
+        }
+        return best;
+    }
+
+    public int slotOf(long uid) {
+        return SlotHash.slotOf(uid, slotToSet.length);
+    }
+
+    public long epoch() {
+        return epoch;
+    }
+
+    /** Wall-clock time this snapshot was built, for its age in status and metrics. */
+    public long createdAtMillis() {
+        return createdAtMillis;
+    }
+
+    public String localCity() {
+        return localCity;
+    }
+
+    public String localIdc() {
+        return localIdc;
+    }
+
+    public int slotCount() {
+        return slotToSet.length;
+    }
+
+    /** All sets; a set's index in this list is what {@link #resolve} returns. */
+    public List<CellSet> sets() {
+        return sets;
+    }
+
+    public CellSet set(int index) {
+        return setArray[index];
+    }
+
+    /** The index of the set named {@code name}, or -1. */
+    public int indexOf(String name) {
+        Integer index = indexByName.get(name);
+        return index == null ? -1 : index;
+    }
+
+    /** The write-point set index of {@code slot}, ignoring overrides. */
+    public int setOfSlot(int slot) {
+        return slotToSet[slot];
+    }
+
+    public int overrideCount() {
+        return overrides.size();
+    }
+
+    public boolean isSlotWriteForbidden(int slot) {
+        return (forbiddenSlots[slot >>> 6] & (1L << slot)) != 0;
+    }
+
+    public Set<String> forbiddenCities() {
+        return forbiddenCities;
+    }
+
+    public String centerSetName() {
+        return centerSetName;
+    }
+
+    /** A builder holding a copy of this table, for the next snapshot. */
+    public Builder toBuilder() {
+        Builder b = new Builder(localCity, localIdc, slotToSet.length);
+        for (CellSet s : sets) {
+            b.addSet(s);
+        }
+        System.arraycopy(slotToSet, 0, b.slotToSet, 0, slotToSet.length);
+        overrides.forEach(b.overrides::put);
+        System.arraycopy(forbiddenSlots, 0, b.forbiddenSlots, 0, forbiddenSlots.length);
+        b.forbiddenCities.addAll(forbiddenCities);
+        b.centerSetName = centerSetName;
+        return b;
+    }
+
+    @Override
+    public String toString() {
+        return "RouteTable{epoch=" + epoch + ", sets=" + sets.size() + ", slots=" + slotToSet.length
+                + ", overrides=" + overrides.size() + '}';
+    }
+
+    private static long seedOf(String name) {
+        long h = 0xcbf29ce484222325L;
+        for (int i = 0; i < name.length(); i++) {
+            h = (h ^ name.charAt(i)) * 0x100000001b3L;
+        }
+        return SlotHash.fmix64(h);
+    }
+
+    private static int[] toArray(List<Integer> list) {
+        return list.stream().mapToInt(Integer::intValue).toArray();
+    }
+
+    /** Mutable, single-threaded builder of the next snapshot. */
+    public static final class Builder {
+        private final String localCity;
+        private final String localIdc;
+        private final List<CellSet> sets = new ArrayList<>();
+        private final Map<String, Integer> indexByName = new HashMap<>();
+        private final int[] slotToSet;
+        private final Map<Long, Long> overrides = new HashMap<>();
+        private final long[] forbiddenSlots;
+        private final Set<String> forbiddenCities = new LinkedHashSet<>();
+        private String centerSetName;
+
+        private Builder(String localCity, String localIdc, int slotCount) {
+            if (slotCount <= 0 || slotCount > (1 << 24)) {
+                throw new RouteException("slots: " + slotCount + " (expected: 1..16777216)");
+            }
+            this.localCity = localCity;
+            this.localIdc = localIdc;
+            this.slotToSet = new int[slotCount];
+            Arrays.fill(slotToSet, -1);
+            this.forbiddenSlots = new long[(slotCount + 63) >>> 6];
+        }
+
+        public Builder addSet(CellSet set) {
+            if (indexByName.putIfAbsent(set.name(), sets.size()) != null) {
+                throw new RouteException("set " + set.name() + ": defined twice (expected: unique set names)");
+            }
+            sets.add(set);
+            return this;
+        }
+
+        public Builder centerSet(String name) {
+            if (name != null) {
+                requireSet(name);
+            }
+            this.centerSetName = name;
+            return this;
+        }
+
+        public Builder apply(RouteChange change) {
+            if (change instanceof RouteChange.MoveSlots c) {
+                requireSlots(c.fromSlot(), c.toSlot());
+                Arrays.fill(slotToSet, c.fromSlot(), c.toSlot() + 1, requireSet(c.set()));
+            } else if (change instanceof RouteChange.SetOverride c) {
+                overrides.put(c.uid(), (long) requireSet(c.set()));
+            } else if (change instanceof RouteChange.ClearOverride c) {
+                overrides.remove(c.uid());
+            } else if (change instanceof RouteChange.ForbidSlots c) {
+                requireSlots(c.fromSlot(), c.toSlot());
+                for (int slot = c.fromSlot(); slot <= c.toSlot(); slot++) {
+                    if (c.forbidden()) {
+                        forbiddenSlots[slot >>> 6] |= 1L << slot;
+                    } else {
+                        forbiddenSlots[slot >>> 6] &= ~(1L << slot);
+                    }
+                }
+            } else if (change instanceof RouteChange.ForbidCity c) {
+                if (sets.stream().noneMatch(s -> s.city().equals(c.city()))) {
+                    throw new RouteException("city: " + c.city() + " (expected: a city of a known set)");
+                }
+                if (c.forbidden()) {
+                    forbiddenCities.add(c.city());
+                } else {
+                    forbiddenCities.remove(c.city());
+                }
+            } else if (change instanceof RouteChange.SetSetState c) {
+                int index = requireSet(c.set());
+                sets.set(index, sets.get(index).withState(c.state()));
+            } else if (change instanceof RouteChange.SetEndpoints c) {
+                int index = requireSet(c.set());
+                sets.set(index, sets.get(index).withEndpoints(c.endpoints()));
+            } else {
+                throw new AssertionError(change);
+            }
+            return this;
+        }
+
+        /** Validates and builds; every slot must have a write point. */
+        public RouteTable build(long epoch) {
+            if (sets.isEmpty()) {
+                throw new RouteException("sets: none (expected: at least one set)");
+            }
+            for (int slot = 0; slot < slotToSet.length; slot++) {
+                if (slotToSet[slot] < 0) {
+                    throw new RouteException("slot " + slot + ": no write-point set (expected: every slot 0.."
+                            + (slotToSet.length - 1) + " assigned)");
+                }
+            }
+            return new RouteTable(this, epoch);
+        }
+
+        private int requireSet(String name) {
+            Integer index = indexByName.get(name);
+            if (index == null) {
+                throw new RouteException("set: " + name + " (expected: one of " + Collections.unmodifiableSet(
+                        new LinkedHashSet<>(indexByName.keySet())) + ")");
+            }
+            return index;
+        }
+
+        private void requireSlots(int from, int to) {
+            if (from < 0 || to >= slotToSet.length || from > to) {
+                throw new RouteException("slots: " + from + "-" + to + " (expected: a range within 0-"
+                        + (slotToSet.length - 1) + ")");
+            }
+        }
+    }
+}

@@ -1,0 +1,28 @@
+package io.cellgate.route;
+
+/**
+ * uid to slot: {@code slot = unsignedRemainder(fmix64(uid), slotCount)}, where fmix64 is the 64-bit
+ * finalizer of MurmurHash3. Stable across versions and platforms: the data layer's shard map and
+ * every client that wants to predict a route compute the same slot. docs/PROTOCOL.md shows it.
+ */
+public final class SlotHash {
+    /** The default number of slots. */
+    public static final int DEFAULT_SLOT_COUNT = 16384;
+
+    private SlotHash() {
+    }
+
+    public static int slotOf(long uid, int slotCount) {
+        return (int) Long.remainderUnsigned(fmix64(uid), slotCount);
+    }
+
+    /** MurmurHash3's 64-bit finalizer: a bijection with good avalanche. */
+    public static long fmix64(long k) {
+        k ^= k >>> 33;
+        k *= 0xff51afd7ed558ccdL;
+        k ^= k >>> 33;
+        k *= 0xc4ceb9fe1a85ec53L;
+        k ^= k >>> 33;
+        return k;
+    }
+}
