@@ -1,0 +1,2 @@
+/** {@code gatewayctl}, the operator CLI (picocli). Single-threaded; one command per process. */
+package io.cellgate.cli;

@@ -1,0 +1,84 @@
+package io.cellgate.server.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.cellgate.route.RouteClass;
+import io.cellgate.route.WriteFailover;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class GatewayConfigTest {
+    private static final Path SHIPPED = Path.of("..", "conf", "gateway.yaml");
+    private static final Map<String, String> ENV = Map.of("CELLGATE_TOKEN_SECRET", "a-secret-of-at-least-16-bytes");
+
+    private static GatewayConfig parse(String yaml) {
+        return GatewayConfig.parse(yaml, Path.of("."), ENV::get);
+    }
+
+    private static String shipped() throws IOException {
+        return Files.readString(SHIPPED);
+    }
+
+    @Test
+    void theShippedConfigIsValid() throws IOException {
+        GatewayConfig config = parse(shipped());
+        assertThat(config.city()).isEqualTo("shenzhen");
+        assertThat(config.listenPort()).isEqualTo(9000);
+        assertThat(config.loginTimeout()).isEqualTo(Duration.ofSeconds(8));
+        assertThat(config.maxFrameBytes()).isEqualTo(1 << 20);
+        assertThat(config.routes().sets()).hasSize(4);
+        assertThat(config.routes().slotCount()).isEqualTo(16384);
+        assertThat(config.routes().epoch()).isEqualTo(1);
+        assertThat(config.commands()).extracting(CommandSpec::route)
+                .containsExactly(RouteClass.READ, RouteClass.READ, RouteClass.WRITE, RouteClass.CENTER);
+        assertThat(config.commands().get(2).failover()).isEqualTo(WriteFailover.FAIL);
+        assertThat(config.toString()).doesNotContain("a-secret-of-at-least-16-bytes");
+    }
+
+    @Test
+    void errorsNameTheKeyTheValueAndWhatWasExpected() throws IOException {
+        String ok = shipped();
+        assertThatThrownBy(() -> parse(ok.replace("timeout: 8s", "timeout: 8x")))
+                .hasMessage("login.timeout: 8x (expected: a duration such as 500ms, 8s, 2m, 1h within 10ms..600000ms)");
+        assertThatThrownBy(() -> parse(ok.replace("client: 0.0.0.0:9000", "client: nowhere")))
+                .hasMessage("listen.client: nowhere (expected: host:port)");
+        assertThatThrownBy(() -> parse(ok.replace("route: WRITE", "route: SIDEWAYS")))
+                .hasMessage("commands[2].route: SIDEWAYS (expected: one of [WRITE, READ, CENTER])");
+        assertThatThrownBy(() -> parse(ok.replace("{cmd: 2,", "{cmd: 1,")))
+                .hasMessage("commands[1].cmd: 1 (expected: a command word no other command has)");
+        assertThatThrownBy(() -> parse(ok.replace("cellgate.sample.v1.SampleAo/Get", "not a method")))
+                .hasMessage("commands[1].method: not a method (expected: a full gRPC method name such as pkg.Service/Method)");
+        assertThatThrownBy(() -> parse(ok.replace("{slots: 12288-16383, set: sh-b}", "{slots: 12288-16000, set: sh-b}")))
+                .hasMessageStartingWith("routes.write-points: slot 16001: no write-point set");
+        assertThatThrownBy(() -> parse(ok.replace("set: sh-b}", "set: sh-z}")))
+                .hasMessageStartingWith("routes.write-points[3].set: sh-z (expected: one of the sets");
+        assertThatThrownBy(() -> parse(ok.replace("max-frame-bytes: 1048576", "max-frame-bytes: lots")))
+                .hasMessage("limits.max-frame-bytes: lots (expected: an integer in 64..67108864)");
+        assertThatThrownBy(() -> parse(ok.replace("heartbeat-interval: 30s", "heartbeat-interval: 30s\n  color: blue")))
+                .hasMessageStartingWith("login.color: unknown key (expected: one of");
+        assertThatThrownBy(() -> parse("gateway: [1, 2"))
+                .hasMessageStartingWith("config: not valid YAML");
+    }
+
+    @Test
+    void theSecretComesFromExactlyOneSourceAndIsNeverEchoed(@TempDir Path dir) throws IOException {
+        String ok = shipped();
+        assertThatThrownBy(() -> GatewayConfig.parse(ok, dir, name -> null))
+                .hasMessage("login.token-secret-env: CELLGATE_TOKEN_SECRET (expected: the name of a set environment variable)");
+        assertThatThrownBy(() -> GatewayConfig.parse(ok, dir, Map.of("CELLGATE_TOKEN_SECRET", "short")::get))
+                .hasMessage("login.token-secret-env: a secret of 5 bytes (expected: at least 16 bytes)");
+        Files.writeString(dir.resolve("token.secret"), "from-a-file-0123456789\n");
+        GatewayConfig fromFile = GatewayConfig.parse(
+                ok.replace("token-secret-env: CELLGATE_TOKEN_SECRET", "token-secret-file: token.secret"), dir, name -> null);
+        assertThat(new String(fromFile.tokenSecret())).isEqualTo("from-a-file-0123456789");
+        assertThatThrownBy(() -> parse(ok.replace("token-secret-env: CELLGATE_TOKEN_SECRET",
+                "token-secret-env: CELLGATE_TOKEN_SECRET\n  token-secret: inline-secret-0123456789")))
+                .hasMessageContaining("expected: exactly one of");
+    }
+}

@@ -1,0 +1,161 @@
+package io.cellgate.perf.ao;
+
+import io.cellgate.sample.v1.EchoReply;
+import io.cellgate.sample.v1.EchoRequest;
+import io.cellgate.sample.v1.GetReply;
+import io.cellgate.sample.v1.GetRequest;
+import io.cellgate.sample.v1.PutReply;
+import io.cellgate.sample.v1.PutRequest;
+import io.cellgate.sample.v1.SampleAoGrpc;
+import io.grpc.Server;
+import io.grpc.Status;
+import io.grpc.netty.NettyServerBuilder;
+import io.grpc.protobuf.services.HealthStatusManager;
+import io.grpc.stub.StreamObserver;
+import com.google.protobuf.ByteString;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * A real gRPC server playing the AOs of one set: {@code cellgate.sample.v1.SampleAo} (echo, a
+ * key-value get/put) whose replies name the set, plus {@code grpc.health.v1}. Latency and an error
+ * rate can be injected; delayed replies are scheduled, never slept, so the server's threads are not
+ * held.
+ *
+ * <p>{@code java ... io.cellgate.perf.ao.SampleAoServer --set sz-a --port 7101 [--latency-ms 0]
+ * [--error-rate 0.0]}
+ */
+public final class SampleAoServer implements AutoCloseable {
+    private final String setName;
+    private final Server server;
+    private final ScheduledExecutorService delays;
+    private final ConcurrentHashMap<String, Versioned> store = new ConcurrentHashMap<>();
+    private final AtomicLong served = new AtomicLong();
+    private volatile long latencyMicros;
+    private volatile double errorRate;
+
+    private record Versioned(ByteString value, long version) {
+    }
+
+    public SampleAoServer(String setName, String host, int port, long latencyMicros, double errorRate) throws IOException {
+        this.setName = setName;
+        this.latencyMicros = latencyMicros;
+        this.errorRate = errorRate;
+        this.delays = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "sample-ao-" + setName + "-delay");
+            t.setDaemon(true);
+            return t;
+        });
+        HealthStatusManager health = new HealthStatusManager();
+        this.server = NettyServerBuilder.forAddress(new InetSocketAddress(host, port))
+                .addService(new Service())
+                .addService(health.getHealthService())
+                .build()
+                .start();
+    }
+
+    public int port() {
+        return server.getPort();
+    }
+
+    public String setName() {
+        return setName;
+    }
+
+    public long served() {
+        return served.get();
+    }
+
+    public void latencyMicros(long micros) {
+        this.latencyMicros = micros;
+    }
+
+    public void errorRate(double rate) {
+        this.errorRate = rate;
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        server.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+        delays.shutdownNow();
+    }
+
+    private <T> void answer(StreamObserver<T> observer, T reply) {
+        served.incrementAndGet();
+        if (errorRate > 0 && ThreadLocalRandom.current().nextDouble() < errorRate) {
+            observer.onError(Status.UNAVAILABLE.withDescription("injected error in set " + setName).asRuntimeException());
+            return;
+        }
+        long delay = latencyMicros;
+        if (delay <= 0) {
+            observer.onNext(reply);
+            observer.onCompleted();
+            return;
+        }
+        delays.schedule(() -> {
+            observer.onNext(reply);
+            observer.onCompleted();
+        }, delay, TimeUnit.MICROSECONDS);
+    }
+
+    private final class Service extends SampleAoGrpc.SampleAoImplBase {
+        @Override
+        public void echo(EchoRequest request, StreamObserver<EchoReply> observer) {
+            answer(observer, EchoReply.newBuilder().setPayload(request.getPayload()).setSet(setName).build());
+        }
+
+        @Override
+        public void get(GetRequest request, StreamObserver<GetReply> observer) {
+            Versioned v = store.get(request.getKey());
+            GetReply.Builder reply = GetReply.newBuilder().setSet(setName).setFound(v != null);
+            if (v != null) {
+                reply.setValue(v.value());
+            }
+            answer(observer, reply.build());
+        }
+
+        @Override
+        public void put(PutRequest request, StreamObserver<PutReply> observer) {
+            Versioned v = store.merge(request.getKey(), new Versioned(request.getValue(), 1),
+                    (old, fresh) -> new Versioned(fresh.value(), old.version() + 1));
+            answer(observer, PutReply.newBuilder().setSet(setName).setVersion(v.version()).build());
+        }
+    }
+
+    public static void main(String[] args) throws Exception {
+        String set = "sample";
+        String host = "127.0.0.1";
+        int port = 0;
+        long latencyMicros = 0;
+        double errorRate = 0;
+        for (int i = 0; i < args.length; i++) {
+            switch (args[i]) {
+                case "--set" -> set = args[++i];
+                case "--host" -> host = args[++i];
+                case "--port" -> port = Integer.parseInt(args[++i]);
+                case "--latency-ms" -> latencyMicros = (long) (Double.parseDouble(args[++i]) * 1000);
+                case "--error-rate" -> errorRate = Double.parseDouble(args[++i]);
+                default -> {
+                    System.err.println("usage: SampleAoServer --set NAME [--host H] [--port P] [--latency-ms MS] [--error-rate F]");
+                    System.exit(2);
+                }
+            }
+        }
+        SampleAoServer ao = new SampleAoServer(set, host, port, latencyMicros, errorRate);
+        System.out.println("sample AO of set " + set + " listening on " + host + ":" + ao.port());
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            try {
+                ao.close();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }));
+        Thread.currentThread().join();
+    }
+}

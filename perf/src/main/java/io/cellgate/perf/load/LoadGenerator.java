@@ -1,0 +1,321 @@
+package io.cellgate.perf.load;
+
+import com.google.protobuf.ByteString;
+import io.cellgate.protocol.LoginToken;
+import io.cellgate.protocol.v1.ClientFrame;
+import io.cellgate.protocol.v1.Code;
+import io.cellgate.protocol.v1.Login;
+import io.cellgate.protocol.v1.Request;
+import io.cellgate.protocol.v1.Response;
+import io.cellgate.protocol.v1.ServerFrame;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollSocketChannel;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.handler.codec.protobuf.ProtobufDecoder;
+import io.netty.handler.codec.protobuf.ProtobufEncoder;
+import io.netty.handler.codec.protobuf.ProtobufVarint32FrameDecoder;
+import io.netty.handler.codec.protobuf.ProtobufVarint32LengthFieldPrepender;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.io.PrintStream;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+import org.HdrHistogram.Histogram;
+import org.HdrHistogram.Recorder;
+import org.agrona.collections.Long2LongHashMap;
+
+/**
+ * An open-loop load generator for the client protocol. It opens persistent connections (spread over
+ * the given source addresses), logs each in as its own user, then sends at a fixed total rate: every
+ * request has an intended send time on a fixed schedule, and its latency is measured from that
+ * intended time, so a stalled gateway is charged for the requests it delayed (coordinated omission
+ * corrected). Requests are sent by a 1 ms ticker per event loop; replies are recorded into an
+ * HdrHistogram {@link Recorder}.
+ */
+public final class LoadGenerator {
+
+    /**
+     * @param host          gateway host
+     * @param port          gateway port
+     * @param sources       local source addresses to spread connections over (e.g. 127.0.0.2)
+     * @param connections   persistent connections, one user each
+     * @param ratePerSecond total requests per second over all connections
+     * @param duration      how long to send
+     * @param secret        the gateway's token secret, to mint login tokens
+     * @param uidBase       the first connection's uid; connection i is {@code uidBase + i}
+     * @param mix           the commands to send and their shares
+     * @param payloadBytes  size of echo and put payloads
+     * @param threads       client event loops
+     */
+    public record Options(String host, int port, List<String> sources, int connections, double ratePerSecond,
+                          Duration duration, byte[] secret, long uidBase, List<CommandMix> mix, int payloadBytes,
+                          int threads) {
+    }
+
+    /** What a run measured. Latencies in microseconds. */
+    public record Result(long sent, long answered, long unanswered, long[] codes, Histogram latencyMicros,
+                         Map<String, Long> servedBy, long loginFailures, double seconds) {
+        public long ok() {
+            return codes[Code.OK_VALUE];
+        }
+    }
+
+    private final Options options;
+    private final double[] cumulativeWeights;
+    private final ByteString payload;
+    private final Recorder recorder = new Recorder(3);
+    private final LongAdder[] codes = new LongAdder[64];
+    private final AtomicLong sent = new AtomicLong();
+    private final AtomicLong answered = new AtomicLong();
+    private final LongAdder loginFailures = new LongAdder();
+    private final Map<String, LongAdder> servedBy = new ConcurrentHashMap<>();
+    private volatile boolean sending;
+    private volatile long startNanos;
+
+    public LoadGenerator(Options options) {
+        this.options = options;
+        double total = options.mix().stream().mapToDouble(CommandMix::weight).sum();
+        cumulativeWeights = new double[options.mix().size()];
+        double acc = 0;
+        for (int i = 0; i < cumulativeWeights.length; i++) {
+            acc += options.mix().get(i).weight() / total;
+            cumulativeWeights[i] = acc;
+        }
+        byte[] bytes = new byte[options.payloadBytes()];
+        for (int i = 0; i < bytes.length; i++) {
+            bytes[i] = (byte) ('a' + i % 26);
+        }
+        payload = ByteString.copyFrom(bytes);
+        for (int i = 0; i < codes.length; i++) {
+            codes[i] = new LongAdder();
+        }
+    }
+
+    /** Runs the whole load: connect, log in, send for the duration, wait for answers, report. */
+    public Result run(PrintStream progress) throws InterruptedException {
+        boolean epoll = Epoll.isAvailable();
+        EventLoopGroup group = new MultiThreadIoEventLoopGroup(options.threads(), new DefaultThreadFactory("load", true),
+                epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
+        List<Connection> connections = new ArrayList<>();
+        try {
+            CountDownLatch loggedIn = new CountDownLatch(options.connections());
+            long expiry = System.currentTimeMillis() / 1000 + 24 * 3600;
+            LoginToken tokens = new LoginToken(options.secret());
+            Bootstrap bootstrap = new Bootstrap().group(group)
+                    .channel(epoll ? EpollSocketChannel.class : NioSocketChannel.class)
+                    .option(ChannelOption.TCP_NODELAY, true)
+                    .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 10_000);
+            for (int i = 0; i < options.connections(); i++) {
+                long uid = options.uidBase() + i;
+                Connection c = new Connection(uid, tokens.issue(uid, expiry), loggedIn,
+                        options.ratePerSecond() / options.connections());
+                connections.add(c);
+                String source = options.sources().get(i % options.sources().size());
+                bootstrap.clone().handler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel ch) {
+                        ch.pipeline().addLast(new ProtobufVarint32FrameDecoder(),
+                                new ProtobufDecoder(ServerFrame.getDefaultInstance()),
+                                new ProtobufVarint32LengthFieldPrepender(), new ProtobufEncoder(), c);
+                    }
+                }).connect(new InetSocketAddress(options.host(), options.port()), new InetSocketAddress(source, 0))
+                        .addListener(f -> {
+                            if (!f.isSuccess()) {
+                                loginFailures.increment();
+                                loggedIn.countDown();
+                            }
+                        });
+            }
+            if (!loggedIn.await(30, TimeUnit.SECONDS)) {
+                progress.printf("warning: %d of %d connections did not log in within 30 s%n",
+                        loggedIn.getCount(), options.connections());
+            }
+            Histogram total = new Histogram(3);
+            Histogram interval = null;
+            startNanos = System.nanoTime();
+            sending = true;
+            for (Connection c : connections) {
+                c.startTicker();
+            }
+            long durationNanos = options.duration().toNanos();
+            long nextReport = startNanos + TimeUnit.SECONDS.toNanos(1);
+            while (System.nanoTime() - startNanos < durationNanos) {
+                long sleep = Math.min(nextReport, startNanos + durationNanos) - System.nanoTime();
+                if (sleep > 0) {
+                    TimeUnit.NANOSECONDS.sleep(sleep);
+                }
+                interval = recorder.getIntervalHistogram(interval);
+                total.add(interval);
+                if (System.nanoTime() >= nextReport) {
+                    nextReport += TimeUnit.SECONDS.toNanos(1);
+                    progress.printf("\r[%4ds] sent %,d  ok %,d  other %,d  in flight %,d  p50 %.2f ms  p99 %.2f ms   ",
+                            TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - startNanos), sent.get(),
+                            codes[0].sum(), answered.get() - codes[0].sum(), sent.get() - answered.get(),
+                            interval.getValueAtPercentile(50) / 1000.0, interval.getValueAtPercentile(99) / 1000.0);
+                    progress.flush();
+                }
+            }
+            sending = false;
+            double seconds = (System.nanoTime() - startNanos) / 1e9;
+            long drainDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+            while (answered.get() < sent.get() && System.nanoTime() < drainDeadline) {
+                TimeUnit.MILLISECONDS.sleep(10);
+            }
+            total.add(recorder.getIntervalHistogram());
+            progress.println();
+            long[] codeCounts = new long[codes.length];
+            for (int i = 0; i < codes.length; i++) {
+                codeCounts[i] = codes[i].sum();
+            }
+            Map<String, Long> served = new java.util.TreeMap<>();
+            servedBy.forEach((k, v) -> served.put(k, v.sum()));
+            return new Result(sent.get(), answered.get(), sent.get() - answered.get(), codeCounts, total, served,
+                    loginFailures.sum(), seconds);
+        } finally {
+            sending = false;
+            for (Connection c : connections) {
+                c.close();
+            }
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+        }
+    }
+
+    private CommandMix pick(double r) {
+        for (int i = 0; i < cumulativeWeights.length; i++) {
+            if (r < cumulativeWeights[i]) {
+                return options.mix().get(i);
+            }
+        }
+        return options.mix().get(cumulativeWeights.length - 1);
+    }
+
+    /** One connection, confined to its event loop. */
+    private final class Connection extends SimpleChannelInboundHandler<ServerFrame> {
+        private final long uid;
+        private final String token;
+        private final CountDownLatch loggedIn;
+        private final double ratePerNano;
+        private final Long2LongHashMap intendedBySeq = new Long2LongHashMap(-1);
+        private final Map<Long, CommandMix> mixBySeq = new java.util.HashMap<>();
+        private Channel channel;
+        private ScheduledFuture<?> ticker;
+        private long nextSeq = 1;
+        private long scheduled;
+        private boolean ready;
+
+        Connection(long uid, String token, CountDownLatch loggedIn, double ratePerSecond) {
+            this.uid = uid;
+            this.token = token;
+            this.loggedIn = loggedIn;
+            this.ratePerNano = ratePerSecond / 1e9;
+        }
+
+        @Override
+        public void channelActive(ChannelHandlerContext ctx) {
+            channel = ctx.channel();
+            ctx.writeAndFlush(ClientFrame.newBuilder().setLogin(Login.newBuilder().setUid(uid).setToken(token)
+                    .setDevice("loadgen").setAppVersion("1")).build());
+        }
+
+        void startTicker() {
+            if (channel == null) {
+                return;
+            }
+            EventLoop loop = channel.eventLoop();
+            loop.execute(() -> ticker = loop.scheduleAtFixedRate(this::tick, 0, 1, TimeUnit.MILLISECONDS));
+        }
+
+        private void tick() {
+            if (!sending || !ready || !channel.isActive()) {
+                return;
+            }
+            long now = System.nanoTime();
+            // Request k (from 0) is intended at start + k / rate: at `now`, requests 0..due-1 are due.
+            long due = (long) ((now - startNanos) * ratePerNano) + 1;
+            java.util.concurrent.ThreadLocalRandom random = java.util.concurrent.ThreadLocalRandom.current();
+            boolean wrote = false;
+            while (scheduled < due) {
+                long intended = startNanos + (long) (scheduled / ratePerNano);
+                scheduled++;
+                long seq = nextSeq++;
+                CommandMix mix = pick(random.nextDouble());
+                intendedBySeq.put(seq, intended);
+                mixBySeq.put(seq, mix);
+                channel.write(ClientFrame.newBuilder().setRequest(Request.newBuilder().setSeq(seq).setCmd(mix.cmd())
+                        .setBody(mix.body(uid, seq, payload))).build(), channel.voidPromise());
+                sent.incrementAndGet();
+                wrote = true;
+            }
+            if (wrote) {
+                channel.flush();
+            }
+        }
+
+        @Override
+        protected void channelRead0(ChannelHandlerContext ctx, ServerFrame frame) {
+            switch (frame.getKindCase()) {
+                case LOGIN_ACK -> {
+                    if (frame.getLoginAck().getCode() == Code.OK) {
+                        ready = true;
+                    } else {
+                        loginFailures.increment();
+                    }
+                    loggedIn.countDown();
+                }
+                case RESPONSE -> {
+                    Response r = frame.getResponse();
+                    long intended = intendedBySeq.remove(r.getSeq());
+                    CommandMix mix = mixBySeq.remove(r.getSeq());
+                    if (intended < 0) {
+                        return;
+                    }
+                    recorder.recordValue(Math.max(0, (System.nanoTime() - intended) / 1000));
+                    codes[Math.min(r.getCodeValue(), codes.length - 1)].increment();
+                    if (r.getCode() == Code.OK && mix != null) {
+                        servedBy.computeIfAbsent((mix.write() ? "write " : "read ") + mix.setOf(r.getBody()),
+                                k -> new LongAdder()).increment();
+                    }
+                    answered.incrementAndGet();
+                }
+                default -> {
+                }
+            }
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            ctx.close();
+        }
+
+        void close() {
+            if (channel != null) {
+                channel.eventLoop().execute(() -> {
+                    if (ticker != null) {
+                        ticker.cancel(false);
+                    }
+                    channel.close();
+                });
+            }
+        }
+    }
+}
