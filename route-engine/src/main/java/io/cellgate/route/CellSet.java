@@ -19,10 +19,20 @@ public record CellSet(String name, String city, String idc, SetState state, int 
         Objects.requireNonNull(city, "city");
         Objects.requireNonNull(idc, "idc");
         Objects.requireNonNull(state, "state");
+        for (String[] named : new String[][] {{"name", name}, {"city", city}, {"idc", idc}}) {
+            if (!RouteCodec.NAME.matcher(named[1]).matches()) {
+                throw new RouteException("set " + name + " " + named[0] + ": " + named[1] + " (expected: 1-64 of A-Z a-z 0-9 . _ -)");
+            }
+        }
         if (weight <= 0) {
-            throw new IllegalArgumentException("set " + name + " weight: " + weight + " (expected: > 0)");
+            throw new RouteException("set " + name + " weight: " + weight + " (expected: > 0)");
         }
         endpoints = List.copyOf(endpoints);
+        for (String e : endpoints) {
+            if (e.isEmpty() || e.indexOf(' ') >= 0 || e.indexOf(',') >= 0 || e.lastIndexOf(':') <= 0) {
+                throw new RouteException("set " + name + " endpoint: " + e + " (expected: host:port)");
+            }
+        }
     }
 
     public CellSet withState(SetState newState) {

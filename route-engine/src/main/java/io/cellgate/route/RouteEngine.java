@@ -1,5 +1,7 @@
 package io.cellgate.route;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -15,10 +17,21 @@ import java.util.function.Consumer;
  */
 public final class RouteEngine {
     private volatile RouteTable current;
+    private final RouteStore store;
     private final List<Consumer<RouteTable>> listeners = new CopyOnWriteArrayList<>();
 
+    /** An engine whose changes live in memory only. */
     public RouteEngine(RouteTable initial) {
+        this(initial, null);
+    }
+
+    /**
+     * An engine that makes every change durable in {@code store} before publishing it.
+     * {@code initial} should be what the store holds (or will hold: see {@link RouteStore#replace}).
+     */
+    public RouteEngine(RouteTable initial, RouteStore store) {
         this.current = Objects.requireNonNull(initial, "initial");
+        this.store = store;
     }
 
     /** The snapshot in use. Read it once per request into a local. */
@@ -31,13 +44,22 @@ public final class RouteEngine {
      *
      * @return the published snapshot
      * @throws RouteException when a change is invalid; nothing is published then
+     * @throws UncheckedIOException when the store cannot make the batch durable; nothing is published
      */
     public synchronized RouteTable apply(List<? extends RouteChange> changes) {
         RouteTable.Builder builder = current.toBuilder();
         for (RouteChange change : changes) {
             builder.apply(change);
         }
-        return publish(builder.build(current.epoch() + 1));
+        RouteTable next = builder.build(current.epoch() + 1);
+        if (store != null) {
+            try {
+                store.append(changes, next);
+            } catch (IOException e) {
+                throw new UncheckedIOException("route store: cannot save epoch " + next.epoch(), e);
+            }
+        }
+        return publish(next);
     }
 
     /**
@@ -46,7 +68,15 @@ public final class RouteEngine {
      */
     public synchronized RouteTable replace(RouteTable next) {
         long epoch = Math.max(next.epoch(), current.epoch() + 1);
-        return publish(next.toBuilder().build(epoch));
+        RouteTable table = next.toBuilder().build(epoch);
+        if (store != null) {
+            try {
+                store.replace(table);
+            } catch (IOException e) {
+                throw new UncheckedIOException("route store: cannot save epoch " + table.epoch(), e);
+            }
+        }
+        return publish(table);
     }
 
     /** {@code listener} is called with every snapshot published after this call. */

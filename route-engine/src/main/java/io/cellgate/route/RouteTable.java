@@ -213,6 +213,11 @@ public final class RouteTable {
         return overrides.size();
     }
 
+    /** Calls {@code action} with (uid, set index) for every override. Not for the hot path. */
+    public void forEachOverride(java.util.function.BiConsumer<Long, Integer> action) {
+        overrides.forEachLong((uid, set) -> action.accept(uid, (int) set));
+    }
+
     public boolean isSlotWriteForbidden(int slot) {
         return (forbiddenSlots[slot >>> 6] & (1L << slot)) != 0;
     }

@@ -127,8 +127,10 @@ public final class LoadGenerator {
                     .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 10_000);
             for (int i = 0; i < options.connections(); i++) {
                 long uid = options.uidBase() + i;
+                // Connection i's schedule is offset by i / rate, so the connections' sends interleave evenly
+                // instead of all connections sending at the same instants.
                 Connection c = new Connection(uid, tokens.issue(uid, expiry), loggedIn,
-                        options.ratePerSecond() / options.connections());
+                        options.ratePerSecond() / options.connections(), (long) (i * 1e9 / options.ratePerSecond()));
                 connections.add(c);
                 String source = options.sources().get(i % options.sources().size());
                 bootstrap.clone().handler(new ChannelInitializer<SocketChannel>() {
@@ -154,9 +156,19 @@ public final class LoadGenerator {
             Histogram interval = null;
             startNanos = System.nanoTime();
             sending = true;
+            // One 1 ms ticker per event loop sends what is due on each of that loop's connections.
+            Map<EventLoop, List<Connection>> byLoop = new java.util.IdentityHashMap<>();
             for (Connection c : connections) {
-                c.startTicker();
+                if (c.channel != null) {
+                    byLoop.computeIfAbsent(c.channel.eventLoop(), k -> new ArrayList<>()).add(c);
+                }
             }
+            List<ScheduledFuture<?>> tickers = new ArrayList<>();
+            byLoop.forEach((loop, list) -> tickers.add(loop.scheduleAtFixedRate(() -> {
+                for (Connection c : list) {
+                    c.tick();
+                }
+            }, 0, 1, TimeUnit.MILLISECONDS)));
             long durationNanos = options.duration().toNanos();
             long nextReport = startNanos + TimeUnit.SECONDS.toNanos(1);
             while (System.nanoTime() - startNanos < durationNanos) {
@@ -176,6 +188,7 @@ public final class LoadGenerator {
                 }
             }
             sending = false;
+            tickers.forEach(t -> t.cancel(false));
             double seconds = (System.nanoTime() - startNanos) / 1e9;
             long drainDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
             while (answered.get() < sent.get() && System.nanoTime() < drainDeadline) {
@@ -215,15 +228,16 @@ public final class LoadGenerator {
         private final String token;
         private final CountDownLatch loggedIn;
         private final double ratePerNano;
+        private final long phaseNanos;
         private final Long2LongHashMap intendedBySeq = new Long2LongHashMap(-1);
         private final Map<Long, CommandMix> mixBySeq = new java.util.HashMap<>();
-        private Channel channel;
-        private ScheduledFuture<?> ticker;
+        private volatile Channel channel;
         private long nextSeq = 1;
         private long scheduled;
         private boolean ready;
 
-        Connection(long uid, String token, CountDownLatch loggedIn, double ratePerSecond) {
+        Connection(long uid, String token, CountDownLatch loggedIn, double ratePerSecond, long phaseNanos) {
+            this.phaseNanos = phaseNanos;
             this.uid = uid;
             this.token = token;
             this.loggedIn = loggedIn;
@@ -237,25 +251,21 @@ public final class LoadGenerator {
                     .setDevice("loadgen").setAppVersion("1")).build());
         }
 
-        void startTicker() {
-            if (channel == null) {
-                return;
-            }
-            EventLoop loop = channel.eventLoop();
-            loop.execute(() -> ticker = loop.scheduleAtFixedRate(this::tick, 0, 1, TimeUnit.MILLISECONDS));
-        }
-
-        private void tick() {
+        void tick() {
             if (!sending || !ready || !channel.isActive()) {
                 return;
             }
             long now = System.nanoTime();
-            // Request k (from 0) is intended at start + k / rate: at `now`, requests 0..due-1 are due.
-            long due = (long) ((now - startNanos) * ratePerNano) + 1;
+            // Request k (from 0) is intended at start + phase + k / rate: at `now`, requests 0..due-1 are due.
+            long elapsed = now - startNanos - phaseNanos;
+            if (elapsed < 0) {
+                return;
+            }
+            long due = (long) (elapsed * ratePerNano) + 1;
             java.util.concurrent.ThreadLocalRandom random = java.util.concurrent.ThreadLocalRandom.current();
             boolean wrote = false;
             while (scheduled < due) {
-                long intended = startNanos + (long) (scheduled / ratePerNano);
+                long intended = startNanos + phaseNanos + (long) (scheduled / ratePerNano);
                 scheduled++;
                 long seq = nextSeq++;
                 CommandMix mix = pick(random.nextDouble());
@@ -309,12 +319,7 @@ public final class LoadGenerator {
 
         void close() {
             if (channel != null) {
-                channel.eventLoop().execute(() -> {
-                    if (ticker != null) {
-                        ticker.cancel(false);
-                    }
-                    channel.close();
-                });
+                channel.close();
             }
         }
     }

@@ -1,0 +1,83 @@
+package io.cellgate.perf;
+
+import io.cellgate.perf.ao.SampleAoServer;
+import io.cellgate.server.GatewayServer;
+import io.cellgate.server.config.GatewayConfig;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.function.UnaryOperator;
+
+/**
+ * The sample AOs of the four sets of {@code conf/gateway.yaml} (two cities, two sets each), on free
+ * ports, and that configuration rewritten to use them, listen on a free loopback port and carry a
+ * fresh token secret. Used by the demo and the comparisons.
+ */
+public final class DemoCluster implements AutoCloseable {
+    private static final String[] SETS = {"sz-a", "sz-b", "sh-a", "sh-b"};
+    private static final String[] SHIPPED_ENDPOINTS = {"127.0.0.1:7101", "127.0.0.1:7102", "127.0.0.1:7103", "127.0.0.1:7104"};
+
+    private final List<SampleAoServer> aos = new ArrayList<>();
+    private final String yaml;
+    private final String secret;
+
+    public DemoCluster(Path template) throws IOException {
+        String text = Files.readString(template, StandardCharsets.UTF_8);
+        try {
+            for (int i = 0; i < SETS.length; i++) {
+                SampleAoServer ao = new SampleAoServer(SETS[i], "127.0.0.1", 0, 0, 0);
+                aos.add(ao);
+                text = replaceOnce(text, SHIPPED_ENDPOINTS[i], "127.0.0.1:" + ao.port());
+            }
+        } catch (IOException | RuntimeException e) {
+            close();
+            throw e;
+        }
+        byte[] secretBytes = new byte[24];
+        new SecureRandom().nextBytes(secretBytes);
+        this.secret = HexFormat.of().formatHex(secretBytes);
+        this.yaml = replaceOnce(text, "client: 0.0.0.0:9000", "client: 127.0.0.1:0");
+    }
+
+    public List<SampleAoServer> aos() {
+        return aos;
+    }
+
+    public byte[] secret() {
+        return secret.getBytes(StandardCharsets.UTF_8);
+    }
+
+    /** The rewritten configuration, after {@code edit}. */
+    public GatewayConfig config(UnaryOperator<String> edit) {
+        return GatewayConfig.parse(edit.apply(yaml), Path.of("."), Map.of("CELLGATE_TOKEN_SECRET", secret)::get);
+    }
+
+    public GatewayServer startGateway(UnaryOperator<String> edit) throws InterruptedException {
+        return GatewayServer.start(config(edit));
+    }
+
+    static String replaceOnce(String text, String from, String to) throws IOException {
+        int at = text.indexOf(from);
+        if (at < 0) {
+            throw new IOException("the config template has no '" + from + "'");
+        }
+        return text.substring(0, at) + to + text.substring(at + from.length());
+    }
+
+    @Override
+    public void close() {
+        for (SampleAoServer ao : aos) {
+            try {
+                ao.close();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+}

@@ -1,0 +1,125 @@
+package io.cellgate.route;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.regex.Pattern;
+
+/**
+ * The text form of route tables and changes used by {@link FileRouteStore}: one item per line,
+ * space-separated tokens. Names are restricted to {@code [A-Za-z0-9._-]} so no escaping is needed.
+ */
+final class RouteCodec {
+    static final Pattern NAME = Pattern.compile("[A-Za-z0-9._-]{1,64}");
+
+    private RouteCodec() {
+    }
+
+    static String encode(RouteChange change) {
+        if (change instanceof RouteChange.MoveSlots c) {
+            return "move " + c.fromSlot() + " " + c.toSlot() + " " + c.set();
+        } else if (change instanceof RouteChange.SetOverride c) {
+            return "override " + Long.toUnsignedString(c.uid()) + " " + c.set();
+        } else if (change instanceof RouteChange.ClearOverride c) {
+            return "clear-override " + Long.toUnsignedString(c.uid());
+        } else if (change instanceof RouteChange.ForbidSlots c) {
+            return (c.forbidden() ? "forbid-slots " : "allow-slots ") + c.fromSlot() + " " + c.toSlot();
+        } else if (change instanceof RouteChange.ForbidCity c) {
+            return (c.forbidden() ? "forbid-city " : "allow-city ") + c.city();
+        } else if (change instanceof RouteChange.SetSetState c) {
+            return "state " + c.set() + " " + c.state();
+        } else if (change instanceof RouteChange.SetEndpoints c) {
+            return "endpoints " + c.set() + " " + (c.endpoints().isEmpty() ? "-" : String.join(",", c.endpoints()));
+        }
+        throw new AssertionError(change);
+    }
+
+    static RouteChange decode(String line) {
+        String[] t = line.split(" ");
+        switch (t[0]) {
+            case "move":
+                return new RouteChange.MoveSlots(Integer.parseInt(t[1]), Integer.parseInt(t[2]), t[3]);
+            case "override":
+                return new RouteChange.SetOverride(Long.parseUnsignedLong(t[1]), t[2]);
+            case "clear-override":
+                return new RouteChange.ClearOverride(Long.parseUnsignedLong(t[1]));
+            case "forbid-slots":
+            case "allow-slots":
+                return new RouteChange.ForbidSlots(Integer.parseInt(t[1]), Integer.parseInt(t[2]), t[0].startsWith("forbid"));
+            case "forbid-city":
+            case "allow-city":
+                return new RouteChange.ForbidCity(t[1], t[0].startsWith("forbid"));
+            case "state":
+                return new RouteChange.SetSetState(t[1], SetState.valueOf(t[2]));
+            case "endpoints":
+                return new RouteChange.SetEndpoints(t[1], t[2].equals("-") ? List.of() : Arrays.asList(t[2].split(",")));
+            default:
+                throw new IllegalArgumentException("unknown change: " + t[0]);
+        }
+    }
+
+    /** The whole table as lines: header, sets, slot ranges, overrides, forbids. */
+    static List<String> encode(RouteTable table) {
+        List<String> lines = new ArrayList<>();
+        lines.add("epoch " + table.epoch());
+        lines.add("slots " + table.slotCount());
+        if (table.centerSetName() != null) {
+            lines.add("center " + table.centerSetName());
+        }
+        for (CellSet s : table.sets()) {
+            lines.add("set " + s.name() + " " + s.city() + " " + s.idc() + " " + s.state() + " " + s.weight() + " "
+                    + (s.endpoints().isEmpty() ? "-" : String.join(",", s.endpoints())));
+        }
+        int from = 0;
+        for (int slot = 1; slot <= table.slotCount(); slot++) {
+            if (slot == table.slotCount() || table.setOfSlot(slot) != table.setOfSlot(from)) {
+                lines.add(encode(new RouteChange.MoveSlots(from, slot - 1, table.set(table.setOfSlot(from)).name())));
+                from = slot;
+            }
+        }
+        table.forEachOverride((uid, set) -> lines.add(encode(new RouteChange.SetOverride(uid, table.set(set).name()))));
+        int start = -1;
+        for (int slot = 0; slot <= table.slotCount(); slot++) {
+            boolean forbidden = slot < table.slotCount() && table.isSlotWriteForbidden(slot);
+            if (forbidden && start < 0) {
+                start = slot;
+            } else if (!forbidden && start >= 0) {
+                lines.add(encode(new RouteChange.ForbidSlots(start, slot - 1, true)));
+                start = -1;
+            }
+        }
+        for (String city : table.forbiddenCities()) {
+            lines.add(encode(new RouteChange.ForbidCity(city, true)));
+        }
+        return lines;
+    }
+
+    /** Rebuilds a table from {@link #encode(RouteTable)}'s lines. */
+    static RouteTable decode(List<String> lines, String localCity, String localIdc) {
+        long epoch = -1;
+        RouteTable.Builder builder = null;
+        String center = null;
+        for (String line : lines) {
+            String[] t = line.split(" ");
+            switch (t[0]) {
+                case "epoch" -> epoch = Long.parseLong(t[1]);
+                case "slots" -> builder = RouteTable.builder(localCity, localIdc, Integer.parseInt(t[1]));
+                case "center" -> center = t[1];
+                case "set" -> require(builder).addSet(new CellSet(t[1], t[2], t[3], SetState.valueOf(t[4]), Integer.parseInt(t[5]),
+                        t[6].equals("-") ? List.of() : Arrays.asList(t[6].split(","))));
+                default -> require(builder).apply(decode(line));
+            }
+        }
+        if (epoch < 0) {
+            throw new IllegalArgumentException("no epoch line");
+        }
+        return require(builder).centerSet(center).build(epoch);
+    }
+
+    private static RouteTable.Builder require(RouteTable.Builder builder) {
+        if (builder == null) {
+            throw new IllegalArgumentException("no slots line before the table's content");
+        }
+        return builder;
+    }
+}

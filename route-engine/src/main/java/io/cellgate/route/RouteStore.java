@@ -1,0 +1,33 @@
+package io.cellgate.route;
+
+import java.io.IOException;
+import java.util.List;
+
+/**
+ * Durable storage of the route table. {@link RouteEngine} writes every batch here before it publishes
+ * it, so a change that was answered with its epoch survives a restart. The embedded implementation
+ * is {@link FileRouteStore}; a distributed store implements the same contract.
+ *
+ * <p>Threading: called by the engine's single writer only.
+ */
+public interface RouteStore {
+
+    /** What {@link #load} found: the table (null when the store is empty) and what it had to skip. */
+    record Loaded(RouteTable table, List<String> problems) {
+    }
+
+    /**
+     * Loads the last complete state. A torn or corrupt part is skipped and reported in
+     * {@link Loaded#problems()}, never thrown: the gateway starts from the last good state.
+     *
+     * @param localCity the gateway's city (not stored: it belongs to the gateway, not the routes)
+     * @param localIdc  the gateway's IDC
+     */
+    Loaded load(String localCity, String localIdc) throws IOException;
+
+    /** Makes {@code changes}, which produced {@code next}, durable. */
+    void append(List<? extends RouteChange> changes, RouteTable next) throws IOException;
+
+    /** Makes the whole {@code table} durable, replacing what was stored. */
+    void replace(RouteTable table) throws IOException;
+}

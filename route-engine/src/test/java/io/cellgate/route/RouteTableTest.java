@@ -1,0 +1,179 @@
+package io.cellgate.route;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+class RouteTableTest {
+    private static final int SLOTS = 16384;
+
+    /** City A (local, IDCs a-1 and a-2) with sets a1..a4, city B with sets b1, b2; slots spread evenly over all six. */
+    static RouteTable sixSets() {
+        RouteTable.Builder b = RouteTable.builder("A", "a-1", SLOTS);
+        String[][] sets = {{"a1", "A", "a-1"}, {"a2", "A", "a-1"}, {"a3", "A", "a-2"}, {"a4", "A", "a-2"},
+            {"b1", "B", "b-1"}, {"b2", "B", "b-2"}};
+        for (String[] s : sets) {
+            b.addSet(new CellSet(s[0], s[1], s[2], SetState.UP, 1, List.of("127.0.0.1:1")));
+        }
+        int per = SLOTS / sets.length;
+        for (int i = 0; i < sets.length; i++) {
+            int from = i * per;
+            int to = i == sets.length - 1 ? SLOTS - 1 : from + per - 1;
+            b.apply(new RouteChange.MoveSlots(from, to, sets[i][0]));
+        }
+        b.centerSet("b1");
+        return b.build(1);
+    }
+
+    @Test
+    void everySlotAndEveryUserResolvesToExactlyItsSlotsSet() {
+        RouteTable t = sixSets();
+        for (int slot = 0; slot < SLOTS; slot++) {
+            assertThat(t.setOfSlot(slot)).isBetween(0, 5);
+        }
+        Random random = new Random(1);
+        for (int i = 0; i < 100_000; i++) {
+            long uid = random.nextLong();
+            int set = t.resolve(uid, RouteClass.WRITE, WriteFailover.FAIL);
+            assertThat(set).isEqualTo(t.setOfSlot(SlotHash.slotOf(uid, SLOTS)));
+            assertThat(t.resolve(uid, RouteClass.WRITE, WriteFailover.FAIL)).isEqualTo(set);
+        }
+    }
+
+    @Test
+    void slotHashIsStable() {
+        // Documented in docs/PROTOCOL.md: clients and the data layer compute the same slot.
+        assertThat(SlotHash.fmix64(42)).isEqualTo(0x810879608e4259ccL);
+        assertThat(SlotHash.slotOf(42, 16384)).isEqualTo(6604);
+        assertThat(SlotHash.slotOf(-1L, 16384)).isBetween(0, 16383);
+    }
+
+    @Test
+    void peerFailoverMovesOnlyTheFailedSetsSlotsAndSpreadsThemEvenlyInTheCity() {
+        RouteTable before = sixSets();
+        RouteEngine engine = new RouteEngine(before);
+        RouteTable after = engine.apply(List.of(new RouteChange.SetSetState("a1", SetState.DOWN)));
+        int a1 = after.indexOf("a1");
+        int[] moved = new int[6];
+        int movedTotal = 0;
+        for (int slot = 0; slot < SLOTS; slot++) {
+            long uid = uidInSlot(slot);
+            int was = before.resolve(uid, RouteClass.WRITE, WriteFailover.PEER);
+            int now = after.resolve(uid, RouteClass.WRITE, WriteFailover.PEER);
+            if (was != a1) {
+                assertThat(now).as("slot %d not on the failed set stays", slot).isEqualTo(was);
+            } else {
+                assertThat(after.set(now).city()).isEqualTo("A");
+                assertThat(now).isNotEqualTo(a1);
+                moved[now]++;
+                movedTotal++;
+            }
+            assertThat(after.resolve(uid, RouteClass.WRITE, WriteFailover.FAIL))
+                    .isEqualTo(was == a1 ? RouteTable.NO_ROUTE : was);
+        }
+        double mean = movedTotal / 3.0;
+        for (String peer : List.of("a2", "a3", "a4")) {
+            assertThat((double) moved[after.indexOf(peer)]).as("share of %s", peer).isBetween(mean * 0.9, mean * 1.1);
+        }
+        assertThat(moved[after.indexOf("b1")] + moved[after.indexOf("b2")]).isZero();
+    }
+
+    @Test
+    void overridesWinOverSlots() {
+        RouteEngine engine = new RouteEngine(sixSets());
+        long uid = 12345;
+        int slotSet = engine.current().resolve(uid, RouteClass.WRITE, WriteFailover.FAIL);
+        String other = engine.current().set(slotSet).name().equals("b2") ? "b1" : "b2";
+        RouteTable t = engine.apply(List.of(new RouteChange.SetOverride(uid, other)));
+        assertThat(t.set(t.resolve(uid, RouteClass.WRITE, WriteFailover.FAIL)).name()).isEqualTo(other);
+        assertThat(t.overrideCount()).isEqualTo(1);
+        t = engine.apply(List.of(new RouteChange.ClearOverride(uid)));
+        assertThat(t.resolve(uid, RouteClass.WRITE, WriteFailover.FAIL)).isEqualTo(slotSet);
+        assertThat(t.epoch()).isEqualTo(3);
+    }
+
+    @Test
+    void forbiddenWritesAreRefusedWhileReadsPass() {
+        RouteEngine engine = new RouteEngine(sixSets());
+        long uid = 777;
+        int slot = SlotHash.slotOf(uid, SLOTS);
+        RouteTable t = engine.apply(List.of(new RouteChange.ForbidSlots(slot, slot, true)));
+        assertThat(t.resolve(uid, RouteClass.WRITE, WriteFailover.PEER)).isEqualTo(RouteTable.WRITE_FORBIDDEN);
+        assertThat(t.resolve(uid, RouteClass.READ, WriteFailover.PEER)).isGreaterThanOrEqualTo(0);
+        assertThat(t.resolve(uidInSlot((slot + 1) % SLOTS), RouteClass.WRITE, WriteFailover.FAIL)).isGreaterThanOrEqualTo(0);
+
+        t = engine.apply(List.of(new RouteChange.ForbidSlots(slot, slot, false), new RouteChange.ForbidCity("B", true)));
+        for (int s = 0; s < SLOTS; s += 97) {
+            long u = uidInSlot(s);
+            int target = t.writePointOf(u);
+            int result = t.resolve(u, RouteClass.WRITE, WriteFailover.FAIL);
+            assertThat(result).isEqualTo(t.set(target).city().equals("B") ? RouteTable.WRITE_FORBIDDEN : target);
+        }
+    }
+
+    @Test
+    void readsPreferTheSameIdcThenTheSameCityThenOtherCities() {
+        RouteEngine engine = new RouteEngine(sixSets());
+        assertThat(readSets(engine.current())).containsOnly("a1", "a2");
+        engine.apply(List.of(new RouteChange.SetSetState("a1", SetState.DOWN), new RouteChange.SetSetState("a2", SetState.DRAINING)));
+        assertThat(readSets(engine.current())).containsOnly("a3", "a4");
+        engine.apply(List.of(new RouteChange.SetSetState("a3", SetState.DOWN), new RouteChange.SetSetState("a4", SetState.DOWN)));
+        assertThat(readSets(engine.current())).containsOnly("b1", "b2");
+        engine.apply(List.of(new RouteChange.SetSetState("b1", SetState.DOWN), new RouteChange.SetSetState("b2", SetState.DOWN)));
+        assertThat(engine.current().resolve(1, RouteClass.READ, WriteFailover.FAIL)).isEqualTo(RouteTable.NO_ROUTE);
+        assertThat(engine.current().resolve(1, RouteClass.CENTER, WriteFailover.FAIL)).isEqualTo(RouteTable.NO_ROUTE);
+    }
+
+    @Test
+    void centerCommandsGoToTheCenterSet() {
+        RouteTable t = sixSets();
+        assertThat(t.set(t.resolve(99, RouteClass.CENTER, WriteFailover.FAIL)).name()).isEqualTo("b1");
+    }
+
+    @Test
+    void invalidChangesNameTheValueAndPublishNothing() {
+        RouteEngine engine = new RouteEngine(sixSets());
+        assertThatThrownBy(() -> engine.apply(List.of(new RouteChange.MoveSlots(0, 10, "a1"), new RouteChange.MoveSlots(5, 1, "a2"))))
+                .isInstanceOf(RouteException.class).hasMessage("slots: 5-1 (expected: a range within 0-16383)");
+        assertThatThrownBy(() -> engine.apply(List.of(new RouteChange.SetOverride(1, "zz"))))
+                .hasMessageStartingWith("set: zz (expected: one of");
+        assertThatThrownBy(() -> engine.apply(List.of(new RouteChange.ForbidCity("Atlantis", true))))
+                .hasMessage("city: Atlantis (expected: a city of a known set)");
+        assertThat(engine.current().epoch()).isEqualTo(1);
+        RouteTable.Builder b = RouteTable.builder("A", "a-1", 8);
+        b.addSet(new CellSet("x", "A", "a-1", SetState.UP, 1, List.of()));
+        b.apply(new RouteChange.MoveSlots(0, 6, "x"));
+        assertThatThrownBy(() -> b.build(1)).hasMessage("slot 7: no write-point set (expected: every slot 0..7 assigned)");
+    }
+
+    private static List<String> readSets(RouteTable t) {
+        List<String> names = new ArrayList<>();
+        for (long uid = 0; uid < 2000; uid++) {
+            names.add(t.set(t.resolve(uid, RouteClass.READ, WriteFailover.FAIL)).name());
+        }
+        return names;
+    }
+
+    private static final long[] UID_BY_SLOT = new long[SLOTS];
+
+    static {
+        int found = 0;
+        java.util.Arrays.fill(UID_BY_SLOT, -1);
+        for (long uid = 0; found < SLOTS; uid++) {
+            int slot = SlotHash.slotOf(uid, SLOTS);
+            if (UID_BY_SLOT[slot] < 0) {
+                UID_BY_SLOT[slot] = uid;
+                found++;
+            }
+        }
+    }
+
+    /** A uid whose slot is {@code slot}. */
+    static long uidInSlot(int slot) {
+        return UID_BY_SLOT[slot];
+    }
+}
