@@ -1,7 +1,10 @@
 package io.cellgate.server;
 
 import io.cellgate.limit.NanoClock;
+import io.cellgate.route.FileRouteStore;
 import io.cellgate.route.RouteEngine;
+import io.cellgate.route.RouteStore;
+import io.cellgate.route.RouteTable;
 import io.cellgate.server.config.GatewayConfig;
 import io.cellgate.server.internal.ClientChannelInitializer;
 import io.cellgate.server.internal.CommandTable;
@@ -26,6 +29,8 @@ import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.EventExecutor;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
@@ -64,7 +69,7 @@ public final class GatewayServer implements AutoCloseable {
         }
         EventLoop[] loops = loopList.toArray(new EventLoop[0]);
         try {
-            this.routes = new RouteEngine(config.routes());
+            this.routes = startRoutes(config);
             this.upstreams = new Upstreams(routes, loops, channelType, config.channelMode());
             this.context = new GatewayContext(config, new CommandTable(config.commands(), NanoClock.SYSTEM), upstreams, loops);
             this.serverChannel = new ServerBootstrap()
@@ -86,6 +91,35 @@ public final class GatewayServer implements AutoCloseable {
         LOG.info(() -> "gatewayd listening on " + serverChannel.localAddress() + " (" + (nativeTransport ? "epoll" : "nio")
                 + ", " + threads + " event loops, " + config.commands().size() + " commands, route epoch "
                 + config.routes().epoch() + ")");
+    }
+
+    /**
+     * The route engine, on the embedded store when {@code routes.store-dir} is set: the store holds
+     * the live routes (operators' changes survive restarts); the configuration seeds an empty store.
+     */
+    private static RouteEngine startRoutes(GatewayConfig config) {
+        if (config.routeStoreDir() == null) {
+            return new RouteEngine(config.routes());
+        }
+        try {
+            FileRouteStore store = new FileRouteStore(config.routeStoreDir());
+            RouteStore.Loaded loaded = store.load(config.city(), config.idc());
+            for (String problem : loaded.problems()) {
+                LOG.warning(() -> "route store " + config.routeStoreDir() + ": " + problem);
+            }
+            RouteTable initial = loaded.table();
+            if (initial == null) {
+                initial = config.routes();
+                store.replace(initial);
+                LOG.info(() -> "route store " + config.routeStoreDir() + ": empty, seeded from the configuration");
+            } else {
+                RouteTable table = initial;
+                LOG.info(() -> "route store " + config.routeStoreDir() + ": loaded routes at epoch " + table.epoch());
+            }
+            return new RouteEngine(initial, store);
+        } catch (IOException e) {
+            throw new UncheckedIOException("route store " + config.routeStoreDir() + ": cannot be used", e);
+        }
     }
 
     /** Starts a gateway with {@code config} and binds its client listener. */

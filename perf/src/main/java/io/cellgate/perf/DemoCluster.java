@@ -16,8 +16,8 @@ import java.util.function.UnaryOperator;
 
 /**
  * The sample AOs of the four sets of {@code conf/gateway.yaml} (two cities, two sets each), on free
- * ports, and that configuration rewritten to use them, listen on a free loopback port and carry a
- * fresh token secret. Used by the demo and the comparisons.
+ * ports, and that configuration rewritten to use them, listen on a free loopback port, keep routes
+ * in memory and carry a fresh token secret. Used by the demo and the comparisons.
  */
 public final class DemoCluster implements AutoCloseable {
     private static final String[] SETS = {"sz-a", "sz-b", "sh-a", "sh-b"};
@@ -42,7 +42,9 @@ public final class DemoCluster implements AutoCloseable {
         byte[] secretBytes = new byte[24];
         new SecureRandom().nextBytes(secretBytes);
         this.secret = HexFormat.of().formatHex(secretBytes);
-        this.yaml = replaceOnce(text, "client: 0.0.0.0:9000", "client: 127.0.0.1:0");
+        // Routes live in memory only: every run starts from the shipped routes.
+        this.yaml = replaceOnce(replaceOnce(text, "client: 0.0.0.0:9000", "client: 127.0.0.1:0"),
+                "store-dir: ../data/routes\n", "");
     }
 
     public List<SampleAoServer> aos() {

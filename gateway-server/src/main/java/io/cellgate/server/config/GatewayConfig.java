@@ -44,11 +44,13 @@ import org.yaml.snakeyaml.error.YAMLException;
  * @param commands             the command table
  * @param channelMode          how gRPC channels to AO endpoints map to event loops
  * @param alternates           other gateways' addresses, sent in go_away
+ * @param routeStoreDir        directory of the embedded route store; null keeps routes in memory only
  */
 public record GatewayConfig(String city, String idc, String listenHost, int listenPort, Transport transport,
                             int eventLoopThreads, int maxFrameBytes, int maxInFlight, byte[] tokenSecret,
                             Duration loginTimeout, Duration heartbeatInterval, RouteTable routes,
-                            List<CommandSpec> commands, ChannelMode channelMode, List<String> alternates) {
+                            List<CommandSpec> commands, ChannelMode channelMode, List<String> alternates,
+                            Path routeStoreDir) {
 
     /** Which Netty transport to use. */
     public enum Transport { AUTO, EPOLL, NIO }
@@ -122,6 +124,8 @@ public record GatewayConfig(String city, String idc, String listenHost, int list
         int maxInFlight = limits.intValue("max-in-flight-per-connection", 1024, 1, 1 << 20);
 
         RouteTable routes = routes(root, city, idc);
+        String storeDir = root.node("routes").string("store-dir", null);
+        Path routeStoreDir = storeDir == null ? null : (baseDir == null ? Path.of(storeDir) : baseDir.resolve(storeDir)).normalize();
         List<CommandSpec> commands = commands(root, routes);
 
         ConfigNode upstream = root.node("upstream");
@@ -129,7 +133,7 @@ public record GatewayConfig(String city, String idc, String listenHost, int list
         ChannelMode mode = upstream.enumValue("channel-mode", ChannelMode.class, ChannelMode.PER_EVENT_LOOP);
 
         return new GatewayConfig(city, idc, host, port, transport, threads, maxFrame, maxInFlight, secret,
-                loginTimeout, heartbeat, routes, List.copyOf(commands), mode, List.copyOf(alternates));
+                loginTimeout, heartbeat, routes, List.copyOf(commands), mode, List.copyOf(alternates), routeStoreDir);
     }
 
     private static byte[] tokenSecret(ConfigNode login, Path baseDir, Function<String, String> env) {
@@ -170,7 +174,7 @@ public record GatewayConfig(String city, String idc, String listenHost, int list
 
     private static RouteTable routes(ConfigNode root, String city, String idc) {
         ConfigNode routes = root.node("routes");
-        routes.allowOnly(Set.of("slots", "center-set", "write-points"));
+        routes.allowOnly(Set.of("slots", "center-set", "write-points", "store-dir"));
         int slots = routes.intValue("slots", SlotHash.DEFAULT_SLOT_COUNT, 1, 1 << 24);
         RouteTable.Builder builder = RouteTable.builder(city, idc, slots);
 
