@@ -9,6 +9,7 @@ import io.cellgate.server.config.GatewayConfig;
 import io.cellgate.server.internal.ClientChannelInitializer;
 import io.cellgate.server.internal.CommandTable;
 import io.cellgate.server.internal.GatewayContext;
+import io.cellgate.server.internal.OverloadMonitor;
 import io.cellgate.server.internal.Upstreams;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
@@ -51,6 +52,7 @@ public final class GatewayServer implements AutoCloseable {
     private final RouteEngine routes;
     private final Upstreams upstreams;
     private final GatewayContext context;
+    private final OverloadMonitor overloadMonitor;
     private final Channel serverChannel;
     private final boolean nativeTransport;
 
@@ -71,7 +73,9 @@ public final class GatewayServer implements AutoCloseable {
         try {
             this.routes = startRoutes(config);
             this.upstreams = new Upstreams(routes, loops, channelType, config.channelMode());
-            this.context = new GatewayContext(config, new CommandTable(config.commands(), NanoClock.SYSTEM), upstreams, loops);
+            this.context = new GatewayContext(config, new CommandTable(config.commands(), NanoClock.SYSTEM), upstreams, loops,
+                    NanoClock.SYSTEM);
+            this.overloadMonitor = new OverloadMonitor(context, loops);
             this.serverChannel = new ServerBootstrap()
                     .group(bossGroup, workerGroup)
                     .channel(serverChannelType)
@@ -156,9 +160,23 @@ public final class GatewayServer implements AutoCloseable {
         return nativeTransport;
     }
 
+    /** Shared state of the running gateway: counters, command table, load level. */
+    public GatewayContext context() {
+        return context;
+    }
+
+    /**
+     * Applies the limits of {@code next} (command table, admission settings) without dropping a
+     * connection. Listener, topology and routes are not changed by this call.
+     */
+    public void updateLimits(GatewayConfig next) {
+        context.limits(next);
+    }
+
     @Override
     public void close() {
         serverChannel.close().syncUninterruptibly();
+        overloadMonitor.close();
         upstreams.close(2_000);
         workerGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
         bossGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();

@@ -23,12 +23,7 @@ public final class TokenBucket {
      * @param clock         monotonic time source
      */
     public TokenBucket(double ratePerSecond, int burst, NanoClock clock) {
-        if (!(ratePerSecond > 0 && ratePerSecond <= 1e9)) {
-            throw new IllegalArgumentException("rate: " + ratePerSecond + " (expected: > 0 and <= 1e9 per second)");
-        }
-        if (burst < 1) {
-            throw new IllegalArgumentException("burst: " + burst + " (expected: >= 1)");
-        }
+        validate(ratePerSecond, burst);
         this.clock = clock;
         this.intervalNanos = Math.max(1L, Math.round(1e9 / ratePerSecond));
         this.toleranceNanos = (burst - 1) * intervalNanos;
@@ -49,6 +44,15 @@ public final class TokenBucket {
             if (theoreticalArrival.compareAndSet(tat, next)) {
                 return true;
             }
+        }
+    }
+
+    static void validate(double ratePerSecond, int burst) {
+        if (!(ratePerSecond > 0 && ratePerSecond <= 1e9)) {
+            throw new IllegalArgumentException("rate: " + ratePerSecond + " (expected: > 0 and <= 1e9 per second)");
+        }
+        if (burst < 1) {
+            throw new IllegalArgumentException("burst: " + burst + " (expected: >= 1)");
         }
     }
 

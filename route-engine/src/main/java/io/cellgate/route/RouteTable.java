@@ -36,6 +36,8 @@ public final class RouteTable {
     private final Map<String, Integer> indexByName;
     private final int[] slotToSet;
     private final Long2LongHashMap overrides;
+    /** Bit per slot: some user of the slot has an override. Most lookups then skip the map. */
+    private final long[] slotsWithOverrides;
     private final long[] forbiddenSlots;
     private final Set<String> forbiddenCities;
     private final boolean[] writeForbiddenBySet;
@@ -54,8 +56,12 @@ public final class RouteTable {
         this.setArray = sets.toArray(new CellSet[0]);
         this.indexByName = Map.copyOf(b.indexByName);
         this.slotToSet = b.slotToSet.clone();
-        this.overrides = new Long2LongHashMap(Math.max(8, b.overrides.size() * 2), 0.65f, NO_OVERRIDE);
-        b.overrides.forEach(this.overrides::put);
+        this.overrides = new Long2LongHashMap(b.overrides);
+        this.slotsWithOverrides = new long[(b.slotToSet.length + 63) >>> 6];
+        b.overrides.forEachLong((uid, set) -> {
+            int slot = SlotHash.slotOf(uid, b.slotToSet.length);
+            slotsWithOverrides[slot >>> 6] |= 1L << slot;
+        });
         this.forbiddenSlots = b.forbiddenSlots.clone();
         this.forbiddenCities = Set.copyOf(b.forbiddenCities);
         this.centerSetName = b.centerSetName;
@@ -118,8 +124,17 @@ public final class RouteTable {
 
     /** The write-point set of {@code uid} as the data layer has it: override, else its slot's set. */
     public int writePointOf(long uid) {
-        long override = overrides.get(uid);
-        return override != NO_OVERRIDE ? (int) override : slotToSet[slotOf(uid)];
+        return writePointOf(uid, slotOf(uid));
+    }
+
+    private int writePointOf(long uid, int slot) {
+        if ((slotsWithOverrides[slot >>> 6] & (1L << slot)) != 0) {
+            long override = overrides.get(uid);
+            if (override != NO_OVERRIDE) {
+                return (int) override;
+            }
+        }
+        return slotToSet[slot];
     }
 
     private int resolveWrite(long uid, WriteFailover failover) {
@@ -127,7 +142,7 @@ public final class RouteTable {
         if ((forbiddenSlots[slot >>> 6] & (1L << slot)) != 0) {
             return WRITE_FORBIDDEN;
         }
-        int target = writePointOf(uid);
+        int target = writePointOf(uid, slot);
         if (setArray[target].state() == SetState.DOWN) {
             if (failover != WriteFailover.PEER) {
                 return NO_ROUTE;
@@ -237,7 +252,7 @@ public final class RouteTable {
             b.addSet(s);
         }
         System.arraycopy(slotToSet, 0, b.slotToSet, 0, slotToSet.length);
-        overrides.forEach(b.overrides::put);
+        b.overrides.putAll(overrides);
         System.arraycopy(forbiddenSlots, 0, b.forbiddenSlots, 0, forbiddenSlots.length);
         b.forbiddenCities.addAll(forbiddenCities);
         b.centerSetName = centerSetName;
@@ -269,7 +284,7 @@ public final class RouteTable {
         private final List<CellSet> sets = new ArrayList<>();
         private final Map<String, Integer> indexByName = new HashMap<>();
         private final int[] slotToSet;
-        private final Map<Long, Long> overrides = new HashMap<>();
+        private final Long2LongHashMap overrides = new Long2LongHashMap(NO_OVERRIDE);
         private final long[] forbiddenSlots;
         private final Set<String> forbiddenCities = new LinkedHashSet<>();
         private String centerSetName;
@@ -306,7 +321,7 @@ public final class RouteTable {
                 requireSlots(c.fromSlot(), c.toSlot());
                 Arrays.fill(slotToSet, c.fromSlot(), c.toSlot() + 1, requireSet(c.set()));
             } else if (change instanceof RouteChange.SetOverride c) {
-                overrides.put(c.uid(), (long) requireSet(c.set()));
+                overrides.put(c.uid(), requireSet(c.set()));
             } else if (change instanceof RouteChange.ClearOverride c) {
                 overrides.remove(c.uid());
             } else if (change instanceof RouteChange.ForbidSlots c) {

@@ -13,7 +13,10 @@ public final class SlotHash {
     }
 
     public static int slotOf(long uid, int slotCount) {
-        return (int) Long.remainderUnsigned(fmix64(uid), slotCount);
+        long h = fmix64(uid);
+        // For a power of two (the default 16384) the mask is the same unsigned remainder, without a
+        // 64-bit division on every request.
+        return (slotCount & (slotCount - 1)) == 0 ? (int) (h & (slotCount - 1)) : (int) Long.remainderUnsigned(h, slotCount);
     }
 
     /** MurmurHash3's 64-bit finalizer: a bijection with good avalanche. */

@@ -16,7 +16,8 @@ import java.time.Duration;
  * @param rate       admitted requests per second through this gateway; 0 means unlimited
  * @param burst      the token bucket's capacity
  * @param failover   what a WRITE does when its write point is DOWN
+ * @param group      the command group of the per-user rate limit
  */
 public record CommandSpec(int cmd, String method, RouteClass route, Priority priority, Duration timeout,
-                          double rate, int burst, WriteFailover failover) {
+                          double rate, int burst, WriteFailover failover, String group) {
 }

@@ -45,12 +45,13 @@ import org.yaml.snakeyaml.error.YAMLException;
  * @param channelMode          how gRPC channels to AO endpoints map to event loops
  * @param alternates           other gateways' addresses, sent in go_away
  * @param routeStoreDir        directory of the embedded route store; null keeps routes in memory only
+ * @param admission            admission control: rates, overload signals, shedding
  */
 public record GatewayConfig(String city, String idc, String listenHost, int listenPort, Transport transport,
                             int eventLoopThreads, int maxFrameBytes, int maxInFlight, byte[] tokenSecret,
                             Duration loginTimeout, Duration heartbeatInterval, RouteTable routes,
                             List<CommandSpec> commands, ChannelMode channelMode, List<String> alternates,
-                            Path routeStoreDir) {
+                            Path routeStoreDir, AdmissionConfig admission) {
 
     /** Which Netty transport to use. */
     public enum Transport { AUTO, EPOLL, NIO }
@@ -88,7 +89,7 @@ public record GatewayConfig(String city, String idc, String listenHost, int list
             throw new ConfigException("config: not valid YAML: " + e.getMessage(), e);
         }
         ConfigNode root = ConfigNode.root(parsed);
-        root.allowOnly(Set.of("gateway", "listen", "login", "limits", "routes", "topology", "commands", "upstream"));
+        root.allowOnly(Set.of("gateway", "listen", "login", "limits", "routes", "topology", "commands", "upstream", "admission"));
 
         ConfigNode gateway = root.node("gateway");
         gateway.allowOnly(Set.of("city", "idc", "transport", "event-loop-threads", "alternates"));
@@ -133,7 +134,8 @@ public record GatewayConfig(String city, String idc, String listenHost, int list
         ChannelMode mode = upstream.enumValue("channel-mode", ChannelMode.class, ChannelMode.PER_EVENT_LOOP);
 
         return new GatewayConfig(city, idc, host, port, transport, threads, maxFrame, maxInFlight, secret,
-                loginTimeout, heartbeat, routes, List.copyOf(commands), mode, List.copyOf(alternates), routeStoreDir);
+                loginTimeout, heartbeat, routes, List.copyOf(commands), mode, List.copyOf(alternates), routeStoreDir,
+                AdmissionConfig.parse(root.node("admission")));
     }
 
     private static byte[] tokenSecret(ConfigNode login, Path baseDir, Function<String, String> env) {
@@ -234,7 +236,7 @@ public record GatewayConfig(String city, String idc, String listenHost, int list
         List<CommandSpec> out = new ArrayList<>();
         Set<Integer> seen = new HashSet<>();
         for (ConfigNode c : root.nodes("commands")) {
-            c.allowOnly(Set.of("cmd", "method", "route", "priority", "timeout", "rate", "burst", "write-failover"));
+            c.allowOnly(Set.of("cmd", "method", "route", "priority", "timeout", "rate", "burst", "write-failover", "group"));
             int cmd = c.intValue("cmd", -1, 0, Integer.MAX_VALUE);
             if (cmd < 0) {
                 throw ConfigException.invalid(c.key("cmd"), "missing", "a command word in 0.." + Integer.MAX_VALUE);
@@ -257,7 +259,8 @@ public record GatewayConfig(String city, String idc, String listenHost, int list
             double rate = c.doubleValue("rate", 0, 0, 1e9);
             int burst = c.intValue("burst", (int) Math.max(1, Math.min(1_000_000, Math.ceil(rate / 10))), 1, 100_000_000);
             out.add(new CommandSpec(cmd, method, route, c.enumValue("priority", Priority.class, Priority.P2), timeout,
-                    rate, burst, c.enumValue("write-failover", WriteFailover.class, WriteFailover.FAIL)));
+                    rate, burst, c.enumValue("write-failover", WriteFailover.class, WriteFailover.FAIL),
+                    c.string("group", "default")));
         }
         if (out.isEmpty()) {
             throw ConfigException.invalid("commands", "none", "at least one command");

@@ -8,8 +8,9 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Assembles a client connection's pipeline in named steps:
- * {@code frame-decoder -> frame-encoder -> idle -> heartbeat -> login -> dispatch -> errors}.
- * The login step removes itself after a successful login.
+ * {@code frame-encoder -> accept-limit -> frame-decoder -> idle -> heartbeat -> login -> dispatch -> errors}.
+ * The accept-limit step removes itself once the connection is admitted, the login step after a
+ * successful login.
  */
 public final class ClientChannelInitializer extends ChannelInitializer<SocketChannel> {
     private final GatewayContext context;
@@ -21,9 +22,12 @@ public final class ClientChannelInitializer extends ChannelInitializer<SocketCha
     @Override
     protected void initChannel(SocketChannel ch) {
         long heartbeatMillis = context.config.heartbeatInterval().toMillis();
+        context.clients.add(ch);
         ChannelPipeline p = ch.pipeline();
-        p.addLast("frame-decoder", new ClientFrameDecoder(context.config.maxFrameBytes()));
+        // The encoder comes first so that every later step, the accept limit included, writes frames.
         p.addLast("frame-encoder", ServerFrameEncoder.INSTANCE);
+        p.addLast("accept-limit", new AcceptLimitHandler(context));
+        p.addLast("frame-decoder", new ClientFrameDecoder(context.config.maxFrameBytes()));
         p.addLast("idle", new IdleStateHandler(3 * heartbeatMillis, 0, 0, TimeUnit.MILLISECONDS));
         p.addLast("heartbeat", HeartbeatHandler.INSTANCE);
         p.addLast("login", new LoginHandler(context));

@@ -1,5 +1,6 @@
 package io.cellgate.server.internal;
 
+import io.cellgate.limit.LocalTokenBucket;
 import io.netty.channel.Channel;
 import org.agrona.collections.Long2ObjectHashMap;
 
@@ -18,8 +19,11 @@ final class ClientSession {
     /** Calls in flight by seq. */
     final Long2ObjectHashMap<UpstreamCall> inFlight = new Long2ObjectHashMap<>();
     final ResponseWriter writer;
+    /** The connection's request rate; null when connections are not limited. */
+    final LocalTokenBucket requests;
 
-    ClientSession(Channel channel, long uid, String sessionId, String dye, int loopIndex) {
+    ClientSession(Channel channel, long uid, String sessionId, String dye, int loopIndex, LocalTokenBucket requests) {
+        this.requests = requests;
         this.channel = channel;
         this.uid = uid;
         this.sessionId = sessionId;

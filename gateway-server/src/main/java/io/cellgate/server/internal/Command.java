@@ -4,17 +4,26 @@ import com.google.protobuf.ByteString;
 import io.cellgate.limit.NanoClock;
 import io.cellgate.limit.TokenBucket;
 import io.cellgate.server.config.CommandSpec;
+import io.cellgate.limit.Admission;
 import io.grpc.MethodDescriptor;
+import java.util.concurrent.atomic.LongAdder;
 
-/** One command word, ready for the hot path: its gRPC method descriptor and its limiter. Immutable. */
+/**
+ * One command word, ready for the hot path: its gRPC method descriptor, its limiter and its decision
+ * counters. Immutable (the counters are thread-safe adders).
+ */
 final class Command {
     final CommandSpec spec;
     final MethodDescriptor<ByteString, ByteString> method;
     /** Null when the command has no rate limit. */
     final TokenBucket limiter;
     final long timeoutMillis;
+    /** Key of the command's group in the per-user buckets. */
+    final long groupKey;
+    /** Decisions by {@link Admission} ordinal. */
+    final LongAdder[] decisions;
 
-    Command(CommandSpec spec, NanoClock clock) {
+    Command(CommandSpec spec, NanoClock clock, LongAdder[] decisions) {
         this.spec = spec;
         this.method = MethodDescriptor.<ByteString, ByteString>newBuilder()
                 .setType(MethodDescriptor.MethodType.UNARY)
@@ -24,5 +33,11 @@ final class Command {
                 .build();
         this.limiter = spec.rate() > 0 ? new TokenBucket(spec.rate(), spec.burst(), clock) : null;
         this.timeoutMillis = spec.timeout().toMillis();
+        this.groupKey = spec.group().hashCode() * 0xC2B2AE3D27D4EB4FL;
+        this.decisions = decisions;
+    }
+
+    void count(Admission decision) {
+        decisions[decision.ordinal()].increment();
     }
 }

@@ -1,6 +1,7 @@
 package io.cellgate.server.internal;
 
 import com.google.protobuf.ByteString;
+import io.cellgate.limit.Admission;
 import io.cellgate.protocol.v1.ClientFrame;
 import io.cellgate.protocol.v1.Code;
 import io.cellgate.protocol.v1.LoginAck;
@@ -10,6 +11,7 @@ import io.cellgate.route.RouteTable;
 import io.grpc.Metadata;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * The dispatch step: for each request of a logged-in client, look up the command, admit it, resolve
@@ -69,7 +71,13 @@ final class DispatchHandler extends ChannelInboundHandlerAdapter {
             reply(ctx, seq, Code.UNKNOWN_COMMAND, "cmd " + Integer.toUnsignedString(request.getCmd()) + " is not in the command table");
             return;
         }
+        if (session.requests != null && !session.requests.tryAcquire()) {
+            command.count(Admission.OVER_CONNECTION_LIMIT);
+            reply(ctx, seq, Code.CONNECTION_RATE_LIMITED, "this connection is over its request rate");
+            return;
+        }
         if (session.inFlight.size() >= context.config.maxInFlight()) {
+            command.count(Admission.OVER_CONNECTION_LIMIT);
             reply(ctx, seq, Code.TOO_MANY_IN_FLIGHT, "connection has " + context.config.maxInFlight() + " requests in flight");
             return;
         }
@@ -78,7 +86,24 @@ final class DispatchHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         if (command.limiter != null && !command.limiter.tryAcquire()) {
+            command.count(Admission.RATE_LIMITED);
             reply(ctx, seq, Code.RATE_LIMITED, "cmd " + command.spec.cmd() + " is over its rate limit");
+            return;
+        }
+        Admissions admissions = context.admissions();
+        if (!admissions.userAllowed(session.uid, command.groupKey)) {
+            command.count(Admission.RATE_LIMITED);
+            reply(ctx, seq, Code.RATE_LIMITED, "this user is over its rate limit for command group " + command.spec.group());
+            return;
+        }
+        Admission decision = admissions.control.admit(command.spec.priority(), session.uid, ThreadLocalRandom.current().nextDouble());
+        command.count(decision);
+        if (decision != Admission.ADMIT) {
+            if (decision == Admission.SHED_PRIORITY) {
+                reply(ctx, seq, Code.SHED_OVERLOAD, "overloaded: " + command.spec.priority() + " requests are being refused");
+            } else {
+                reply(ctx, seq, Code.DROPPED_OVERLOAD, "overloaded: dropped at random");
+            }
             return;
         }
         RoutingSnapshot routing = context.upstreams.current();
@@ -112,7 +137,7 @@ final class DispatchHandler extends ChannelInboundHandlerAdapter {
         headers.put(ROUTE_EPOCH, Long.toString(table.epoch()));
         headers.put(SET, table.set(set).name());
 
-        UpstreamCall call = new UpstreamCall(session, seq, endpoint);
+        UpstreamCall call = new UpstreamCall(session, seq, endpoint, context.counters.inFlight);
         session.inFlight.put(seq, call);
         ByteString body = request.getBody();
         call.start(endpoint.channel(session.loopIndex), command, timeoutMillis, headers, body);

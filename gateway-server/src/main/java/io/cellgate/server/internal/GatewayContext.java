@@ -1,8 +1,13 @@
 package io.cellgate.server.internal;
 
+import io.cellgate.limit.NanoClock;
+import io.cellgate.limit.OverloadSignals;
 import io.cellgate.protocol.LoginToken;
 import io.cellgate.server.config.GatewayConfig;
 import io.netty.channel.EventLoop;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.util.concurrent.GlobalEventExecutor;
 import io.netty.util.concurrent.FastThreadLocal;
 import java.util.IdentityHashMap;
 import java.util.Map;
@@ -14,14 +19,23 @@ import java.util.Map;
 public final class GatewayContext {
     final GatewayConfig config;
     final Upstreams upstreams;
+    final GatewayCounters counters = new GatewayCounters();
+    final OverloadSignals signals;
+    /** Every client connection; closed ones leave by themselves. */
+    final ChannelGroup clients = new DefaultChannelGroup("clients", GlobalEventExecutor.INSTANCE);
+    private final NanoClock clock;
+    private volatile Admissions admissions;
     private final Map<EventLoop, Integer> loopIndex = new IdentityHashMap<>();
     private final FastThreadLocal<LoginToken> tokens;
     private volatile CommandTable commands;
 
-    public GatewayContext(GatewayConfig config, CommandTable commands, Upstreams upstreams, EventLoop[] loops) {
+    public GatewayContext(GatewayConfig config, CommandTable commands, Upstreams upstreams, EventLoop[] loops, NanoClock clock) {
         this.config = config;
         this.commands = commands;
         this.upstreams = upstreams;
+        this.clock = clock;
+        this.signals = new OverloadSignals(Admissions.limits(config.admission()));
+        this.admissions = new Admissions(config.admission(), signals, clock);
         for (int i = 0; i < loops.length; i++) {
             loopIndex.put(loops[i], i);
         }
@@ -39,9 +53,32 @@ public final class GatewayContext {
         return commands;
     }
 
-    /** Publishes a new command table; requests already dispatched keep the one they read. */
-    public void commands(CommandTable next) {
-        this.commands = next;
+    Admissions admissions() {
+        return admissions;
+    }
+
+    public GatewayCounters counters() {
+        return counters;
+    }
+
+    public CommandTable commandTable() {
+        return commands;
+    }
+
+    /** The current load level of the admission control (1.0 = at the overload watermark). */
+    public double loadLevel() {
+        return admissions.control.loadLevel();
+    }
+
+    /**
+     * Applies new limits at run time: the command table (per-command rates, priorities, timeouts)
+     * and the admission settings. Connections stay; requests already dispatched keep what they read.
+     * Decision counters carry over. The priority threshold restarts fully open and adapts again.
+     */
+    public void limits(GatewayConfig next) {
+        this.commands = new CommandTable(next.commands(), clock, commands);
+        signals.limits(Admissions.limits(next.admission()));
+        this.admissions = new Admissions(next.admission(), signals, clock);
     }
 
     LoginToken tokens() {

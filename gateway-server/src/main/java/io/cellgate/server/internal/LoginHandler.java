@@ -78,6 +78,14 @@ final class LoginHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void login(ChannelHandlerContext ctx, Login login) {
+        if (!context.admissions().loginAllowed()) {
+            // A login storm: refuse before spending an HMAC on it; the client retries later.
+            context.counters.loginsRefused.increment();
+            ServerFrame ack = ServerFrame.newBuilder().setLoginAck(LoginAck.newBuilder()
+                    .setCode(Code.RATE_LIMITED).setMessage("too many logins; retry after a random delay of 1-5 s")).build();
+            ctx.writeAndFlush(ack).addListener(ChannelFutureListener.CLOSE);
+            return;
+        }
         LoginToken.Verdict verdict = context.tokens().verify(login.getUid(), login.getToken(), System.currentTimeMillis() / 1000);
         if (verdict != LoginToken.Verdict.OK) {
             ServerFrame ack = ServerFrame.newBuilder().setLoginAck(LoginAck.newBuilder()
@@ -87,7 +95,8 @@ final class LoginHandler extends ChannelInboundHandlerAdapter {
         }
         String sessionId = Long.toHexString(ThreadLocalRandom.current().nextLong() | Long.MIN_VALUE);
         ClientSession session = new ClientSession(ctx.channel(), login.getUid(), sessionId,
-                login.hasDye() ? login.getDye().getTag() : "", context.loopIndex(ctx.channel().eventLoop()));
+                login.hasDye() ? login.getDye().getTag() : "", context.loopIndex(ctx.channel().eventLoop()),
+                context.admissions().connectionBucket());
         ctx.write(ServerFrame.newBuilder().setLoginAck(LoginAck.newBuilder().setCode(Code.OK)
                 .setHeartbeatIntervalMs((int) context.config.heartbeatInterval().toMillis())
                 .setSessionId(sessionId)).build(), ctx.voidPromise());

@@ -9,6 +9,7 @@ import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
 import io.grpc.Status;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * One request forwarded to an AO: a unary gRPC call and its listener. Started on the client's event
@@ -20,11 +21,13 @@ final class UpstreamCall extends ClientCall.Listener<ByteString> {
     final long seq;
     private final ClientSession session;
     private final AoEndpoint endpoint;
+    private final LongAdder gatewayInFlight;
     private ClientCall<ByteString, ByteString> call;
     private ByteString body;
     private Status status;
 
-    UpstreamCall(ClientSession session, long seq, AoEndpoint endpoint) {
+    UpstreamCall(ClientSession session, long seq, AoEndpoint endpoint, LongAdder gatewayInFlight) {
+        this.gatewayInFlight = gatewayInFlight;
         this.session = session;
         this.seq = seq;
         this.endpoint = endpoint;
@@ -32,6 +35,7 @@ final class UpstreamCall extends ClientCall.Listener<ByteString> {
 
     void start(ManagedChannel channel, Command command, long timeoutMillis, Metadata headers, ByteString request) {
         endpoint.outstanding.incrementAndGet();
+        gatewayInFlight.increment();
         call = channel.newCall(command.method, CallOptions.DEFAULT.withDeadlineAfter(timeoutMillis, TimeUnit.MILLISECONDS));
         call.start(this, headers);
         call.request(1);
@@ -52,6 +56,7 @@ final class UpstreamCall extends ClientCall.Listener<ByteString> {
     public void onClose(Status closeStatus, Metadata trailers) {
         status = closeStatus;
         endpoint.outstanding.decrementAndGet();
+        gatewayInFlight.decrement();
         session.writer.completed(this);
     }
 

@@ -29,7 +29,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * held.
  *
  * <p>{@code java ... io.cellgate.perf.ao.SampleAoServer --set sz-a --port 7101 [--latency-ms 0]
- * [--error-rate 0.0]}
+ * [--error-rate 0.0] [--concurrency 0]}
  */
 public final class SampleAoServer implements AutoCloseable {
     private final String setName;
@@ -39,6 +39,10 @@ public final class SampleAoServer implements AutoCloseable {
     private final AtomicLong served = new AtomicLong();
     private volatile long latencyMicros;
     private volatile double errorRate;
+    /** Requests processed at once; more wait in FIFO order (a backend of bounded capacity). 0 = unlimited. */
+    private volatile int concurrency;
+    private int active;
+    private final java.util.ArrayDeque<Runnable> waiting = new java.util.ArrayDeque<>();
 
     private record Versioned(ByteString value, long version) {
     }
@@ -80,6 +84,14 @@ public final class SampleAoServer implements AutoCloseable {
         this.errorRate = rate;
     }
 
+    /**
+     * Bounds the requests processed at once: with latency L and concurrency C the set serves at most
+     * C / L requests per second, and the rest queue, as a saturated backend does. 0 = unlimited.
+     */
+    public void concurrency(int limit) {
+        this.concurrency = limit;
+    }
+
     @Override
     public void close() throws InterruptedException {
         server.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
@@ -87,21 +99,58 @@ public final class SampleAoServer implements AutoCloseable {
     }
 
     private <T> void answer(StreamObserver<T> observer, T reply) {
+        if (concurrency <= 0) {
+            process(observer, reply, null);
+            return;
+        }
+        synchronized (waiting) {
+            if (active >= concurrency) {
+                waiting.add(() -> process(observer, reply, this::finished));
+                return;
+            }
+            active++;
+        }
+        process(observer, reply, this::finished);
+    }
+
+    private void finished() {
+        Runnable next;
+        synchronized (waiting) {
+            next = waiting.poll();
+            if (next == null) {
+                active--;
+                return;
+            }
+        }
+        next.run();
+    }
+
+    private <T> void process(StreamObserver<T> observer, T reply, Runnable done) {
         served.incrementAndGet();
         if (errorRate > 0 && ThreadLocalRandom.current().nextDouble() < errorRate) {
             observer.onError(Status.UNAVAILABLE.withDescription("injected error in set " + setName).asRuntimeException());
+            if (done != null) {
+                done.run();
+            }
             return;
         }
         long delay = latencyMicros;
+        Runnable complete = () -> {
+            try {
+                observer.onNext(reply);
+                observer.onCompleted();
+            } catch (RuntimeException e) {
+                // The call was cancelled (deadline passed): nothing to answer.
+            }
+            if (done != null) {
+                done.run();
+            }
+        };
         if (delay <= 0) {
-            observer.onNext(reply);
-            observer.onCompleted();
-            return;
+            complete.run();
+        } else {
+            delays.schedule(complete, delay, TimeUnit.MICROSECONDS);
         }
-        delays.schedule(() -> {
-            observer.onNext(reply);
-            observer.onCompleted();
-        }, delay, TimeUnit.MICROSECONDS);
     }
 
     private final class Service extends SampleAoGrpc.SampleAoImplBase {
@@ -134,6 +183,7 @@ public final class SampleAoServer implements AutoCloseable {
         int port = 0;
         long latencyMicros = 0;
         double errorRate = 0;
+        int concurrency = 0;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--set" -> set = args[++i];
@@ -141,13 +191,15 @@ public final class SampleAoServer implements AutoCloseable {
                 case "--port" -> port = Integer.parseInt(args[++i]);
                 case "--latency-ms" -> latencyMicros = (long) (Double.parseDouble(args[++i]) * 1000);
                 case "--error-rate" -> errorRate = Double.parseDouble(args[++i]);
+                case "--concurrency" -> concurrency = Integer.parseInt(args[++i]);
                 default -> {
-                    System.err.println("usage: SampleAoServer --set NAME [--host H] [--port P] [--latency-ms MS] [--error-rate F]");
+                    System.err.println("usage: SampleAoServer --set NAME [--host H] [--port P] [--latency-ms MS] [--error-rate F] [--concurrency N]");
                     System.exit(2);
                 }
             }
         }
         SampleAoServer ao = new SampleAoServer(set, host, port, latencyMicros, errorRate);
+        ao.concurrency(concurrency);
         System.out.println("sample AO of set " + set + " listening on " + host + ":" + ao.port());
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             try {

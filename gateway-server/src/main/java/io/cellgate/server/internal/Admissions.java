@@ -1,0 +1,60 @@
+package io.cellgate.server.internal;
+
+import io.cellgate.limit.AdmissionControl;
+import io.cellgate.limit.KeyedTokenBuckets;
+import io.cellgate.limit.LocalTokenBucket;
+import io.cellgate.limit.NanoClock;
+import io.cellgate.limit.OverloadSignals;
+import io.cellgate.limit.PriorityAdmission;
+import io.cellgate.limit.RandomEarlyDrop;
+import io.cellgate.limit.TokenBucket;
+import io.cellgate.server.config.AdmissionConfig;
+
+/**
+ * The gateway's admission state built from {@link AdmissionConfig}: accept and login buckets, the
+ * per-user buckets, and priority shedding with random drop. Immutable references; the buckets and
+ * {@link AdmissionControl} are thread-safe. Replaced as a whole when limits change at run time.
+ */
+final class Admissions {
+    final AdmissionConfig config;
+    private final NanoClock clock;
+    /** Null when unlimited. */
+    private final TokenBucket accepts;
+    private final TokenBucket logins;
+    private final KeyedTokenBuckets users;
+    final AdmissionControl control;
+
+    Admissions(AdmissionConfig config, OverloadSignals signals, NanoClock clock) {
+        this.config = config;
+        this.clock = clock;
+        this.accepts = config.acceptRate() > 0 ? new TokenBucket(config.acceptRate(), config.acceptBurst(), clock) : null;
+        this.logins = config.loginRate() > 0 ? new TokenBucket(config.loginRate(), config.loginBurst(), clock) : null;
+        this.users = config.userRate() > 0 ? new KeyedTokenBuckets(config.userRate(), config.userBurst(), config.userSlots(), clock) : null;
+        PriorityAdmission priority = new PriorityAdmission(config.alpha(), config.beta(), config.recover());
+        priority.degrade(config.degrade());
+        this.control = new AdmissionControl(priority, new RandomEarlyDrop(config.dropLow(), config.dropHigh()), signals,
+                System::currentTimeMillis);
+    }
+
+    static OverloadSignals.Limits limits(AdmissionConfig c) {
+        return new OverloadSignals.Limits(c.maxEventLoopLag().toNanos(), c.maxInFlight(), c.maxPendingOutbound(),
+                c.maxHeapUsed(), c.maxDirectUsed());
+    }
+
+    boolean acceptAllowed() {
+        return accepts == null || accepts.tryAcquire();
+    }
+
+    boolean loginAllowed() {
+        return logins == null || logins.tryAcquire();
+    }
+
+    boolean userAllowed(long uid, long groupKey) {
+        return users == null || users.tryAcquire(uid * 0x9E3779B97F4A7C15L ^ groupKey);
+    }
+
+    /** A new connection's request bucket, or null when connections are not limited. */
+    LocalTokenBucket connectionBucket() {
+        return config.connectionRate() > 0 ? new LocalTokenBucket(config.connectionRate(), config.connectionBurst(), clock) : null;
+    }
+}

@@ -1,0 +1,78 @@
+package io.cellgate.limit;
+
+/**
+ * The overload signals measured by the gateway and their limits, combined into one load level: the
+ * largest ratio of a signal to its limit (1.0 = at the overload watermark). Signals are written by
+ * the gateway's samplers and read by the admission control thread.
+ *
+ * @see PriorityAdmission#adapt(double)
+ */
+public final class OverloadSignals {
+    /** The limits each signal is measured against; a limit of 0 disables that signal. */
+    public record Limits(long eventLoopLagNanos, long inFlight, long pendingOutboundBytes, double heapUsedFraction,
+                         double directUsedFraction) {
+    }
+
+    private volatile Limits limits;
+    private volatile long eventLoopLagNanos;
+    private volatile long inFlight;
+    private volatile long pendingOutboundBytes;
+    private volatile double heapUsedFraction;
+    private volatile double directUsedFraction;
+
+    public OverloadSignals(Limits limits) {
+        this.limits = limits;
+    }
+
+    public void limits(Limits next) {
+        this.limits = next;
+    }
+
+    public Limits limits() {
+        return limits;
+    }
+
+    public void eventLoopLagNanos(long nanos) {
+        this.eventLoopLagNanos = nanos;
+    }
+
+    public void inFlight(long requests) {
+        this.inFlight = requests;
+    }
+
+    public void pendingOutboundBytes(long bytes) {
+        this.pendingOutboundBytes = bytes;
+    }
+
+    public void heapUsedFraction(double fraction) {
+        this.heapUsedFraction = fraction;
+    }
+
+    public void directUsedFraction(double fraction) {
+        this.directUsedFraction = fraction;
+    }
+
+    public long eventLoopLagNanos() {
+        return eventLoopLagNanos;
+    }
+
+    public long inFlight() {
+        return inFlight;
+    }
+
+    /** max(signal / limit) over the enabled signals; 0 when none is enabled. */
+    public double loadLevel() {
+        Limits l = limits;
+        double level = 0;
+        level = Math.max(level, ratio(eventLoopLagNanos, l.eventLoopLagNanos()));
+        level = Math.max(level, ratio(inFlight, l.inFlight()));
+        level = Math.max(level, ratio(pendingOutboundBytes, l.pendingOutboundBytes()));
+        level = Math.max(level, l.heapUsedFraction() > 0 ? heapUsedFraction / l.heapUsedFraction() : 0);
+        level = Math.max(level, l.directUsedFraction() > 0 ? directUsedFraction / l.directUsedFraction() : 0);
+        return level;
+    }
+
+    private static double ratio(long value, long limit) {
+        return limit > 0 ? (double) value / limit : 0;
+    }
+}
