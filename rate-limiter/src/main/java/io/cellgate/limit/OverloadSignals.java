@@ -60,6 +60,18 @@ public final class OverloadSignals {
         return inFlight;
     }
 
+    public long pendingOutboundBytes() {
+        return pendingOutboundBytes;
+    }
+
+    public double heapUsedFraction() {
+        return heapUsedFraction;
+    }
+
+    public double directUsedFraction() {
+        return directUsedFraction;
+    }
+
     /** max(signal / limit) over the enabled signals; 0 when none is enabled. */
     public double loadLevel() {
         Limits l = limits;

@@ -13,7 +13,8 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * <p>Once per window, {@link #adapt(double)} moves the threshold from the histogram of levels seen in
  * that window and the load level: overloaded (load &gt;= 1), it lowers the threshold so that about
  * {@code alpha} fewer requests would have been admitted; not overloaded (load &lt; {@code recover}), it
- * raises it so that about {@code beta} more would have been. P0 is guaranteed: the threshold never
+ * raises it so that about {@code beta} more would have been (ten times that when the load is under
+ * half of {@code recover}, so a passing spike is not paid for with a long recovery). P0 is guaranteed: the threshold never
  * falls below the P0 levels, so shedding by priority never refuses a P0 command. An operator can cap
  * the threshold by hand ({@link #degrade}).
  *
@@ -108,7 +109,9 @@ public final class PriorityAdmission {
                 next = current - 1; // always make progress while overloaded
             }
         } else if (loadLevel < recover && current < LEVELS) {
-            long target = (long) Math.ceil(admitted * (1 + beta));
+            // Far below the watermark (under half of recover), recover ten times faster.
+            double step = loadLevel < recover / 2 ? Math.min(1, 10 * beta) : beta;
+            long target = (long) Math.ceil(admitted * (1 + step));
             long sum = admitted;
             next = current;
             while (next < LEVELS && (sum < target || histogram[next] == 0) && sum + histogram[next] <= Math.max(target, sum)) {

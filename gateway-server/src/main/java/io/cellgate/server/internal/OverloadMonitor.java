@@ -1,6 +1,7 @@
 package io.cellgate.server.internal;
 
 import io.cellgate.limit.OverloadSignals;
+import io.cellgate.limit.PriorityAdmission;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelOutboundBuffer;
@@ -15,21 +16,26 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 
 /**
  * Measures the overload signals and ends each admission window, on its own thread
- * ({@code cellgate-admission}): event-loop lag (how late a task submitted to each loop runs; the
- * worst over the window), requests in flight, bytes queued to clients, heap and direct memory use.
+ * ({@code cellgate-admission}): event-loop lag (how late a task submitted to each loop every 20 ms
+ * runs, averaged over the window, so one pause is not an overload), requests in flight, bytes queued to clients, heap and direct memory use.
  * It never runs on an event loop and never blocks one.
  */
 public final class OverloadMonitor implements AutoCloseable {
     private static final long PROBE_MILLIS = 20;
+    private static final Logger LOG = Logger.getLogger(OverloadMonitor.class.getName());
 
     private final GatewayContext context;
     private final OverloadSignals signals;
     private final EventLoop[] loops;
     private final ScheduledExecutorService timer;
-    private final AtomicLong worstLagNanos = new AtomicLong();
+    private final AtomicLong lagSumNanos = new AtomicLong();
+    private final AtomicLong lagProbes = new AtomicLong();
+    private boolean overloaded;
 
     public OverloadMonitor(GatewayContext context, EventLoop[] loops) {
         this.context = context;
@@ -49,7 +55,10 @@ public final class OverloadMonitor implements AutoCloseable {
         for (EventLoop loop : loops) {
             long submitted = System.nanoTime();
             try {
-                loop.execute(() -> worstLagNanos.accumulateAndGet(System.nanoTime() - submitted, Math::max));
+                loop.execute(() -> {
+                    lagSumNanos.addAndGet(System.nanoTime() - submitted);
+                    lagProbes.incrementAndGet();
+                });
             } catch (RejectedExecutionException e) {
                 return; // shutting down
             }
@@ -58,7 +67,9 @@ public final class OverloadMonitor implements AutoCloseable {
 
     private void endWindow() {
         try {
-            signals.eventLoopLagNanos(worstLagNanos.getAndSet(0));
+            long probes = lagProbes.getAndSet(0);
+            long lagSum = lagSumNanos.getAndSet(0);
+            signals.eventLoopLagNanos(probes == 0 ? lagSum : lagSum / probes);
             signals.inFlight(context.counters.inFlight());
             long pending = 0;
             for (Channel ch : context.clients) {
@@ -72,10 +83,20 @@ public final class OverloadMonitor implements AutoCloseable {
             long maxDirect = PlatformDependent.maxDirectMemory();
             signals.directUsedFraction(maxDirect > 0 ? (double) PooledByteBufAllocator.DEFAULT.metric().usedDirectMemory() / maxDirect : 0);
             context.admissions().control.endWindow();
+            double level = context.admissions().control.loadLevel();
+            boolean nowOverloaded = level >= 1.0;
+            if (nowOverloaded != overloaded) {
+                overloaded = nowOverloaded;
+                LOG.log(nowOverloaded ? Level.WARNING : Level.INFO, () -> String.format(
+                        "%s: load level %.2f (event-loop lag %d ms, in flight %d, pending outbound %d bytes, heap %.2f, direct %.2f);"
+                                + " priority threshold %d of %d",
+                        nowOverloaded ? "overloaded" : "no longer overloaded", level, signals.eventLoopLagNanos() / 1_000_000,
+                        signals.inFlight(), signals.pendingOutboundBytes(), signals.heapUsedFraction(), signals.directUsedFraction(),
+                        context.admissions().control.priority().effectiveThreshold(), PriorityAdmission.LEVELS));
+            }
         } catch (RuntimeException e) {
             // Never let the window stop: a failed sample keeps the last values.
-            java.util.logging.Logger.getLogger(OverloadMonitor.class.getName()).log(java.util.logging.Level.WARNING,
-                    "overload sampling failed", e);
+            LOG.log(Level.WARNING, "overload sampling failed", e);
         }
     }
 
