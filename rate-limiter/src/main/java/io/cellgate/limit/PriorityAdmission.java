@@ -12,7 +12,8 @@ import java.util.concurrent.atomic.AtomicLongArray;
  *
  * <p>Once per window, {@link #adapt(double)} moves the threshold from the histogram of levels seen in
  * that window and the load level: overloaded (load &gt;= 1), it lowers the threshold so that about
- * {@code alpha} fewer requests would have been admitted; not overloaded (load &lt; {@code recover}), it
+ * {@code alpha} fewer requests would have been admitted, or a fraction {@code 1 / load} of them when
+ * that is fewer; not overloaded (load &lt; {@code recover}), it
  * raises it so that about {@code beta} more would have been (ten times that when the load is under
  * half of {@code recover}, so a passing spike is not paid for with a long recovery). P0 is guaranteed: the threshold never
  * falls below the P0 levels, so shedding by priority never refuses a P0 command. An operator can cap
@@ -98,7 +99,9 @@ public final class PriorityAdmission {
         }
         int next = current;
         if (loadLevel >= 1.0) {
-            long target = (long) (admitted * (1 - alpha));
+            // Cut at least alpha; far over the watermark, cut in proportion (to admitted / load), so
+            // a sudden overload is contained within a window or two instead of many.
+            long target = (long) (admitted * Math.min(1 - alpha, 1 / loadLevel));
             long sum = 0;
             next = 0;
             while (next < current && sum + histogram[next] <= target) {

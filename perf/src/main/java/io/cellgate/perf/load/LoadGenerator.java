@@ -74,7 +74,8 @@ public final class LoadGenerator {
 
     /** What a run measured. Latencies in microseconds. */
     public record Result(long sent, long answered, long unanswered, long[] codes, Histogram latencyMicros,
-                         Map<String, Long> servedBy, long loginFailures, double seconds) {
+                         Map<String, Long> servedBy, long loginFailures, double seconds, Histogram okLatencyMicros,
+                         Map<Integer, long[]> codesByCmd) {
         public long ok() {
             return codes[Code.OK_VALUE];
         }
@@ -84,6 +85,8 @@ public final class LoadGenerator {
     private final double[] cumulativeWeights;
     private final ByteString payload;
     private final Recorder recorder = new Recorder(3);
+    private final Recorder okRecorder = new Recorder(3);
+    private final Map<Integer, LongAdder[]> codesByCmd = new ConcurrentHashMap<>();
     private final LongAdder[] codes = new LongAdder[64];
     private final AtomicLong sent = new AtomicLong();
     private final AtomicLong answered = new AtomicLong();
@@ -195,6 +198,7 @@ public final class LoadGenerator {
                 TimeUnit.MILLISECONDS.sleep(10);
             }
             total.add(recorder.getIntervalHistogram());
+            Histogram okTotal = okRecorder.getIntervalHistogram();
             progress.println();
             long[] codeCounts = new long[codes.length];
             for (int i = 0; i < codes.length; i++) {
@@ -202,8 +206,16 @@ public final class LoadGenerator {
             }
             Map<String, Long> served = new java.util.TreeMap<>();
             servedBy.forEach((k, v) -> served.put(k, v.sum()));
+            Map<Integer, long[]> byCmd = new java.util.TreeMap<>();
+            codesByCmd.forEach((cmd, adders) -> {
+                long[] counts = new long[adders.length];
+                for (int i = 0; i < adders.length; i++) {
+                    counts[i] = adders[i].sum();
+                }
+                byCmd.put(cmd, counts);
+            });
             return new Result(sent.get(), answered.get(), sent.get() - answered.get(), codeCounts, total, served,
-                    loginFailures.sum(), seconds);
+                    loginFailures.sum(), seconds, okTotal, byCmd);
         } finally {
             sending = false;
             for (Connection c : connections) {
@@ -211,6 +223,14 @@ public final class LoadGenerator {
             }
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
         }
+    }
+
+    private LongAdder[] newAdders() {
+        LongAdder[] adders = new LongAdder[codes.length];
+        for (int i = 0; i < adders.length; i++) {
+            adders[i] = new LongAdder();
+        }
+        return adders;
     }
 
     private CommandMix pick(double r) {
@@ -299,8 +319,16 @@ public final class LoadGenerator {
                     if (intended < 0) {
                         return;
                     }
-                    recorder.recordValue(Math.max(0, (System.nanoTime() - intended) / 1000));
-                    codes[Math.min(r.getCodeValue(), codes.length - 1)].increment();
+                    long micros = Math.max(0, (System.nanoTime() - intended) / 1000);
+                    recorder.recordValue(micros);
+                    int code = Math.min(r.getCodeValue(), codes.length - 1);
+                    codes[code].increment();
+                    if (r.getCode() == Code.OK) {
+                        okRecorder.recordValue(micros);
+                    }
+                    if (mix != null) {
+                        codesByCmd.computeIfAbsent(mix.cmd(), k -> newAdders())[code].increment();
+                    }
                     if (r.getCode() == Code.OK && mix != null) {
                         servedBy.computeIfAbsent((mix.write() ? "write " : "read ") + mix.setOf(r.getBody()),
                                 k -> new LongAdder()).increment();

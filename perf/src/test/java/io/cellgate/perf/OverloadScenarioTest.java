@@ -1,0 +1,26 @@
+package io.cellgate.perf;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The overload scenario, short: the sample AO made slow (bounded capacity), driven at 2x capacity
+ * with P0..P3 in equal shares, shedding on. The full runs (1.5x and 2x, shedding on and off) are
+ * {@code perf/run-overload.sh}; their report is in perf/results/.
+ */
+class OverloadScenarioTest {
+    @Test
+    void atTwiceCapacityP0IsServedAndGoodputStaysNearCapacity() throws Exception {
+        OverloadScenario.Outcome o = OverloadScenario.run(true, 2.0, Duration.ofSeconds(6), 50);
+        System.out.println(OverloadScenario.row(o));
+        assertThat(o.unanswered()).isZero();
+        assertThat(o.successByPriority()[0]).as("P0 success").isGreaterThanOrEqualTo(0.999);
+        assertThat(o.successByPriority()[3]).as("P3 is shed before P1").isLessThan(o.successByPriority()[1]);
+        // The full-length run measures >= 0.9; a 6 s run on a shared CI machine gets a little slack.
+        assertThat(o.goodputRatio()).as("goodput / capacity").isGreaterThanOrEqualTo(0.85);
+        // Admitted requests do not wait for the 2 s timeout: the queue at the AO stays short.
+        assertThat(o.admittedLatencyMicros().getValueAtPercentile(99)).as("admitted p99 (us)").isLessThan(1_000_000);
+    }
+}
