@@ -107,7 +107,7 @@ public final class GatewayServer implements AutoCloseable {
         }
         try {
             FileRouteStore store = new FileRouteStore(config.routeStoreDir());
-            RouteStore.Loaded loaded = store.load(config.city(), config.idc());
+            RouteStore.Loaded loaded = store.load(config.routes().locality());
             for (String problem : loaded.problems()) {
                 LOG.warning(() -> "route store " + config.routeStoreDir() + ": " + problem);
             }

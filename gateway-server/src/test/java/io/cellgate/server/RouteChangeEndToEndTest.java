@@ -86,4 +86,27 @@ class RouteChangeEndToEndTest {
             assertThat(write(client, 1)).isEqualTo("sh-a|w1");
         }
     }
+
+    @Test
+    void aServiceCanHaveItsOwnEndpointsInASetAndTheyChangeAtRunTime() throws Exception {
+        // Set sz-a's test.Ao service is served by the process that names itself sh-a.
+        String yaml = TestTopology.yaml(shenzhen.address(), shanghai.address(), "per-event-loop", "8s", "30s")
+                .replace("- {name: sz-a, city: sz, idc: sz-1, endpoints: [" + shenzhen.address() + "]}",
+                        "- {name: sz-a, city: sz, idc: sz-1, endpoints: [" + shenzhen.address() + "], services: {test.Ao: ["
+                                + shanghai.address() + "]}}");
+        try (GatewayServer gateway = GatewayServer.start(GatewayConfig.parse(yaml, Path.of("."), name -> null));
+             TestClient client = new TestClient(gateway.port())) {
+            client.login(5, TestTopology.token(5));
+            assertThat(client.next().getLoginAck().getCode()).isEqualTo(Code.OK);
+            shanghai.clearHeaders();
+            client.send(TestClient.request(1, TestTopology.READ, "r"));
+            assertThat(client.next().getResponse().getBody().toStringUtf8()).isEqualTo("sh-a|r");
+            assertThat(shanghai.nextHeaders().get(Metadata.Key.of("x-cellgate-set", Metadata.ASCII_STRING_MARSHALLER)))
+                    .isEqualTo("sz-a");
+
+            gateway.routes().apply(List.of(new RouteChange.SetServiceEndpoints("sz-a", "test.Ao", List.of())));
+            client.send(TestClient.request(2, TestTopology.READ, "r"));
+            assertThat(client.next().getResponse().getBody().toStringUtf8()).isEqualTo("sz-a|r");
+        }
+    }
 }

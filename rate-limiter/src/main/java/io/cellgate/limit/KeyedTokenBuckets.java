@@ -51,10 +51,15 @@ public final class KeyedTokenBuckets {
 
     /** Takes one token from {@code key}'s bucket if one is available now. */
     public boolean tryAcquire(long key) {
+        return tryAcquire(key, clock.nanoTime());
+    }
+
+    /** Takes one token from {@code key}'s bucket if one is available at {@code nowNanos} (this clock's). */
+    public boolean tryAcquire(long key, long nowNanos) {
         long h = mix(key);
         int fingerprint = (int) (h >>> 44) | 1; // never 0: 0 marks an empty slot
         int index = (int) h & mask;
-        long now = ((clock.nanoTime() - baseNanos) / 1000) & TIME_MASK;
+        long now = ((nowNanos - baseNanos) / 1000) & TIME_MASK;
         while (true) {
             int victim = -1;
             long victimWait = Long.MAX_VALUE;

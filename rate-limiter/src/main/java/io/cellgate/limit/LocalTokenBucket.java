@@ -20,7 +20,11 @@ public final class LocalTokenBucket {
 
     /** Takes one token if one is available now. */
     public boolean tryAcquire() {
-        long now = clock.nanoTime();
+        return tryAcquire(clock.nanoTime());
+    }
+
+    /** Takes one token if one is available at {@code now}, a reading of this bucket's clock. */
+    public boolean tryAcquire(long now) {
         long tat = theoreticalArrival;
         if (now - (tat - toleranceNanos) < 0) {
             return false;

@@ -33,7 +33,15 @@ public final class TokenBucket {
 
     /** Takes one token if one is available now. */
     public boolean tryAcquire() {
-        long now = clock.nanoTime();
+        return tryAcquire(clock.nanoTime());
+    }
+
+    /**
+     * Takes one token if one is available at {@code nowNanos}, a reading of this bucket's clock taken
+     * by the caller: an event loop reads the clock once for a whole batch of requests.
+     */
+    public boolean tryAcquire(long nowNanos) {
+        long now = nowNanos;
         while (true) {
             long tat = theoreticalArrival.get();
             if (now - (tat - toleranceNanos) < 0) {

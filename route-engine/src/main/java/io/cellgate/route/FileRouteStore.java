@@ -56,11 +56,11 @@ public final class FileRouteStore implements RouteStore {
     }
 
     @Override
-    public Loaded load(String localCity, String localIdc) throws IOException {
+    public Loaded load(Locality locality) throws IOException {
         List<String> problems = new ArrayList<>();
-        RouteTable table = readSnapshot(dir.resolve(SNAPSHOT), localCity, localIdc, problems);
+        RouteTable table = readSnapshot(dir.resolve(SNAPSHOT), locality, problems);
         if (table == null && Files.exists(dir.resolve(PREVIOUS))) {
-            table = readSnapshot(dir.resolve(PREVIOUS), localCity, localIdc, problems);
+            table = readSnapshot(dir.resolve(PREVIOUS), locality, problems);
             if (table != null) {
                 problems.add(PREVIOUS + ": using the previous snapshot, epoch " + table.epoch());
             }
@@ -169,7 +169,7 @@ public final class FileRouteStore implements RouteStore {
         records = 0;
     }
 
-    private RouteTable readSnapshot(Path file, String localCity, String localIdc, List<String> problems) throws IOException {
+    private RouteTable readSnapshot(Path file, Locality locality, List<String> problems) throws IOException {
         String text;
         try {
             text = Files.readString(file, StandardCharsets.UTF_8);
@@ -187,7 +187,7 @@ public final class FileRouteStore implements RouteStore {
         }
         List<String> lines = Arrays.asList(text.substring(HEADER.length() + 1, endAt).split("\n"));
         try {
-            return RouteCodec.decode(lines, localCity, localIdc);
+            return RouteCodec.decode(lines, locality);
         } catch (RuntimeException e) {
             problems.add(file.getFileName() + ": ignored, unreadable: " + e.getMessage());
             return null;

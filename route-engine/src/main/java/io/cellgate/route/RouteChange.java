@@ -46,6 +46,18 @@ public sealed interface RouteChange {
         }
     }
 
+    /**
+     * Replaces the endpoints of one AO {@code service} of {@code set}; an empty list makes the
+     * service use the set's endpoints again.
+     */
+    record SetServiceEndpoints(String set, String service, List<String> endpoints) implements RouteChange {
+        public SetServiceEndpoints {
+            Objects.requireNonNull(set, "set");
+            Objects.requireNonNull(service, "service");
+            endpoints = List.copyOf(endpoints);
+        }
+    }
+
     /** Replaces the AO endpoints of {@code set}. */
     record SetEndpoints(String set, List<String> endpoints) implements RouteChange {
         public SetEndpoints {

@@ -28,6 +28,8 @@ final class RouteCodec {
             return (c.forbidden() ? "forbid-city " : "allow-city ") + c.city();
         } else if (change instanceof RouteChange.SetSetState c) {
             return "state " + c.set() + " " + c.state();
+        } else if (change instanceof RouteChange.SetServiceEndpoints c) {
+            return "service-endpoints " + c.set() + " " + c.service() + " " + (c.endpoints().isEmpty() ? "-" : String.join(",", c.endpoints()));
         } else if (change instanceof RouteChange.SetEndpoints c) {
             return "endpoints " + c.set() + " " + (c.endpoints().isEmpty() ? "-" : String.join(",", c.endpoints()));
         }
@@ -51,6 +53,8 @@ final class RouteCodec {
                 return new RouteChange.ForbidCity(t[1], t[0].startsWith("forbid"));
             case "state":
                 return new RouteChange.SetSetState(t[1], SetState.valueOf(t[2]));
+            case "service-endpoints":
+                return new RouteChange.SetServiceEndpoints(t[1], t[2], t[3].equals("-") ? List.of() : Arrays.asList(t[3].split(",")));
             case "endpoints":
                 return new RouteChange.SetEndpoints(t[1], t[2].equals("-") ? List.of() : Arrays.asList(t[2].split(",")));
             default:
@@ -69,6 +73,8 @@ final class RouteCodec {
         for (CellSet s : table.sets()) {
             lines.add("set " + s.name() + " " + s.city() + " " + s.idc() + " " + s.state() + " " + s.weight() + " "
                     + (s.endpoints().isEmpty() ? "-" : String.join(",", s.endpoints())));
+            s.serviceEndpoints().forEach((service, endpoints) ->
+                    lines.add(encode(new RouteChange.SetServiceEndpoints(s.name(), service, endpoints))));
         }
         int from = 0;
         for (int slot = 1; slot <= table.slotCount(); slot++) {
@@ -95,7 +101,7 @@ final class RouteCodec {
     }
 
     /** Rebuilds a table from {@link #encode(RouteTable)}'s lines. */
-    static RouteTable decode(List<String> lines, String localCity, String localIdc) {
+    static RouteTable decode(List<String> lines, Locality locality) {
         long epoch = -1;
         RouteTable.Builder builder = null;
         String center = null;
@@ -103,7 +109,7 @@ final class RouteCodec {
             String[] t = line.split(" ");
             switch (t[0]) {
                 case "epoch" -> epoch = Long.parseLong(t[1]);
-                case "slots" -> builder = RouteTable.builder(localCity, localIdc, Integer.parseInt(t[1]));
+                case "slots" -> builder = RouteTable.builder(locality, Integer.parseInt(t[1]));
                 case "center" -> center = t[1];
                 case "set" -> require(builder).addSet(new CellSet(t[1], t[2], t[3], SetState.valueOf(t[4]), Integer.parseInt(t[5]),
                         t[6].equals("-") ? List.of() : Arrays.asList(t[6].split(","))));

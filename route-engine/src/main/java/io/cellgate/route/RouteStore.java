@@ -20,10 +20,10 @@ public interface RouteStore {
      * Loads the last complete state. A torn or corrupt part is skipped and reported in
      * {@link Loaded#problems()}, never thrown: the gateway starts from the last good state.
      *
-     * @param localCity the gateway's city (not stored: it belongs to the gateway, not the routes)
-     * @param localIdc  the gateway's IDC
+     * @param locality the gateway's city, IDC and read preference (not stored: they belong to the
+     *                 gateway, not to the routes)
      */
-    Loaded load(String localCity, String localIdc) throws IOException;
+    Loaded load(Locality locality) throws IOException;
 
     /** Makes {@code changes}, which produced {@code next}, durable. */
     void append(List<? extends RouteChange> changes, RouteTable next) throws IOException;

@@ -29,6 +29,7 @@ public final class RouteTable {
 
     private final long epoch;
     private final long createdAtMillis;
+    private final Locality locality;
     private final String localCity;
     private final String localIdc;
     private final List<CellSet> sets;
@@ -50,8 +51,9 @@ public final class RouteTable {
     private RouteTable(Builder b, long epoch) {
         this.epoch = epoch;
         this.createdAtMillis = System.currentTimeMillis();
-        this.localCity = b.localCity;
-        this.localIdc = b.localIdc;
+        this.locality = b.locality;
+        this.localCity = b.locality.city();
+        this.localIdc = b.locality.idc();
         this.sets = List.copyOf(b.sets);
         this.setArray = sets.toArray(new CellSet[0]);
         this.indexByName = Map.copyOf(b.indexByName);
@@ -81,8 +83,9 @@ public final class RouteTable {
                 continue;
             }
             if (s.city().equals(localCity)) {
-                (s.idc().equals(localIdc) ? sameIdc : sameCity).add(i);
-            } else {
+                boolean idcFirst = locality.readPreference() == ReadPreference.NEAREST && s.idc().equals(localIdc);
+                (idcFirst ? sameIdc : sameCity).add(i);
+            } else if (locality.readPreference() != ReadPreference.CITY_ONLY) {
                 otherCities.add(i);
             }
         }
@@ -101,7 +104,12 @@ public final class RouteTable {
 
     /** Starts a table for a gateway in {@code localCity} / {@code localIdc}. */
     public static Builder builder(String localCity, String localIdc, int slotCount) {
-        return new Builder(localCity, localIdc, slotCount);
+        return new Builder(Locality.of(localCity, localIdc), slotCount);
+    }
+
+    /** Starts a table for a gateway at {@code locality}. */
+    public static Builder builder(Locality locality, int slotCount) {
+        return new Builder(locality, slotCount);
     }
 
     /**
@@ -200,6 +208,10 @@ public final class RouteTable {
         return localIdc;
     }
 
+    public Locality locality() {
+        return locality;
+    }
+
     public int slotCount() {
         return slotToSet.length;
     }
@@ -247,7 +259,7 @@ public final class RouteTable {
 
     /** A builder holding a copy of this table, for the next snapshot. */
     public Builder toBuilder() {
-        Builder b = new Builder(localCity, localIdc, slotToSet.length);
+        Builder b = new Builder(locality, slotToSet.length);
         for (CellSet s : sets) {
             b.addSet(s);
         }
@@ -279,8 +291,7 @@ public final class RouteTable {
 
     /** Mutable, single-threaded builder of the next snapshot. */
     public static final class Builder {
-        private final String localCity;
-        private final String localIdc;
+        private final Locality locality;
         private final List<CellSet> sets = new ArrayList<>();
         private final Map<String, Integer> indexByName = new HashMap<>();
         private final int[] slotToSet;
@@ -289,12 +300,11 @@ public final class RouteTable {
         private final Set<String> forbiddenCities = new LinkedHashSet<>();
         private String centerSetName;
 
-        private Builder(String localCity, String localIdc, int slotCount) {
+        private Builder(Locality locality, int slotCount) {
             if (slotCount <= 0 || slotCount > (1 << 24)) {
                 throw new RouteException("slots: " + slotCount + " (expected: 1..16777216)");
             }
-            this.localCity = localCity;
-            this.localIdc = localIdc;
+            this.locality = locality;
             this.slotToSet = new int[slotCount];
             Arrays.fill(slotToSet, -1);
             this.forbiddenSlots = new long[(slotCount + 63) >>> 6];
@@ -348,6 +358,9 @@ public final class RouteTable {
             } else if (change instanceof RouteChange.SetEndpoints c) {
                 int index = requireSet(c.set());
                 sets.set(index, sets.get(index).withEndpoints(c.endpoints()));
+            } else if (change instanceof RouteChange.SetServiceEndpoints c) {
+                int index = requireSet(c.set());
+                sets.set(index, sets.get(index).withServiceEndpoints(c.service(), c.endpoints()));
             } else {
                 throw new AssertionError(change);
             }

@@ -40,7 +40,7 @@ class FileRouteStoreTest {
         engine.apply(List.of(new RouteChange.SetSetState("a2", SetState.DRAINING),
                 new RouteChange.SetEndpoints("a4", List.of("10.0.0.1:7000", "10.0.0.2:7000"))));
 
-        RouteStore.Loaded loaded = new FileRouteStore(dir).load("A", "a-1");
+        RouteStore.Loaded loaded = new FileRouteStore(dir).load(Locality.of("A", "a-1"));
         assertThat(loaded.problems()).isEmpty();
         assertSameRoutes(engine.current(), loaded.table());
         assertThat(loaded.table().epoch()).isEqualTo(4);
@@ -57,16 +57,16 @@ class FileRouteStoreTest {
         byte[] bytes = Files.readAllBytes(log);
         Files.write(log, Arrays.copyOf(bytes, bytes.length - 7));
 
-        RouteStore.Loaded loaded = new FileRouteStore(dir).load("A", "a-1");
+        RouteStore.Loaded loaded = new FileRouteStore(dir).load(Locality.of("A", "a-1"));
         assertSameRoutes(complete, loaded.table());
         assertThat(loaded.problems()).singleElement().asString()
                 .startsWith("routes.log: skipped a torn record at byte").contains("no end of line");
         // The good prefix was kept: the next batch continues from epoch 2 and loads cleanly.
         FileRouteStore reopened = new FileRouteStore(dir);
-        RouteStore.Loaded again = reopened.load("A", "a-1");
+        RouteStore.Loaded again = reopened.load(Locality.of("A", "a-1"));
         RouteEngine resumed = new RouteEngine(again.table(), reopened);
         resumed.apply(List.of(new RouteChange.MoveSlots(200, 299, "b2")));
-        RouteStore.Loaded last = new FileRouteStore(dir).load("A", "a-1");
+        RouteStore.Loaded last = new FileRouteStore(dir).load(Locality.of("A", "a-1"));
         assertThat(last.problems()).isEmpty();
         assertSameRoutes(resumed.current(), last.table());
     }
@@ -82,7 +82,7 @@ class FileRouteStoreTest {
         String text = Files.readString(log);
         Files.writeString(log, text.replace("move 100 199 b1", "move 100 199 b2"));
 
-        RouteStore.Loaded loaded = new FileRouteStore(dir).load("A", "a-1");
+        RouteStore.Loaded loaded = new FileRouteStore(dir).load(Locality.of("A", "a-1"));
         assertSameRoutes(good, loaded.table());
         assertThat(loaded.problems()).singleElement().asString()
                 .contains("a corrupt record (checksum mismatch)").contains("skipped");
@@ -98,7 +98,7 @@ class FileRouteStoreTest {
         byte[] bytes = Files.readAllBytes(snapshot);
         Files.write(snapshot, Arrays.copyOf(bytes, bytes.length / 2));
 
-        RouteStore.Loaded loaded = new FileRouteStore(dir).load("A", "a-1");
+        RouteStore.Loaded loaded = new FileRouteStore(dir).load(Locality.of("A", "a-1"));
         assertSameRoutes(first, loaded.table());
         assertThat(loaded.problems()).containsExactly(
                 "routes.snapshot: ignored, truncated or corrupt (checksum mismatch)",
@@ -107,10 +107,10 @@ class FileRouteStoreTest {
 
     @Test
     void aLeftoverTemporaryFileIsIgnoredAndAnEmptyStoreLoadsNothing(@TempDir Path dir) throws IOException {
-        assertThat(new FileRouteStore(dir).load("A", "a-1").table()).isNull();
+        assertThat(new FileRouteStore(dir).load(Locality.of("A", "a-1")).table()).isNull();
         Files.writeString(dir.resolve("routes.snapshot.tmp"), "cellgate-routes-snapshot v1\nepoch 9\nslo", StandardCharsets.UTF_8);
         engineWithStore(new FileRouteStore(dir));
-        RouteStore.Loaded loaded = new FileRouteStore(dir).load("A", "a-1");
+        RouteStore.Loaded loaded = new FileRouteStore(dir).load(Locality.of("A", "a-1"));
         assertThat(loaded.problems()).isEmpty();
         assertThat(loaded.table().epoch()).isEqualTo(1);
     }
@@ -122,7 +122,7 @@ class FileRouteStoreTest {
             engine.apply(List.of(new RouteChange.MoveSlots(i, i, i % 2 == 0 ? "b1" : "b2")));
         }
         assertThat(Files.readAllLines(dir.resolve(FileRouteStore.LOG)).size()).isLessThanOrEqualTo(5);
-        RouteStore.Loaded loaded = new FileRouteStore(dir).load("A", "a-1");
+        RouteStore.Loaded loaded = new FileRouteStore(dir).load(Locality.of("A", "a-1"));
         assertThat(loaded.problems()).isEmpty();
         assertSameRoutes(engine.current(), loaded.table());
     }

@@ -129,6 +129,27 @@ class RouteTableTest {
     }
 
     @Test
+    void theReadPreferenceIsConfigurable() {
+        RouteTable nearest = sixSets();
+        RouteTable city = nearest.toBuilder().build(1);
+        RouteTable.Builder cityBuilder = RouteTable.builder(new Locality("A", "a-1", ReadPreference.CITY), SLOTS);
+        RouteTable.Builder cityOnlyBuilder = RouteTable.builder(new Locality("A", "a-1", ReadPreference.CITY_ONLY), SLOTS);
+        for (CellSet s : nearest.sets()) {
+            cityBuilder.addSet(s);
+            cityOnlyBuilder.addSet(s);
+        }
+        cityBuilder.apply(new RouteChange.MoveSlots(0, SLOTS - 1, "a1"));
+        cityOnlyBuilder.apply(new RouteChange.MoveSlots(0, SLOTS - 1, "a1"));
+        city = cityBuilder.build(1);
+        assertThat(readSets(city)).contains("a1", "a2", "a3", "a4").doesNotContain("b1", "b2");
+        RouteEngine cityOnly = new RouteEngine(cityOnlyBuilder.build(1));
+        cityOnly.apply(List.of(new RouteChange.SetSetState("a1", SetState.DOWN), new RouteChange.SetSetState("a2", SetState.DOWN),
+                new RouteChange.SetSetState("a3", SetState.DOWN), new RouteChange.SetSetState("a4", SetState.DOWN)));
+        assertThat(cityOnly.current().resolve(1, RouteClass.READ, WriteFailover.FAIL)).isEqualTo(RouteTable.NO_ROUTE);
+        assertThat(cityOnly.current().locality().readPreference()).isEqualTo(ReadPreference.CITY_ONLY);
+    }
+
+    @Test
     void centerCommandsGoToTheCenterSet() {
         RouteTable t = sixSets();
         assertThat(t.set(t.resolve(99, RouteClass.CENTER, WriteFailover.FAIL)).name()).isEqualTo("b1");

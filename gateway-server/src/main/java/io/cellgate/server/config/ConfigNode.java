@@ -49,6 +49,11 @@ final class ConfigNode {
         }
     }
 
+    /** The keys of this mapping, in document order. */
+    java.util.Set<String> keys() {
+        return values.keySet();
+    }
+
     boolean has(String name) {
         return values.get(name) != null;
     }

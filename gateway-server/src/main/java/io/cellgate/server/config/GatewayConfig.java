@@ -2,6 +2,8 @@ package io.cellgate.server.config;
 
 import io.cellgate.limit.Priority;
 import io.cellgate.route.CellSet;
+import io.cellgate.route.Locality;
+import io.cellgate.route.ReadPreference;
 import io.cellgate.route.RouteChange;
 import io.cellgate.route.RouteClass;
 import io.cellgate.route.RouteException;
@@ -16,7 +18,9 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.function.Function;
 import java.util.regex.Pattern;
@@ -92,7 +96,7 @@ public record GatewayConfig(String city, String idc, String listenHost, int list
         root.allowOnly(Set.of("gateway", "listen", "login", "limits", "routes", "topology", "commands", "upstream", "admission"));
 
         ConfigNode gateway = root.node("gateway");
-        gateway.allowOnly(Set.of("city", "idc", "transport", "event-loop-threads", "alternates"));
+        gateway.allowOnly(Set.of("city", "idc", "transport", "event-loop-threads", "alternates", "read-preference"));
         String city = gateway.requiredString("city");
         String idc = gateway.requiredString("idc");
         Transport transport = gateway.enumValue("transport", Transport.class, Transport.AUTO);
@@ -124,7 +128,8 @@ public record GatewayConfig(String city, String idc, String listenHost, int list
         int maxFrame = limits.intValue("max-frame-bytes", 1 << 20, 64, 64 << 20);
         int maxInFlight = limits.intValue("max-in-flight-per-connection", 1024, 1, 1 << 20);
 
-        RouteTable routes = routes(root, city, idc);
+        Locality locality = new Locality(city, idc, gateway.enumValue("read-preference", ReadPreference.class, ReadPreference.NEAREST));
+        RouteTable routes = routes(root, locality);
         String storeDir = root.node("routes").string("store-dir", null);
         Path routeStoreDir = storeDir == null ? null : (baseDir == null ? Path.of(storeDir) : baseDir.resolve(storeDir)).normalize();
         List<CommandSpec> commands = commands(root, routes);
@@ -174,11 +179,11 @@ public record GatewayConfig(String city, String idc, String listenHost, int list
         return bytes;
     }
 
-    private static RouteTable routes(ConfigNode root, String city, String idc) {
+    private static RouteTable routes(ConfigNode root, Locality locality) {
         ConfigNode routes = root.node("routes");
-        routes.allowOnly(Set.of("slots", "center-set", "write-points", "store-dir"));
+        routes.allowOnly(Set.of("slots", "center-set", "write-points", "store-dir", "write-failover"));
         int slots = routes.intValue("slots", SlotHash.DEFAULT_SLOT_COUNT, 1, 1 << 24);
-        RouteTable.Builder builder = RouteTable.builder(city, idc, slots);
+        RouteTable.Builder builder = RouteTable.builder(locality, slots);
 
         ConfigNode topology = root.node("topology");
         topology.allowOnly(Set.of("sets"));
@@ -188,7 +193,7 @@ public record GatewayConfig(String city, String idc, String listenHost, int list
         }
         Set<String> names = new HashSet<>();
         for (ConfigNode s : sets) {
-            s.allowOnly(Set.of("name", "city", "idc", "state", "weight", "endpoints"));
+            s.allowOnly(Set.of("name", "city", "idc", "state", "weight", "endpoints", "services"));
             String name = s.requiredString("name");
             if (!names.add(name)) {
                 throw ConfigException.invalid(s.key("name"), name, "a name no other set has");
@@ -197,8 +202,22 @@ public record GatewayConfig(String city, String idc, String listenHost, int list
             for (String e : endpoints) {
                 requireHostPort(s.key("endpoints"), e);
             }
-            builder.addSet(new CellSet(name, s.requiredString("city"), s.requiredString("idc"),
-                    s.enumValue("state", SetState.class, SetState.UP), s.intValue("weight", 1, 1, 1_000_000), endpoints));
+            ConfigNode services = s.node("services");
+            Map<String, List<String>> serviceEndpoints = new LinkedHashMap<>();
+            for (String service : services.keys()) {
+                List<String> addresses = services.strings(service);
+                for (String e : addresses) {
+                    requireHostPort(services.key(service), e);
+                }
+                serviceEndpoints.put(service, addresses);
+            }
+            try {
+                builder.addSet(new CellSet(name, s.requiredString("city"), s.requiredString("idc"),
+                        s.enumValue("state", SetState.class, SetState.UP), s.intValue("weight", 1, 1, 1_000_000), endpoints,
+                        serviceEndpoints));
+            } catch (RouteException e) {
+                throw new ConfigException(s.key("name") + " " + name + ": " + e.getMessage());
+            }
         }
         String center = routes.string("center-set", null);
         if (center != null && !names.contains(center)) {
@@ -235,6 +254,7 @@ public record GatewayConfig(String city, String idc, String listenHost, int list
     private static List<CommandSpec> commands(ConfigNode root, RouteTable routes) {
         List<CommandSpec> out = new ArrayList<>();
         Set<Integer> seen = new HashSet<>();
+        WriteFailover defaultFailover = root.node("routes").enumValue("write-failover", WriteFailover.class, WriteFailover.FAIL);
         for (ConfigNode c : root.nodes("commands")) {
             c.allowOnly(Set.of("cmd", "method", "route", "priority", "timeout", "rate", "burst", "write-failover", "group"));
             int cmd = c.intValue("cmd", -1, 0, Integer.MAX_VALUE);
@@ -259,7 +279,7 @@ public record GatewayConfig(String city, String idc, String listenHost, int list
             double rate = c.doubleValue("rate", 0, 0, 1e9);
             int burst = c.intValue("burst", (int) Math.max(1, Math.min(1_000_000, Math.ceil(rate / 10))), 1, 100_000_000);
             out.add(new CommandSpec(cmd, method, route, c.enumValue("priority", Priority.class, Priority.P2), timeout,
-                    rate, burst, c.enumValue("write-failover", WriteFailover.class, WriteFailover.FAIL),
+                    rate, burst, c.enumValue("write-failover", WriteFailover.class, defaultFailover),
                     c.string("group", "default")));
         }
         if (out.isEmpty()) {

@@ -49,8 +49,8 @@ final class Admissions {
         return logins == null || logins.tryAcquire();
     }
 
-    boolean userAllowed(long uid, long groupKey) {
-        return users == null || users.tryAcquire(uid * 0x9E3779B97F4A7C15L ^ groupKey);
+    boolean userAllowed(long uid, long groupKey, long nowNanos) {
+        return users == null || users.tryAcquire(uid * 0x9E3779B97F4A7C15L ^ groupKey, nowNanos);
     }
 
     /** A new connection's request bucket, or null when connections are not limited. */

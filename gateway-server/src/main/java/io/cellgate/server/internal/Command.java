@@ -18,6 +18,8 @@ final class Command {
     /** Null when the command has no rate limit. */
     final TokenBucket limiter;
     final long timeoutMillis;
+    /** The AO service of the method, {@code package.Service}. */
+    final String service;
     /** Key of the command's group in the per-user buckets. */
     final long groupKey;
     /** Decisions by {@link Admission} ordinal. */
@@ -33,6 +35,7 @@ final class Command {
                 .build();
         this.limiter = spec.rate() > 0 ? new TokenBucket(spec.rate(), spec.burst(), clock) : null;
         this.timeoutMillis = spec.timeout().toMillis();
+        this.service = spec.method().substring(0, spec.method().indexOf('/'));
         this.groupKey = spec.group().hashCode() * 0xC2B2AE3D27D4EB4FL;
         this.decisions = decisions;
     }

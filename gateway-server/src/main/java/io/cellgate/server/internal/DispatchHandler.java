@@ -29,6 +29,8 @@ final class DispatchHandler extends ChannelInboundHandlerAdapter {
 
     private final GatewayContext context;
     private ClientSession session;
+    /** The clock read once per read batch, shared by the batch's limiter decisions; 0 = not read yet. */
+    private long batchNanos;
 
     DispatchHandler(GatewayContext context) {
         this.context = context;
@@ -71,7 +73,11 @@ final class DispatchHandler extends ChannelInboundHandlerAdapter {
             reply(ctx, seq, Code.UNKNOWN_COMMAND, "cmd " + Integer.toUnsignedString(request.getCmd()) + " is not in the command table");
             return;
         }
-        if (session.requests != null && !session.requests.tryAcquire()) {
+        if (batchNanos == 0) {
+            batchNanos = System.nanoTime();
+        }
+        long now = batchNanos;
+        if (session.requests != null && !session.requests.tryAcquire(now)) {
             command.count(Admission.OVER_CONNECTION_LIMIT);
             reply(ctx, seq, Code.CONNECTION_RATE_LIMITED, "this connection is over its request rate");
             return;
@@ -85,13 +91,13 @@ final class DispatchHandler extends ChannelInboundHandlerAdapter {
             reply(ctx, seq, Code.INVALID_REQUEST, "seq " + Long.toUnsignedString(seq) + " is already in flight");
             return;
         }
-        if (command.limiter != null && !command.limiter.tryAcquire()) {
+        if (command.limiter != null && !command.limiter.tryAcquire(now)) {
             command.count(Admission.RATE_LIMITED);
             reply(ctx, seq, Code.RATE_LIMITED, "cmd " + command.spec.cmd() + " is over its rate limit");
             return;
         }
         Admissions admissions = context.admissions();
-        if (!admissions.userAllowed(session.uid, command.groupKey)) {
+        if (!admissions.userAllowed(session.uid, command.groupKey, now)) {
             command.count(Admission.RATE_LIMITED);
             reply(ctx, seq, Code.RATE_LIMITED, "this user is over its rate limit for command group " + command.spec.group());
             return;
@@ -117,9 +123,9 @@ final class DispatchHandler extends ChannelInboundHandlerAdapter {
             }
             return;
         }
-        AoEndpoint endpoint = routing.pick(set);
+        AoEndpoint endpoint = routing.pick(set, command.service);
         if (endpoint == null) {
-            reply(ctx, seq, Code.UPSTREAM_UNAVAILABLE, "set " + table.set(set).name() + " has no AO endpoint");
+            reply(ctx, seq, Code.UPSTREAM_UNAVAILABLE, "set " + table.set(set).name() + " has no endpoint of " + command.service);
             return;
         }
         long timeoutMillis = command.timeoutMillis;
@@ -149,6 +155,7 @@ final class DispatchHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) {
+        batchNanos = 0;
         ctx.flush();
         ctx.fireChannelReadComplete();
     }

@@ -1,6 +1,7 @@
 package io.cellgate.server.internal;
 
 import io.cellgate.route.RouteTable;
+import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
@@ -10,18 +11,23 @@ import java.util.concurrent.ThreadLocalRandom;
 final class RoutingSnapshot {
     final RouteTable table;
     private final AoEndpoint[][] endpointsBySet;
+    /** Per set, endpoints of particular services; null for a set without any. */
+    private final Map<String, AoEndpoint[]>[] serviceEndpointsBySet;
 
-    RoutingSnapshot(RouteTable table, AoEndpoint[][] endpointsBySet) {
+    RoutingSnapshot(RouteTable table, AoEndpoint[][] endpointsBySet, Map<String, AoEndpoint[]>[] serviceEndpointsBySet) {
         this.table = table;
         this.endpointsBySet = endpointsBySet;
+        this.serviceEndpointsBySet = serviceEndpointsBySet;
     }
 
     /**
-     * An endpoint of set {@code setIndex} by the power of two choices: of two random endpoints, the
+     * An endpoint of set {@code setIndex} serving {@code service} by the power of two choices: of two random endpoints, the
      * one with fewer calls in flight. Null when the set has no endpoint.
      */
-    AoEndpoint pick(int setIndex) {
-        AoEndpoint[] endpoints = endpointsBySet[setIndex];
+    AoEndpoint pick(int setIndex, String service) {
+        Map<String, AoEndpoint[]> byService = serviceEndpointsBySet[setIndex];
+        AoEndpoint[] endpoints = byService == null ? endpointsBySet[setIndex]
+                : byService.getOrDefault(service, endpointsBySet[setIndex]);
         int n = endpoints.length;
         if (n <= 1) {
             return n == 0 ? null : endpoints[0];

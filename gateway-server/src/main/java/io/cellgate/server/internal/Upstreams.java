@@ -61,23 +61,18 @@ public final class Upstreams implements AutoCloseable {
         Map<String, AoEndpoint> next = new HashMap<>();
         List<CellSet> sets = table.sets();
         AoEndpoint[][] bySet = new AoEndpoint[sets.size()][];
+        @SuppressWarnings("unchecked")
+        Map<String, AoEndpoint[]>[] byService = new Map[sets.size()];
         for (int i = 0; i < sets.size(); i++) {
-            List<String> addresses = sets.get(i).endpoints();
-            bySet[i] = new AoEndpoint[addresses.size()];
-            for (int j = 0; j < addresses.size(); j++) {
-                String address = addresses.get(j);
-                AoEndpoint endpoint = next.get(address);
-                if (endpoint == null) {
-                    endpoint = byAddress.get(address);
-                    if (endpoint == null) {
-                        endpoint = open(address);
-                    }
-                    next.put(address, endpoint);
-                }
-                bySet[i][j] = endpoint;
+            CellSet set = sets.get(i);
+            bySet[i] = endpoints(set.endpoints(), next);
+            if (!set.serviceEndpoints().isEmpty()) {
+                Map<String, AoEndpoint[]> services = new HashMap<>();
+                set.serviceEndpoints().forEach((service, addresses) -> services.put(service, endpoints(addresses, next)));
+                byService[i] = Map.copyOf(services);
             }
         }
-        current = new RoutingSnapshot(table, bySet);
+        current = new RoutingSnapshot(table, bySet, byService);
         for (Map.Entry<String, AoEndpoint> e : byAddress.entrySet()) {
             if (!next.containsKey(e.getKey())) {
                 e.getValue().shutdown();
@@ -85,6 +80,24 @@ public final class Upstreams implements AutoCloseable {
         }
         byAddress.clear();
         byAddress.putAll(next);
+    }
+
+    /** The endpoints at {@code addresses}, reusing open ones; {@code next} collects every endpoint in use. */
+    private AoEndpoint[] endpoints(List<String> addresses, Map<String, AoEndpoint> next) {
+        AoEndpoint[] out = new AoEndpoint[addresses.size()];
+        for (int j = 0; j < addresses.size(); j++) {
+            String address = addresses.get(j);
+            AoEndpoint endpoint = next.get(address);
+            if (endpoint == null) {
+                endpoint = byAddress.get(address);
+                if (endpoint == null) {
+                    endpoint = open(address);
+                }
+                next.put(address, endpoint);
+            }
+            out[j] = endpoint;
+        }
+        return out;
     }
 
     private AoEndpoint open(String address) {
