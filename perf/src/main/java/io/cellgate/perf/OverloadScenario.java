@@ -24,7 +24,7 @@ import org.HdrHistogram.Histogram;
  * Overload: one set whose sample AO serves at most {@code concurrency / latency} requests per second
  * (requests beyond its concurrency queue, as a saturated backend's do), driven at a multiple of that
  * capacity with four commands of priorities P0..P3 in equal shares, with the gateway's shedding on
- * (load level from requests in flight, 1.0 at twice the AO's concurrency) and off.
+ * (load level from requests in flight, 1.0 at three times the AO's concurrency) and off.
  *
  * <p>{@code OverloadScenario SECONDS MULTIPLIERS OUTPUT.md}, e.g. {@code 20 1.5,2 perf/results/overload.md}
  */
@@ -33,6 +33,8 @@ public final class OverloadScenario {
     static final long AO_LATENCY_MICROS = 20_000;
     /** Requests per second the AO can serve. */
     static final double CAPACITY = AO_CONCURRENCY * 1e6 / AO_LATENCY_MICROS;
+    /** The gateway's in-flight limit (load level 1.0): three times the AO's concurrency, so a short queue keeps it busy. */
+    static final int IN_FLIGHT_LIMIT = 3 * AO_CONCURRENCY;
 
     private OverloadScenario() {
     }
@@ -66,7 +68,7 @@ public final class OverloadScenario {
                   window: 200ms
                   max-event-loop-lag: 1s
                   max-in-flight: %d
-                """.formatted(secret, aoAddress, shedding ? 2 * AO_CONCURRENCY : 0);
+                """.formatted(secret, aoAddress, shedding ? IN_FLIGHT_LIMIT : 0);
     }
 
     static List<CommandMix> mix() {
@@ -147,7 +149,7 @@ public final class OverloadScenario {
                 .append(AO_LATENCY_MICROS / 1000).append(" ms each: capacity ").append((long) CAPACITY)
                 .append(" req/s; more requests queue), the gateway (2 event loops) and the open-loop load generator ")
                 .append("(100 connections, 1 event loop). Four commands, P0..P3, 25% each. Shedding on: load level = requests ")
-                .append("in flight / ").append(2 * AO_CONCURRENCY).append(", 200 ms windows; off: no overload signal. ")
+                .append("in flight / ").append(IN_FLIGHT_LIMIT).append(", 200 ms windows; off: no overload signal. ")
                 .append("Goodput = OK responses per second; success = OK / sent per priority; admitted latency = ")
                 .append("latency of OK responses from the intended send time (ms). Each run follows a 4 s warm-up.\n\n");
         md.append("| shedding | load | offered/s | goodput/s | goodput / capacity | P0 OK | P1 OK | P2 OK | P3 OK | p50 | p99 | p99.9 | unanswered | codes |\n");
