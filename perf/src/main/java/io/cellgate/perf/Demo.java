@@ -60,8 +60,8 @@ public final class Demo {
                     duration.toSeconds());
             // A short warm-up first: class loading, JIT compilation and the first gRPC connections
             // would otherwise dominate the first seconds of a short run.
-            System.out.println("warming up for 3s (not counted)...");
-            warmUp(gateway.port(), cluster.secret(), Math.min(connections, 10), rate / 2, Duration.ofSeconds(3));
+            System.out.println("warming up for 5s (not counted)...");
+            warmUp(gateway.port(), cluster.secret(), Math.min(connections, 10), rate / 2, Duration.ofSeconds(5));
             LoadGenerator load = new LoadGenerator(new LoadGenerator.Options("127.0.0.1", gateway.port(),
                     List.of("127.0.0.1"), connections, rate, duration, cluster.secret(), 1_000_000, CommandMix.demo(), 64, 1));
             LoadGenerator.Result result = load.run(System.out);

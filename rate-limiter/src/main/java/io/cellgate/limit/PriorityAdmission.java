@@ -15,7 +15,8 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * {@code alpha} fewer requests would have been admitted, or a fraction {@code 1 / load} of them when
  * that is fewer; not overloaded (load &lt; {@code recover}), it
  * raises it so that about {@code beta} more would have been (ten times that when the load is under
- * half of {@code recover}, so a passing spike is not paid for with a long recovery). P0 is guaranteed: the threshold never
+ * half of {@code recover}, twice as many under a quarter of it, so a passing spike is not paid for
+ * with a long recovery). P0 is guaranteed: the threshold never
  * falls below the P0 levels, so shedding by priority never refuses a P0 command. An operator can cap
  * the threshold by hand ({@link #degrade}).
  *
@@ -112,8 +113,9 @@ public final class PriorityAdmission {
                 next = current - 1; // always make progress while overloaded
             }
         } else if (loadLevel < recover && current < LEVELS) {
-            // Far below the watermark (under half of recover), recover ten times faster.
-            double step = loadLevel < recover / 2 ? Math.min(1, 10 * beta) : beta;
+            // Far below the watermark, recover faster: ten times under half of recover, and double the
+            // admitted traffic under a quarter of it (a passing spike was cut, not a lasting overload).
+            double step = loadLevel < recover / 4 ? 1 : loadLevel < recover / 2 ? Math.min(1, 10 * beta) : beta;
             long target = (long) Math.ceil(admitted * (1 + step));
             long sum = admitted;
             next = current;
