@@ -70,12 +70,13 @@ public final class GatewayServer implements AutoCloseable {
             loopList.add((EventLoop) e);
         }
         EventLoop[] loops = loopList.toArray(new EventLoop[0]);
+        Upstreams upstreamsOrNull = null;
         try {
             this.routes = startRoutes(config);
             this.upstreams = new Upstreams(routes, loops, channelType, config.channelMode());
+            upstreamsOrNull = upstreams;
             this.context = new GatewayContext(config, new CommandTable(config.commands(), NanoClock.SYSTEM), upstreams, loops,
                     NanoClock.SYSTEM);
-            this.overloadMonitor = new OverloadMonitor(context, loops);
             this.serverChannel = new ServerBootstrap()
                     .group(bossGroup, workerGroup)
                     .channel(serverChannelType)
@@ -88,10 +89,15 @@ public final class GatewayServer implements AutoCloseable {
                     .sync()
                     .channel();
         } catch (RuntimeException | InterruptedException e) {
+            if (upstreamsOrNull != null) {
+                upstreamsOrNull.close(0);
+            }
             bossGroup.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
             workerGroup.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
             throw e;
         }
+        // Started last: nothing above can fail after its thread exists.
+        this.overloadMonitor = new OverloadMonitor(context, loops);
         LOG.info(() -> "gatewayd listening on " + serverChannel.localAddress() + " (" + (nativeTransport ? "epoll" : "nio")
                 + ", " + threads + " event loops, " + config.commands().size() + " commands, route epoch "
                 + config.routes().epoch() + ")");

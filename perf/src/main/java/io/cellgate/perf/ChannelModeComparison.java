@@ -47,7 +47,7 @@ public final class ChannelModeComparison {
             }
             for (int round = 1; round <= rounds; round++) {
                 for (String mode : MODES) {
-                    try (GatewayServer gateway = cluster.startGateway(yaml -> yaml.replace("channel-mode: per-event-loop", "channel-mode: " + mode))) {
+                    try (GatewayServer gateway = cluster.startGateway(yaml -> withMode(yaml, mode))) {
                         Demo.warmUp(gateway.port(), cluster.secret(), 10, rate / 2, Duration.ofSeconds(5));
                         long cpuBefore = gatewayCpuNanos();
                         LoadGenerator.Result r = new LoadGenerator(new LoadGenerator.Options("127.0.0.1", gateway.port(),
@@ -61,7 +61,15 @@ public final class ChannelModeComparison {
                 }
             }
         }
-        write(output, rows, seconds, rate, connections);
+        write(output, rows, seconds, rate, connections, rounds);
+    }
+
+    private static String withMode(String yaml, String mode) {
+        String next = yaml.replaceFirst("(?m)^  channel-mode: \\S+", "  channel-mode: " + mode);
+        if (next.equals(yaml) && !yaml.contains("  channel-mode: " + mode)) {
+            throw new IllegalStateException("conf/gateway.yaml has no upstream.channel-mode line to set");
+        }
+        return next;
     }
 
     /** CPU time of the gateway's threads (accept loop and event loops, which carry the gRPC channels too). */
@@ -86,14 +94,14 @@ public final class ChannelModeComparison {
                 h.getMaxValue() / 1000.0, r.cpuMicrosPerRequest());
     }
 
-    private static void write(Path output, List<Row> rows, int seconds, double rate, int connections) throws IOException {
+    private static void write(Path output, List<Row> rows, int seconds, double rate, int connections, int rounds) throws IOException {
         StringBuilder md = new StringBuilder();
         md.append("# Upstream channel mode: per-event-loop vs shared\n\n");
         md.append("Date: ").append(LocalDate.now()).append(". Machine: ").append(Runtime.getRuntime().availableProcessors())
                 .append(" cores, ").append(System.getProperty("os.name")).append(' ').append(System.getProperty("os.arch"))
                 .append(", Java ").append(System.getProperty("java.version")).append(".\n\n");
         md.append("Command: `perf/run-channel-mode.sh ").append(seconds).append(' ').append((long) rate).append(' ')
-                .append(connections).append("`. One JVM runs the four sample AOs of `conf/gateway.yaml`, the gateway (2 event loops) ")
+                .append(connections).append(' ').append(rounds).append("`. One JVM runs the four sample AOs of `conf/gateway.yaml`, the gateway (2 event loops) ")
                 .append("and the open-loop load generator (1 event loop), so all share the machine's cores. Each run: ")
                 .append(connections).append(" connections, ").append((long) rate).append(" req/s for ").append(seconds)
                 .append(" s (20% Echo, 40% Get, 40% Put), after a 15 s warm-up of the process and a 5 s warm-up of each gateway. Latency is from the intended send time (ms); ")

@@ -136,7 +136,7 @@ public record GatewayConfig(String city, String idc, String listenHost, int list
 
         ConfigNode upstream = root.node("upstream");
         upstream.allowOnly(Set.of("channel-mode"));
-        ChannelMode mode = upstream.enumValue("channel-mode", ChannelMode.class, ChannelMode.PER_EVENT_LOOP);
+        ChannelMode mode = upstream.enumValue("channel-mode", ChannelMode.class, ChannelMode.SHARED);
 
         return new GatewayConfig(city, idc, host, port, transport, threads, maxFrame, maxInFlight, secret,
                 loginTimeout, heartbeat, routes, List.copyOf(commands), mode, List.copyOf(alternates), routeStoreDir,
