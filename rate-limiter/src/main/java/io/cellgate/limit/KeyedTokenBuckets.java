@@ -56,7 +56,7 @@ public final class KeyedTokenBuckets {
 
     /** Takes one token from {@code key}'s bucket if one is available at {@code nowNanos} (this clock's). */
     public boolean tryAcquire(long key, long nowNanos) {
-        long h = mix(key);
+        long h = Hashing.fmix64(key);
         int fingerprint = (int) (h >>> 44) | 1; // never 0: 0 marks an empty slot
         int index = (int) h & mask;
         long now = ((nowNanos - baseNanos) / 1000) & TIME_MASK;
@@ -108,14 +108,5 @@ public final class KeyedTokenBuckets {
     /** a - b on the 44-bit circle, as a signed value. */
     private static long wrapDiff(long a, long b) {
         return ((a - b) << (64 - TIME_BITS)) >> (64 - TIME_BITS);
-    }
-
-    private static long mix(long k) {
-        k ^= k >>> 33;
-        k *= 0xff51afd7ed558ccdL;
-        k ^= k >>> 33;
-        k *= 0xc4ceb9fe1a85ec53L;
-        k ^= k >>> 33;
-        return k;
     }
 }

@@ -54,13 +54,7 @@ public final class PriorityAdmission {
 
     /** The user's level for {@code hour} (e.g. epoch millis / 3,600,000): 0 (first) .. 127 (last). */
     public static int userLevel(long uid, long hour) {
-        long k = uid ^ (hour * 0x9E3779B97F4A7C15L);
-        k ^= k >>> 33;
-        k *= 0xff51afd7ed558ccdL;
-        k ^= k >>> 33;
-        k *= 0xc4ceb9fe1a85ec53L;
-        k ^= k >>> 33;
-        return (int) (k & (USER_LEVELS - 1));
+        return (int) (Hashing.fmix64(uid ^ (hour * 0x9E3779B97F4A7C15L)) & (USER_LEVELS - 1));
     }
 
     public static int level(Priority priority, int userLevel) {

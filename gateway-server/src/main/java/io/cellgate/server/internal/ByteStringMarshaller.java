@@ -11,8 +11,8 @@ import java.io.InputStream;
  * {@code Request.body} is the gRPC request message; the AO's response message becomes
  * {@code Response.body}.
  */
-final class ByteStringMarshaller implements MethodDescriptor.Marshaller<ByteString> {
-    static final ByteStringMarshaller INSTANCE = new ByteStringMarshaller();
+public final class ByteStringMarshaller implements MethodDescriptor.Marshaller<ByteString> {
+    public static final ByteStringMarshaller INSTANCE = new ByteStringMarshaller();
 
     private ByteStringMarshaller() {
     }

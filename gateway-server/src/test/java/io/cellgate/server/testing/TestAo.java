@@ -1,6 +1,7 @@
 package io.cellgate.server.testing;
 
 import com.google.protobuf.ByteString;
+import io.cellgate.server.internal.ByteStringMarshaller;
 import io.grpc.Metadata;
 import io.grpc.MethodDescriptor;
 import io.grpc.Server;
@@ -13,8 +14,6 @@ import io.grpc.Status;
 import io.grpc.netty.NettyServerBuilder;
 import io.grpc.stub.ServerCalls;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.BlockingQueue;
@@ -34,21 +33,7 @@ public final class TestAo implements AutoCloseable {
     public static final String FAIL = "test.Ao/Fail";
     public static final String SLOW = "test.Ao/Slow";
 
-    private static final MethodDescriptor.Marshaller<ByteString> BYTES = new MethodDescriptor.Marshaller<>() {
-        @Override
-        public InputStream stream(ByteString value) {
-            return value.newInput();
-        }
-
-        @Override
-        public ByteString parse(InputStream stream) {
-            try {
-                return ByteString.readFrom(stream);
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-        }
-    };
+    private static final MethodDescriptor.Marshaller<ByteString> BYTES = ByteStringMarshaller.INSTANCE;
 
     private final String setName;
     private final Server server;
