@@ -7,7 +7,6 @@ import io.cellgate.route.RouteStore;
 import io.cellgate.route.RouteTable;
 import io.cellgate.server.config.GatewayConfig;
 import io.cellgate.server.internal.ClientChannelInitializer;
-import io.cellgate.server.internal.CommandTable;
 import io.cellgate.server.internal.GatewayContext;
 import io.cellgate.server.internal.OverloadMonitor;
 import io.cellgate.server.internal.Upstreams;
@@ -53,6 +52,8 @@ public final class GatewayServer implements AutoCloseable {
     private final Upstreams upstreams;
     private final GatewayContext context;
     private final OverloadMonitor overloadMonitor;
+    private final MetricsServer metricsServer;
+    private volatile boolean ready;
     private final Channel serverChannel;
     private final boolean nativeTransport;
 
@@ -75,8 +76,7 @@ public final class GatewayServer implements AutoCloseable {
             this.routes = startRoutes(config);
             this.upstreams = new Upstreams(routes, loops, channelType, config.channelMode());
             upstreamsOrNull = upstreams;
-            this.context = new GatewayContext(config, new CommandTable(config.commands(), NanoClock.SYSTEM), upstreams, loops,
-                    NanoClock.SYSTEM);
+            this.context = new GatewayContext(config, upstreams, loops, NanoClock.SYSTEM);
             this.serverChannel = new ServerBootstrap()
                     .group(bossGroup, workerGroup)
                     .channel(serverChannelType)
@@ -96,8 +96,21 @@ public final class GatewayServer implements AutoCloseable {
             workerGroup.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
             throw e;
         }
-        // Started last: nothing above can fail after its thread exists.
+        // Started last: nothing above can fail after their threads exist.
         this.overloadMonitor = new OverloadMonitor(context, loops);
+        MetricsServer metrics = null;
+        if (config.metricsPort() >= 0) {
+            try {
+                metrics = MetricsServer.start(this, config.metricsHost(), config.metricsPort());
+            } catch (IOException e) {
+                overloadMonitor.close();
+                closeQuietly();
+                throw new UncheckedIOException("listen.metrics: " + config.metricsHost() + ":" + config.metricsPort()
+                        + " (expected: a free address to serve /metrics on)", e);
+            }
+        }
+        this.metricsServer = metrics;
+        this.ready = true;
         LOG.info(() -> "gatewayd listening on " + serverChannel.localAddress() + " (" + (nativeTransport ? "epoll" : "nio")
                 + ", " + threads + " event loops, " + config.commands().size() + " commands, route epoch "
                 + config.routes().epoch() + ")");
@@ -149,6 +162,16 @@ public final class GatewayServer implements AutoCloseable {
         }
     }
 
+    /** The bound metrics port, or -1 when metrics are off. */
+    public int metricsPort() {
+        return metricsServer == null ? -1 : metricsServer.port();
+    }
+
+    /** True while the gateway takes new clients: bound and not closing. */
+    public boolean ready() {
+        return ready && serverChannel.isActive();
+    }
+
     /** The bound client port (useful when configured as 0). */
     public int port() {
         return ((InetSocketAddress) serverChannel.localAddress()).getPort();
@@ -179,9 +202,20 @@ public final class GatewayServer implements AutoCloseable {
         context.limits(next);
     }
 
+    private void closeQuietly() {
+        serverChannel.close().syncUninterruptibly();
+        upstreams.close(0);
+        workerGroup.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
+        bossGroup.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
+    }
+
     @Override
     public void close() {
+        ready = false;
         serverChannel.close().syncUninterruptibly();
+        if (metricsServer != null) {
+            metricsServer.close();
+        }
         overloadMonitor.close();
         upstreams.close(2_000);
         workerGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();

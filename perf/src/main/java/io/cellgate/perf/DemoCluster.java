@@ -43,7 +43,8 @@ public final class DemoCluster implements AutoCloseable {
         new SecureRandom().nextBytes(secretBytes);
         this.secret = HexFormat.of().formatHex(secretBytes);
         // Routes live in memory only: every run starts from the shipped routes.
-        this.yaml = replaceOnce(replaceOnce(text, "client: 0.0.0.0:9000", "client: 127.0.0.1:0"),
+        this.yaml = replaceOnce(replaceOnce(replaceOnce(text, "client: 0.0.0.0:9000", "client: 127.0.0.1:0"),
+                "metrics: 127.0.0.1:9410", "metrics: 127.0.0.1:0"),
                 "store-dir: ../data/routes\n", "");
     }
 

@@ -42,6 +42,7 @@ public final class RouteTable {
     private final long[] forbiddenSlots;
     private final Set<String> forbiddenCities;
     private final boolean[] writeForbiddenBySet;
+    private final boolean[] otherCityBySet;
     private final int[][] readTiers;
     private final int[][] cityPeersBySet;
     private final long[] setSeeds;
@@ -71,6 +72,7 @@ public final class RouteTable {
 
         int n = setArray.length;
         this.writeForbiddenBySet = new boolean[n];
+        this.otherCityBySet = new boolean[n];
         this.setSeeds = new long[n];
         List<Integer> sameIdc = new ArrayList<>();
         List<Integer> sameCity = new ArrayList<>();
@@ -78,6 +80,7 @@ public final class RouteTable {
         for (int i = 0; i < n; i++) {
             CellSet s = setArray[i];
             writeForbiddenBySet[i] = forbiddenCities.contains(s.city());
+            otherCityBySet[i] = !s.city().equals(localCity);
             setSeeds[i] = seedOf(s.name());
             if (s.state() != SetState.UP) {
                 continue;
@@ -219,6 +222,11 @@ public final class RouteTable {
     /** All sets; a set's index in this list is what {@link #resolve} returns. */
     public List<CellSet> sets() {
         return sets;
+    }
+
+    /** True when set {@code index} lies in another city than the gateway: the request crosses cities. */
+    public boolean crossesCity(int index) {
+        return otherCityBySet[index];
     }
 
     public CellSet set(int index) {

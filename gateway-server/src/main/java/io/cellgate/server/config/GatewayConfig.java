@@ -50,12 +50,14 @@ import org.yaml.snakeyaml.error.YAMLException;
  * @param alternates           other gateways' addresses, sent in go_away
  * @param routeStoreDir        directory of the embedded route store; null keeps routes in memory only
  * @param admission            admission control: rates, overload signals, shedding
+ * @param metricsHost          address of the metrics and health HTTP listener
+ * @param metricsPort          its port; 0 picks a free one, -1 turns it off
  */
 public record GatewayConfig(String city, String idc, String listenHost, int listenPort, Transport transport,
                             int eventLoopThreads, int maxFrameBytes, int maxInFlight, byte[] tokenSecret,
                             Duration loginTimeout, Duration heartbeatInterval, RouteTable routes,
                             List<CommandSpec> commands, ChannelMode channelMode, List<String> alternates,
-                            Path routeStoreDir, AdmissionConfig admission) {
+                            Path routeStoreDir, AdmissionConfig admission, String metricsHost, int metricsPort) {
 
     /** Which Netty transport to use. */
     public enum Transport { AUTO, EPOLL, NIO }
@@ -107,7 +109,19 @@ public record GatewayConfig(String city, String idc, String listenHost, int list
         }
 
         ConfigNode listen = root.node("listen");
-        listen.allowOnly(Set.of("client"));
+        listen.allowOnly(Set.of("client", "metrics"));
+        String metrics = listen.string("metrics", "off");
+        String metricsHost = "127.0.0.1";
+        int metricsPort = -1;
+        if (!metrics.equals("off")) {
+            requireHostPort(listen.key("metrics"), metrics);
+            int c = metrics.lastIndexOf(':');
+            metricsHost = metrics.substring(0, c).replace("[", "").replace("]", "");
+            metricsPort = Integer.parseInt(metrics.substring(c + 1));
+            if (metricsPort > 65535) {
+                throw ConfigException.invalid(listen.key("metrics"), metrics, "a port in 0..65535, or off");
+            }
+        }
         String client = listen.string("client", "0.0.0.0:9000");
         requireHostPort(listen.key("client"), client);
         int colon = client.lastIndexOf(':');
@@ -140,7 +154,7 @@ public record GatewayConfig(String city, String idc, String listenHost, int list
 
         return new GatewayConfig(city, idc, host, port, transport, threads, maxFrame, maxInFlight, secret,
                 loginTimeout, heartbeat, routes, List.copyOf(commands), mode, List.copyOf(alternates), routeStoreDir,
-                AdmissionConfig.parse(root.node("admission")));
+                AdmissionConfig.parse(root.node("admission")), metricsHost, metricsPort);
     }
 
     private static byte[] tokenSecret(ConfigNode login, Path baseDir, Function<String, String> env) {

@@ -23,6 +23,8 @@ public final class ClientChannelInitializer extends ChannelInitializer<SocketCha
     protected void initChannel(SocketChannel ch) {
         long heartbeatMillis = context.config.heartbeatInterval().toMillis();
         context.clients.add(ch);
+        context.counters.connectionsAccepted.increment();
+        ch.attr(GatewayContext.KEY).set(context);
         ChannelPipeline p = ch.pipeline();
         // The encoder comes first so that every later step, the accept limit included, writes frames.
         p.addLast("frame-encoder", ServerFrameEncoder.INSTANCE);

@@ -5,7 +5,9 @@ import io.cellgate.limit.NanoClock;
 import io.cellgate.limit.TokenBucket;
 import io.cellgate.server.config.CommandSpec;
 import io.cellgate.limit.Admission;
+import io.cellgate.protocol.v1.Code;
 import io.grpc.MethodDescriptor;
+import io.prometheus.metrics.core.datapoints.DistributionDataPoint;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
@@ -24,8 +26,14 @@ final class Command {
     final long groupKey;
     /** Decisions by {@link Admission} ordinal. */
     final LongAdder[] decisions;
+    /** Responses by {@link Code} number. */
+    final LongAdder[] codes;
+    /** Time from dispatch to the response written, per command. */
+    final DistributionDataPoint latency;
 
-    Command(CommandSpec spec, NanoClock clock, LongAdder[] decisions) {
+    Command(CommandSpec spec, NanoClock clock, LongAdder[] decisions, LongAdder[] codes, DistributionDataPoint latency) {
+        this.codes = codes;
+        this.latency = latency;
         this.spec = spec;
         this.method = MethodDescriptor.<ByteString, ByteString>newBuilder()
                 .setType(MethodDescriptor.MethodType.UNARY)
@@ -42,5 +50,9 @@ final class Command {
 
     void count(Admission decision) {
         decisions[decision.ordinal()].increment();
+    }
+
+    void count(Code code) {
+        codes[code.getNumber()].increment();
     }
 }

@@ -2,7 +2,9 @@ package io.cellgate.server.internal;
 
 import io.cellgate.limit.Admission;
 import io.cellgate.limit.NanoClock;
+import io.cellgate.protocol.v1.Code;
 import io.cellgate.server.config.CommandSpec;
+import io.prometheus.metrics.core.metrics.Histogram;
 import java.util.List;
 import java.util.concurrent.atomic.LongAdder;
 import org.agrona.collections.Int2ObjectHashMap;
@@ -12,23 +14,40 @@ public final class CommandTable {
     private final Int2ObjectHashMap<Command> byCmd;
     private final int size;
 
-    public CommandTable(List<CommandSpec> specs, NanoClock clock) {
-        this(specs, clock, null);
-    }
-
-    /** A table whose commands keep the decision counters they had in {@code previous}. */
-    public CommandTable(List<CommandSpec> specs, NanoClock clock, CommandTable previous) {
+    /**
+     * A table whose commands keep the counters they had in {@code previous} (may be null) and record
+     * their latency in {@code latency}, labelled by cmd.
+     */
+    public CommandTable(List<CommandSpec> specs, NanoClock clock, CommandTable previous, Histogram latency) {
         byCmd = new Int2ObjectHashMap<>(Math.max(8, specs.size() * 2), 0.65f);
         for (CommandSpec spec : specs) {
             Command old = previous == null ? null : previous.get(spec.cmd());
-            LongAdder[] decisions = old != null ? old.decisions : newCounters();
-            byCmd.put(spec.cmd(), new Command(spec, clock, decisions));
+            LongAdder[] decisions = old != null ? old.decisions : newCounters(Admission.values().length);
+            LongAdder[] codes = old != null ? old.codes : newCounters(CODES);
+            byCmd.put(spec.cmd(), new Command(spec, clock, decisions, codes,
+                    latency.labelValues(Integer.toUnsignedString(spec.cmd()))));
         }
         size = specs.size();
+        this.specs = List.copyOf(specs);
     }
 
-    private static LongAdder[] newCounters() {
-        LongAdder[] counters = new LongAdder[Admission.values().length];
+    /** Codes are numbered densely from 0; the array covers all of them. */
+    static final int CODES = Code.values().length - 1;
+
+    private final List<CommandSpec> specs;
+
+    public List<CommandSpec> specs() {
+        return specs;
+    }
+
+    /** How many responses of {@code cmd} carried {@code code}. */
+    public long responses(int cmd, Code code) {
+        Command c = get(cmd);
+        return c == null ? 0 : c.codes[code.getNumber()].sum();
+    }
+
+    private static LongAdder[] newCounters(int n) {
+        LongAdder[] counters = new LongAdder[n];
         for (int i = 0; i < counters.length; i++) {
             counters[i] = new LongAdder();
         }

@@ -70,7 +70,8 @@ final class DispatchHandler extends ChannelInboundHandlerAdapter {
         long seq = request.getSeq();
         Command command = context.commands().get(request.getCmd());
         if (command == null) {
-            reply(ctx, seq, Code.UNKNOWN_COMMAND, "cmd " + Integer.toUnsignedString(request.getCmd()) + " is not in the command table");
+            context.counters.unknownCommands.increment();
+            reply(ctx, null, seq, Code.UNKNOWN_COMMAND, "cmd " + Integer.toUnsignedString(request.getCmd()) + " is not in the command table");
             return;
         }
         if (batchNanos == 0) {
@@ -79,36 +80,36 @@ final class DispatchHandler extends ChannelInboundHandlerAdapter {
         long now = batchNanos;
         if (session.requests != null && !session.requests.tryAcquire(now)) {
             command.count(Admission.OVER_CONNECTION_LIMIT);
-            reply(ctx, seq, Code.CONNECTION_RATE_LIMITED, "this connection is over its request rate");
+            reply(ctx, command, seq, Code.CONNECTION_RATE_LIMITED, "this connection is over its request rate");
             return;
         }
         if (session.inFlight.size() >= context.config.maxInFlight()) {
             command.count(Admission.OVER_CONNECTION_LIMIT);
-            reply(ctx, seq, Code.TOO_MANY_IN_FLIGHT, "connection has " + context.config.maxInFlight() + " requests in flight");
+            reply(ctx, command, seq, Code.TOO_MANY_IN_FLIGHT, "connection has " + context.config.maxInFlight() + " requests in flight");
             return;
         }
         if (session.inFlight.containsKey(seq)) {
-            reply(ctx, seq, Code.INVALID_REQUEST, "seq " + Long.toUnsignedString(seq) + " is already in flight");
+            reply(ctx, command, seq, Code.INVALID_REQUEST, "seq " + Long.toUnsignedString(seq) + " is already in flight");
             return;
         }
         if (command.limiter != null && !command.limiter.tryAcquire(now)) {
             command.count(Admission.RATE_LIMITED);
-            reply(ctx, seq, Code.RATE_LIMITED, "cmd " + command.spec.cmd() + " is over its rate limit");
+            reply(ctx, command, seq, Code.RATE_LIMITED, "cmd " + command.spec.cmd() + " is over its rate limit");
             return;
         }
         Admissions admissions = context.admissions();
         if (!admissions.userAllowed(session.uid, command.groupKey, now)) {
             command.count(Admission.RATE_LIMITED);
-            reply(ctx, seq, Code.RATE_LIMITED, "this user is over its rate limit for command group " + command.spec.group());
+            reply(ctx, command, seq, Code.RATE_LIMITED, "this user is over its rate limit for command group " + command.spec.group());
             return;
         }
         Admission decision = admissions.control.admit(command.spec.priority(), session.uid, ThreadLocalRandom.current().nextDouble());
         command.count(decision);
         if (decision != Admission.ADMIT) {
             if (decision == Admission.SHED_PRIORITY) {
-                reply(ctx, seq, Code.SHED_OVERLOAD, "overloaded: " + command.spec.priority() + " requests are being refused");
+                reply(ctx, command, seq, Code.SHED_OVERLOAD, "overloaded: " + command.spec.priority() + " requests are being refused");
             } else {
-                reply(ctx, seq, Code.DROPPED_OVERLOAD, "overloaded: dropped at random");
+                reply(ctx, command, seq, Code.DROPPED_OVERLOAD, "overloaded: dropped at random");
             }
             return;
         }
@@ -117,15 +118,15 @@ final class DispatchHandler extends ChannelInboundHandlerAdapter {
         int set = table.resolve(session.uid, command.spec.route(), command.spec.failover());
         if (set < 0) {
             if (set == RouteTable.WRITE_FORBIDDEN) {
-                reply(ctx, seq, Code.WRITE_FORBIDDEN, "writes are forbidden for this user now; retry later");
+                reply(ctx, command, seq, Code.WRITE_FORBIDDEN, "writes are forbidden for this user now; retry later");
             } else {
-                reply(ctx, seq, Code.NO_ROUTE, "no set can serve cmd " + command.spec.cmd() + " for this user");
+                reply(ctx, command, seq, Code.NO_ROUTE, "no set can serve cmd " + command.spec.cmd() + " for this user");
             }
             return;
         }
         AoEndpoint endpoint = routing.pick(set, command.service);
         if (endpoint == null) {
-            reply(ctx, seq, Code.UPSTREAM_UNAVAILABLE, "set " + table.set(set).name() + " has no endpoint of " + command.service);
+            reply(ctx, command, seq, Code.UPSTREAM_UNAVAILABLE, "set " + table.set(set).name() + " has no endpoint of " + command.service);
             return;
         }
         long timeoutMillis = command.timeoutMillis;
@@ -143,13 +144,19 @@ final class DispatchHandler extends ChannelInboundHandlerAdapter {
         headers.put(ROUTE_EPOCH, Long.toString(table.epoch()));
         headers.put(SET, table.set(set).name());
 
-        UpstreamCall call = new UpstreamCall(session, seq, endpoint, context.counters.inFlight);
+        if (table.crossesCity(set)) {
+            context.counters.crossCity.increment();
+        }
+        UpstreamCall call = new UpstreamCall(session, seq, endpoint, context.counters.inFlight, command, now);
         session.inFlight.put(seq, call);
         ByteString body = request.getBody();
         call.start(endpoint.channel(session.loopIndex), command, timeoutMillis, headers, body);
     }
 
-    private static void reply(ChannelHandlerContext ctx, long seq, Code code, String message) {
+    private static void reply(ChannelHandlerContext ctx, Command command, long seq, Code code, String message) {
+        if (command != null) {
+            command.count(code);
+        }
         ctx.write(Frames.response(seq, code, message), ctx.voidPromise());
     }
 

@@ -34,6 +34,7 @@ final class ErrorHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         if (root instanceof BadFrameException) {
+            GatewayContext.of(ctx).counters.badFrames.increment();
             ctx.writeAndFlush(Frames.goAway(Code.BAD_FRAME, root.getMessage(), 0, List.of()))
                     .addListener(ChannelFutureListener.CLOSE);
         } else if (root instanceof IOException) {

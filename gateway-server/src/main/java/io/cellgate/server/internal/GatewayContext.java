@@ -5,6 +5,7 @@ import io.cellgate.limit.OverloadSignals;
 import io.cellgate.protocol.LoginToken;
 import io.cellgate.server.config.GatewayConfig;
 import io.netty.channel.EventLoop;
+import io.prometheus.metrics.core.metrics.Histogram;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.util.concurrent.GlobalEventExecutor;
@@ -17,6 +18,13 @@ import java.util.Map;
  * event loops. The command table is a snapshot behind one volatile field.
  */
 public final class GatewayContext {
+    /** Each client channel's gateway, for shared handlers. */
+    static final io.netty.util.AttributeKey<GatewayContext> KEY = io.netty.util.AttributeKey.valueOf("cellgate.context");
+
+    static GatewayContext of(io.netty.channel.ChannelHandlerContext ctx) {
+        return ctx.channel().attr(KEY).get();
+    }
+
     final GatewayConfig config;
     final Upstreams upstreams;
     final GatewayCounters counters = new GatewayCounters();
@@ -29,9 +37,18 @@ public final class GatewayContext {
     private final FastThreadLocal<LoginToken> tokens;
     private volatile CommandTable commands;
 
-    public GatewayContext(GatewayConfig config, CommandTable commands, Upstreams upstreams, EventLoop[] loops, NanoClock clock) {
+    /** Time from dispatch to response, per command; registered by {@code GatewayMetrics}. */
+    final Histogram requestDuration = Histogram.builder()
+            .name("cellgate_request_duration_seconds")
+            .help("Time from dispatch to the response written, per command (gateway and AO)")
+            .labelNames("cmd")
+            .classicOnly()
+            .classicUpperBounds(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
+            .build();
+
+    public GatewayContext(GatewayConfig config, Upstreams upstreams, EventLoop[] loops, NanoClock clock) {
         this.config = config;
-        this.commands = commands;
+        this.commands = new CommandTable(config.commands(), clock, null, requestDuration);
         this.upstreams = upstreams;
         this.clock = clock;
         this.signals = new OverloadSignals(Admissions.limits(config.admission()));
@@ -65,6 +82,28 @@ public final class GatewayContext {
         return commands;
     }
 
+    public Histogram requestDuration() {
+        return requestDuration;
+    }
+
+    public int clientConnections() {
+        return clients.size();
+    }
+
+    public OverloadSignals signals() {
+        return signals;
+    }
+
+    /** Levels below this are admitted (of {@code PriorityAdmission.LEVELS}). */
+    public int priorityThreshold() {
+        return admissions.control.priority().effectiveThreshold();
+    }
+
+    /** The route table requests use now. */
+    public io.cellgate.route.RouteTable routeTable() {
+        return upstreams.current().table;
+    }
+
     /** The current load level of the admission control (1.0 = at the overload watermark). */
     public double loadLevel() {
         return admissions.control.loadLevel();
@@ -76,7 +115,7 @@ public final class GatewayContext {
      * Decision counters carry over. The priority threshold restarts fully open and adapts again.
      */
     public void limits(GatewayConfig next) {
-        this.commands = new CommandTable(next.commands(), clock, commands);
+        this.commands = new CommandTable(next.commands(), clock, commands, requestDuration);
         signals.limits(Admissions.limits(next.admission()));
         this.admissions = new Admissions(next.admission(), signals, clock);
     }

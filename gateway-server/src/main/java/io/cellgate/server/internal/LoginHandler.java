@@ -70,6 +70,7 @@ final class LoginHandler extends ChannelInboundHandlerAdapter {
                 login(ctx, frame.getLogin());
                 break;
             case REQUEST:
+                context.counters.requestsBeforeLogin.increment();
                 ctx.write(Frames.response(frame.getRequest().getSeq(), Code.UNAUTHENTICATED, "log in first"), ctx.voidPromise());
                 break;
             default:
@@ -88,11 +89,13 @@ final class LoginHandler extends ChannelInboundHandlerAdapter {
         }
         LoginToken.Verdict verdict = context.tokens().verify(login.getUid(), login.getToken(), System.currentTimeMillis() / 1000);
         if (verdict != LoginToken.Verdict.OK) {
+            context.counters.loginsFailed.increment();
             ServerFrame ack = ServerFrame.newBuilder().setLoginAck(LoginAck.newBuilder()
                     .setCode(Code.UNAUTHENTICATED).setMessage("token refused: " + verdict)).build();
             ctx.writeAndFlush(ack).addListener(ChannelFutureListener.CLOSE);
             return;
         }
+        context.counters.loginsOk.increment();
         String sessionId = Long.toHexString(ThreadLocalRandom.current().nextLong() | Long.MIN_VALUE);
         ClientSession session = new ClientSession(ctx.channel(), login.getUid(), sessionId,
                 login.hasDye() ? login.getDye().getTag() : "", context.loopIndex(ctx.channel().eventLoop()),

@@ -22,11 +22,15 @@ final class UpstreamCall extends ClientCall.Listener<ByteString> {
     private final ClientSession session;
     private final AoEndpoint endpoint;
     private final LongAdder gatewayInFlight;
+    private final Command command;
+    private final long startNanos;
     private ClientCall<ByteString, ByteString> call;
     private ByteString body;
     private Status status;
 
-    UpstreamCall(ClientSession session, long seq, AoEndpoint endpoint, LongAdder gatewayInFlight) {
+    UpstreamCall(ClientSession session, long seq, AoEndpoint endpoint, LongAdder gatewayInFlight, Command command, long startNanos) {
+        this.command = command;
+        this.startNanos = startNanos;
         this.gatewayInFlight = gatewayInFlight;
         this.session = session;
         this.seq = seq;
@@ -60,8 +64,15 @@ final class UpstreamCall extends ClientCall.Listener<ByteString> {
         session.writer.completed(this);
     }
 
-    /** The response for the client. Called once, on the client's event loop. */
+    /** The response for the client, counted and timed. Called once, on the client's event loop. */
     ServerFrame toFrame() {
+        ServerFrame frame = frame();
+        command.count(frame.getResponse().getCode());
+        command.latency.observe((System.nanoTime() - startNanos) / 1e9);
+        return frame;
+    }
+
+    private ServerFrame frame() {
         if (status.isOk()) {
             return body != null ? Frames.ok(seq, body)
                     : Frames.response(seq, Code.UPSTREAM_ERROR, "AO " + endpoint + " closed the call without a response");

@@ -1,0 +1,96 @@
+package io.cellgate.server;
+
+import io.cellgate.limit.Admission;
+import io.cellgate.limit.PriorityAdmission;
+import io.cellgate.protocol.v1.Code;
+import io.cellgate.route.RouteTable;
+import io.cellgate.server.config.CommandSpec;
+import io.cellgate.server.internal.CommandTable;
+import io.cellgate.server.internal.GatewayContext;
+import io.cellgate.server.internal.GatewayCounters;
+import io.prometheus.metrics.core.metrics.CounterWithCallback;
+import io.prometheus.metrics.core.metrics.GaugeWithCallback;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import java.util.function.DoubleSupplier;
+
+/**
+ * The gateway's Prometheus metrics. The hot path only bumps striped counters and a per-command
+ * histogram; everything here is read at scrape time through callbacks, on the scraper's thread.
+ * Label values are bounded: command words from the command table, codes, decisions, results.
+ */
+final class GatewayMetrics {
+    private GatewayMetrics() {
+    }
+
+    static void register(PrometheusRegistry registry, GatewayContext context) {
+        GatewayCounters counters = context.counters();
+        registry.register(context.requestDuration());
+
+        CounterWithCallback.builder().name("cellgate_requests")
+                .help("Responses to client requests by command word and result code")
+                .labelNames("cmd", "code")
+                .callback(cb -> {
+                    CommandTable table = context.commandTable();
+                    for (CommandSpec spec : table.specs()) {
+                        String cmd = Integer.toUnsignedString(spec.cmd());
+                        for (Code code : Code.values()) {
+                            if (code != Code.UNRECOGNIZED) {
+                                long n = table.responses(spec.cmd(), code);
+                                if (n > 0) {
+                                    cb.call(n, cmd, code.name());
+                                }
+                            }
+                        }
+                    }
+                    cb.call(counters.unknownCommands(), "unknown", Code.UNKNOWN_COMMAND.name());
+                    cb.call(counters.requestsBeforeLogin(), "unknown", Code.UNAUTHENTICATED.name());
+                }).register(registry);
+        CounterWithCallback.builder().name("cellgate_admission_decisions")
+                .help("Admission decisions by command word and decision")
+                .labelNames("cmd", "decision")
+                .callback(cb -> {
+                    CommandTable table = context.commandTable();
+                    for (CommandSpec spec : table.specs()) {
+                        for (Admission decision : Admission.values()) {
+                            cb.call(table.decisions(spec.cmd(), decision), Integer.toUnsignedString(spec.cmd()),
+                                    decision.name().toLowerCase(java.util.Locale.ROOT));
+                        }
+                    }
+                }).register(registry);
+        CounterWithCallback.builder().name("cellgate_logins")
+                .help("Login attempts by result")
+                .labelNames("result")
+                .callback(cb -> {
+                    cb.call(counters.loginsOk(), "ok");
+                    cb.call(counters.loginsFailed(), "refused_token");
+                    cb.call(counters.loginsRefused(), "rate_limited");
+                }).register(registry);
+        counter(registry, "cellgate_connections_accepted", "Client connections accepted", counters::connectionsAccepted);
+        counter(registry, "cellgate_connections_refused", "Client connections refused by the accept rate", counters::acceptsRefused);
+        counter(registry, "cellgate_cross_city_requests", "Requests sent to a set in another city than the gateway's", counters::crossCityRequests);
+        counter(registry, "cellgate_bad_frames", "Connections closed for a protocol violation (BAD_FRAME)", counters::badFrames);
+
+        gauge(registry, "cellgate_client_connections", "Client connections open", context::clientConnections);
+        gauge(registry, "cellgate_requests_in_flight", "Requests in flight to AOs", counters::inFlight);
+        gauge(registry, "cellgate_route_epoch", "Epoch of the route table in use", () -> context.routeTable().epoch());
+        gauge(registry, "cellgate_route_snapshot_age_seconds", "Age of the route table in use", () -> {
+            RouteTable t = context.routeTable();
+            return (System.currentTimeMillis() - t.createdAtMillis()) / 1000.0;
+        });
+        gauge(registry, "cellgate_load_level", "Admission load level (1.0 = at the overload watermark)", context::loadLevel);
+        gauge(registry, "cellgate_event_loop_lag_seconds", "Average event-loop lag over the last admission window",
+                () -> context.signals().eventLoopLagNanos() / 1e9);
+        gauge(registry, "cellgate_pending_outbound_bytes", "Bytes queued to clients",
+                () -> context.signals().pendingOutboundBytes());
+        gauge(registry, "cellgate_priority_admitted_fraction", "Fraction of admission levels admitted (1 = no shedding)",
+                () -> (double) context.priorityThreshold() / PriorityAdmission.LEVELS);
+    }
+
+    private static void counter(PrometheusRegistry registry, String name, String help, DoubleSupplier value) {
+        CounterWithCallback.builder().name(name).help(help).callback(cb -> cb.call(value.getAsDouble())).register(registry);
+    }
+
+    private static void gauge(PrometheusRegistry registry, String name, String help, DoubleSupplier value) {
+        GaugeWithCallback.builder().name(name).help(help).callback(cb -> cb.call(value.getAsDouble())).register(registry);
+    }
+}

@@ -1,0 +1,129 @@
+package io.cellgate.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.cellgate.protocol.v1.Code;
+import io.cellgate.server.config.GatewayConfig;
+import io.cellgate.server.testing.TestAo;
+import io.cellgate.server.testing.TestClient;
+import io.cellgate.server.testing.TestTopology;
+import java.io.File;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The operator's HTTP listener of a running gateway under load: metrics, liveness, readiness. */
+class MetricsEndToEndTest {
+    private static final HttpClient HTTP = HttpClient.newHttpClient();
+
+    private static HttpResponse<String> get(int port, String path) throws Exception {
+        return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
+    @Test
+    void aScrapeUnderLoadHasTheGatewaysSeriesAndPassesPromtool(@TempDir Path dir) throws Exception {
+        try (TestAo ao = new TestAo("sz-a")) {
+            String yaml = TestTopology.yaml(ao.address(), ao.address(), "shared", "8s", "30s")
+                    .replace("  client: 127.0.0.1:0\n", "  client: 127.0.0.1:0\n  metrics: 127.0.0.1:0\n");
+            try (GatewayServer gateway = GatewayServer.start(GatewayConfig.parse(yaml, Path.of("."), name -> null));
+                 TestClient client = new TestClient(gateway.port())) {
+                int port = gateway.metricsPort();
+                assertThat(get(port, "/healthz").statusCode()).isEqualTo(200);
+                HttpResponse<String> ready = get(port, "/readyz");
+                assertThat(ready.statusCode()).isEqualTo(200);
+                assertThat(ready.body()).isEqualTo("ready\n");
+
+                client.login(7, TestTopology.token(7));
+                assertThat(client.next().getLoginAck().getCode()).isEqualTo(Code.OK);
+                AtomicBoolean stop = new AtomicBoolean();
+                AtomicLong answered = new AtomicLong();
+                Thread load = new Thread(() -> {
+                    long seq = 0;
+                    try {
+                        while (!stop.get()) {
+                            client.send(TestClient.request(++seq, TestTopology.READ, "m"));
+                            client.next();
+                            answered.incrementAndGet();
+                        }
+                    } catch (Exception e) {
+                        throw new IllegalStateException(e);
+                    }
+                });
+                load.start();
+                while (answered.get() < 200) {
+                    Thread.sleep(10);
+                }
+                HttpResponse<String> scrape = get(port, "/metrics");
+                stop.set(true);
+                load.join(10_000);
+
+                assertThat(scrape.statusCode()).isEqualTo(200);
+                String text = scrape.body();
+                assertThat(text).contains("cellgate_requests_total{cmd=\"1\",code=\"OK\"}")
+                        .contains("cellgate_admission_decisions_total{cmd=\"1\",decision=\"admit\"}")
+                        .contains("cellgate_request_duration_seconds_bucket{cmd=\"1\",le=\"0.001\"}")
+                        .contains("cellgate_logins_total{result=\"ok\"} 1.0")
+                        .contains("cellgate_client_connections 1.0")
+                        .contains("cellgate_route_epoch 1.0")
+                        .contains("cellgate_priority_admitted_fraction 1.0")
+                        .contains("jvm_memory_used_bytes");
+                assertThat(valueOf(text, "cellgate_requests_total{cmd=\"1\",code=\"OK\"}")).isGreaterThanOrEqualTo(200);
+
+                File promtool = findOnPath("promtool");
+                Assumptions.assumeTrue(promtool != null,
+                        "promtool is not installed (Debian package prometheus; .ci/run installs it): format not checked");
+                Path file = dir.resolve("scrape.txt");
+                Files.writeString(file, text, StandardCharsets.UTF_8);
+                Process p = new ProcessBuilder(promtool.getPath(), "check", "metrics").redirectInput(file.toFile())
+                        .redirectErrorStream(true).start();
+                String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+                assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+                assertThat(p.exitValue()).as("promtool check metrics said:%n%s", out).isZero();
+            }
+        }
+    }
+
+    @Test
+    void readinessFailsOnceTheGatewayCloses() throws Exception {
+        try (TestAo ao = new TestAo("sz-a")) {
+            String yaml = TestTopology.yaml(ao.address(), ao.address(), "shared", "8s", "30s")
+                    .replace("  client: 127.0.0.1:0\n", "  client: 127.0.0.1:0\n  metrics: 127.0.0.1:0\n");
+            GatewayServer gateway = GatewayServer.start(GatewayConfig.parse(yaml, Path.of("."), name -> null));
+            int port = gateway.metricsPort();
+            assertThat(get(port, "/readyz").statusCode()).isEqualTo(200);
+            assertThat(get(port, "/nothing").statusCode()).isEqualTo(404);
+            gateway.close();
+            assertThat(gateway.ready()).isFalse();
+        }
+    }
+
+    private static double valueOf(String text, String series) {
+        for (String line : text.split("\n")) {
+            if (line.startsWith(series + " ")) {
+                return Double.parseDouble(line.substring(series.length() + 1).trim());
+            }
+        }
+        throw new AssertionError("no series " + series);
+    }
+
+    private static File findOnPath(String name) {
+        for (String dir : System.getenv().getOrDefault("PATH", "").split(File.pathSeparator)) {
+            File f = new File(dir, name);
+            if (f.canExecute()) {
+                return f;
+            }
+        }
+        return null;
+    }
+}
