@@ -7,6 +7,7 @@ import io.cellgate.route.RouteStore;
 import io.cellgate.route.RouteTable;
 import io.cellgate.server.config.GatewayConfig;
 import io.cellgate.server.internal.ClientChannelInitializer;
+import io.cellgate.server.internal.Drain;
 import io.cellgate.server.internal.GatewayContext;
 import io.cellgate.server.internal.OverloadMonitor;
 import io.cellgate.server.internal.Upstreams;
@@ -32,6 +33,8 @@ import io.netty.util.concurrent.EventExecutor;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -200,6 +203,35 @@ public final class GatewayServer implements AutoCloseable {
      */
     public void updateLimits(GatewayConfig next) {
         context.limits(next);
+    }
+
+    /**
+     * Drains the gateway: readiness turns false, the listener closes, every client gets go_away with a
+     * reconnect delay spread at random over {@code reconnectWindow}, new requests are answered
+     * SHUTTING_DOWN, calls in flight finish, and each connection closes when it has none. Waits (on
+     * the calling thread, never an event loop) until every connection is closed or {@code timeout}.
+     *
+     * @return true when every client connection closed within the timeout
+     */
+    public boolean drain(Duration reconnectWindow, Duration timeout) throws InterruptedException {
+        ready = false;
+        serverChannel.close().syncUninterruptibly();
+        long windowMillis = reconnectWindow.toMillis();
+        for (Channel ch : context.clientChannels()) {
+            int delay = windowMillis == 0 ? 0 : (int) ThreadLocalRandom.current().nextLong(windowMillis + 1);
+            ch.eventLoop().execute(() -> ch.pipeline().fireUserEventTriggered(new Drain(delay)));
+        }
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (context.clientConnections() > 0 && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        int left = context.clientConnections();
+        if (left > 0) {
+            LOG.warning(() -> "drain: " + left + " connections still open after " + timeout.toMillis() + " ms; closing them");
+        } else {
+            LOG.info("drain: every client connection closed");
+        }
+        return left == 0;
     }
 
     private void closeQuietly() {

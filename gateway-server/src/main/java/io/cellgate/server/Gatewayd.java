@@ -4,12 +4,20 @@ import io.cellgate.server.config.ConfigException;
 import io.cellgate.server.config.GatewayConfig;
 import java.nio.file.Path;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.logging.Logger;
+import sun.misc.Signal;
 
 /**
  * The {@code gatewayd} daemon: {@code gatewayd [--config conf/gateway.yaml]}. Exits with status 2 and
  * one line naming the key when the configuration is invalid.
+ *
+ * <p>Signals: the first SIGTERM (or SIGINT) drains the gateway (see {@link GatewayServer#drain}) and
+ * exits 0; a second one exits at once with status 1.
  */
 public final class Gatewayd {
+    private static final Logger LOG = Logger.getLogger(Gatewayd.class.getName());
+
     private Gatewayd() {
     }
 
@@ -30,21 +38,35 @@ public final class Gatewayd {
                 default -> usage("unknown argument: " + args[i]);
             }
         }
+        GatewayConfig gatewayConfig;
         GatewayServer server;
         try {
-            server = GatewayServer.start(GatewayConfig.load(config));
+            gatewayConfig = GatewayConfig.load(config);
+            server = GatewayServer.start(gatewayConfig);
         } catch (ConfigException e) {
             System.err.println("gatewayd: invalid configuration " + config + ": " + e.getMessage());
             System.exit(2);
             return;
         }
-        System.out.println("gatewayd: listening on port " + server.port());
-        CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            server.close();
-            stopped.countDown();
-        }, "gatewayd-shutdown"));
-        stopped.await();
+        System.out.println("gatewayd: listening on port " + server.port()
+                + (server.metricsPort() >= 0 ? ", metrics on port " + server.metricsPort() : ""));
+        CountDownLatch stop = new CountDownLatch(1);
+        AtomicBoolean stopping = new AtomicBoolean();
+        for (String name : new String[] {"TERM", "INT"}) {
+            Signal.handle(new Signal(name), signal -> {
+                if (stopping.compareAndSet(false, true)) {
+                    LOG.info(() -> "SIG" + signal.getName() + ": draining (send it again to exit at once)");
+                    stop.countDown();
+                } else {
+                    LOG.warning(() -> "SIG" + signal.getName() + " again: exiting without waiting for the drain");
+                    Runtime.getRuntime().halt(1);
+                }
+            });
+        }
+        stop.await();
+        server.drain(gatewayConfig.drainWindow(), gatewayConfig.drainTimeout());
+        server.close();
+        System.exit(0);
     }
 
     private static void usage(String problem) {

@@ -52,12 +52,15 @@ import org.yaml.snakeyaml.error.YAMLException;
  * @param admission            admission control: rates, overload signals, shedding
  * @param metricsHost          address of the metrics and health HTTP listener
  * @param metricsPort          its port; 0 picks a free one, -1 turns it off
+ * @param drainWindow          go_away reconnect delays are spread over this window
+ * @param drainTimeout         a drain closes what is left after this long
  */
 public record GatewayConfig(String city, String idc, String listenHost, int listenPort, Transport transport,
                             int eventLoopThreads, int maxFrameBytes, int maxInFlight, byte[] tokenSecret,
                             Duration loginTimeout, Duration heartbeatInterval, RouteTable routes,
                             List<CommandSpec> commands, ChannelMode channelMode, List<String> alternates,
-                            Path routeStoreDir, AdmissionConfig admission, String metricsHost, int metricsPort) {
+                            Path routeStoreDir, AdmissionConfig admission, String metricsHost, int metricsPort,
+                            Duration drainWindow, Duration drainTimeout) {
 
     /** Which Netty transport to use. */
     public enum Transport { AUTO, EPOLL, NIO }
@@ -95,7 +98,12 @@ public record GatewayConfig(String city, String idc, String listenHost, int list
             throw new ConfigException("config: not valid YAML: " + e.getMessage(), e);
         }
         ConfigNode root = ConfigNode.root(parsed);
-        root.allowOnly(Set.of("gateway", "listen", "login", "limits", "routes", "topology", "commands", "upstream", "admission"));
+        root.allowOnly(Set.of("gateway", "listen", "login", "limits", "routes", "topology", "commands", "upstream", "admission",
+                "drain"));
+        ConfigNode drain = root.node("drain");
+        drain.allowOnly(Set.of("reconnect-window", "timeout"));
+        Duration drainWindow = drain.duration("reconnect-window", Duration.ofSeconds(10), Duration.ZERO, Duration.ofHours(1));
+        Duration drainTimeout = drain.duration("timeout", Duration.ofSeconds(30), Duration.ofMillis(100), Duration.ofHours(1));
 
         ConfigNode gateway = root.node("gateway");
         gateway.allowOnly(Set.of("city", "idc", "transport", "event-loop-threads", "alternates", "read-preference"));
@@ -154,7 +162,8 @@ public record GatewayConfig(String city, String idc, String listenHost, int list
 
         return new GatewayConfig(city, idc, host, port, transport, threads, maxFrame, maxInFlight, secret,
                 loginTimeout, heartbeat, routes, List.copyOf(commands), mode, List.copyOf(alternates), routeStoreDir,
-                AdmissionConfig.parse(root.node("admission")), metricsHost, metricsPort);
+                AdmissionConfig.parse(root.node("admission")), metricsHost, metricsPort,
+                drainWindow, drainTimeout);
     }
 
     private static byte[] tokenSecret(ConfigNode login, Path baseDir, Function<String, String> env) {

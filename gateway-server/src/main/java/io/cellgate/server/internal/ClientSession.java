@@ -21,6 +21,10 @@ final class ClientSession {
     final ResponseWriter writer;
     /** The connection's request rate; null when connections are not limited. */
     final LocalTokenBucket requests;
+    /** go_away was sent: new requests are refused, the connection closes when nothing is in flight. */
+    boolean draining;
+    /** The drain's grace period after go_away has passed. */
+    boolean graceOver;
 
     ClientSession(Channel channel, long uid, String sessionId, String dye, int loopIndex, LocalTokenBucket requests) {
         this.requests = requests;
@@ -36,6 +40,15 @@ final class ClientSession {
     boolean finish(UpstreamCall call) {
         assert channel.eventLoop().inEventLoop();
         return inFlight.remove(call.seq, call);
+    }
+
+    /** Closes a draining connection once its grace period is over and no call is in flight. */
+    void closeIfDrained() {
+        assert channel.eventLoop().inEventLoop();
+        if (draining && graceOver && inFlight.isEmpty() && channel.isActive()) {
+            channel.flush();
+            channel.close();
+        }
     }
 
     /** The connection closed: cancel every call in flight; their answers are discarded. */

@@ -42,7 +42,29 @@ final class DispatchHandler extends ChannelInboundHandlerAdapter {
             session = s;
             return;
         }
+        if (evt instanceof Drain drain) {
+            startDrain(ctx, drain);
+            return;
+        }
         ctx.fireUserEventTriggered(evt);
+    }
+
+    private void startDrain(ChannelHandlerContext ctx, Drain drain) {
+        ServerFrame goAway = Frames.goAway(Code.SHUTTING_DOWN, "draining", drain.reconnectAfterMillis(), context.config.alternates());
+        if (session == null) {
+            ctx.writeAndFlush(goAway).addListener(io.netty.channel.ChannelFutureListener.CLOSE);
+            return;
+        }
+        if (session.draining) {
+            return;
+        }
+        session.draining = true;
+        ctx.writeAndFlush(goAway);
+        // Requests already on the wire still get an answer; then close once nothing is in flight.
+        ctx.executor().schedule(() -> {
+            session.graceOver = true;
+            session.closeIfDrained();
+        }, Drain.GRACE_MILLIS, java.util.concurrent.TimeUnit.MILLISECONDS);
     }
 
     @Override
@@ -72,6 +94,10 @@ final class DispatchHandler extends ChannelInboundHandlerAdapter {
         if (command == null) {
             context.counters.unknownCommands.increment();
             reply(ctx, null, seq, Code.UNKNOWN_COMMAND, "cmd " + Integer.toUnsignedString(request.getCmd()) + " is not in the command table");
+            return;
+        }
+        if (session.draining) {
+            reply(ctx, command, seq, Code.SHUTTING_DOWN, "the gateway is draining; reconnect elsewhere (see go_away)");
             return;
         }
         if (batchNanos == 0) {

@@ -90,6 +90,11 @@ public final class GatewayContext {
         return clients.size();
     }
 
+    /** The open client connections (a live view; closed ones leave by themselves). */
+    public Iterable<io.netty.channel.Channel> clientChannels() {
+        return clients;
+    }
+
     public OverloadSignals signals() {
         return signals;
     }

@@ -47,5 +47,6 @@ final class ResponseWriter implements Runnable {
         if (wrote) {
             session.channel.flush();
         }
+        session.closeIfDrained();
     }
 }

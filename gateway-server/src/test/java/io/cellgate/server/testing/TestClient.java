@@ -87,6 +87,11 @@ public final class TestClient implements AutoCloseable {
         return frame;
     }
 
+    /** The next frame, or null when none arrives within {@code millis}. */
+    public ServerFrame poll(long millis) throws InterruptedException {
+        return frames.poll(millis, TimeUnit.MILLISECONDS);
+    }
+
     /** True once the gateway closed the connection, waiting up to {@code millis}. */
     public boolean awaitClosed(long millis) throws InterruptedException {
         return closed.await(millis, TimeUnit.MILLISECONDS);

@@ -1,0 +1,196 @@
+package io.cellgate.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.cellgate.protocol.v1.Code;
+import io.cellgate.protocol.v1.ServerFrame;
+import io.cellgate.server.config.GatewayConfig;
+import io.cellgate.server.testing.TestAo;
+import io.cellgate.server.testing.TestClient;
+import io.cellgate.server.testing.TestTopology;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Graceful drain under load: every client is told to go, and no answer is lost. */
+class DrainTest {
+    private static TestAo ao;
+
+    @BeforeAll
+    static void startAo() throws Exception {
+        ao = new TestAo("sz-a");
+    }
+
+    @AfterAll
+    static void stopAo() throws Exception {
+        ao.close();
+    }
+
+    /** A client that keeps up to 32 requests in flight until it is told to go away. */
+    static final class LoadedClient implements AutoCloseable {
+        final TestClient client;
+        final Set<Long> sent = ConcurrentHashMap.newKeySet();
+        final Set<Long> answered = ConcurrentHashMap.newKeySet();
+        final List<Code> codes = new ArrayList<>();
+        final AtomicReference<ServerFrame> goAway = new AtomicReference<>();
+        private final Semaphore window = new Semaphore(32);
+        private final Thread sender;
+        private final Thread receiver;
+
+        LoadedClient(int port, long uid) throws Exception {
+            client = new TestClient(port);
+            client.login(uid, TestTopology.token(uid));
+            assertThat(client.next().getLoginAck().getCode()).isEqualTo(Code.OK);
+            sender = new Thread(() -> {
+                long seq = 0;
+                try {
+                    while (goAway.get() == null) {
+                        if (!window.tryAcquire(100, TimeUnit.MILLISECONDS)) {
+                            continue;
+                        }
+                        long s = ++seq;
+                        sent.add(s);
+                        try {
+                            client.send(TestClient.request(s, TestTopology.READ, "d" + s));
+                        } catch (IOException e) {
+                            sent.remove(s); // never reached the gateway: the connection is closed
+                            return;
+                        }
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            receiver = new Thread(() -> {
+                try {
+                    while (true) {
+                        ServerFrame frame = client.poll(50);
+                        if (frame == null) {
+                            if (client.isClosed()) {
+                                return; // closed, and every frame before the close was read
+                            }
+                            continue;
+                        }
+                        if (frame.hasGoAway()) {
+                            goAway.set(frame);
+                        } else if (frame.hasResponse()) {
+                            answered.add(frame.getResponse().getSeq());
+                            synchronized (codes) {
+                                codes.add(frame.getResponse().getCode());
+                            }
+                            window.release();
+                        }
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            sender.start();
+            receiver.start();
+        }
+
+        void awaitEnd() throws InterruptedException {
+            sender.join(10_000);
+            receiver.join(10_000);
+        }
+
+        @Override
+        public void close() throws IOException {
+            client.close();
+        }
+    }
+
+    @Test
+    void everyClientGetsGoAwayAndNoAnswerIsLost() throws Exception {
+        GatewayConfig config = GatewayConfig.parse(TestTopology.yaml(ao.address(), ao.address(), "shared", "8s", "30s"),
+                Path.of("."), name -> null);
+        GatewayServer gateway = GatewayServer.start(config);
+        List<LoadedClient> clients = new ArrayList<>();
+        try {
+            for (int i = 0; i < 8; i++) {
+                clients.add(new LoadedClient(gateway.port(), 100 + i));
+            }
+            while (clients.stream().anyMatch(c -> c.answered.size() < 200)) {
+                Thread.sleep(10);
+            }
+            long start = System.nanoTime();
+            boolean drained = gateway.drain(Duration.ofMillis(1500), Duration.ofSeconds(10));
+            long tookMillis = (System.nanoTime() - start) / 1_000_000;
+            assertThat(drained).isTrue();
+            assertThat(tookMillis).isLessThan(10_000);
+            for (LoadedClient c : clients) {
+                c.awaitEnd();
+                assertThat(c.client.awaitClosed(5_000)).isTrue();
+                ServerFrame goAway = c.goAway.get();
+                assertThat(goAway).as("go_away received").isNotNull();
+                assertThat(goAway.getGoAway().getCode()).isEqualTo(Code.SHUTTING_DOWN);
+                assertThat(goAway.getGoAway().getReconnectAfterMs()).isBetween(0, 1500);
+                // Every request that reached the gateway was answered: OK, or SHUTTING_DOWN after go_away.
+                assertThat(c.answered).containsExactlyInAnyOrderElementsOf(c.sent);
+                synchronized (c.codes) {
+                    assertThat(c.codes).contains(Code.OK).allMatch(code -> code == Code.OK || code == Code.SHUTTING_DOWN);
+                }
+            }
+            assertThat(gateway.ready()).isFalse();
+        } finally {
+            for (LoadedClient c : clients) {
+                c.close();
+            }
+            gateway.close();
+        }
+    }
+
+    @Test
+    void sigtermDrainsTheDaemonAndItExitsWithinTheWindow(@TempDir Path dir) throws Exception {
+        String yaml = TestTopology.yaml(ao.address(), ao.address(), "shared", "8s", "30s")
+                + "drain:\n  reconnect-window: 500ms\n  timeout: 5s\n";
+        Path config = dir.resolve("gateway.yaml");
+        Files.writeString(config, yaml, StandardCharsets.UTF_8);
+        Process daemon = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "--add-exports", "java.base/jdk.internal.misc=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
+                Gatewayd.class.getName(), "--config", config.toString())
+                .redirectErrorStream(true).redirectOutput(dir.resolve("gatewayd.log").toFile()).start();
+        try {
+            int port = -1;
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (port < 0 && System.nanoTime() < deadline) {
+                for (String line : Files.readAllLines(dir.resolve("gatewayd.log"))) {
+                    if (line.startsWith("gatewayd: listening on port ")) {
+                        port = Integer.parseInt(line.substring("gatewayd: listening on port ".length()).split(",")[0].trim());
+                    }
+                }
+                Thread.sleep(20);
+            }
+            assertThat(port).as("gatewayd started (log: %s)", Files.readString(dir.resolve("gatewayd.log"))).isPositive();
+            try (LoadedClient client = new LoadedClient(port, 9)) {
+                while (client.answered.size() < 100) {
+                    Thread.sleep(10);
+                }
+                long start = System.nanoTime();
+                daemon.destroy(); // SIGTERM
+                assertThat(daemon.waitFor(10, TimeUnit.SECONDS)).isTrue();
+                assertThat(daemon.exitValue()).isZero();
+                assertThat((System.nanoTime() - start) / 1_000_000).isLessThan(5_000);
+                client.awaitEnd();
+                assertThat(client.goAway.get()).isNotNull();
+                assertThat(client.answered).containsExactlyInAnyOrderElementsOf(client.sent);
+            }
+            assertThat(Files.readString(dir.resolve("gatewayd.log"))).contains("draining").contains("every client connection closed");
+        } finally {
+            daemon.destroyForcibly();
+        }
+    }
+}
