@@ -184,8 +184,9 @@ public final class GatewayServer implements AutoCloseable {
         return routes;
     }
 
+    /** The running configuration (the last one applied by {@link #reload}). */
     public GatewayConfig config() {
-        return config;
+        return context.config();
     }
 
     public boolean nativeTransport() {
@@ -203,6 +204,46 @@ public final class GatewayServer implements AutoCloseable {
      */
     public void updateLimits(GatewayConfig next) {
         context.limits(next);
+    }
+
+    /**
+     * Applies a reloaded configuration without dropping a connection: commands, limits, timeouts,
+     * alternates, and the routes when they live in memory only (with a route store, the store holds
+     * the live routes and the configuration's topology only seeds it). Settings that need a restart
+     * (listeners, transport, event loops, token secret, route store) are reported and keep their
+     * running values.
+     *
+     * @return the keys whose change needs a restart (empty when everything was applied)
+     */
+    public synchronized java.util.List<String> reload(GatewayConfig next) {
+        GatewayConfig running = context.config();
+        java.util.List<String> restart = new java.util.ArrayList<>();
+        if (!running.listenHost().equals(next.listenHost()) || running.listenPort() != next.listenPort()) {
+            restart.add("listen.client");
+        }
+        if (!running.metricsHost().equals(next.metricsHost()) || running.metricsPort() != next.metricsPort()) {
+            restart.add("listen.metrics");
+        }
+        if (running.transport() != next.transport() || running.eventLoopThreads() != next.eventLoopThreads()) {
+            restart.add("gateway.transport/event-loop-threads");
+        }
+        if (!java.util.Arrays.equals(running.tokenSecret(), next.tokenSecret())) {
+            restart.add("login.token-secret");
+        }
+        if (!java.util.Objects.equals(running.routeStoreDir(), next.routeStoreDir())) {
+            restart.add("routes.store-dir");
+        }
+        if (!running.city().equals(next.city()) || !running.idc().equals(next.idc())) {
+            restart.add("gateway.city/idc");
+        }
+        context.reload(next);
+        if (next.routeStoreDir() == null && restart.stream().noneMatch(k -> k.startsWith("gateway.city"))) {
+            RouteTable table = routes.replace(next.routes());
+            LOG.info(() -> "reload: routes replaced from the configuration, epoch " + table.epoch());
+        }
+        LOG.info(() -> "reload: applied (" + next.commands().size() + " commands)"
+                + (restart.isEmpty() ? "" : "; needs a restart to change: " + String.join(", ", restart)));
+        return restart;
     }
 
     /**

@@ -13,7 +13,9 @@ import sun.misc.Signal;
  * one line naming the key when the configuration is invalid.
  *
  * <p>Signals: the first SIGTERM (or SIGINT) drains the gateway (see {@link GatewayServer#drain}) and
- * exits 0; a second one exits at once with status 1.
+ * exits 0; a second one exits at once with status 1. SIGHUP reloads the configuration file: a valid
+ * one applies without dropping connections ({@link GatewayServer#reload}); an invalid one is refused
+ * with the key that is wrong, and the running configuration stays.
  */
 public final class Gatewayd {
     private static final Logger LOG = Logger.getLogger(Gatewayd.class.getName());
@@ -63,6 +65,21 @@ public final class Gatewayd {
                 }
             });
         }
+        Path configPath = config;
+        Signal.handle(new Signal("HUP"), signal -> {
+            // Off the signal thread: parsing reads the file.
+            Thread reload = new Thread(() -> {
+                try {
+                    server.reload(GatewayConfig.load(configPath));
+                } catch (ConfigException e) {
+                    LOG.severe(() -> "reload refused, the running configuration stays: " + e.getMessage());
+                } catch (RuntimeException e) {
+                    LOG.log(java.util.logging.Level.SEVERE, "reload failed, the running configuration stays", e);
+                }
+            }, "gatewayd-reload");
+            reload.setDaemon(true);
+            reload.start();
+        });
         stop.await();
         server.drain(gatewayConfig.drainWindow(), gatewayConfig.drainTimeout());
         server.close();

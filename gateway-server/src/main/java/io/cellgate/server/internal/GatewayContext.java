@@ -25,7 +25,8 @@ public final class GatewayContext {
         return ctx.channel().attr(KEY).get();
     }
 
-    final GatewayConfig config;
+    /** The running configuration; replaced as a whole by a reload. */
+    volatile GatewayConfig config;
     final Upstreams upstreams;
     final GatewayCounters counters = new GatewayCounters();
     final OverloadSignals signals;
@@ -123,6 +124,20 @@ public final class GatewayContext {
         this.commands = new CommandTable(next.commands(), clock, commands, requestDuration);
         signals.limits(Admissions.limits(next.admission()));
         this.admissions = new Admissions(next.admission(), signals, clock);
+    }
+
+    /**
+     * Applies a reloaded configuration: limits and commands (as {@link #limits}), and the settings
+     * read per connection or per request (timeouts, frame and in-flight limits, alternates). New
+     * connections get the new values at once; open ones keep their login deadline and idle timer.
+     */
+    public void reload(GatewayConfig next) {
+        limits(next);
+        this.config = next;
+    }
+
+    public GatewayConfig config() {
+        return config;
     }
 
     LoginToken tokens() {
