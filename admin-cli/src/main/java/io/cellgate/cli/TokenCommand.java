@@ -48,7 +48,7 @@ final class TokenCommand implements Runnable {
             try {
                 id = Long.parseUnsignedLong(uid);
             } catch (NumberFormatException e) {
-                throw new CommandLine.ParameterException(spec.commandLine(), "--uid: " + uid + " (expected: an unsigned 64-bit integer)");
+                throw new UsageException("--uid: " + uid + " (expected: an unsigned 64-bit integer)");
             }
             Duration validity = parseTtl();
             String secret;
@@ -87,7 +87,7 @@ final class TokenCommand implements Runnable {
             } catch (DateTimeParseException | NumberFormatException | StringIndexOutOfBoundsException e) {
                 // fall through to the usage error
             }
-            throw new CommandLine.ParameterException(spec.commandLine(), "--ttl: " + ttl + " (expected: e.g. 30s, 15m, 24h, 7d or PT24H)");
+            throw new UsageException("--ttl: " + ttl + " (expected: e.g. 30s, 15m, 24h, 7d or PT24H)");
         }
     }
 }

@@ -37,6 +37,7 @@ import java.time.Duration;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.logging.Logger;
 
@@ -56,6 +57,11 @@ public final class GatewayServer implements AutoCloseable {
     private final GatewayContext context;
     private final OverloadMonitor overloadMonitor;
     private final MetricsServer metricsServer;
+    private final AdminServer adminServer;
+    private volatile java.util.function.Supplier<GatewayConfig> reloadSource;
+    private volatile Runnable afterDrain = this::close;
+    private final java.util.concurrent.atomic.AtomicBoolean draining = new java.util.concurrent.atomic.AtomicBoolean();
+    private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
     private volatile boolean ready;
     private final Channel serverChannel;
     private final boolean nativeTransport;
@@ -113,6 +119,22 @@ public final class GatewayServer implements AutoCloseable {
             }
         }
         this.metricsServer = metrics;
+        AdminServer admin = null;
+        if (config.adminPort() >= 0) {
+            try {
+                admin = AdminServer.start(this, config.adminHost(), config.adminPort(), config.adminToken(), bossGroup, workerGroup,
+                        serverChannelType);
+            } catch (IOException e) {
+                if (metrics != null) {
+                    metrics.close();
+                }
+                overloadMonitor.close();
+                closeQuietly();
+                throw new UncheckedIOException("admin.listen: " + config.adminHost() + ":" + config.adminPort()
+                        + " (expected: a free address for the admin API)", e);
+            }
+        }
+        this.adminServer = admin;
         this.ready = true;
         LOG.info(() -> "gatewayd listening on " + serverChannel.localAddress() + " (" + (nativeTransport ? "epoll" : "nio")
                 + ", " + threads + " event loops, " + config.commands().size() + " commands, route epoch "
@@ -165,6 +187,50 @@ public final class GatewayServer implements AutoCloseable {
         }
     }
 
+    /** The bound admin API port, or -1 when it is off. */
+    public int adminPort() {
+        return adminServer == null ? -1 : adminServer.port();
+    }
+
+    /** Where {@code reload} (admin API) reads the configuration from, e.g. the daemon's file. */
+    public void reloadSource(java.util.function.Supplier<GatewayConfig> source) {
+        this.reloadSource = source;
+    }
+
+    /** What runs after a drain started by the admin API (default: close the gateway). */
+    public void afterDrain(Runnable action) {
+        this.afterDrain = action;
+    }
+
+    /** Reloads from {@link #reloadSource}; the keys that need a restart. */
+    List<String> reloadFromSource() {
+        java.util.function.Supplier<GatewayConfig> source = reloadSource;
+        if (source == null) {
+            throw io.grpc.Status.FAILED_PRECONDITION.withDescription(
+                    "this gateway was not started from a configuration file (expected: gatewayd --config FILE)").asRuntimeException();
+        }
+        return reload(source.get());
+    }
+
+    /** Starts a drain in the background (once), then runs {@link #afterDrain}; false when one is running. */
+    public boolean startDrain() {
+        if (!draining.compareAndSet(false, true)) {
+            return false;
+        }
+        Thread t = new Thread(() -> {
+            try {
+                GatewayConfig c = config();
+                drain(c.drainWindow(), c.drainTimeout());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            afterDrain.run();
+        }, "cellgate-drain");
+        t.setDaemon(true);
+        t.start();
+        return true;
+    }
+
     /** The bound metrics port, or -1 when metrics are off. */
     public int metricsPort() {
         return metricsServer == null ? -1 : metricsServer.port();
@@ -215,7 +281,7 @@ public final class GatewayServer implements AutoCloseable {
      *
      * @return the keys whose change needs a restart (empty when everything was applied)
      */
-    public synchronized java.util.List<String> reload(GatewayConfig next) {
+    public synchronized List<String> reload(GatewayConfig next) {
         GatewayConfig running = context.config();
         java.util.List<String> restart = new java.util.ArrayList<>();
         if (!running.listenHost().equals(next.listenHost()) || running.listenPort() != next.listenPort()) {
@@ -284,10 +350,16 @@ public final class GatewayServer implements AutoCloseable {
 
     @Override
     public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
         ready = false;
         serverChannel.close().syncUninterruptibly();
         if (metricsServer != null) {
             metricsServer.close();
+        }
+        if (adminServer != null) {
+            adminServer.close();
         }
         overloadMonitor.close();
         upstreams.close(2_000);

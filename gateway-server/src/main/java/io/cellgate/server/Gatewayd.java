@@ -51,7 +51,8 @@ public final class Gatewayd {
             return;
         }
         System.out.println("gatewayd: listening on port " + server.port()
-                + (server.metricsPort() >= 0 ? ", metrics on port " + server.metricsPort() : ""));
+                + (server.metricsPort() >= 0 ? ", metrics on port " + server.metricsPort() : "")
+                + (server.adminPort() >= 0 ? ", admin on port " + server.adminPort() : ""));
         CountDownLatch stop = new CountDownLatch(1);
         AtomicBoolean stopping = new AtomicBoolean();
         for (String name : new String[] {"TERM", "INT"}) {
@@ -66,6 +67,12 @@ public final class Gatewayd {
             });
         }
         Path configPath = config;
+        server.reloadSource(() -> GatewayConfig.load(configPath));
+        // A drain asked through the admin API ends the daemon like SIGTERM does.
+        server.afterDrain(() -> {
+            server.close();
+            System.exit(0);
+        });
         Signal.handle(new Signal("HUP"), signal -> {
             // Off the signal thread: parsing reads the file.
             Thread reload = new Thread(() -> {

@@ -80,6 +80,16 @@ class MetricsEndToEndTest {
                         .contains("jvm_memory_used_bytes");
                 assertThat(valueOf(text, "cellgate_requests_total{cmd=\"1\",code=\"OK\"}")).isGreaterThanOrEqualTo(200);
 
+                // Every cellgate series the shipped Grafana dashboard queries exists in a real scrape.
+                String dashboard = Files.readString(Path.of("..", "conf", "grafana-dashboard.json"));
+                java.util.regex.Matcher m = java.util.regex.Pattern.compile("cellgate_[a-z_]+").matcher(dashboard);
+                int names = 0;
+                while (m.find()) {
+                    assertThat(text).as("dashboard series %s", m.group()).contains(m.group());
+                    names++;
+                }
+                assertThat(names).isGreaterThan(10);
+
                 File promtool = findOnPath("promtool");
                 Assumptions.assumeTrue(promtool != null,
                         "promtool is not installed (Debian package prometheus; .ci/run installs it): format not checked");

@@ -44,7 +44,7 @@ public final class DemoCluster implements AutoCloseable {
         this.secret = HexFormat.of().formatHex(secretBytes);
         // Routes live in memory only: every run starts from the shipped routes.
         this.yaml = replaceOnce(replaceOnce(replaceOnce(text, "client: 0.0.0.0:9000", "client: 127.0.0.1:0"),
-                "metrics: 127.0.0.1:9410", "metrics: 127.0.0.1:0"),
+                "metrics: 127.0.0.1:9410", "metrics: 127.0.0.1:0").replace("listen: 127.0.0.1:9411", "listen: 127.0.0.1:0"),
                 "store-dir: ../data/routes\n", "");
     }
 
@@ -58,7 +58,8 @@ public final class DemoCluster implements AutoCloseable {
 
     /** The rewritten configuration, after {@code edit}. */
     public GatewayConfig config(UnaryOperator<String> edit) {
-        return GatewayConfig.parse(edit.apply(yaml), Path.of("."), Map.of("CELLGATE_TOKEN_SECRET", secret)::get);
+        return GatewayConfig.parse(edit.apply(yaml), Path.of("."),
+                Map.of("CELLGATE_TOKEN_SECRET", secret, "CELLGATE_ADMIN_TOKEN", secret + "-admin")::get);
     }
 
     public GatewayServer startGateway(UnaryOperator<String> edit) throws InterruptedException {

@@ -79,6 +79,38 @@ public final class RouteEngine {
         return publish(table);
     }
 
+    /**
+     * Like {@link #apply}, but only when the current epoch is {@code expectedEpoch} (0 = any):
+     * compare-and-swap, so two operators cannot overwrite each other silently.
+     *
+     * @throws RouteConflictException when the epoch moved on
+     */
+    public synchronized RouteTable apply(long expectedEpoch, List<? extends RouteChange> changes) {
+        requireEpoch(expectedEpoch);
+        return apply(changes);
+    }
+
+    /** Like {@link #replace}, but only when the current epoch is {@code expectedEpoch} (0 = any). */
+    public synchronized RouteTable replace(long expectedEpoch, RouteTable next) {
+        requireEpoch(expectedEpoch);
+        return replace(next);
+    }
+
+    /** The snapshot {@code changes} would produce, without publishing or storing it. */
+    public synchronized RouteTable preview(List<? extends RouteChange> changes) {
+        RouteTable.Builder builder = current.toBuilder();
+        for (RouteChange change : changes) {
+            builder.apply(change);
+        }
+        return builder.build(current.epoch() + 1);
+    }
+
+    private void requireEpoch(long expectedEpoch) {
+        if (expectedEpoch != 0 && expectedEpoch != current.epoch()) {
+            throw new RouteConflictException(expectedEpoch, current.epoch());
+        }
+    }
+
     /** {@code listener} is called with every snapshot published after this call. */
     public void addListener(Consumer<RouteTable> listener) {
         listeners.add(Objects.requireNonNull(listener, "listener"));

@@ -248,6 +248,12 @@ public final class RouteTable {
         return overrides.size();
     }
 
+    /** The set index of {@code uid}'s override, or -1 when it has none. */
+    public int overrideOf(long uid) {
+        long set = overrides.get(uid);
+        return set == NO_OVERRIDE ? -1 : (int) set;
+    }
+
     /** Calls {@code action} with (uid, set index) for every override. Not for the hot path. */
     public void forEachOverride(java.util.function.BiConsumer<Long, Integer> action) {
         overrides.forEachLong((uid, set) -> action.accept(uid, (int) set));

@@ -54,13 +54,17 @@ import org.yaml.snakeyaml.error.YAMLException;
  * @param metricsPort          its port; 0 picks a free one, -1 turns it off
  * @param drainWindow          go_away reconnect delays are spread over this window
  * @param drainTimeout         a drain closes what is left after this long
+ * @param adminHost            address of the admin gRPC API
+ * @param adminPort            its port; 0 picks a free one, -1 turns it off
+ * @param adminToken           the bearer token the admin API requires (null when it is off)
  */
 public record GatewayConfig(String city, String idc, String listenHost, int listenPort, Transport transport,
                             int eventLoopThreads, int maxFrameBytes, int maxInFlight, byte[] tokenSecret,
                             Duration loginTimeout, Duration heartbeatInterval, RouteTable routes,
                             List<CommandSpec> commands, ChannelMode channelMode, List<String> alternates,
                             Path routeStoreDir, AdmissionConfig admission, String metricsHost, int metricsPort,
-                            Duration drainWindow, Duration drainTimeout) {
+                            Duration drainWindow, Duration drainTimeout, String adminHost, int adminPort,
+                            byte[] adminToken) {
 
     /** Which Netty transport to use. */
     public enum Transport { AUTO, EPOLL, NIO }
@@ -99,7 +103,23 @@ public record GatewayConfig(String city, String idc, String listenHost, int list
         }
         ConfigNode root = ConfigNode.root(parsed);
         root.allowOnly(Set.of("gateway", "listen", "login", "limits", "routes", "topology", "commands", "upstream", "admission",
-                "drain"));
+                "drain", "admin"));
+        ConfigNode admin = root.node("admin");
+        admin.allowOnly(Set.of("listen", "token", "token-file", "token-env"));
+        String adminListen = admin.string("listen", "off");
+        String adminHost = "127.0.0.1";
+        int adminPort = -1;
+        byte[] adminToken = null;
+        if (!adminListen.equals("off")) {
+            requireHostPort(admin.key("listen"), adminListen);
+            int c = adminListen.lastIndexOf(':');
+            adminHost = adminListen.substring(0, c).replace("[", "").replace("]", "");
+            adminPort = Integer.parseInt(adminListen.substring(c + 1));
+            if (adminPort > 65535) {
+                throw ConfigException.invalid(admin.key("listen"), adminListen, "a port in 0..65535, or off");
+            }
+            adminToken = secret(admin, "token", baseDir, env);
+        }
         ConfigNode drain = root.node("drain");
         drain.allowOnly(Set.of("reconnect-window", "timeout"));
         Duration drainWindow = drain.duration("reconnect-window", Duration.ofSeconds(10), Duration.ZERO, Duration.ofHours(1));
@@ -141,7 +161,7 @@ public record GatewayConfig(String city, String idc, String listenHost, int list
 
         ConfigNode login = root.node("login");
         login.allowOnly(Set.of("token-secret", "token-secret-file", "token-secret-env", "timeout", "heartbeat-interval"));
-        byte[] secret = tokenSecret(login, baseDir, env);
+        byte[] secret = secret(login, "token-secret", baseDir, env);
         Duration loginTimeout = login.duration("timeout", Duration.ofSeconds(8), Duration.ofMillis(10), Duration.ofMinutes(10));
         Duration heartbeat = login.duration("heartbeat-interval", Duration.ofSeconds(30), Duration.ofMillis(10), Duration.ofHours(1));
 
@@ -163,40 +183,44 @@ public record GatewayConfig(String city, String idc, String listenHost, int list
         return new GatewayConfig(city, idc, host, port, transport, threads, maxFrame, maxInFlight, secret,
                 loginTimeout, heartbeat, routes, List.copyOf(commands), mode, List.copyOf(alternates), routeStoreDir,
                 AdmissionConfig.parse(root.node("admission")), metricsHost, metricsPort,
-                drainWindow, drainTimeout);
+                drainWindow, drainTimeout, adminHost, adminPort, adminToken);
     }
 
-    private static byte[] tokenSecret(ConfigNode login, Path baseDir, Function<String, String> env) {
-        int given = (login.has("token-secret") ? 1 : 0) + (login.has("token-secret-file") ? 1 : 0)
-                + (login.has("token-secret-env") ? 1 : 0);
+    /**
+     * A secret from exactly one of {@code <name>-file} (relative to the config's directory),
+     * {@code <name>-env} or {@code <name>} (inline), at least 16 bytes. Errors never echo the secret.
+     */
+    private static byte[] secret(ConfigNode node, String name, Path baseDir, Function<String, String> env) {
+        String fileKey = name + "-file";
+        String envKey = name + "-env";
+        int given = (node.has(name) ? 1 : 0) + (node.has(fileKey) ? 1 : 0) + (node.has(envKey) ? 1 : 0);
         if (given != 1) {
-            throw ConfigException.invalid(login.key("token-secret"), given == 0 ? "missing" : "given " + given + " ways",
-                    "exactly one of token-secret-file, token-secret-env, token-secret");
+            throw ConfigException.invalid(node.key(name), given == 0 ? "missing" : "given " + given + " ways",
+                    "exactly one of " + fileKey + ", " + envKey + ", " + name);
         }
         String secret;
         String key;
-        if (login.has("token-secret-file")) {
-            key = login.key("token-secret-file");
-            Path file = baseDir == null ? Path.of(login.string("token-secret-file", "")) : baseDir.resolve(login.string("token-secret-file", ""));
+        if (node.has(fileKey)) {
+            key = node.key(fileKey);
+            Path file = baseDir == null ? Path.of(node.string(fileKey, "")) : baseDir.resolve(node.string(fileKey, ""));
             try {
                 secret = Files.readString(file, StandardCharsets.UTF_8).strip();
             } catch (IOException e) {
                 throw ConfigException.invalid(key, file, "a readable file holding the secret (" + e.getClass().getSimpleName() + ")");
             }
-        } else if (login.has("token-secret-env")) {
-            key = login.key("token-secret-env");
-            String name = login.string("token-secret-env", "");
-            secret = env.apply(name);
+        } else if (node.has(envKey)) {
+            key = node.key(envKey);
+            String variable = node.string(envKey, "");
+            secret = env.apply(variable);
             if (secret == null) {
-                throw ConfigException.invalid(key, name, "the name of a set environment variable");
+                throw ConfigException.invalid(key, variable, "the name of a set environment variable");
             }
         } else {
-            key = login.key("token-secret");
-            secret = login.string("token-secret", "");
+            key = node.key(name);
+            secret = node.string(name, "");
         }
         byte[] bytes = secret.getBytes(StandardCharsets.UTF_8);
         if (bytes.length < 16) {
-            // Never echo the secret itself.
             throw ConfigException.invalid(key, "a secret of " + bytes.length + " bytes", "at least 16 bytes");
         }
         return bytes;
@@ -321,6 +345,7 @@ public record GatewayConfig(String city, String idc, String listenHost, int list
     public String toString() {
         // The secret is never printed.
         return "GatewayConfig{city=" + city + ", idc=" + idc + ", listen=" + listenHost + ':' + listenPort
-                + ", transport=" + transport + ", routes=" + routes + ", commands=" + commands.size() + '}';
+                + ", transport=" + transport + ", routes=" + routes + ", commands=" + commands.size()
+                + ", admin=" + (adminPort < 0 ? "off" : adminHost + ':' + adminPort) + '}';
     }
 }

@@ -42,6 +42,11 @@ final class ClientSession {
         return inFlight.remove(call.seq, call);
     }
 
+    /** The calls in flight; exact on the connection's loop, a recent value elsewhere. */
+    int inFlightCount() {
+        return inFlight.size();
+    }
+
     /** Closes a draining connection once its grace period is over and no call is in flight. */
     void closeIfDrained() {
         assert channel.eventLoop().inEventLoop();

@@ -21,6 +21,13 @@ public final class GatewayContext {
     /** Each client channel's gateway, for shared handlers. */
     static final io.netty.util.AttributeKey<GatewayContext> KEY = io.netty.util.AttributeKey.valueOf("cellgate.context");
 
+    /** The logged-in session of a client channel. */
+    static final io.netty.util.AttributeKey<ClientSession> SESSION = io.netty.util.AttributeKey.valueOf("cellgate.session");
+
+    /** What an operator sees of one connection. */
+    public record SessionInfo(String sessionId, long uid, String remote, int inFlight) {
+    }
+
     static GatewayContext of(io.netty.channel.ChannelHandlerContext ctx) {
         return ctx.channel().attr(KEY).get();
     }
@@ -89,6 +96,78 @@ public final class GatewayContext {
 
     public int clientConnections() {
         return clients.size();
+    }
+
+    /**
+     * The logged-in connections, at most {@code limit}. The in-flight counts are read from another
+     * thread than the connections' own: a recent value, good for display.
+     */
+    public java.util.List<SessionInfo> sessions(int limit) {
+        java.util.List<SessionInfo> out = new java.util.ArrayList<>();
+        for (io.netty.channel.Channel ch : clients) {
+            ClientSession s = ch.attr(SESSION).get();
+            if (s != null) {
+                out.add(new SessionInfo(s.sessionId, s.uid, String.valueOf(ch.remoteAddress()), s.inFlightCount()));
+                if (out.size() >= limit) {
+                    break;
+                }
+            }
+        }
+        return out;
+    }
+
+    /** Sends go_away to the connection of {@code sessionId} and closes it once its calls finish. */
+    public boolean kick(String sessionId, int reconnectAfterMillis) {
+        for (io.netty.channel.Channel ch : clients) {
+            ClientSession s = ch.attr(SESSION).get();
+            if (s != null && s.sessionId.equals(sessionId)) {
+                ch.eventLoop().execute(() -> ch.pipeline().fireUserEventTriggered(new Drain(reconnectAfterMillis)));
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Calls in flight to the sets of {@code city}, counted on their endpoints. */
+    public long inFlightToCity(String city) {
+        RoutingSnapshot routing = upstreams.current();
+        long total = 0;
+        java.util.Set<AoEndpoint> seen = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        for (int i = 0; i < routing.table.sets().size(); i++) {
+            if (routing.table.set(i).city().equals(city)) {
+                for (AoEndpoint e : routing.endpoints(i)) {
+                    if (seen.add(e)) {
+                        total += e.outstanding.get();
+                    }
+                }
+            }
+        }
+        return total;
+    }
+
+    /** Publishes a new command table built from {@code specs}; counters carry over. */
+    public void commands(java.util.List<io.cellgate.server.config.CommandSpec> specs) {
+        this.commands = new CommandTable(specs, clock, commands, requestDuration);
+    }
+
+    /** The admission settings in use. */
+    public io.cellgate.server.config.AdmissionConfig admission() {
+        return admissions.config;
+    }
+
+    /** Applies new admission settings (the priority threshold restarts open and adapts again). */
+    public void admission(io.cellgate.server.config.AdmissionConfig next) {
+        signals.limits(Admissions.limits(next));
+        this.admissions = new Admissions(next, signals, clock);
+    }
+
+    /** The operator's degrade cap: only priorities up to {@code lowestAdmitted}; null clears it. */
+    public void degrade(io.cellgate.limit.Priority lowestAdmitted) {
+        admissions.control.priority().degrade(lowestAdmitted);
+    }
+
+    public io.cellgate.limit.Priority degradeLevel() {
+        return admissions.control.priority().degradeLevel();
     }
 
     /** The open client connections (a live view; closed ones leave by themselves). */

@@ -103,6 +103,7 @@ final class LoginHandler extends ChannelInboundHandlerAdapter {
         ctx.write(ServerFrame.newBuilder().setLoginAck(LoginAck.newBuilder().setCode(Code.OK)
                 .setHeartbeatIntervalMs((int) context.config.heartbeatInterval().toMillis())
                 .setSessionId(sessionId)).build(), ctx.voidPromise());
+        ctx.channel().attr(GatewayContext.SESSION).set(session);
         ctx.pipeline().remove(this);
         ctx.fireUserEventTriggered(session);
     }

@@ -15,7 +15,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 class GatewayConfigTest {
     private static final Path SHIPPED = Path.of("..", "conf", "gateway.yaml");
-    private static final Map<String, String> ENV = Map.of("CELLGATE_TOKEN_SECRET", "a-secret-of-at-least-16-bytes");
+    private static final Map<String, String> ENV = Map.of("CELLGATE_TOKEN_SECRET", "a-secret-of-at-least-16-bytes",
+            "CELLGATE_ADMIN_TOKEN", "an-admin-token-of-16-bytes");
 
     private static GatewayConfig parse(String yaml) {
         return GatewayConfig.parse(yaml, Path.of("."), ENV::get);
@@ -69,13 +70,15 @@ class GatewayConfigTest {
     @Test
     void theSecretComesFromExactlyOneSourceAndIsNeverEchoed(@TempDir Path dir) throws IOException {
         String ok = shipped();
-        assertThatThrownBy(() -> GatewayConfig.parse(ok, dir, name -> null))
+        assertThatThrownBy(() -> GatewayConfig.parse(ok, dir, Map.of("CELLGATE_ADMIN_TOKEN", "an-admin-token-of-16-bytes")::get))
                 .hasMessage("login.token-secret-env: CELLGATE_TOKEN_SECRET (expected: the name of a set environment variable)");
-        assertThatThrownBy(() -> GatewayConfig.parse(ok, dir, Map.of("CELLGATE_TOKEN_SECRET", "short")::get))
+        assertThatThrownBy(() -> GatewayConfig.parse(ok, dir,
+                Map.of("CELLGATE_TOKEN_SECRET", "short", "CELLGATE_ADMIN_TOKEN", "an-admin-token-of-16-bytes")::get))
                 .hasMessage("login.token-secret-env: a secret of 5 bytes (expected: at least 16 bytes)");
         Files.writeString(dir.resolve("token.secret"), "from-a-file-0123456789\n");
         GatewayConfig fromFile = GatewayConfig.parse(
-                ok.replace("token-secret-env: CELLGATE_TOKEN_SECRET", "token-secret-file: token.secret"), dir, name -> null);
+                ok.replace("token-secret-env: CELLGATE_TOKEN_SECRET", "token-secret-file: token.secret"), dir,
+                Map.of("CELLGATE_ADMIN_TOKEN", "an-admin-token-of-16-bytes")::get);
         assertThat(new String(fromFile.tokenSecret())).isEqualTo("from-a-file-0123456789");
         assertThatThrownBy(() -> parse(ok.replace("token-secret-env: CELLGATE_TOKEN_SECRET",
                 "token-secret-env: CELLGATE_TOKEN_SECRET\n  token-secret: inline-secret-0123456789")))

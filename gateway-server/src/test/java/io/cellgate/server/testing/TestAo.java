@@ -96,6 +96,13 @@ public final class TestAo implements AutoCloseable {
         return headers.poll(5, TimeUnit.SECONDS);
     }
 
+    /** Takes every header received so far. */
+    public java.util.List<Metadata> drainHeaders() {
+        java.util.List<Metadata> out = new java.util.ArrayList<>();
+        headers.drainTo(out);
+        return out;
+    }
+
     public void clearHeaders() {
         headers.clear();
     }

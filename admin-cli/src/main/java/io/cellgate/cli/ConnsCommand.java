@@ -1,0 +1,59 @@
+package io.cellgate.cli;
+
+import io.cellgate.protocol.admin.v1.ConnectionInfo;
+import io.cellgate.protocol.admin.v1.KickConnectionReply;
+import io.cellgate.protocol.admin.v1.KickConnectionRequest;
+import io.cellgate.protocol.admin.v1.ListConnectionsReply;
+import io.cellgate.protocol.admin.v1.ListConnectionsRequest;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+@Command(name = "conns", mixinStandardHelpOptions = true, description = "Client connections.",
+        subcommands = {ConnsCommand.ListConns.class, ConnsCommand.Kick.class})
+final class ConnsCommand implements Runnable {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(spec.commandLine().getOut());
+    }
+
+    @Command(name = "list", mixinStandardHelpOptions = true, description = "List logged-in connections.")
+    static final class ListConns extends AdminCall {
+        @Option(names = "--limit", defaultValue = "100", description = "At most this many. Default: ${DEFAULT-VALUE}.")
+        int limit;
+
+        @java.lang.Override
+        void run(AdminClient client, Gatewayctl ctl) {
+            ListConnectionsReply r = client.call(10).listConnections(ListConnectionsRequest.newBuilder().setLimit(limit).build());
+            ctl.print(out(), r, () -> {
+                out().println(r.getTotal() + " connections open");
+                Table t = new Table("SESSION", "UID", "REMOTE", "IN FLIGHT");
+                for (ConnectionInfo c : r.getConnectionsList()) {
+                    t.row(c.getSessionId(), Long.toUnsignedString(c.getUid()), c.getRemote(), c.getInFlight());
+                }
+                t.print(out());
+            });
+        }
+    }
+
+    @Command(name = "kick", mixinStandardHelpOptions = true,
+            description = "Send a connection go_away and close it once its requests in flight are answered.")
+    static final class Kick extends AdminCall {
+        @Parameters(index = "0", description = "The session id (conns list).")
+        String session;
+
+        @Option(names = "--reconnect-after", defaultValue = "0s", description = "Ask the client to reconnect after this delay.")
+        String reconnectAfter;
+
+        @java.lang.Override
+        void run(AdminClient client, Gatewayctl ctl) {
+            KickConnectionReply r = client.call(10).kickConnection(KickConnectionRequest.newBuilder().setSessionId(session)
+                    .setReconnectAfterMs((int) duration("--reconnect-after", reconnectAfter).toMillis()).build());
+            ctl.print(out(), r, () -> out().println("kicked session " + session));
+        }
+    }
+}

@@ -1,0 +1,76 @@
+package io.cellgate.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.cellgate.server.GatewayServer;
+import io.cellgate.server.config.GatewayConfig;
+import io.cellgate.server.testing.TestAo;
+import io.cellgate.server.testing.TestTopology;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/** A live gateway with its admin API on, two AO sets in two cities, and gatewayctl run as a process. */
+final class AdminFixture implements AutoCloseable {
+    static final String ADMIN_TOKEN = "admin-token-0123456789";
+
+    final TestAo shenzhen;
+    final TestAo shanghai;
+    final GatewayServer gateway;
+    final GatewayConfig config;
+    private final Path dir;
+
+    record Run(int exit, String out, String err) {
+    }
+
+    AdminFixture(Path dir) throws Exception {
+        this.dir = dir;
+        shenzhen = new TestAo("sz-a");
+        shanghai = new TestAo("sh-a");
+        String yaml = TestTopology.yaml(shenzhen.address(), shanghai.address(), "shared", "8s", "30s")
+                + "admin:\n  listen: 127.0.0.1:0\n  token: " + ADMIN_TOKEN + "\n";
+        config = GatewayConfig.parse(yaml, Path.of("."), name -> null);
+        gateway = GatewayServer.start(config);
+        gateway.reloadSource(() -> config);
+    }
+
+    String admin() {
+        return "127.0.0.1:" + gateway.adminPort();
+    }
+
+    /** Runs gatewayctl against this gateway with the right token. */
+    Run ctl(String... args) throws IOException, InterruptedException {
+        List<String> all = new ArrayList<>(List.of("--admin", admin()));
+        all.addAll(List.of(args));
+        return run(ADMIN_TOKEN, all.toArray(new String[0]));
+    }
+
+    /** Runs gatewayctl as its own process with {@code token} in CELLGATE_ADMIN_TOKEN (null: unset). */
+    Run run(String token, String... args) throws IOException, InterruptedException {
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xshare:auto", "-cp", System.getProperty("java.class.path"),
+                Gatewayctl.class.getName()));
+        command.addAll(List.of(args));
+        Path out = Files.createTempFile(dir, "out", ".txt");
+        Path err = Files.createTempFile(dir, "err", ".txt");
+        ProcessBuilder pb = new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile());
+        pb.environment().remove("CELLGATE_ADMIN_TOKEN");
+        pb.environment().remove("CELLGATE_ADMIN");
+        if (token != null) {
+            pb.environment().put("CELLGATE_ADMIN_TOKEN", token);
+        }
+        Process p = pb.start();
+        assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();
+        return new Run(p.exitValue(), Files.readString(out), Files.readString(err));
+    }
+
+    @Override
+    public void close() throws Exception {
+        gateway.close();
+        shenzhen.close();
+        shanghai.close();
+    }
+}

@@ -1,0 +1,511 @@
+package io.cellgate.server;
+
+import io.cellgate.limit.Priority;
+import io.cellgate.protocol.admin.v1.AdminGrpc;
+import io.cellgate.protocol.admin.v1.ApplyRoutesReply;
+import io.cellgate.protocol.admin.v1.ApplyRoutesRequest;
+import io.cellgate.protocol.admin.v1.CityRollbackRequest;
+import io.cellgate.protocol.admin.v1.CitySwitchReply;
+import io.cellgate.protocol.admin.v1.CitySwitchRequest;
+import io.cellgate.protocol.admin.v1.CommandInfo;
+import io.cellgate.protocol.admin.v1.ConnectionInfo;
+import io.cellgate.protocol.admin.v1.DrainReply;
+import io.cellgate.protocol.admin.v1.DrainRequest;
+import io.cellgate.protocol.admin.v1.Endpoints;
+import io.cellgate.protocol.admin.v1.GetLimitsRequest;
+import io.cellgate.protocol.admin.v1.GetRoutesRequest;
+import io.cellgate.protocol.admin.v1.KickConnectionReply;
+import io.cellgate.protocol.admin.v1.KickConnectionRequest;
+import io.cellgate.protocol.admin.v1.Limits;
+import io.cellgate.protocol.admin.v1.ListCommandsReply;
+import io.cellgate.protocol.admin.v1.ListCommandsRequest;
+import io.cellgate.protocol.admin.v1.ListConnectionsReply;
+import io.cellgate.protocol.admin.v1.ListConnectionsRequest;
+import io.cellgate.protocol.admin.v1.LocateReply;
+import io.cellgate.protocol.admin.v1.LocateRequest;
+import io.cellgate.protocol.admin.v1.Override;
+import io.cellgate.protocol.admin.v1.ReloadReply;
+import io.cellgate.protocol.admin.v1.ReloadRequest;
+import io.cellgate.protocol.admin.v1.ReplaceRoutesRequest;
+import io.cellgate.protocol.admin.v1.RouteChangeMsg;
+import io.cellgate.protocol.admin.v1.Routes;
+import io.cellgate.protocol.admin.v1.SetCommandRequest;
+import io.cellgate.protocol.admin.v1.SetDegradeRequest;
+import io.cellgate.protocol.admin.v1.SetInfo;
+import io.cellgate.protocol.admin.v1.SetLimitsRequest;
+import io.cellgate.protocol.admin.v1.SlotRange;
+import io.cellgate.protocol.admin.v1.StatusReply;
+import io.cellgate.protocol.admin.v1.StatusRequest;
+import io.cellgate.route.CellSet;
+import io.cellgate.route.RouteChange;
+import io.cellgate.route.RouteClass;
+import io.cellgate.route.RouteConflictException;
+import io.cellgate.route.RouteDiff;
+import io.cellgate.route.RouteTable;
+import io.cellgate.route.SetState;
+import io.cellgate.route.SlotHash;
+import io.cellgate.server.config.AdmissionConfig;
+import io.cellgate.server.config.CommandSpec;
+import io.cellgate.server.config.ConfigException;
+import io.cellgate.server.internal.GatewayContext;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.stub.StreamObserver;
+import java.io.UncheckedIOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import java.util.logging.Logger;
+
+/**
+ * The admin API. Runs on the admin server's own executor, never on an event loop: route changes
+ * write the route store, a city switch waits for writes in flight. Every change goes through the
+ * route engine's single writer and is answered with its epoch; errors are gRPC statuses whose
+ * description says what is wrong and what was expected.
+ */
+final class AdminService extends AdminGrpc.AdminImplBase {
+    private static final Logger LOG = Logger.getLogger(AdminService.class.getName());
+
+    private final GatewayServer gateway;
+    private final long startedAtMillis = System.currentTimeMillis();
+    /** The table before the last city switch, for rollback; guarded by this. */
+    private RouteTable beforeCitySwitch;
+
+    AdminService(GatewayServer gateway) {
+        this.gateway = gateway;
+    }
+
+    private GatewayContext context() {
+        return gateway.context();
+    }
+
+    /** Runs {@code call} and maps the gateway's exceptions to statuses. */
+    private static <T> void answer(StreamObserver<T> observer, Callable<T> call) {
+        T reply;
+        try {
+            reply = call.call();
+        } catch (StatusRuntimeException e) {
+            observer.onError(e);
+            return;
+        } catch (RouteConflictException e) {
+            observer.onError(Status.FAILED_PRECONDITION.withDescription(e.getMessage()).asRuntimeException());
+            return;
+        } catch (ConfigException | IllegalArgumentException e) {
+            observer.onError(Status.INVALID_ARGUMENT.withDescription(e.getMessage()).asRuntimeException());
+            return;
+        } catch (UncheckedIOException e) {
+            observer.onError(Status.UNAVAILABLE.withDescription(e.getMessage()).asRuntimeException());
+            return;
+        } catch (Exception e) {
+            observer.onError(Status.INTERNAL.withDescription(String.valueOf(e)).asRuntimeException());
+            return;
+        }
+        observer.onNext(reply);
+        observer.onCompleted();
+    }
+
+    @java.lang.Override
+    public void status(StatusRequest request, StreamObserver<StatusReply> observer) {
+        answer(observer, this::status);
+    }
+
+    private StatusReply status() {
+        GatewayContext c = context();
+        RouteTable t = c.routeTable();
+        Priority degrade = c.degradeLevel();
+        return StatusReply.newBuilder()
+                .setCity(t.localCity()).setIdc(t.localIdc())
+                .setUptimeMs(System.currentTimeMillis() - startedAtMillis)
+                .setRouteEpoch(t.epoch()).setRouteSnapshotAgeMs(System.currentTimeMillis() - t.createdAtMillis())
+                .setClientConnections(c.clientConnections()).setRequestsInFlight(c.counters().inFlight())
+                .setLoadLevel(c.loadLevel()).setDegrade(degrade == null ? "none" : degrade.name())
+                .setReady(gateway.ready()).setVersion("0.1.0")
+                .setSets(t.sets().size()).setCommands(c.commandTable().size())
+                .build();
+    }
+
+    @java.lang.Override
+    public void getRoutes(GetRoutesRequest request, StreamObserver<Routes> observer) {
+        answer(observer, () -> toMessage(gateway.routes().current()));
+    }
+
+    static Routes toMessage(RouteTable t) {
+        Routes.Builder b = Routes.newBuilder().setEpoch(t.epoch()).setSlotCount(t.slotCount());
+        if (t.centerSetName() != null) {
+            b.setCenterSet(t.centerSetName());
+        }
+        int[] slotsPerSet = new int[t.sets().size()];
+        for (int slot = 0; slot < t.slotCount(); ) {
+            int set = t.setOfSlot(slot);
+            int end = slot;
+            while (end + 1 < t.slotCount() && t.setOfSlot(end + 1) == set) {
+                end++;
+            }
+            slotsPerSet[set] += end - slot + 1;
+            b.addWritePoints(SlotRange.newBuilder().setFrom(slot).setTo(end).setSet(t.set(set).name()));
+            slot = end + 1;
+        }
+        for (int i = 0; i < t.sets().size(); i++) {
+            CellSet s = t.set(i);
+            SetInfo.Builder info = SetInfo.newBuilder().setName(s.name()).setCity(s.city()).setIdc(s.idc())
+                    .setState(s.state().name()).setWeight(s.weight()).addAllEndpoints(s.endpoints()).setSlots(slotsPerSet[i]);
+            s.serviceEndpoints().forEach((service, eps) -> info.putServiceEndpoints(service, Endpoints.newBuilder().addAllEndpoints(eps).build()));
+            b.addSets(info);
+        }
+        t.forEachOverride((uid, set) -> b.addOverrides(Override.newBuilder().setUid(uid).setSet(t.set(set).name())));
+        for (int slot = 0; slot < t.slotCount(); ) {
+            if (!t.isSlotWriteForbidden(slot)) {
+                slot++;
+                continue;
+            }
+            int end = slot;
+            while (end + 1 < t.slotCount() && t.isSlotWriteForbidden(end + 1)) {
+                end++;
+            }
+            b.addForbiddenSlots(SlotRange.newBuilder().setFrom(slot).setTo(end));
+            slot = end + 1;
+        }
+        b.addAllForbiddenCities(t.forbiddenCities());
+        return b.build();
+    }
+
+    static RouteTable fromMessage(Routes r, RouteTable current) {
+        RouteTable.Builder b = RouteTable.builder(current.locality(), r.getSlotCount() > 0 ? r.getSlotCount() : current.slotCount());
+        for (SetInfo s : r.getSetsList()) {
+            java.util.Map<String, List<String>> services = new java.util.TreeMap<>();
+            s.getServiceEndpointsMap().forEach((k, v) -> services.put(k, v.getEndpointsList()));
+            b.addSet(new CellSet(s.getName(), s.getCity(), s.getIdc(), state(s.getState().isEmpty() ? "UP" : s.getState()),
+                    s.getWeight() > 0 ? s.getWeight() : 1, s.getEndpointsList(), services));
+        }
+        for (SlotRange wp : r.getWritePointsList()) {
+            b.apply(new RouteChange.MoveSlots(wp.getFrom(), wp.getTo(), wp.getSet()));
+        }
+        for (Override o : r.getOverridesList()) {
+            b.apply(new RouteChange.SetOverride(o.getUid(), o.getSet()));
+        }
+        for (SlotRange f : r.getForbiddenSlotsList()) {
+            b.apply(new RouteChange.ForbidSlots(f.getFrom(), f.getTo(), true));
+        }
+        for (String city : r.getForbiddenCitiesList()) {
+            b.apply(new RouteChange.ForbidCity(city, true));
+        }
+        b.centerSet(r.getCenterSet().isEmpty() ? null : r.getCenterSet());
+        return b.build(r.getEpoch());
+    }
+
+    private static SetState state(String s) {
+        try {
+            return SetState.valueOf(s.toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("state: " + s + " (expected: UP, DRAINING or DOWN)");
+        }
+    }
+
+    static RouteChange toChange(RouteChangeMsg m) {
+        switch (m.getChangeCase()) {
+            case MOVE_SLOTS:
+                return new RouteChange.MoveSlots(m.getMoveSlots().getFrom(), m.getMoveSlots().getTo(), m.getMoveSlots().getSet());
+            case SET_OVERRIDE:
+                return new RouteChange.SetOverride(m.getSetOverride().getUid(), m.getSetOverride().getSet());
+            case CLEAR_OVERRIDE:
+                return new RouteChange.ClearOverride(m.getClearOverride());
+            case FORBID_SLOTS:
+                return new RouteChange.ForbidSlots(m.getForbidSlots().getFrom(), m.getForbidSlots().getTo(), true);
+            case ALLOW_SLOTS:
+                return new RouteChange.ForbidSlots(m.getAllowSlots().getFrom(), m.getAllowSlots().getTo(), false);
+            case FORBID_CITY:
+                return new RouteChange.ForbidCity(m.getForbidCity(), true);
+            case ALLOW_CITY:
+                return new RouteChange.ForbidCity(m.getAllowCity(), false);
+            case SET_STATE:
+                return new RouteChange.SetSetState(m.getSetState().getSet(), state(m.getSetState().getState()));
+            case SET_ENDPOINTS:
+                return m.getSetEndpoints().getService().isEmpty()
+                        ? new RouteChange.SetEndpoints(m.getSetEndpoints().getSet(), m.getSetEndpoints().getEndpointsList())
+                        : new RouteChange.SetServiceEndpoints(m.getSetEndpoints().getSet(), m.getSetEndpoints().getService(),
+                                m.getSetEndpoints().getEndpointsList());
+            default:
+                throw new IllegalArgumentException("change: empty (expected: one of move_slots, set_override, ...)");
+        }
+    }
+
+    @java.lang.Override
+    public void applyRoutes(ApplyRoutesRequest request, StreamObserver<ApplyRoutesReply> observer) {
+        answer(observer, () -> {
+            List<RouteChange> changes = new ArrayList<>();
+            for (RouteChangeMsg m : request.getChangesList()) {
+                changes.add(toChange(m));
+            }
+            if (changes.isEmpty()) {
+                throw new IllegalArgumentException("changes: none (expected: at least one change)");
+            }
+            RouteTable before = gateway.routes().current();
+            if (request.getDryRun()) {
+                if (request.getExpectedEpoch() != 0 && request.getExpectedEpoch() != before.epoch()) {
+                    throw new RouteConflictException(request.getExpectedEpoch(), before.epoch());
+                }
+                RouteTable preview = gateway.routes().preview(changes);
+                return ApplyRoutesReply.newBuilder().setEpoch(before.epoch()).setDryRun(true)
+                        .addAllDiff(RouteDiff.between(before, preview)).build();
+            }
+            RouteTable after = gateway.routes().apply(request.getExpectedEpoch(), changes);
+            List<String> diff = RouteDiff.between(before, after);
+            LOG.info(() -> "admin: routes epoch " + after.epoch() + ": " + diff);
+            return ApplyRoutesReply.newBuilder().setEpoch(after.epoch()).addAllDiff(diff).build();
+        });
+    }
+
+    @java.lang.Override
+    public void replaceRoutes(ReplaceRoutesRequest request, StreamObserver<ApplyRoutesReply> observer) {
+        answer(observer, () -> {
+            RouteTable before = gateway.routes().current();
+            RouteTable next = fromMessage(request.getRoutes(), before);
+            if (request.getDryRun()) {
+                return ApplyRoutesReply.newBuilder().setEpoch(before.epoch()).setDryRun(true)
+                        .addAllDiff(RouteDiff.between(before, next)).build();
+            }
+            RouteTable after = gateway.routes().replace(request.getExpectedEpoch(), next);
+            LOG.info(() -> "admin: routes replaced, epoch " + after.epoch());
+            return ApplyRoutesReply.newBuilder().setEpoch(after.epoch()).addAllDiff(RouteDiff.between(before, after)).build();
+        });
+    }
+
+    @java.lang.Override
+    public void locate(LocateRequest request, StreamObserver<LocateReply> observer) {
+        answer(observer, () -> {
+            RouteTable t = gateway.routes().current();
+            long uid = request.getUid();
+            int slot = SlotHash.slotOf(uid, t.slotCount());
+            int writePoint = t.writePointOf(uid);
+            int read = t.resolve(uid, RouteClass.READ, io.cellgate.route.WriteFailover.FAIL);
+            LocateReply.Builder reply = LocateReply.newBuilder().setUid(uid).setSlot(slot).setEpoch(t.epoch())
+                    .setWritePoint(t.set(writePoint).name()).setOverride(t.overrideOf(uid) >= 0)
+                    .setReadSet(read >= 0 ? t.set(read).name() : "");
+            if (request.getCmd() == 0) {
+                return reply.setReason("write point of slot " + slot + (t.overrideOf(uid) >= 0 ? " (per-user override)" : "")
+                        + "; reads go to the nearest UP set").build();
+            }
+            CommandSpec spec = context().commandTable().specs().stream().filter(s -> s.cmd() == request.getCmd()).findFirst()
+                    .orElseThrow(() -> Status.NOT_FOUND.withDescription("cmd: " + Integer.toUnsignedString(request.getCmd())
+                            + " (expected: a command of the command table; see gatewayctl cmds list)").asRuntimeException());
+            int target = t.resolve(uid, spec.route(), spec.failover());
+            reply.setRouteClass(spec.route().name());
+            if (target == RouteTable.WRITE_FORBIDDEN) {
+                return reply.setCode("WRITE_FORBIDDEN").setReason("writes of slot " + slot + " or of its city are forbidden now").build();
+            }
+            if (target == RouteTable.NO_ROUTE) {
+                return reply.setCode("NO_ROUTE").setReason("no UP set can serve " + spec.route() + " for this user").build();
+            }
+            String why = switch (spec.route()) {
+                case WRITE -> target == writePoint ? "WRITE: the user's write point" : "WRITE: write point " + t.set(writePoint).name()
+                        + " is DOWN, failover " + spec.failover() + " chose a peer in its city";
+                case READ -> "READ: the nearest UP set (" + t.locality().readPreference() + ") from " + t.localCity() + "/" + t.localIdc();
+                case CENTER -> "CENTER: the center set";
+            };
+            return reply.setCode("OK").setTargetSet(t.set(target).name()).setReason(why).build();
+        });
+    }
+
+    @java.lang.Override
+    public void listCommands(ListCommandsRequest request, StreamObserver<ListCommandsReply> observer) {
+        answer(observer, this::commands);
+    }
+
+    private ListCommandsReply commands() {
+        ListCommandsReply.Builder b = ListCommandsReply.newBuilder();
+        for (CommandSpec s : context().commandTable().specs()) {
+            b.addCommands(CommandInfo.newBuilder().setCmd(s.cmd()).setMethod(s.method()).setRoute(s.route().name())
+                    .setPriority(s.priority().name()).setTimeoutMs(s.timeout().toMillis()).setRate(s.rate()).setBurst(s.burst())
+                    .setWriteFailover(s.failover().name()).setGroup(s.group()));
+        }
+        return b.build();
+    }
+
+    @java.lang.Override
+    public void setCommand(SetCommandRequest request, StreamObserver<ListCommandsReply> observer) {
+        answer(observer, () -> {
+            List<CommandSpec> specs = new ArrayList<>(context().commandTable().specs());
+            int index = -1;
+            for (int i = 0; i < specs.size(); i++) {
+                if (specs.get(i).cmd() == request.getCmd()) {
+                    index = i;
+                }
+            }
+            if (index < 0) {
+                throw Status.NOT_FOUND.withDescription("cmd: " + Integer.toUnsignedString(request.getCmd())
+                        + " (expected: a command of the command table; see gatewayctl cmds list)").asRuntimeException();
+            }
+            CommandSpec s = specs.get(index);
+            Priority priority = s.priority();
+            if (!request.getPriority().isEmpty()) {
+                try {
+                    priority = Priority.valueOf(request.getPriority().toUpperCase(Locale.ROOT));
+                } catch (IllegalArgumentException e) {
+                    throw new IllegalArgumentException("priority: " + request.getPriority() + " (expected: P0, P1, P2 or P3)");
+                }
+            }
+            if (request.getTimeoutMs() < 0 || request.getRate() < 0 || request.getBurst() < 0) {
+                throw new IllegalArgumentException("timeout, rate and burst: negative (expected: >= 0; 0 = unchanged)");
+            }
+            Duration timeout = request.getTimeoutMs() > 0 ? Duration.ofMillis(request.getTimeoutMs()) : s.timeout();
+            double rate = request.getUnlimited() ? 0 : request.getRate() > 0 ? request.getRate() : s.rate();
+            int burst = request.getBurst() > 0 ? request.getBurst() : request.getRate() > 0 ? (int) Math.max(1, Math.ceil(rate / 10)) : s.burst();
+            specs.set(index, new CommandSpec(s.cmd(), s.method(), s.route(), priority, timeout, rate, burst, s.failover(), s.group()));
+            context().commands(specs);
+            LOG.info(() -> "admin: cmd " + request.getCmd() + " updated");
+            return commands();
+        });
+    }
+
+    @java.lang.Override
+    public void getLimits(GetLimitsRequest request, StreamObserver<Limits> observer) {
+        answer(observer, this::limits);
+    }
+
+    private Limits limits() {
+        AdmissionConfig a = context().admission();
+        Priority degrade = context().degradeLevel();
+        return Limits.newBuilder().setAcceptRate(a.acceptRate()).setLoginRate(a.loginRate())
+                .setConnectionRate(a.connectionRate()).setUserRate(a.userRate()).setMaxInFlight(a.maxInFlight())
+                .setMaxInFlightPerConnection(gateway.config().maxInFlight())
+                .setDegrade(degrade == null ? "none" : degrade.name()).build();
+    }
+
+    @java.lang.Override
+    public void setLimits(SetLimitsRequest r, StreamObserver<Limits> observer) {
+        answer(observer, () -> {
+            AdmissionConfig a = context().admission();
+            double accept = r.getAcceptRate() >= 0 ? r.getAcceptRate() : a.acceptRate();
+            double login = r.getLoginRate() >= 0 ? r.getLoginRate() : a.loginRate();
+            double connection = r.getConnectionRate() >= 0 ? r.getConnectionRate() : a.connectionRate();
+            double user = r.getUserRate() >= 0 ? r.getUserRate() : a.userRate();
+            long maxInFlight = r.getMaxInFlight() >= 0 ? r.getMaxInFlight() : a.maxInFlight();
+            AdmissionConfig next = new AdmissionConfig(accept, burst(accept, a.acceptRate(), a.acceptBurst(), 5), login,
+                    burst(login, a.loginRate(), a.loginBurst(), 5), connection, burst(connection, a.connectionRate(), a.connectionBurst(), 1),
+                    user, burst(user, a.userRate(), a.userBurst(), 0.5), a.userSlots(), a.window(), a.alpha(), a.beta(), a.recover(),
+                    a.dropLow(), a.dropHigh(), a.maxEventLoopLag(), maxInFlight, a.maxPendingOutbound(), a.maxHeapUsed(),
+                    a.maxDirectUsed(), context().degradeLevel());
+            context().admission(next);
+            LOG.info(() -> "admin: limits updated");
+            return limits();
+        });
+    }
+
+    /** The burst for {@code rate}: unchanged when the rate is, else the config's default (rate / divisor). */
+    private static int burst(double rate, double oldRate, int oldBurst, double divisor) {
+        return rate == oldRate ? oldBurst : (int) Math.max(1, rate / divisor);
+    }
+
+    @java.lang.Override
+    public void setDegrade(SetDegradeRequest request, StreamObserver<StatusReply> observer) {
+        answer(observer, () -> {
+            String level = request.getLevel().trim();
+            if (level.equalsIgnoreCase("none") || level.isEmpty()) {
+                context().degrade(null);
+            } else {
+                Priority p;
+                try {
+                    p = Priority.valueOf(level.toUpperCase(Locale.ROOT));
+                } catch (IllegalArgumentException e) {
+                    throw new IllegalArgumentException("level: " + level + " (expected: none, P0, P1 or P2)");
+                }
+                if (p == Priority.P3) {
+                    throw new IllegalArgumentException("level: P3 (expected: none, P0, P1 or P2; P3 admits everything: use none)");
+                }
+                context().degrade(p);
+            }
+            LOG.info(() -> "admin: degrade " + level);
+            return status();
+        });
+    }
+
+    @java.lang.Override
+    public void citySwitch(CitySwitchRequest request, StreamObserver<CitySwitchReply> observer) {
+        answer(observer, () -> citySwitch(request));
+    }
+
+    private synchronized CitySwitchReply citySwitch(CitySwitchRequest request) throws InterruptedException {
+        String from = request.getFrom();
+        String to = request.getTo();
+        RouteTable before = gateway.routes().current();
+        List<RouteChange> mapping = CitySwitchPlan.changes(before, from, to);
+        int moved = (int) mapping.stream().filter(c -> c instanceof RouteChange.MoveSlots)
+                .mapToLong(c -> ((RouteChange.MoveSlots) c).toSlot() - ((RouteChange.MoveSlots) c).fromSlot() + 1).sum();
+        if (request.getDryRun()) {
+            return CitySwitchReply.newBuilder().setDryRun(true).setPreviousEpoch(before.epoch()).setSlotsMoved(moved)
+                    .addAllDiff(RouteDiff.between(before, gateway.routes().preview(mapping))).build();
+        }
+        // Phase 1: forbid writes whose write point is in the old city, then let the ones in flight finish.
+        RouteTable forbidden = gateway.routes().apply(before.epoch(), List.of(new RouteChange.ForbidCity(from, true)));
+        LOG.info(() -> "admin: city switch " + from + " -> " + to + ": writes of " + from + " forbidden at epoch " + forbidden.epoch());
+        long settle = request.getSettleMs() > 0 ? request.getSettleMs() : 5_000;
+        long deadline = System.nanoTime() + settle * 1_000_000L;
+        while (context().inFlightToCity(from) > 0 && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
+        // Phase 2: the new write points, then writes are allowed again (they now land in the new city).
+        RouteTable switched = gateway.routes().apply(forbidden.epoch(), mapping);
+        RouteTable done = gateway.routes().apply(switched.epoch(), List.of(new RouteChange.ForbidCity(from, false)));
+        beforeCitySwitch = before;
+        LOG.info(() -> "admin: city switch " + from + " -> " + to + " done at epoch " + done.epoch() + " (" + moved + " slots moved)");
+        return CitySwitchReply.newBuilder().setForbidEpoch(forbidden.epoch()).setSwitchedEpoch(switched.epoch())
+                .setFinalEpoch(done.epoch()).setPreviousEpoch(before.epoch()).setSlotsMoved(moved)
+                .addAllDiff(RouteDiff.between(before, done)).build();
+    }
+
+    @java.lang.Override
+    public void cityRollback(CityRollbackRequest request, StreamObserver<ApplyRoutesReply> observer) {
+        answer(observer, () -> {
+            synchronized (this) {
+                if (beforeCitySwitch == null) {
+                    throw Status.FAILED_PRECONDITION.withDescription("no city switch to roll back (expected: gatewayctl city switch first)")
+                            .asRuntimeException();
+                }
+                RouteTable current = gateway.routes().current();
+                RouteTable restored = gateway.routes().replace(current.epoch(), beforeCitySwitch);
+                long previous = beforeCitySwitch.epoch();
+                beforeCitySwitch = null;
+                LOG.info(() -> "admin: city switch rolled back to the routes of epoch " + previous + ", now epoch " + restored.epoch());
+                return ApplyRoutesReply.newBuilder().setEpoch(restored.epoch())
+                        .addDiff("restored the routes of epoch " + previous)
+                        .addAllDiff(RouteDiff.between(current, restored)).build();
+            }
+        });
+    }
+
+    @java.lang.Override
+    public void listConnections(ListConnectionsRequest request, StreamObserver<ListConnectionsReply> observer) {
+        answer(observer, () -> {
+            int limit = request.getLimit() > 0 ? request.getLimit() : 100;
+            ListConnectionsReply.Builder b = ListConnectionsReply.newBuilder().setTotal(context().clientConnections());
+            for (GatewayContext.SessionInfo s : context().sessions(limit)) {
+                b.addConnections(ConnectionInfo.newBuilder().setSessionId(s.sessionId()).setUid(s.uid()).setRemote(s.remote())
+                        .setInFlight(s.inFlight()));
+            }
+            return b.build();
+        });
+    }
+
+    @java.lang.Override
+    public void kickConnection(KickConnectionRequest request, StreamObserver<KickConnectionReply> observer) {
+        answer(observer, () -> {
+            if (!context().kick(request.getSessionId(), Math.max(0, request.getReconnectAfterMs()))) {
+                throw Status.NOT_FOUND.withDescription("session: " + request.getSessionId()
+                        + " (expected: a session id of gatewayctl conns list)").asRuntimeException();
+            }
+            return KickConnectionReply.newBuilder().setKicked(true).build();
+        });
+    }
+
+    @java.lang.Override
+    public void reload(ReloadRequest request, StreamObserver<ReloadReply> observer) {
+        answer(observer, () -> ReloadReply.newBuilder().addAllNeedsRestart(gateway.reloadFromSource()).build());
+    }
+
+    @java.lang.Override
+    public void drain(DrainRequest request, StreamObserver<DrainReply> observer) {
+        answer(observer, () -> DrainReply.newBuilder().setStarted(gateway.startDrain()).build());
+    }
+}
