@@ -70,6 +70,10 @@ final class GatewayMetrics {
         counter(registry, "cellgate_cross_city_requests", "Requests sent to a set in another city than the gateway's", counters::crossCityRequests);
         counter(registry, "cellgate_bad_frames", "Connections closed for a protocol violation (BAD_FRAME)", counters::badFrames);
 
+        counter(registry, "cellgate_access_log_written", "Access log lines written",
+                () -> context.accessLog() == null ? 0 : context.accessLog().written());
+        counter(registry, "cellgate_access_log_dropped", "Access log lines dropped because the ring was full",
+                () -> context.accessLog() == null ? 0 : context.accessLog().dropped());
         gauge(registry, "cellgate_client_connections", "Client connections open", context::clientConnections);
         gauge(registry, "cellgate_requests_in_flight", "Requests in flight to AOs", counters::inFlight);
         gauge(registry, "cellgate_route_epoch", "Epoch of the route table in use", () -> context.routeTable().epoch());

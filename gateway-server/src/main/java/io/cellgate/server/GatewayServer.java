@@ -6,6 +6,7 @@ import io.cellgate.route.RouteEngine;
 import io.cellgate.route.RouteStore;
 import io.cellgate.route.RouteTable;
 import io.cellgate.server.config.GatewayConfig;
+import io.cellgate.server.internal.AccessLog;
 import io.cellgate.server.internal.ClientChannelInitializer;
 import io.cellgate.server.internal.Drain;
 import io.cellgate.server.internal.GatewayContext;
@@ -85,7 +86,7 @@ public final class GatewayServer implements AutoCloseable {
             this.routes = startRoutes(config);
             this.upstreams = new Upstreams(routes, loops, channelType, config.channelMode());
             upstreamsOrNull = upstreams;
-            this.context = new GatewayContext(config, upstreams, loops, NanoClock.SYSTEM);
+            this.context = new GatewayContext(config, upstreams, loops, NanoClock.SYSTEM, openAccessLog(config));
             this.serverChannel = new ServerBootstrap()
                     .group(bossGroup, workerGroup)
                     .channel(serverChannelType)
@@ -167,6 +168,23 @@ public final class GatewayServer implements AutoCloseable {
             return new RouteEngine(initial, store);
         } catch (IOException e) {
             throw new UncheckedIOException("route store " + config.routeStoreDir() + ": cannot be used", e);
+        }
+    }
+
+    private static AccessLog openAccessLog(GatewayConfig config) {
+        if (config.accessLogFile() == null) {
+            return null;
+        }
+        try {
+            java.nio.file.Path file = config.accessLogFile();
+            if (file.getParent() != null) {
+                java.nio.file.Files.createDirectories(file.getParent());
+            }
+            return new AccessLog(java.nio.file.Files.newBufferedWriter(file, java.nio.charset.StandardCharsets.UTF_8,
+                    java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND),
+                    config.accessLogSample(), config.accessLogRing());
+        } catch (IOException e) {
+            throw new UncheckedIOException("access-log.file: " + config.accessLogFile() + " (expected: a writable file)", e);
         }
     }
 
@@ -363,6 +381,9 @@ public final class GatewayServer implements AutoCloseable {
         }
         overloadMonitor.close();
         upstreams.close(2_000);
+        if (context.accessLog() != null) {
+            context.accessLog().close();
+        }
         workerGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
         bossGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
     }

@@ -44,7 +44,8 @@ public final class DemoCluster implements AutoCloseable {
         this.secret = HexFormat.of().formatHex(secretBytes);
         // Routes live in memory only: every run starts from the shipped routes.
         this.yaml = replaceOnce(replaceOnce(replaceOnce(text, "client: 0.0.0.0:9000", "client: 127.0.0.1:0"),
-                "metrics: 127.0.0.1:9410", "metrics: 127.0.0.1:0").replace("listen: 127.0.0.1:9411", "listen: 127.0.0.1:0"),
+                "metrics: 127.0.0.1:9410", "metrics: 127.0.0.1:0").replace("listen: 127.0.0.1:9411", "listen: 127.0.0.1:0")
+                        .replace("file: ../logs/access.log", "file: off"),
                 "store-dir: ../data/routes\n", "");
     }
 

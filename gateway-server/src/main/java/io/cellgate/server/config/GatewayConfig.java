@@ -57,6 +57,9 @@ import org.yaml.snakeyaml.error.YAMLException;
  * @param adminHost            address of the admin gRPC API
  * @param adminPort            its port; 0 picks a free one, -1 turns it off
  * @param adminToken           the bearer token the admin API requires (null when it is off)
+ * @param accessLogFile        where the access log goes; null turns it off
+ * @param accessLogSample      fraction of undyed requests logged
+ * @param accessLogRing        entries in the access log's ring
  */
 public record GatewayConfig(String city, String idc, String listenHost, int listenPort, Transport transport,
                             int eventLoopThreads, int maxFrameBytes, int maxInFlight, byte[] tokenSecret,
@@ -64,7 +67,7 @@ public record GatewayConfig(String city, String idc, String listenHost, int list
                             List<CommandSpec> commands, ChannelMode channelMode, List<String> alternates,
                             Path routeStoreDir, AdmissionConfig admission, String metricsHost, int metricsPort,
                             Duration drainWindow, Duration drainTimeout, String adminHost, int adminPort,
-                            byte[] adminToken) {
+                            byte[] adminToken, Path accessLogFile, double accessLogSample, int accessLogRing) {
 
     /** Which Netty transport to use. */
     public enum Transport { AUTO, EPOLL, NIO }
@@ -103,7 +106,17 @@ public record GatewayConfig(String city, String idc, String listenHost, int list
         }
         ConfigNode root = ConfigNode.root(parsed);
         root.allowOnly(Set.of("gateway", "listen", "login", "limits", "routes", "topology", "commands", "upstream", "admission",
-                "drain", "admin"));
+                "drain", "admin", "access-log"));
+        ConfigNode accessLog = root.node("access-log");
+        accessLog.allowOnly(Set.of("file", "sample", "ring-size"));
+        String accessLogName = accessLog.string("file", "off");
+        Path accessLogFile = accessLogName.equals("off") ? null
+                : (baseDir == null ? Path.of(accessLogName) : baseDir.resolve(accessLogName)).normalize();
+        double accessLogSample = accessLog.doubleValue("sample", 1.0, 0, 1);
+        int accessLogRing = accessLog.intValue("ring-size", 65536, 8, 1 << 24);
+        if (Integer.bitCount(accessLogRing) != 1) {
+            throw ConfigException.invalid(accessLog.key("ring-size"), accessLogRing, "a power of two");
+        }
         ConfigNode admin = root.node("admin");
         admin.allowOnly(Set.of("listen", "token", "token-file", "token-env"));
         String adminListen = admin.string("listen", "off");
@@ -183,7 +196,7 @@ public record GatewayConfig(String city, String idc, String listenHost, int list
         return new GatewayConfig(city, idc, host, port, transport, threads, maxFrame, maxInFlight, secret,
                 loginTimeout, heartbeat, routes, List.copyOf(commands), mode, List.copyOf(alternates), routeStoreDir,
                 AdmissionConfig.parse(root.node("admission")), metricsHost, metricsPort,
-                drainWindow, drainTimeout, adminHost, adminPort, adminToken);
+                drainWindow, drainTimeout, adminHost, adminPort, adminToken, accessLogFile, accessLogSample, accessLogRing);
     }
 
     /**

@@ -29,6 +29,10 @@ final class DispatchHandler extends ChannelInboundHandlerAdapter {
 
     private final GatewayContext context;
     private ClientSession session;
+    /** The dye of the request being dispatched (request's, else the login's). */
+    private String requestDye = "";
+    /** The command word of the request being dispatched. */
+    private int requestCmd;
     /** The clock read once per read batch, shared by the batch's limiter decisions; 0 = not read yet. */
     private long batchNanos;
 
@@ -90,6 +94,8 @@ final class DispatchHandler extends ChannelInboundHandlerAdapter {
 
     private void dispatch(ChannelHandlerContext ctx, Request request) {
         long seq = request.getSeq();
+        requestDye = request.hasDye() ? request.getDye().getTag() : session.dye;
+        requestCmd = request.getCmd();
         Command command = context.commands().get(request.getCmd());
         if (command == null) {
             context.counters.unknownCommands.increment();
@@ -162,7 +168,7 @@ final class DispatchHandler extends ChannelInboundHandlerAdapter {
         Metadata headers = new Metadata();
         headers.put(UID, Long.toUnsignedString(session.uid));
         headers.put(CMD, Integer.toUnsignedString(request.getCmd()));
-        String dye = request.hasDye() ? request.getDye().getTag() : session.dye;
+        String dye = requestDye;
         if (!dye.isEmpty()) {
             headers.put(DYE, dye);
         }
@@ -173,15 +179,20 @@ final class DispatchHandler extends ChannelInboundHandlerAdapter {
         if (table.crossesCity(set)) {
             context.counters.crossCity.increment();
         }
-        UpstreamCall call = new UpstreamCall(session, seq, endpoint, context.counters.inFlight, command, now);
+        UpstreamCall call = new UpstreamCall(session, seq, endpoint, context.counters.inFlight, command, now,
+                table.set(set).name(), table.epoch(), dye, context.accessLog);
         session.inFlight.put(seq, call);
         ByteString body = request.getBody();
         call.start(endpoint.channel(session.loopIndex), command, timeoutMillis, headers, body);
     }
 
-    private static void reply(ChannelHandlerContext ctx, Command command, long seq, Code code, String message) {
+    private void reply(ChannelHandlerContext ctx, Command command, long seq, Code code, String message) {
         if (command != null) {
             command.count(code);
+        }
+        AccessLog log = context.accessLog;
+        if (log != null && log.sampled(requestDye)) {
+            log.record(session.sessionId, session.uid, seq, requestCmd, code.name(), null, 0, 0, requestDye);
         }
         ctx.write(Frames.response(seq, code, message), ctx.voidPromise());
     }

@@ -41,6 +41,8 @@ public final class GatewayContext {
     final ChannelGroup clients = new DefaultChannelGroup("clients", GlobalEventExecutor.INSTANCE);
     private final NanoClock clock;
     private volatile Admissions admissions;
+    /** Null when the access log is off. */
+    final AccessLog accessLog;
     private final Map<EventLoop, Integer> loopIndex = new IdentityHashMap<>();
     private final FastThreadLocal<LoginToken> tokens;
     private volatile CommandTable commands;
@@ -54,7 +56,8 @@ public final class GatewayContext {
             .classicUpperBounds(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
             .build();
 
-    public GatewayContext(GatewayConfig config, Upstreams upstreams, EventLoop[] loops, NanoClock clock) {
+    public GatewayContext(GatewayConfig config, Upstreams upstreams, EventLoop[] loops, NanoClock clock, AccessLog accessLog) {
+        this.accessLog = accessLog;
         this.config = config;
         this.commands = new CommandTable(config.commands(), clock, null, requestDuration);
         this.upstreams = upstreams;
@@ -80,6 +83,11 @@ public final class GatewayContext {
 
     Admissions admissions() {
         return admissions;
+    }
+
+    /** The access log, or null when it is off. */
+    public AccessLog accessLog() {
+        return accessLog;
     }
 
     public GatewayCounters counters() {

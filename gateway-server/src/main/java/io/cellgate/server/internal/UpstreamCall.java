@@ -28,7 +28,17 @@ final class UpstreamCall extends ClientCall.Listener<ByteString> {
     private ByteString body;
     private Status status;
 
-    UpstreamCall(ClientSession session, long seq, AoEndpoint endpoint, LongAdder gatewayInFlight, Command command, long startNanos) {
+    private final String setName;
+    private final long epoch;
+    private final String dye;
+    private final AccessLog accessLog;
+
+    UpstreamCall(ClientSession session, long seq, AoEndpoint endpoint, LongAdder gatewayInFlight, Command command, long startNanos,
+                 String setName, long epoch, String dye, AccessLog accessLog) {
+        this.setName = setName;
+        this.epoch = epoch;
+        this.dye = dye;
+        this.accessLog = accessLog;
         this.command = command;
         this.startNanos = startNanos;
         this.gatewayInFlight = gatewayInFlight;
@@ -67,8 +77,13 @@ final class UpstreamCall extends ClientCall.Listener<ByteString> {
     /** The response for the client, counted and timed. Called once, on the client's event loop. */
     ServerFrame toFrame() {
         ServerFrame frame = frame();
-        command.count(frame.getResponse().getCode());
-        command.latency.observe((System.nanoTime() - startNanos) / 1e9);
+        Code code = frame.getResponse().getCode();
+        command.count(code);
+        long nanos = System.nanoTime() - startNanos;
+        command.latency.observe(nanos / 1e9);
+        if (accessLog != null && accessLog.sampled(dye)) {
+            accessLog.record(session.sessionId, session.uid, seq, command.spec.cmd(), code.name(), setName, epoch, nanos / 1000, dye);
+        }
         return frame;
     }
 

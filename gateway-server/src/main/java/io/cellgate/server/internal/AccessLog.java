@@ -1,0 +1,156 @@
+package io.cellgate.server.internal;
+
+import com.lmax.disruptor.BlockingWaitStrategy;
+import com.lmax.disruptor.EventHandler;
+import com.lmax.disruptor.InsufficientCapacityException;
+import com.lmax.disruptor.RingBuffer;
+import com.lmax.disruptor.dsl.Disruptor;
+import com.lmax.disruptor.dsl.ProducerType;
+import java.io.IOException;
+import java.io.Writer;
+import java.time.Instant;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * The access log: one JSON line per request (sampled; dyed requests always), written by one thread
+ * ({@code cellgate-access-log}) that drains a preallocated Disruptor ring. Event loops only claim a
+ * slot, fill it and publish: when the ring is full the entry is dropped and counted, the loop never
+ * waits.
+ */
+public final class AccessLog implements AutoCloseable {
+    private static final Logger LOG = Logger.getLogger(AccessLog.class.getName());
+
+    /** One preallocated ring entry; fields are overwritten by each use. */
+    static final class Entry {
+        long timeMillis;
+        String sessionId;
+        long uid;
+        long seq;
+        int cmd;
+        String code;
+        String set;
+        long epoch;
+        long micros;
+        String dye;
+    }
+
+    private final Disruptor<Entry> disruptor;
+    private final RingBuffer<Entry> ring;
+    private final Writer out;
+    private final double sample;
+    private final LongAdder dropped = new LongAdder();
+    private final LongAdder written = new LongAdder();
+
+    /**
+     * @param out      where lines go (owned: closed with this log)
+     * @param sample   fraction of undyed requests logged, 0..1
+     * @param ringSize entries in the ring, a power of two
+     */
+    public AccessLog(Writer out, double sample, int ringSize) {
+        this.out = out;
+        this.sample = sample;
+        this.disruptor = new Disruptor<>(Entry::new, ringSize, r -> {
+            Thread t = new Thread(r, "cellgate-access-log");
+            t.setDaemon(true);
+            return t;
+        }, ProducerType.MULTI, new BlockingWaitStrategy());
+        StringBuilder line = new StringBuilder(256);
+        disruptor.handleEventsWith((EventHandler<Entry>) (e, sequence, endOfBatch) -> {
+            line.setLength(0);
+            line.append("{\"time\":\"").append(Instant.ofEpochMilli(e.timeMillis)).append("\",\"session\":\"").append(e.sessionId)
+                    .append("\",\"uid\":").append(Long.toUnsignedString(e.uid)).append(",\"seq\":").append(Long.toUnsignedString(e.seq))
+                    .append(",\"cmd\":").append(Integer.toUnsignedString(e.cmd)).append(",\"code\":\"").append(e.code).append('"');
+            if (e.set != null) {
+                line.append(",\"set\":\"").append(e.set).append("\",\"epoch\":").append(e.epoch);
+            }
+            line.append(",\"us\":").append(e.micros);
+            if (e.dye != null && !e.dye.isEmpty()) {
+                line.append(",\"dye\":\"");
+                appendEscaped(line, e.dye);
+                line.append('"');
+            }
+            line.append("}\n");
+            try {
+                out.append(line);
+                if (endOfBatch) {
+                    out.flush();
+                }
+                written.increment();
+            } catch (IOException ex) {
+                dropped.increment();
+                LOG.log(Level.WARNING, "access log: cannot write", ex);
+            }
+        });
+        this.ring = disruptor.start();
+    }
+
+    /** Whether a request with {@code dye} is logged: dyed ones always, others by the sample rate. */
+    boolean sampled(String dye) {
+        return !dye.isEmpty() || sample >= 1 || (sample > 0 && ThreadLocalRandom.current().nextDouble() < sample);
+    }
+
+    /** Any thread, never blocks: records one request, or drops it when the ring is full. */
+    public void record(String sessionId, long uid, long seq, int cmd, String code, String set, long epoch, long micros, String dye) {
+        long sequence;
+        try {
+            sequence = ring.tryNext();
+        } catch (InsufficientCapacityException e) {
+            dropped.increment();
+            return;
+        }
+        try {
+            Entry e = ring.get(sequence);
+            e.timeMillis = System.currentTimeMillis();
+            e.sessionId = sessionId;
+            e.uid = uid;
+            e.seq = seq;
+            e.cmd = cmd;
+            e.code = code;
+            e.set = set;
+            e.epoch = epoch;
+            e.micros = micros;
+            e.dye = dye;
+        } finally {
+            ring.publish(sequence);
+        }
+    }
+
+    public long dropped() {
+        return dropped.sum();
+    }
+
+    public long written() {
+        return written.sum();
+    }
+
+    private static void appendEscaped(StringBuilder b, String s) {
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c == '"' || c == '\\') {
+                b.append('\\').append(c);
+            } else if (c < 0x20) {
+                b.append(String.format("\\u%04x", (int) c));
+            } else {
+                b.append(c);
+            }
+        }
+    }
+
+    /** Writes what is in the ring, then closes the output. */
+    @Override
+    public void close() {
+        try {
+            disruptor.shutdown(2, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (com.lmax.disruptor.TimeoutException e) {
+            disruptor.halt();
+        }
+        try {
+            out.close();
+        } catch (IOException e) {
+            LOG.log(Level.WARNING, "access log: cannot close", e);
+        }
+    }
+}

@@ -1,0 +1,98 @@
+package io.cellgate.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.cellgate.protocol.v1.ClientFrame;
+import io.cellgate.protocol.v1.Code;
+import io.cellgate.protocol.v1.Dye;
+import io.cellgate.protocol.v1.Request;
+import io.cellgate.server.config.GatewayConfig;
+import io.cellgate.server.internal.AccessLog;
+import io.cellgate.server.testing.TestAo;
+import io.cellgate.server.testing.TestClient;
+import io.cellgate.server.testing.TestTopology;
+import com.google.protobuf.ByteString;
+import java.io.StringWriter;
+import java.io.Writer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class AccessLogTest {
+
+    @Test
+    void aFullRingDropsAndCountsAndTheCallerNeverWaits() throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        StringWriter sink = new StringWriter();
+        Writer blocked = new Writer() {
+            @Override
+            public void write(char[] buf, int off, int len) {
+                try {
+                    release.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                sink.write(buf, off, len);
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        AccessLog log = new AccessLog(blocked, 1.0, 8);
+        long start = System.nanoTime();
+        for (int i = 0; i < 1000; i++) {
+            log.record("s", 1, i, 7, "OK", "sz-a", 1, 10, "");
+        }
+        long tookMillis = (System.nanoTime() - start) / 1_000_000;
+        assertThat(tookMillis).as("1,000 records with the writer stuck").isLessThan(1_000);
+        assertThat(log.dropped()).isGreaterThanOrEqualTo(1000 - 8 - 1);
+        release.countDown();
+        log.close();
+        assertThat(log.written() + log.dropped()).isEqualTo(1000);
+        assertThat(sink.toString().lines().count()).isEqualTo(log.written());
+    }
+
+    @Test
+    void dyedRequestsAreAlwaysLoggedAndOthersBySample(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("logs/access.log");
+        try (TestAo ao = new TestAo("sz-a")) {
+            String yaml = TestTopology.yaml(ao.address(), ao.address(), "shared", "8s", "30s")
+                    + "access-log:\n  file: " + file + "\n  sample: 0\n";
+            try (GatewayServer gateway = GatewayServer.start(GatewayConfig.parse(yaml, Path.of("."), name -> null));
+                 TestClient client = new TestClient(gateway.port())) {
+                client.login(31, TestTopology.token(31));
+                assertThat(client.next().getLoginAck().getCode()).isEqualTo(Code.OK);
+                for (int seq = 1; seq <= 3; seq++) {
+                    client.send(TestClient.request(seq, TestTopology.READ, "plain"));
+                    assertThat(client.next().getResponse().getCode()).isEqualTo(Code.OK);
+                }
+                client.send(ClientFrame.newBuilder().setRequest(Request.newBuilder().setSeq(4).setCmd(TestTopology.READ)
+                        .setBody(ByteString.copyFromUtf8("dyed")).setDye(Dye.newBuilder().setTag("trace-all"))).build());
+                assertThat(client.next().getResponse().getCode()).isEqualTo(Code.OK);
+                client.send(ClientFrame.newBuilder().setRequest(Request.newBuilder().setSeq(5).setCmd(999)
+                        .setDye(Dye.newBuilder().setTag("trace-all"))).build());
+                assertThat(client.next().getResponse().getCode()).isEqualTo(Code.UNKNOWN_COMMAND);
+
+                AccessLog log = gateway.context().accessLog();
+                long deadline = System.nanoTime() + 5_000_000_000L;
+                while (log.written() < 2 && System.nanoTime() < deadline) {
+                    Thread.sleep(10);
+                }
+                assertThat(log.written()).isEqualTo(2);
+            }
+            List<String> lines = Files.readAllLines(file);
+            assertThat(lines).hasSize(2);
+            assertThat(lines.get(0)).startsWith("{\"time\":\"").contains("\"uid\":31,\"seq\":4,\"cmd\":1,\"code\":\"OK\",\"set\":\"sz-a\",\"epoch\":1")
+                    .contains("\"dye\":\"trace-all\"").endsWith("}");
+            assertThat(lines.get(1)).contains("\"seq\":5,\"cmd\":999,\"code\":\"UNKNOWN_COMMAND\"");
+        }
+    }
+}
