@@ -25,6 +25,27 @@ final class GatewayMetrics {
     static void register(PrometheusRegistry registry, GatewayContext context) {
         GatewayCounters counters = context.counters();
         registry.register(context.requestDuration());
+        registry.register(context.gatewayDuration());
+        counter(registry, "cellgate_frames_received", "Client frames decoded", counters::framesIn);
+        counter(registry, "cellgate_buffer_leaks", "Buffer leaks reported by Netty's leak detector",
+                io.cellgate.server.internal.LeakReports::count);
+        GaugeWithCallback.builder().name("cellgate_set_requests_in_flight").help("Calls in flight to each set's AO endpoints")
+                .labelNames("set")
+                .callback(cb -> context.inFlightBySet().forEach((set, n) -> cb.call(n, set))).register(registry);
+        GaugeWithCallback.builder().name("cellgate_set_state").help("1 for each set's current state (UP, DRAINING, DOWN)")
+                .labelNames("set", "state")
+                .callback(cb -> {
+                    RouteTable t = context.routeTable();
+                    for (io.cellgate.route.CellSet s : t.sets()) {
+                        for (io.cellgate.route.SetState state : io.cellgate.route.SetState.values()) {
+                            cb.call(s.state() == state ? 1 : 0, s.name(), state.name());
+                        }
+                    }
+                }).register(registry);
+        gauge(registry, "cellgate_netty_direct_memory_bytes", "Direct memory used by the pooled buffer allocator",
+                () -> io.netty.buffer.PooledByteBufAllocator.DEFAULT.metric().usedDirectMemory());
+        gauge(registry, "cellgate_netty_heap_memory_bytes", "Heap memory used by the pooled buffer allocator",
+                () -> io.netty.buffer.PooledByteBufAllocator.DEFAULT.metric().usedHeapMemory());
 
         CounterWithCallback.builder().name("cellgate_requests")
                 .help("Responses to client requests by command word and result code")

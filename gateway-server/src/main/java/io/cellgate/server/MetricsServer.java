@@ -25,6 +25,7 @@ final class MetricsServer implements AutoCloseable {
     }
 
     static MetricsServer start(GatewayServer gateway, String host, int port) throws IOException {
+        io.cellgate.server.internal.LeakReports.install();
         PrometheusRegistry registry = new PrometheusRegistry();
         JvmMetrics.builder().register(registry);
         GatewayMetrics.register(registry, gateway.context());

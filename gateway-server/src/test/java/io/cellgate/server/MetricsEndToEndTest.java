@@ -77,7 +77,13 @@ class MetricsEndToEndTest {
                         .contains("cellgate_client_connections 1.0")
                         .contains("cellgate_route_epoch 1.0")
                         .contains("cellgate_priority_admitted_fraction 1.0")
-                        .contains("jvm_memory_used_bytes");
+                        .contains("jvm_memory_used_bytes")
+                        .contains("cellgate_gateway_duration_seconds_bucket{cmd=\"1\"")
+                        .contains("cellgate_set_state{set=\"sz-a\",state=\"UP\"} 1.0")
+                        .contains("cellgate_set_requests_in_flight{set=\"sz-a\"}")
+                        .contains("cellgate_buffer_leaks_total 0.0")
+                        .contains("cellgate_netty_direct_memory_bytes");
+                assertThat(valueOf(text, "cellgate_frames_received_total")).isGreaterThanOrEqualTo(201);
                 assertThat(valueOf(text, "cellgate_requests_total{cmd=\"1\",code=\"OK\"}")).isGreaterThanOrEqualTo(200);
 
                 // Every cellgate series the shipped Grafana dashboard queries exists in a real scrape.

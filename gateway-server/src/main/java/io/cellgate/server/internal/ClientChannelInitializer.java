@@ -29,7 +29,7 @@ public final class ClientChannelInitializer extends ChannelInitializer<SocketCha
         // The encoder comes first so that every later step, the accept limit included, writes frames.
         p.addLast("frame-encoder", ServerFrameEncoder.INSTANCE);
         p.addLast("accept-limit", new AcceptLimitHandler(context));
-        p.addLast("frame-decoder", new ClientFrameDecoder(context.config.maxFrameBytes()));
+        p.addLast("frame-decoder", new ClientFrameDecoder(context.config.maxFrameBytes(), context.counters.framesIn));
         p.addLast("idle", new IdleStateHandler(3 * heartbeatMillis, 0, 0, TimeUnit.MILLISECONDS));
         p.addLast("heartbeat", HeartbeatHandler.INSTANCE);
         p.addLast("login", new LoginHandler(context));

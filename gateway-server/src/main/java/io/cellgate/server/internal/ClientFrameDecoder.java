@@ -19,10 +19,12 @@ import java.util.List;
  */
 final class ClientFrameDecoder extends ByteToMessageDecoder {
     private final int maxFrameBytes;
+    private final java.util.concurrent.atomic.LongAdder frames;
     private boolean failed;
 
-    ClientFrameDecoder(int maxFrameBytes) {
+    ClientFrameDecoder(int maxFrameBytes, java.util.concurrent.atomic.LongAdder frames) {
         this.maxFrameBytes = maxFrameBytes;
+        this.frames = frames;
     }
 
     @Override
@@ -55,6 +57,7 @@ final class ClientFrameDecoder extends ByteToMessageDecoder {
         if (frame.getKindCase() == ClientFrame.KindCase.KIND_NOT_SET) {
             throw fail("frame has no known kind (expected: login, request or ping)");
         }
+        frames.increment();
         out.add(frame);
     }
 

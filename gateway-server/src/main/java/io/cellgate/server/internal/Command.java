@@ -30,8 +30,12 @@ final class Command {
     final LongAdder[] codes;
     /** Time from dispatch to the response written, per command. */
     final DistributionDataPoint latency;
+    /** The gateway's own time per request (total minus the AO call). */
+    final DistributionDataPoint gatewayTime;
 
-    Command(CommandSpec spec, NanoClock clock, LongAdder[] decisions, LongAdder[] codes, DistributionDataPoint latency) {
+    Command(CommandSpec spec, NanoClock clock, LongAdder[] decisions, LongAdder[] codes, DistributionDataPoint latency,
+            DistributionDataPoint gatewayTime) {
+        this.gatewayTime = gatewayTime;
         this.codes = codes;
         this.latency = latency;
         this.spec = spec;

@@ -18,14 +18,14 @@ public final class CommandTable {
      * A table whose commands keep the counters they had in {@code previous} (may be null) and record
      * their latency in {@code latency}, labelled by cmd.
      */
-    public CommandTable(List<CommandSpec> specs, NanoClock clock, CommandTable previous, Histogram latency) {
+    public CommandTable(List<CommandSpec> specs, NanoClock clock, CommandTable previous, Histogram latency, Histogram gatewayTime) {
         byCmd = new Int2ObjectHashMap<>(Math.max(8, specs.size() * 2), 0.65f);
         for (CommandSpec spec : specs) {
             Command old = previous == null ? null : previous.get(spec.cmd());
             LongAdder[] decisions = old != null ? old.decisions : newCounters(Admission.values().length);
             LongAdder[] codes = old != null ? old.codes : newCounters(CODES);
-            byCmd.put(spec.cmd(), new Command(spec, clock, decisions, codes,
-                    latency.labelValues(Integer.toUnsignedString(spec.cmd()))));
+            String label = Integer.toUnsignedString(spec.cmd());
+            byCmd.put(spec.cmd(), new Command(spec, clock, decisions, codes, latency.labelValues(label), gatewayTime.labelValues(label)));
         }
         size = specs.size();
         this.specs = List.copyOf(specs);

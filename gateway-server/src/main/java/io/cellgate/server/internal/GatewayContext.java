@@ -56,10 +56,19 @@ public final class GatewayContext {
             .classicUpperBounds(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
             .build();
 
+    /** The gateway's own part of each request: the time to dispatch minus the AO call. */
+    final Histogram gatewayDuration = Histogram.builder()
+            .name("cellgate_gateway_duration_seconds")
+            .help("Time a request spends in the gateway itself (dispatch to response, minus the AO call), per command")
+            .labelNames("cmd")
+            .classicOnly()
+            .classicUpperBounds(0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05)
+            .build();
+
     public GatewayContext(GatewayConfig config, Upstreams upstreams, EventLoop[] loops, NanoClock clock, AccessLog accessLog) {
         this.accessLog = accessLog;
         this.config = config;
-        this.commands = new CommandTable(config.commands(), clock, null, requestDuration);
+        this.commands = new CommandTable(config.commands(), clock, null, requestDuration, gatewayDuration);
         this.upstreams = upstreams;
         this.clock = clock;
         this.signals = new OverloadSignals(Admissions.limits(config.admission()));
@@ -100,6 +109,24 @@ public final class GatewayContext {
 
     public Histogram requestDuration() {
         return requestDuration;
+    }
+
+    public Histogram gatewayDuration() {
+        return gatewayDuration;
+    }
+
+    /** Calls in flight per set of the routes in use, by set name. */
+    public java.util.Map<String, Long> inFlightBySet() {
+        RoutingSnapshot routing = upstreams.current();
+        java.util.Map<String, Long> out = new java.util.LinkedHashMap<>();
+        for (int i = 0; i < routing.table.sets().size(); i++) {
+            long n = 0;
+            for (AoEndpoint e : routing.endpoints(i)) {
+                n += e.outstanding.get();
+            }
+            out.put(routing.table.set(i).name(), n);
+        }
+        return out;
     }
 
     public int clientConnections() {
@@ -155,7 +182,7 @@ public final class GatewayContext {
 
     /** Publishes a new command table built from {@code specs}; counters carry over. */
     public void commands(java.util.List<io.cellgate.server.config.CommandSpec> specs) {
-        this.commands = new CommandTable(specs, clock, commands, requestDuration);
+        this.commands = new CommandTable(specs, clock, commands, requestDuration, gatewayDuration);
     }
 
     /** The admission settings in use. */
@@ -208,7 +235,7 @@ public final class GatewayContext {
      * Decision counters carry over. The priority threshold restarts fully open and adapts again.
      */
     public void limits(GatewayConfig next) {
-        this.commands = new CommandTable(next.commands(), clock, commands, requestDuration);
+        this.commands = new CommandTable(next.commands(), clock, commands, requestDuration, gatewayDuration);
         signals.limits(Admissions.limits(next.admission()));
         this.admissions = new Admissions(next.admission(), signals, clock);
     }

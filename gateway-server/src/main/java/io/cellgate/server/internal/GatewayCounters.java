@@ -14,6 +14,7 @@ public final class GatewayCounters {
     final LongAdder requestsBeforeLogin = new LongAdder();
     final LongAdder crossCity = new LongAdder();
     final LongAdder badFrames = new LongAdder();
+    final LongAdder framesIn = new LongAdder();
 
     public long inFlight() {
         return inFlight.sum();
@@ -54,4 +55,9 @@ public final class GatewayCounters {
     public long badFrames() {
         return badFrames.sum();
     }
+
+    public long framesIn() {
+        return framesIn.sum();
+    }
+
 }

@@ -26,6 +26,9 @@ final class UpstreamCall extends ClientCall.Listener<ByteString> {
     private final long startNanos;
     private ClientCall<ByteString, ByteString> call;
     private ByteString body;
+    /** When the AO call started and ended (System.nanoTime). */
+    private long callStartNanos;
+    private long callEndNanos;
     private Status status;
 
     private final String setName;
@@ -50,6 +53,7 @@ final class UpstreamCall extends ClientCall.Listener<ByteString> {
     void start(ManagedChannel channel, Command command, long timeoutMillis, Metadata headers, ByteString request) {
         endpoint.outstanding.incrementAndGet();
         gatewayInFlight.increment();
+        callStartNanos = System.nanoTime();
         call = channel.newCall(command.method, CallOptions.DEFAULT.withDeadlineAfter(timeoutMillis, TimeUnit.MILLISECONDS));
         call.start(this, headers);
         call.request(1);
@@ -69,6 +73,7 @@ final class UpstreamCall extends ClientCall.Listener<ByteString> {
     @Override
     public void onClose(Status closeStatus, Metadata trailers) {
         status = closeStatus;
+        callEndNanos = System.nanoTime();
         endpoint.outstanding.decrementAndGet();
         gatewayInFlight.decrement();
         session.writer.completed(this);
@@ -81,6 +86,7 @@ final class UpstreamCall extends ClientCall.Listener<ByteString> {
         command.count(code);
         long nanos = System.nanoTime() - startNanos;
         command.latency.observe(nanos / 1e9);
+        command.gatewayTime.observe(Math.max(0, nanos - (callEndNanos - callStartNanos)) / 1e9);
         if (accessLog != null && accessLog.sampled(dye)) {
             accessLog.record(session.sessionId, session.uid, seq, command.spec.cmd(), code.name(), setName, epoch, nanos / 1000, dye);
         }
