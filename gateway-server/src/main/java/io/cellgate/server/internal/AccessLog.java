@@ -58,33 +58,51 @@ public final class AccessLog implements AutoCloseable {
             return t;
         }, ProducerType.MULTI, new BlockingWaitStrategy());
         StringBuilder line = new StringBuilder(256);
-        disruptor.handleEventsWith((EventHandler<Entry>) (e, sequence, endOfBatch) -> {
-            line.setLength(0);
-            line.append("{\"time\":\"").append(Instant.ofEpochMilli(e.timeMillis)).append("\",\"session\":\"").append(e.sessionId)
-                    .append("\",\"uid\":").append(Long.toUnsignedString(e.uid)).append(",\"seq\":").append(Long.toUnsignedString(e.seq))
-                    .append(",\"cmd\":").append(Integer.toUnsignedString(e.cmd)).append(",\"code\":\"").append(e.code).append('"');
-            if (e.set != null) {
-                line.append(",\"set\":\"").append(e.set).append("\",\"epoch\":").append(e.epoch);
+        java.util.concurrent.CountDownLatch started = new java.util.concurrent.CountDownLatch(1);
+        disruptor.handleEventsWith(new EventHandler<Entry>() {
+            @Override
+            public void onStart() {
+                started.countDown();
             }
-            line.append(",\"us\":").append(e.micros);
-            if (e.dye != null && !e.dye.isEmpty()) {
-                line.append(",\"dye\":\"");
-                appendEscaped(line, e.dye);
-                line.append('"');
-            }
-            line.append("}\n");
-            try {
-                out.append(line);
-                if (endOfBatch) {
-                    out.flush();
+
+            @Override
+            public void onEvent(Entry e, long sequence, boolean endOfBatch) {
+                line.setLength(0);
+                line.append("{\"time\":\"").append(Instant.ofEpochMilli(e.timeMillis)).append("\",\"session\":\"").append(e.sessionId)
+                        .append("\",\"uid\":").append(Long.toUnsignedString(e.uid)).append(",\"seq\":").append(Long.toUnsignedString(e.seq))
+                        .append(",\"cmd\":").append(Integer.toUnsignedString(e.cmd)).append(",\"code\":\"").append(e.code).append('"');
+                if (e.set != null) {
+                    line.append(",\"set\":\"").append(e.set).append("\",\"epoch\":").append(e.epoch);
                 }
-                written.increment();
-            } catch (IOException ex) {
-                dropped.increment();
-                LOG.log(Level.WARNING, "access log: cannot write", ex);
+                line.append(",\"us\":").append(e.micros);
+                if (e.dye != null && !e.dye.isEmpty()) {
+                    line.append(",\"dye\":\"");
+                    appendEscaped(line, e.dye);
+                    line.append('"');
+                }
+                line.append("}\n");
+                try {
+                    out.append(line);
+                    if (endOfBatch) {
+                        out.flush();
+                    }
+                    written.increment();
+                } catch (IOException ex) {
+                    dropped.increment();
+                    LOG.log(Level.WARNING, "access log: cannot write", ex);
+                }
             }
         });
         this.ring = disruptor.start();
+        // A drain at close only waits for a running consumer: make sure it runs before anyone records.
+        try {
+            if (!started.await(10, java.util.concurrent.TimeUnit.SECONDS)) {
+                throw new IllegalStateException("access log: the writer thread did not start");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("access log: interrupted while starting", e);
+        }
     }
 
     /** Whether a request with {@code dye} is logged: dyed ones always, others by the sample rate. */
