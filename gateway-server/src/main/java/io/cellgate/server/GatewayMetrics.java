@@ -42,6 +42,10 @@ final class GatewayMetrics {
                         }
                     }
                 }).register(registry);
+        GaugeWithCallback.builder().name("cellgate_endpoint_ejected").help("1 when an AO endpoint is ejected by outlier detection")
+                .labelNames("endpoint")
+                .callback(cb -> context.endpointsEjected().forEach((endpoint, ejected) -> cb.call(ejected ? 1 : 0, endpoint)))
+                .register(registry);
         gauge(registry, "cellgate_netty_direct_memory_bytes", "Direct memory used by the pooled buffer allocator",
                 () -> io.netty.buffer.PooledByteBufAllocator.DEFAULT.metric().usedDirectMemory());
         gauge(registry, "cellgate_netty_heap_memory_bytes", "Heap memory used by the pooled buffer allocator",

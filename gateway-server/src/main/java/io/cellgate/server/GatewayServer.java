@@ -84,7 +84,7 @@ public final class GatewayServer implements AutoCloseable {
         Upstreams upstreamsOrNull = null;
         try {
             this.routes = startRoutes(config);
-            this.upstreams = new Upstreams(routes, loops, channelType, config.channelMode());
+            this.upstreams = new Upstreams(routes, loops, channelType, config.channelMode(), config.outlier());
             upstreamsOrNull = upstreams;
             this.context = new GatewayContext(config, upstreams, loops, NanoClock.SYSTEM, openAccessLog(config));
             this.serverChannel = new ServerBootstrap()

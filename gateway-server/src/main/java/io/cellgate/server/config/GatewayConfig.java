@@ -60,6 +60,7 @@ import org.yaml.snakeyaml.error.YAMLException;
  * @param accessLogFile        where the access log goes; null turns it off
  * @param accessLogSample      fraction of undyed requests logged
  * @param accessLogRing        entries in the access log's ring
+ * @param outlier              passive health of AO endpoints
  */
 public record GatewayConfig(String city, String idc, String listenHost, int listenPort, Transport transport,
                             int eventLoopThreads, int maxFrameBytes, int maxInFlight, byte[] tokenSecret,
@@ -67,7 +68,8 @@ public record GatewayConfig(String city, String idc, String listenHost, int list
                             List<CommandSpec> commands, ChannelMode channelMode, List<String> alternates,
                             Path routeStoreDir, AdmissionConfig admission, String metricsHost, int metricsPort,
                             Duration drainWindow, Duration drainTimeout, String adminHost, int adminPort,
-                            byte[] adminToken, Path accessLogFile, double accessLogSample, int accessLogRing) {
+                            byte[] adminToken, Path accessLogFile, double accessLogSample, int accessLogRing,
+                            OutlierPolicy outlier) {
 
     /** Which Netty transport to use. */
     public enum Transport { AUTO, EPOLL, NIO }
@@ -190,13 +192,20 @@ public record GatewayConfig(String city, String idc, String listenHost, int list
         List<CommandSpec> commands = commands(root, routes);
 
         ConfigNode upstream = root.node("upstream");
-        upstream.allowOnly(Set.of("channel-mode"));
+        upstream.allowOnly(Set.of("channel-mode", "outlier"));
+        ConfigNode outlierNode = upstream.node("outlier");
+        outlierNode.allowOnly(Set.of("consecutive-failures", "base-ejection", "max-ejection", "panic-threshold"));
+        OutlierPolicy outlier = new OutlierPolicy(outlierNode.intValue("consecutive-failures", 5, 1, 1_000_000),
+                outlierNode.duration("base-ejection", Duration.ofSeconds(10), Duration.ofMillis(10), Duration.ofHours(1)),
+                outlierNode.duration("max-ejection", Duration.ofMinutes(5), Duration.ofMillis(10), Duration.ofHours(24)),
+                outlierNode.doubleValue("panic-threshold", 0.5, 0, 1));
         ChannelMode mode = upstream.enumValue("channel-mode", ChannelMode.class, ChannelMode.SHARED);
 
         return new GatewayConfig(city, idc, host, port, transport, threads, maxFrame, maxInFlight, secret,
                 loginTimeout, heartbeat, routes, List.copyOf(commands), mode, List.copyOf(alternates), routeStoreDir,
                 AdmissionConfig.parse(root.node("admission")), metricsHost, metricsPort,
-                drainWindow, drainTimeout, adminHost, adminPort, adminToken, accessLogFile, accessLogSample, accessLogRing);
+                drainWindow, drainTimeout, adminHost, adminPort, adminToken, accessLogFile, accessLogSample, accessLogRing,
+                outlier);
     }
 
     /**

@@ -115,6 +115,11 @@ public final class GatewayContext {
         return gatewayDuration;
     }
 
+    /** Every AO endpoint and whether it is ejected now. */
+    public java.util.Map<String, Boolean> endpointsEjected() {
+        return upstreams.ejected();
+    }
+
     /** Calls in flight per set of the routes in use, by set name. */
     public java.util.Map<String, Long> inFlightBySet() {
         RoutingSnapshot routing = upstreams.current();

@@ -32,15 +32,40 @@ final class RoutingSnapshot {
         if (n <= 1) {
             return n == 0 ? null : endpoints[0];
         }
+        long now = System.nanoTime();
+        int healthy = 0;
+        for (AoEndpoint e : endpoints) {
+            if (!e.ejected(now)) {
+                healthy++;
+            }
+        }
+        // Panic: too few healthy endpoints to trust the signal; use every endpoint.
+        boolean panic = healthy == 0 || healthy < n * endpoints[0].policy().panicThreshold();
+        int candidates = panic ? n : healthy;
+        if (candidates == 1) {
+            return nth(endpoints, 0, panic, now);
+        }
         ThreadLocalRandom random = ThreadLocalRandom.current();
-        int a = random.nextInt(n);
-        int b = random.nextInt(n - 1);
+        int a = random.nextInt(candidates);
+        int b = random.nextInt(candidates - 1);
         if (b >= a) {
             b++;
         }
-        AoEndpoint first = endpoints[a];
-        AoEndpoint second = endpoints[b];
+        AoEndpoint first = nth(endpoints, a, panic, now);
+        AoEndpoint second = nth(endpoints, b, panic, now);
         return second.outstanding.get() < first.outstanding.get() ? second : first;
+    }
+
+    /** The {@code k}-th endpoint, counting only the healthy ones unless {@code all}. */
+    private static AoEndpoint nth(AoEndpoint[] endpoints, int k, boolean all, long now) {
+        for (AoEndpoint e : endpoints) {
+            if (all || !e.ejected(now)) {
+                if (k-- == 0) {
+                    return e;
+                }
+            }
+        }
+        return endpoints[0];
     }
 
     AoEndpoint[] endpoints(int setIndex) {

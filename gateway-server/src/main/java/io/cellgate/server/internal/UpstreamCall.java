@@ -74,6 +74,7 @@ final class UpstreamCall extends ClientCall.Listener<ByteString> {
     public void onClose(Status closeStatus, Metadata trailers) {
         status = closeStatus;
         callEndNanos = System.nanoTime();
+        endpoint.record(closeStatus.getCode());
         endpoint.outstanding.decrementAndGet();
         gatewayInFlight.decrement();
         session.writer.completed(this);

@@ -37,7 +37,11 @@ public final class Upstreams implements AutoCloseable {
     private volatile RoutingSnapshot current;
     private boolean closed;
 
-    public Upstreams(RouteEngine engine, EventLoop[] loops, Class<? extends SocketChannel> channelType, ChannelMode mode) {
+    private final io.cellgate.server.config.OutlierPolicy outlier;
+
+    public Upstreams(RouteEngine engine, EventLoop[] loops, Class<? extends SocketChannel> channelType, ChannelMode mode,
+                     io.cellgate.server.config.OutlierPolicy outlier) {
+        this.outlier = outlier;
         this.loops = loops.clone();
         this.channelType = channelType;
         this.mode = mode;
@@ -47,6 +51,14 @@ public final class Upstreams implements AutoCloseable {
 
     RoutingSnapshot current() {
         return current;
+    }
+
+    /** Every endpoint in use and whether it is ejected now. */
+    public synchronized java.util.Map<String, Boolean> ejected() {
+        long now = System.nanoTime();
+        java.util.Map<String, Boolean> out = new java.util.TreeMap<>();
+        byAddress.forEach((address, e) -> out.put(address, e.ejected(now)));
+        return out;
     }
 
     /** The number of AO endpoints with open channels. */
@@ -116,7 +128,7 @@ public final class Upstreams implements AutoCloseable {
                     .usePlaintext()
                     .build();
         }
-        return new AoEndpoint(address, channels);
+        return new AoEndpoint(address, channels, outlier);
     }
 
     /** Shuts every channel down, waiting up to {@code millis} for calls in flight. */

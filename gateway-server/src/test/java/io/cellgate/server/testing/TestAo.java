@@ -40,11 +40,22 @@ public final class TestAo implements AutoCloseable {
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor();
     private final BlockingQueue<Metadata> headers = new LinkedBlockingQueue<>();
     private final AtomicLong calls = new AtomicLong();
+    private volatile Status failEcho;
+
+    /** Makes Echo fail with {@code status} (null: answer again). */
+    public void failEcho(Status status) {
+        this.failEcho = status;
+    }
 
     public TestAo(String setName) throws IOException {
         this.setName = setName;
         ServerServiceDefinition service = ServerServiceDefinition.builder("test.Ao")
                 .addMethod(method(ECHO), ServerCalls.asyncUnaryCall((request, observer) -> {
+                    Status fail = failEcho;
+                    if (fail != null) {
+                        observer.onError(fail.asRuntimeException());
+                        return;
+                    }
                     observer.onNext(reply(request));
                     observer.onCompleted();
                 }))

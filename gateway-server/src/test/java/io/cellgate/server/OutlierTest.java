@@ -1,0 +1,65 @@
+package io.cellgate.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.cellgate.protocol.v1.Code;
+import io.cellgate.server.config.GatewayConfig;
+import io.cellgate.server.testing.TestAo;
+import io.cellgate.server.testing.TestClient;
+import io.cellgate.server.testing.TestTopology;
+import io.grpc.Status;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** Passive health: a failing endpoint leaves its set's rotation; a set whose endpoints all fail is not emptied. */
+class OutlierTest {
+
+    private static void reads(TestClient client, long firstSeq, int n) throws Exception {
+        for (int i = 0; i < n; i++) {
+            client.send(TestClient.request(firstSeq + i, TestTopology.READ, "o"));
+            client.next();
+        }
+    }
+
+    @Test
+    void oneFailingEndpointIsEjectedAndAllFailingStayInPanic() throws Exception {
+        try (TestAo a = new TestAo("sz-a"); TestAo b = new TestAo("sz-a"); TestAo c = new TestAo("sz-a"); TestAo sh = new TestAo("sh-a")) {
+            String yaml = TestTopology.yaml(a.address() + ", " + b.address() + ", " + c.address(), sh.address(), "shared", "8s", "30s")
+                    .replace("upstream:\n  channel-mode: shared\n",
+                            "upstream:\n  channel-mode: shared\n  outlier: {consecutive-failures: 3, base-ejection: 60s, panic-threshold: 0.5}\n");
+            try (GatewayServer gateway = GatewayServer.start(GatewayConfig.parse(yaml, Path.of("."), name -> null));
+                 TestClient client = new TestClient(gateway.port())) {
+                client.login(12, TestTopology.token(12));
+                assertThat(client.next().getLoginAck().getCode()).isEqualTo(Code.OK);
+                reads(client, 1, 30);
+                assertThat(List.of(a.calls(), b.calls(), c.calls())).allMatch(n -> n > 0);
+
+                c.failEcho(Status.UNAVAILABLE.withDescription("down for the test"));
+                reads(client, 100, 60);
+                long failingCallsBefore = c.calls();
+                assertThat(gateway.context().endpointsEjected()).containsEntry(c.address(), true)
+                        .containsEntry(a.address(), false).containsEntry(b.address(), false);
+                long aBefore = a.calls();
+                long bBefore = b.calls();
+                reads(client, 200, 90);
+                assertThat(c.calls()).as("calls to the ejected endpoint").isEqualTo(failingCallsBefore);
+                assertThat(a.calls() - aBefore + b.calls() - bBefore).isEqualTo(90);
+
+                // All three failing: ejecting them all would empty the set; below the panic threshold it keeps them.
+                a.failEcho(Status.UNAVAILABLE);
+                b.failEcho(Status.UNAVAILABLE);
+                reads(client, 300, 60);
+                long a2 = a.calls();
+                long b2 = b.calls();
+                long c2 = c.calls();
+                reads(client, 400, 60);
+                assertThat(a.calls() - a2).isPositive();
+                assertThat(b.calls() - b2).isPositive();
+                assertThat(c.calls() - c2).isPositive();
+                client.send(TestClient.request(999, TestTopology.READ, "o"));
+                assertThat(client.next().getResponse().getCode()).isEqualTo(Code.UPSTREAM_UNAVAILABLE);
+            }
+        }
+    }
+}
