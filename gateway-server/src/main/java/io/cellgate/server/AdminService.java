@@ -352,7 +352,7 @@ final class AdminService extends AdminGrpc.AdminImplBase {
             Duration timeout = request.getTimeoutMs() > 0 ? Duration.ofMillis(request.getTimeoutMs()) : s.timeout();
             double rate = request.getUnlimited() ? 0 : request.getRate() > 0 ? request.getRate() : s.rate();
             int burst = request.getBurst() > 0 ? request.getBurst() : request.getRate() > 0 ? (int) Math.max(1, Math.ceil(rate / 10)) : s.burst();
-            specs.set(index, new CommandSpec(s.cmd(), s.method(), s.route(), priority, timeout, rate, burst, s.failover(), s.group()));
+            specs.set(index, new CommandSpec(s.cmd(), s.method(), s.route(), priority, timeout, rate, burst, s.failover(), s.group(), s.idempotent()));
             context().commands(specs);
             LOG.info(() -> "admin: cmd " + request.getCmd() + " updated");
             return commands();

@@ -27,6 +27,7 @@ final class GatewayMetrics {
         registry.register(context.requestDuration());
         registry.register(context.gatewayDuration());
         counter(registry, "cellgate_frames_received", "Client frames decoded", counters::framesIn);
+        counter(registry, "cellgate_retries", "Idempotent calls retried on another set", counters::retries);
         counter(registry, "cellgate_buffer_leaks", "Buffer leaks reported by Netty's leak detector",
                 io.cellgate.server.internal.LeakReports::count);
         GaugeWithCallback.builder().name("cellgate_set_requests_in_flight").help("Calls in flight to each set's AO endpoints")

@@ -143,10 +143,17 @@ class GatewayEndToEndTest {
         }
         try (GatewayServer gateway = GatewayServer.start(TestTopology.config(closedPort, shanghai.address(), mode));
              TestClient client = new TestClient(gateway.port())) {
-            client.login(5, TestTopology.token(5));
+            long uid = TestTopology.uidInSlots(0, 0, 8191); // write point sz-a: unreachable
+            client.login(uid, TestTopology.token(uid));
             assertThat(client.next().getLoginAck().getCode()).isEqualTo(Code.OK);
-            client.send(TestClient.request(1, TestTopology.READ, "x"));
-            assertThat(client.next().getResponse().getCode()).isEqualTo(Code.UPSTREAM_UNAVAILABLE);
+            // A write is never retried: the unreachable write point is the answer.
+            client.send(TestClient.request(1, TestTopology.WRITE, "x"));
+            ServerFrame write = client.next();
+            assertThat(write.getResponse().getCode()).isEqualTo(Code.UPSTREAM_UNAVAILABLE);
+            assertThat(write.getResponse().getMessage()).contains(closedPort).contains("UNAVAILABLE");
+            // A read is idempotent: retried once on the other city's set.
+            client.send(TestClient.request(2, TestTopology.READ, "x"));
+            assertThat(text(client.next())).isEqualTo("sh-a|x");
         }
     }
 

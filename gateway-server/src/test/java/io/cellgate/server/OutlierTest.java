@@ -27,7 +27,9 @@ class OutlierTest {
         try (TestAo a = new TestAo("sz-a"); TestAo b = new TestAo("sz-a"); TestAo c = new TestAo("sz-a"); TestAo sh = new TestAo("sh-a")) {
             String yaml = TestTopology.yaml(a.address() + ", " + b.address() + ", " + c.address(), sh.address(), "shared", "8s", "30s")
                     .replace("upstream:\n  channel-mode: shared\n",
-                            "upstream:\n  channel-mode: shared\n  outlier: {consecutive-failures: 3, base-ejection: 60s, panic-threshold: 0.5}\n");
+                            "upstream:\n  channel-mode: shared\n  outlier: {consecutive-failures: 3, base-ejection: 60s, panic-threshold: 0.5}\n"
+                                    // No retries: this test looks at where first attempts go.
+                                    + "  retry-budget: {ratio: 0, max: 0}\n");
             try (GatewayServer gateway = GatewayServer.start(GatewayConfig.parse(yaml, Path.of("."), name -> null));
                  TestClient client = new TestClient(gateway.port())) {
                 client.login(12, TestTopology.token(12));

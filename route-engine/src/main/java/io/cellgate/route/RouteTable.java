@@ -166,6 +166,32 @@ public final class RouteTable {
         return writeForbiddenBySet[target] ? WRITE_FORBIDDEN : target;
     }
 
+    /**
+     * The nearest UP set for a READ of {@code uid} other than {@code excluded}: where a failed read is
+     * retried. {@link #NO_ROUTE} when there is none.
+     */
+    public int resolveReadExcluding(long uid, int excluded) {
+        long h = SlotHash.fmix64(uid ^ 0x5DEECE66DL);
+        for (int[] tier : readTiers) {
+            int n = 0;
+            for (int s : tier) {
+                if (s != excluded) {
+                    n++;
+                }
+            }
+            if (n == 0) {
+                continue;
+            }
+            int k = (int) Long.remainderUnsigned(h, n);
+            for (int s : tier) {
+                if (s != excluded && k-- == 0) {
+                    return s;
+                }
+            }
+        }
+        return NO_ROUTE;
+    }
+
     private int resolveRead(long uid) {
         long h = SlotHash.fmix64(uid ^ 0x5DEECE66DL);
         for (int[] tier : readTiers) {

@@ -17,7 +17,8 @@ import java.time.Duration;
  * @param burst      the token bucket's capacity
  * @param failover   what a WRITE does when its write point is DOWN
  * @param group      the command group of the per-user rate limit
+ * @param idempotent the gateway may retry it once on another set (READ only; never WRITE)
  */
 public record CommandSpec(int cmd, String method, RouteClass route, Priority priority, Duration timeout,
-                          double rate, int burst, WriteFailover failover, String group) {
+                          double rate, int burst, WriteFailover failover, String group, boolean idempotent) {
 }

@@ -61,6 +61,8 @@ import org.yaml.snakeyaml.error.YAMLException;
  * @param accessLogSample      fraction of undyed requests logged
  * @param accessLogRing        entries in the access log's ring
  * @param outlier              passive health of AO endpoints
+ * @param retryRatio           retries allowed per request (the retry budget)
+ * @param retryMax             retry tokens saved up at most
  */
 public record GatewayConfig(String city, String idc, String listenHost, int listenPort, Transport transport,
                             int eventLoopThreads, int maxFrameBytes, int maxInFlight, byte[] tokenSecret,
@@ -69,7 +71,7 @@ public record GatewayConfig(String city, String idc, String listenHost, int list
                             Path routeStoreDir, AdmissionConfig admission, String metricsHost, int metricsPort,
                             Duration drainWindow, Duration drainTimeout, String adminHost, int adminPort,
                             byte[] adminToken, Path accessLogFile, double accessLogSample, int accessLogRing,
-                            OutlierPolicy outlier) {
+                            OutlierPolicy outlier, double retryRatio, int retryMax) {
 
     /** Which Netty transport to use. */
     public enum Transport { AUTO, EPOLL, NIO }
@@ -192,7 +194,11 @@ public record GatewayConfig(String city, String idc, String listenHost, int list
         List<CommandSpec> commands = commands(root, routes);
 
         ConfigNode upstream = root.node("upstream");
-        upstream.allowOnly(Set.of("channel-mode", "outlier"));
+        upstream.allowOnly(Set.of("channel-mode", "outlier", "retry-budget"));
+        ConfigNode retry = upstream.node("retry-budget");
+        retry.allowOnly(Set.of("ratio", "max"));
+        double retryRatio = retry.doubleValue("ratio", 0.1, 0, 1);
+        int retryMax = retry.intValue("max", 100, 0, 1_000_000);
         ConfigNode outlierNode = upstream.node("outlier");
         outlierNode.allowOnly(Set.of("consecutive-failures", "base-ejection", "max-ejection", "panic-threshold"));
         OutlierPolicy outlier = new OutlierPolicy(outlierNode.intValue("consecutive-failures", 5, 1, 1_000_000),
@@ -205,7 +211,7 @@ public record GatewayConfig(String city, String idc, String listenHost, int list
                 loginTimeout, heartbeat, routes, List.copyOf(commands), mode, List.copyOf(alternates), routeStoreDir,
                 AdmissionConfig.parse(root.node("admission")), metricsHost, metricsPort,
                 drainWindow, drainTimeout, adminHost, adminPort, adminToken, accessLogFile, accessLogSample, accessLogRing,
-                outlier);
+                outlier, retryRatio, retryMax);
     }
 
     /**
@@ -325,7 +331,8 @@ public record GatewayConfig(String city, String idc, String listenHost, int list
         Set<Integer> seen = new HashSet<>();
         WriteFailover defaultFailover = root.node("routes").enumValue("write-failover", WriteFailover.class, WriteFailover.FAIL);
         for (ConfigNode c : root.nodes("commands")) {
-            c.allowOnly(Set.of("cmd", "method", "route", "priority", "timeout", "rate", "burst", "write-failover", "group"));
+            c.allowOnly(Set.of("cmd", "method", "route", "priority", "timeout", "rate", "burst", "write-failover", "group",
+                    "idempotent"));
             int cmd = c.intValue("cmd", -1, 0, Integer.MAX_VALUE);
             if (cmd < 0) {
                 throw ConfigException.invalid(c.key("cmd"), "missing", "a command word in 0.." + Integer.MAX_VALUE);
@@ -349,12 +356,20 @@ public record GatewayConfig(String city, String idc, String listenHost, int list
             int burst = c.intValue("burst", (int) Math.max(1, Math.min(1_000_000, Math.ceil(rate / 10))), 1, 100_000_000);
             out.add(new CommandSpec(cmd, method, route, c.enumValue("priority", Priority.class, Priority.P2), timeout,
                     rate, burst, c.enumValue("write-failover", WriteFailover.class, defaultFailover),
-                    c.string("group", "default")));
+                    c.string("group", "default"), idempotent(c, route)));
         }
         if (out.isEmpty()) {
             throw ConfigException.invalid("commands", "none", "at least one command");
         }
         return out;
+    }
+
+    private static boolean idempotent(ConfigNode c, RouteClass route) {
+        boolean idempotent = c.bool("idempotent", route == RouteClass.READ);
+        if (idempotent && route == RouteClass.WRITE) {
+            throw ConfigException.invalid(c.key("idempotent"), true, "false for WRITE commands: the gateway never retries a write");
+        }
+        return idempotent;
     }
 
     private static void requireHostPort(String key, String value) {

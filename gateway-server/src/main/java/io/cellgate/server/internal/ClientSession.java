@@ -19,6 +19,8 @@ final class ClientSession {
     /** Calls in flight by seq. */
     final Long2ObjectHashMap<UpstreamCall> inFlight = new Long2ObjectHashMap<>();
     final ResponseWriter writer;
+    /** The connection's dispatch step, which retries failed idempotent calls. */
+    DispatchHandler dispatcher;
     /** The connection's request rate; null when connections are not limited. */
     final LocalTokenBucket requests;
     /** go_away was sent: new requests are refused, the connection closes when nothing is in flight. */

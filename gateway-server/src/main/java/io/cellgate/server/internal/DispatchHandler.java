@@ -44,6 +44,7 @@ final class DispatchHandler extends ChannelInboundHandlerAdapter {
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
         if (evt instanceof ClientSession s) {
             session = s;
+            s.dispatcher = this;
             return;
         }
         if (evt instanceof Drain drain) {
@@ -165,25 +166,57 @@ final class DispatchHandler extends ChannelInboundHandlerAdapter {
         if (request.getTimeoutMs() > 0 && request.getTimeoutMs() < timeoutMillis) {
             timeoutMillis = request.getTimeoutMs();
         }
+        context.retryBudget.onRequest();
+        startCall(command, seq, table, set, endpoint, request.getBody(), requestDye, now, now + timeoutMillis * 1_000_000L, 1);
+    }
+
+    /** Starts the gRPC call of request {@code seq} on {@code endpoint} of set {@code set}; it is in flight after this. */
+    private void startCall(Command command, long seq, RouteTable table, int set, AoEndpoint endpoint, ByteString body, String dye,
+                           long startNanos, long deadlineNanos, int attempt) {
         Metadata headers = new Metadata();
         headers.put(UID, Long.toUnsignedString(session.uid));
-        headers.put(CMD, Integer.toUnsignedString(request.getCmd()));
-        String dye = requestDye;
+        headers.put(CMD, Integer.toUnsignedString(command.spec.cmd()));
         if (!dye.isEmpty()) {
             headers.put(DYE, dye);
         }
         headers.put(TRACE_ID, session.sessionId + '-' + Long.toUnsignedString(seq));
         headers.put(ROUTE_EPOCH, Long.toString(table.epoch()));
         headers.put(SET, table.set(set).name());
-
         if (table.crossesCity(set)) {
             context.counters.crossCity.increment();
         }
-        UpstreamCall call = new UpstreamCall(session, seq, endpoint, context.counters.inFlight, command, now,
-                table.set(set).name(), table.epoch(), dye, context.accessLog);
+        UpstreamCall call = new UpstreamCall(session, seq, endpoint, context.counters.inFlight, command, startNanos,
+                table.set(set).name(), table.epoch(), dye, context.accessLog, set, body, deadlineNanos, attempt);
         session.inFlight.put(seq, call);
-        ByteString body = request.getBody();
-        call.start(endpoint.channel(session.loopIndex), command, timeoutMillis, headers, body);
+        long timeoutNanos = Math.max(1, deadlineNanos - System.nanoTime());
+        call.start(endpoint.channel(session.loopIndex), command, timeoutNanos, headers, body);
+    }
+
+    /**
+     * Retries a failed idempotent call once, on another set, within its original deadline and the
+     * retry budget. Called on this connection's event loop after the failed call left the calls in
+     * flight; true when a new call now carries the request.
+     */
+    boolean retry(UpstreamCall failed) {
+        assert session.channel.eventLoop().inEventLoop();
+        long remaining = failed.deadlineNanos - System.nanoTime();
+        if (remaining < 1_000_000L || session.draining || !session.channel.isActive()) {
+            return false;
+        }
+        RoutingSnapshot routing = context.upstreams.current();
+        RouteTable table = routing.table;
+        int set = table.resolveReadExcluding(session.uid, failed.setIndex);
+        if (set < 0 || !context.retryBudget.tryRetry()) {
+            return false;
+        }
+        AoEndpoint endpoint = routing.pick(set, failed.command.service);
+        if (endpoint == null) {
+            return false;
+        }
+        context.counters.retries.increment();
+        startCall(failed.command, failed.seq, table, set, endpoint, failed.body, failed.dye, failed.startNanos,
+                failed.deadlineNanos, failed.attempt + 1);
+        return true;
     }
 
     private void reply(ChannelHandlerContext ctx, Command command, long seq, Code code, String message) {

@@ -41,6 +41,8 @@ public final class GatewayContext {
     final ChannelGroup clients = new DefaultChannelGroup("clients", GlobalEventExecutor.INSTANCE);
     private final NanoClock clock;
     private volatile Admissions admissions;
+    /** Retries of idempotent calls earn and spend here. */
+    final io.cellgate.limit.RetryBudget retryBudget;
     /** Null when the access log is off. */
     final AccessLog accessLog;
     private final Map<EventLoop, Integer> loopIndex = new IdentityHashMap<>();
@@ -67,6 +69,7 @@ public final class GatewayContext {
 
     public GatewayContext(GatewayConfig config, Upstreams upstreams, EventLoop[] loops, NanoClock clock, AccessLog accessLog) {
         this.accessLog = accessLog;
+        this.retryBudget = new io.cellgate.limit.RetryBudget(config.retryRatio(), config.retryMax());
         this.config = config;
         this.commands = new CommandTable(config.commands(), clock, null, requestDuration, gatewayDuration);
         this.upstreams = upstreams;

@@ -15,6 +15,7 @@ public final class GatewayCounters {
     final LongAdder crossCity = new LongAdder();
     final LongAdder badFrames = new LongAdder();
     final LongAdder framesIn = new LongAdder();
+    final LongAdder retries = new LongAdder();
 
     public long inFlight() {
         return inFlight.sum();
@@ -54,6 +55,10 @@ public final class GatewayCounters {
 
     public long badFrames() {
         return badFrames.sum();
+    }
+
+    public long retries() {
+        return retries.sum();
     }
 
     public long framesIn() {

@@ -40,6 +40,9 @@ final class ResponseWriter implements Runnable {
         UpstreamCall call;
         while ((call = completed.poll()) != null) {
             if (session.finish(call)) {
+                if (call.retryable() && session.dispatcher != null && session.dispatcher.retry(call)) {
+                    continue; // a new call carries the request now
+                }
                 session.channel.write(call.toFrame(), session.channel.voidPromise());
                 wrote = true;
             }

@@ -22,22 +22,32 @@ final class UpstreamCall extends ClientCall.Listener<ByteString> {
     private final ClientSession session;
     private final AoEndpoint endpoint;
     private final LongAdder gatewayInFlight;
-    private final Command command;
-    private final long startNanos;
     private ClientCall<ByteString, ByteString> call;
-    private ByteString body;
+    private ByteString responseBody;
     /** When the AO call started and ended (System.nanoTime). */
     private long callStartNanos;
     private long callEndNanos;
     private Status status;
 
+    /** What a retry needs: the set tried, the request, its absolute deadline and attempt number. */
+    final Command command;
+    final int setIndex;
+    final ByteString body;
+    final long deadlineNanos;
+    final int attempt;
+    final long startNanos;
+    final String dye;
     private final String setName;
     private final long epoch;
-    private final String dye;
     private final AccessLog accessLog;
 
     UpstreamCall(ClientSession session, long seq, AoEndpoint endpoint, LongAdder gatewayInFlight, Command command, long startNanos,
-                 String setName, long epoch, String dye, AccessLog accessLog) {
+                 String setName, long epoch, String dye, AccessLog accessLog, int setIndex, ByteString body, long deadlineNanos,
+                 int attempt) {
+        this.setIndex = setIndex;
+        this.body = body;
+        this.deadlineNanos = deadlineNanos;
+        this.attempt = attempt;
         this.setName = setName;
         this.epoch = epoch;
         this.dye = dye;
@@ -50,11 +60,17 @@ final class UpstreamCall extends ClientCall.Listener<ByteString> {
         this.endpoint = endpoint;
     }
 
-    void start(ManagedChannel channel, Command command, long timeoutMillis, Metadata headers, ByteString request) {
+    /** Only the first attempt of an idempotent READ that could not reach its AO is retried. */
+    boolean retryable() {
+        return attempt == 1 && status.getCode() == Status.Code.UNAVAILABLE && command.spec.idempotent()
+                && command.spec.route() == io.cellgate.route.RouteClass.READ;
+    }
+
+    void start(ManagedChannel channel, Command command, long timeoutNanos, Metadata headers, ByteString request) {
         endpoint.outstanding.incrementAndGet();
         gatewayInFlight.increment();
         callStartNanos = System.nanoTime();
-        call = channel.newCall(command.method, CallOptions.DEFAULT.withDeadlineAfter(timeoutMillis, TimeUnit.MILLISECONDS));
+        call = channel.newCall(command.method, CallOptions.DEFAULT.withDeadlineAfter(timeoutNanos, TimeUnit.NANOSECONDS));
         call.start(this, headers);
         call.request(1);
         call.sendMessage(request);
@@ -67,7 +83,7 @@ final class UpstreamCall extends ClientCall.Listener<ByteString> {
 
     @Override
     public void onMessage(ByteString message) {
-        body = message;
+        responseBody = message;
     }
 
     @Override
@@ -96,7 +112,7 @@ final class UpstreamCall extends ClientCall.Listener<ByteString> {
 
     private ServerFrame frame() {
         if (status.isOk()) {
-            return body != null ? Frames.ok(seq, body)
+            return responseBody != null ? Frames.ok(seq, responseBody)
                     : Frames.response(seq, Code.UPSTREAM_ERROR, "AO " + endpoint + " closed the call without a response");
         }
         return Frames.response(seq, codeOf(status), "AO " + endpoint + ": " + status.getCode()
