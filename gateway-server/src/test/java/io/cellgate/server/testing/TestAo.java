@@ -41,6 +41,12 @@ public final class TestAo implements AutoCloseable {
     private final BlockingQueue<Metadata> headers = new LinkedBlockingQueue<>();
     private final AtomicLong calls = new AtomicLong();
     private volatile Status failEcho;
+    private volatile long echoDelayMillis;
+
+    /** Makes Echo answer after {@code millis} (0: at once). */
+    public void delayEcho(long millis) {
+        this.echoDelayMillis = millis;
+    }
 
     /** Makes Echo fail with {@code status} (null: answer again). */
     public void failEcho(Status status) {
@@ -54,6 +60,14 @@ public final class TestAo implements AutoCloseable {
                     Status fail = failEcho;
                     if (fail != null) {
                         observer.onError(fail.asRuntimeException());
+                        return;
+                    }
+                    long delay = echoDelayMillis;
+                    if (delay > 0) {
+                        timer.schedule(() -> {
+                            observer.onNext(reply(request));
+                            observer.onCompleted();
+                        }, delay, TimeUnit.MILLISECONDS);
                         return;
                     }
                     observer.onNext(reply(request));
