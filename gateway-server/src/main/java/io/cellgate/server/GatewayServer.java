@@ -57,6 +57,7 @@ public final class GatewayServer implements AutoCloseable {
     private final Upstreams upstreams;
     private final GatewayContext context;
     private final OverloadMonitor overloadMonitor;
+    private final io.cellgate.server.internal.SetHealthTracker health;
     private final MetricsServer metricsServer;
     private final AdminServer adminServer;
     private volatile java.util.function.Supplier<GatewayConfig> reloadSource;
@@ -108,12 +109,18 @@ public final class GatewayServer implements AutoCloseable {
         }
         // Started last: nothing above can fail after their threads exist.
         this.overloadMonitor = new OverloadMonitor(context, loops);
+        io.cellgate.server.config.HealthPolicy hp = config.health();
+        this.health = hp.enabled() ? new io.cellgate.server.internal.SetHealthTracker(routes, upstreams, hp.interval(), hp.timeout(),
+                hp.setDownFraction(), hp.recovery()) : null;
         MetricsServer metrics = null;
         if (config.metricsPort() >= 0) {
             try {
                 metrics = MetricsServer.start(this, config.metricsHost(), config.metricsPort());
             } catch (IOException e) {
                 overloadMonitor.close();
+                if (health != null) {
+                    health.close();
+                }
                 closeQuietly();
                 throw new UncheckedIOException("listen.metrics: " + config.metricsHost() + ":" + config.metricsPort()
                         + " (expected: a free address to serve /metrics on)", e);
@@ -128,6 +135,9 @@ public final class GatewayServer implements AutoCloseable {
             } catch (IOException e) {
                 if (metrics != null) {
                     metrics.close();
+                }
+                if (health != null) {
+                    health.close();
                 }
                 overloadMonitor.close();
                 closeQuietly();
@@ -380,6 +390,9 @@ public final class GatewayServer implements AutoCloseable {
             adminServer.close();
         }
         overloadMonitor.close();
+        if (health != null) {
+            health.close();
+        }
         upstreams.close(2_000);
         if (context.accessLog() != null) {
             context.accessLog().close();

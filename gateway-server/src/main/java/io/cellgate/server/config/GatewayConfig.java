@@ -63,6 +63,7 @@ import org.yaml.snakeyaml.error.YAMLException;
  * @param outlier              passive health of AO endpoints
  * @param retryRatio           retries allowed per request (the retry budget)
  * @param retryMax             retry tokens saved up at most
+ * @param health               active health checks and set-level failover
  */
 public record GatewayConfig(String city, String idc, String listenHost, int listenPort, Transport transport,
                             int eventLoopThreads, int maxFrameBytes, int maxInFlight, byte[] tokenSecret,
@@ -71,7 +72,8 @@ public record GatewayConfig(String city, String idc, String listenHost, int list
                             Path routeStoreDir, AdmissionConfig admission, String metricsHost, int metricsPort,
                             Duration drainWindow, Duration drainTimeout, String adminHost, int adminPort,
                             byte[] adminToken, Path accessLogFile, double accessLogSample, int accessLogRing,
-                            OutlierPolicy outlier, double retryRatio, int retryMax) {
+                            OutlierPolicy outlier, double retryRatio, int retryMax,
+                            HealthPolicy health) {
 
     /** Which Netty transport to use. */
     public enum Transport { AUTO, EPOLL, NIO }
@@ -194,7 +196,14 @@ public record GatewayConfig(String city, String idc, String listenHost, int list
         List<CommandSpec> commands = commands(root, routes);
 
         ConfigNode upstream = root.node("upstream");
-        upstream.allowOnly(Set.of("channel-mode", "outlier", "retry-budget"));
+        upstream.allowOnly(Set.of("channel-mode", "outlier", "retry-budget", "health"));
+        ConfigNode healthNode = upstream.node("health");
+        healthNode.allowOnly(Set.of("enabled", "interval", "timeout", "set-down-fraction", "recovery"));
+        HealthPolicy health = new HealthPolicy(healthNode.bool("enabled", true),
+                healthNode.duration("interval", Duration.ofMillis(500), Duration.ofMillis(10), Duration.ofMinutes(10)),
+                healthNode.duration("timeout", Duration.ofSeconds(1), Duration.ofMillis(1), Duration.ofMinutes(1)),
+                healthNode.doubleValue("set-down-fraction", 0.5, 0.01, 1),
+                healthNode.duration("recovery", Duration.ofSeconds(5), Duration.ZERO, Duration.ofHours(1)));
         ConfigNode retry = upstream.node("retry-budget");
         retry.allowOnly(Set.of("ratio", "max"));
         double retryRatio = retry.doubleValue("ratio", 0.1, 0, 1);
@@ -211,7 +220,7 @@ public record GatewayConfig(String city, String idc, String listenHost, int list
                 loginTimeout, heartbeat, routes, List.copyOf(commands), mode, List.copyOf(alternates), routeStoreDir,
                 AdmissionConfig.parse(root.node("admission")), metricsHost, metricsPort,
                 drainWindow, drainTimeout, adminHost, adminPort, adminToken, accessLogFile, accessLogSample, accessLogRing,
-                outlier, retryRatio, retryMax);
+                outlier, retryRatio, retryMax, health);
     }
 
     /**

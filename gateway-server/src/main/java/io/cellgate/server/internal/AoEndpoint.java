@@ -55,6 +55,12 @@ final class AoEndpoint {
         }
     }
 
+    /** Back in rotation at once (its set was judged healthy again). */
+    void clearEjection() {
+        consecutiveFailures.set(0);
+        ejectedUntilNanos = System.nanoTime();
+    }
+
     boolean ejected(long nowNanos) {
         return everEjected && nowNanos - ejectedUntilNanos < 0;
     }

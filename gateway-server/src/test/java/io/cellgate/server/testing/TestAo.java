@@ -54,6 +54,11 @@ public final class TestAo implements AutoCloseable {
     }
 
     public TestAo(String setName) throws IOException {
+        this(setName, 0);
+    }
+
+    /** An AO on {@code port} (0: any free port), e.g. to restart one where it was. */
+    public TestAo(String setName, int port) throws IOException {
         this.setName = setName;
         ServerServiceDefinition service = ServerServiceDefinition.builder("test.Ao")
                 .addMethod(method(ECHO), ServerCalls.asyncUnaryCall((request, observer) -> {
@@ -89,7 +94,7 @@ public final class TestAo implements AutoCloseable {
                 return next.startCall(call, md);
             }
         };
-        this.server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
+        this.server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", port))
                 .addService(ServerInterceptors.intercept(service, capture))
                 .build()
                 .start();

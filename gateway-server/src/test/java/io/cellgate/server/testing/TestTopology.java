@@ -58,6 +58,8 @@ public final class TestTopology {
                   - {cmd: 5, method: test.Ao/Slow, route: READ, timeout: 200ms}
                 upstream:
                   channel-mode: %s
+                  # Set-level failover is tested on its own (SetFailoverTest); elsewhere a set stays as configured.
+                  health: {enabled: false}
                 admission:
                   # Loaded test machines stall for a moment now and then; only a real overload counts.
                   max-event-loop-lag: 1s

@@ -1,0 +1,120 @@
+package io.cellgate.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.cellgate.protocol.v1.Code;
+import io.cellgate.protocol.v1.ServerFrame;
+import io.cellgate.route.SetState;
+import io.cellgate.server.config.GatewayConfig;
+import io.cellgate.server.testing.TestAo;
+import io.cellgate.server.testing.TestClient;
+import io.cellgate.server.testing.TestTopology;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A set's AO dies under load: the gateway marks the set DOWN within a second, reads go to the other
+ * set of the city (failed ones retried, none lost), writes of its users get the FAIL policy's
+ * NO_ROUTE, nothing hangs; the AO comes back and the set takes traffic again, once.
+ */
+class SetFailoverTest {
+    private static final String YAML = """
+            gateway: {city: sz, idc: sz-1, event-loop-threads: 2}
+            listen: {client: 127.0.0.1:0}
+            login: {token-secret: %s}
+            topology:
+              sets:
+                - {name: sz-a, city: sz, idc: sz-1, endpoints: [%s]}
+                - {name: sz-b, city: sz, idc: sz-2, endpoints: [%s]}
+                - {name: sh-a, city: sh, idc: sh-1, endpoints: [%s]}
+            routes:
+              write-points: [{slots: 0-16383, set: sz-a}]
+            commands:
+              - {cmd: 1, method: test.Ao/Echo, route: READ, timeout: 2s}
+              - {cmd: 2, method: test.Ao/Echo, route: WRITE, timeout: 2s}
+            upstream:
+              outlier: {consecutive-failures: 3}
+              health: {interval: 100ms, timeout: 500ms, recovery: 1s}
+            """;
+
+    @Test
+    void aDeadSetIsTakenOutWithinASecondAndComesBackWithoutFlapping() throws Exception {
+        TestAo a = new TestAo("sz-a");
+        int aPort = Integer.parseInt(a.address().substring(a.address().lastIndexOf(':') + 1));
+        try (TestAo b = new TestAo("sz-b"); TestAo sh = new TestAo("sh-a")) {
+            String yaml = YAML.formatted(TestTopology.SECRET, a.address(), b.address(), sh.address());
+            try (GatewayServer gateway = GatewayServer.start(GatewayConfig.parse(yaml, Path.of("."), name -> null));
+                 TestClient client = new TestClient(gateway.port())) {
+                client.login(4, TestTopology.token(4));
+                assertThat(client.next().getLoginAck().getCode()).isEqualTo(Code.OK);
+                Map<String, AtomicLong> answers = new ConcurrentHashMap<>();
+                AtomicBoolean stop = new AtomicBoolean();
+                Thread load = new Thread(() -> {
+                    long seq = 0;
+                    try {
+                        while (!stop.get()) {
+                            boolean write = seq % 2 == 0;
+                            client.send(TestClient.request(++seq, write ? 2 : 1, "f"));
+                            ServerFrame f = client.next();
+                            String key = (write ? "write " : "read ") + f.getResponse().getCode()
+                                    + (f.getResponse().getCode() == Code.OK ? " " + f.getResponse().getBody().toStringUtf8() : "");
+                            answers.computeIfAbsent(key, k -> new AtomicLong()).incrementAndGet();
+                            Thread.sleep(1);
+                        }
+                    } catch (Exception e) {
+                        answers.computeIfAbsent("error " + e, k -> new AtomicLong()).incrementAndGet();
+                    }
+                });
+                load.start();
+                while (count(answers, "read OK sz-a|f") < 50) {
+                    Thread.sleep(5);
+                }
+
+                long killed = System.nanoTime();
+                a.close();
+                while (gateway.routes().current().set(0).state() != SetState.DOWN && System.nanoTime() - killed < 5_000_000_000L) {
+                    Thread.sleep(5);
+                }
+                long downMillis = (System.nanoTime() - killed) / 1_000_000;
+                assertThat(gateway.routes().current().set(0).state()).isEqualTo(SetState.DOWN);
+                assertThat(downMillis).as("kill to DOWN, ms").isLessThan(1_000);
+                long epochDown = gateway.routes().current().epoch();
+                long readsOnB = count(answers, "read OK sz-b|f");
+                while (count(answers, "read OK sz-b|f") < readsOnB + 50) {
+                    Thread.sleep(5);
+                }
+                assertThat(count(answers, "write NO_ROUTE")).isPositive();
+
+                try (TestAo restarted = new TestAo("sz-a", aPort)) {
+                    long back = System.nanoTime();
+                    while (gateway.routes().current().set(0).state() != SetState.UP && System.nanoTime() - back < 10_000_000_000L) {
+                        Thread.sleep(10);
+                    }
+                    assertThat(gateway.routes().current().set(0).state()).isEqualTo(SetState.UP);
+                    long readsOnA = count(answers, "read OK sz-a|f");
+                    while (count(answers, "read OK sz-a|f") < readsOnA + 50) {
+                        Thread.sleep(5);
+                    }
+                    Thread.sleep(500);
+                    stop.set(true);
+                    load.join(10_000);
+                    // DOWN once, UP once: two epochs, no flapping.
+                    assertThat(gateway.routes().current().epoch()).isEqualTo(epochDown + 1);
+                }
+                // Every read was answered OK (failed ones were retried on the city's other set).
+                assertThat(answers.keySet()).allMatch(k -> k.startsWith("read OK") || k.startsWith("write"));
+                assertThat(answers.keySet()).noneMatch(k -> k.startsWith("error"));
+                System.out.println("set failover: DOWN after " + downMillis + " ms; answers " + answers);
+            }
+        }
+    }
+
+    private static long count(Map<String, AtomicLong> answers, String key) {
+        AtomicLong n = answers.get(key);
+        return n == null ? 0 : n.get();
+    }
+}
