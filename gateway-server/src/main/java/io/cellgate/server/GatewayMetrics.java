@@ -22,7 +22,13 @@ final class GatewayMetrics {
     private GatewayMetrics() {
     }
 
-    static void register(PrometheusRegistry registry, GatewayContext context) {
+    static void register(PrometheusRegistry registry, GatewayContext context, GatewayServer gateway) {
+        if (gateway.discovery() != null) {
+            gauge(registry, "cellgate_discovery_stale", "1 while the endpoints file cannot be read (last known endpoints in use)",
+                    () -> gateway.discovery().stale() ? 1 : 0);
+            gauge(registry, "cellgate_discovery_age_seconds", "Age of the endpoints in use since they were last confirmed",
+                    () -> gateway.discovery().ageMillis() / 1000.0);
+        }
         GatewayCounters counters = context.counters();
         registry.register(context.requestDuration());
         registry.register(context.gatewayDuration());

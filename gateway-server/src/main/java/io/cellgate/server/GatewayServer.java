@@ -58,6 +58,9 @@ public final class GatewayServer implements AutoCloseable {
     private final GatewayContext context;
     private final OverloadMonitor overloadMonitor;
     private final io.cellgate.server.internal.SetHealthTracker health;
+    private final io.cellgate.server.internal.EndpointsFileWatcher discovery;
+    /** When the route store was last written before this start (0 without a store). */
+    private final long storeWrittenMillis;
     private final MetricsServer metricsServer;
     private final AdminServer adminServer;
     private volatile java.util.function.Supplier<GatewayConfig> reloadSource;
@@ -84,7 +87,9 @@ public final class GatewayServer implements AutoCloseable {
         EventLoop[] loops = loopList.toArray(new EventLoop[0]);
         Upstreams upstreamsOrNull = null;
         try {
-            this.routes = startRoutes(config);
+            StartedRoutes started = startRoutes(config);
+            this.routes = started.engine();
+            this.storeWrittenMillis = started.storeWrittenMillis();
             this.upstreams = new Upstreams(routes, loops, channelType, config.channelMode(), config.outlier());
             upstreamsOrNull = upstreams;
             this.context = new GatewayContext(config, upstreams, loops, NanoClock.SYSTEM, openAccessLog(config));
@@ -112,6 +117,9 @@ public final class GatewayServer implements AutoCloseable {
         io.cellgate.server.config.HealthPolicy hp = config.health();
         this.health = hp.enabled() ? new io.cellgate.server.internal.SetHealthTracker(routes, upstreams, hp.interval(), hp.timeout(),
                 hp.setDownFraction(), hp.recovery()) : null;
+        this.discovery = config.endpointsFile() == null ? null : new io.cellgate.server.internal.EndpointsFileWatcher(
+                config.endpointsFile(), routes, config.endpointsPoll(),
+                storeWrittenMillis > 0 ? storeWrittenMillis : System.currentTimeMillis());
         MetricsServer metrics = null;
         if (config.metricsPort() >= 0) {
             try {
@@ -156,12 +164,17 @@ public final class GatewayServer implements AutoCloseable {
      * The route engine, on the embedded store when {@code routes.store-dir} is set: the store holds
      * the live routes (operators' changes survive restarts); the configuration seeds an empty store.
      */
-    private static RouteEngine startRoutes(GatewayConfig config) {
+    /** The route engine and when its store was last written before this start (0 without a store). */
+    private record StartedRoutes(RouteEngine engine, long storeWrittenMillis) {
+    }
+
+    private static StartedRoutes startRoutes(GatewayConfig config) {
         if (config.routeStoreDir() == null) {
-            return new RouteEngine(config.routes());
+            return new StartedRoutes(new RouteEngine(config.routes()), 0);
         }
         try {
             FileRouteStore store = new FileRouteStore(config.routeStoreDir());
+            long storeWritten = store.lastWriteMillis();
             RouteStore.Loaded loaded = store.load(config.routes().locality());
             for (String problem : loaded.problems()) {
                 LOG.warning(() -> "route store " + config.routeStoreDir() + ": " + problem);
@@ -175,7 +188,7 @@ public final class GatewayServer implements AutoCloseable {
                 RouteTable table = initial;
                 LOG.info(() -> "route store " + config.routeStoreDir() + ": loaded routes at epoch " + table.epoch());
             }
-            return new RouteEngine(initial, store);
+            return new StartedRoutes(new RouteEngine(initial, store), storeWritten);
         } catch (IOException e) {
             throw new UncheckedIOException("route store " + config.routeStoreDir() + ": cannot be used", e);
         }
@@ -213,6 +226,11 @@ public final class GatewayServer implements AutoCloseable {
             default:
                 return Epoll.isAvailable();
         }
+    }
+
+    /** The discovery file watcher, or null when discovery is off. */
+    public io.cellgate.server.internal.EndpointsFileWatcher discovery() {
+        return discovery;
     }
 
     /** The bound admin API port, or -1 when it is off. */
@@ -392,6 +410,9 @@ public final class GatewayServer implements AutoCloseable {
         overloadMonitor.close();
         if (health != null) {
             health.close();
+        }
+        if (discovery != null) {
+            discovery.close();
         }
         upstreams.close(2_000);
         if (context.accessLog() != null) {

@@ -28,7 +28,7 @@ final class MetricsServer implements AutoCloseable {
         io.cellgate.server.internal.LeakReports.install();
         PrometheusRegistry registry = new PrometheusRegistry();
         JvmMetrics.builder().register(registry);
-        GatewayMetrics.register(registry, gateway.context());
+        GatewayMetrics.register(registry, gateway.context(), gateway);
         ExecutorService executor = Executors.newFixedThreadPool(2, r -> {
             Thread t = new Thread(r, "cellgate-metrics");
             t.setDaemon(true);

@@ -55,6 +55,19 @@ public final class FileRouteStore implements RouteStore {
         return dir;
     }
 
+    /** When the store was last written (its newest file), in epoch millis; 0 for an empty store. */
+    public long lastWriteMillis() {
+        long newest = 0;
+        for (String name : new String[] {SNAPSHOT, LOG}) {
+            try {
+                newest = Math.max(newest, Files.getLastModifiedTime(dir.resolve(name)).toMillis());
+            } catch (IOException e) {
+                // absent: ignore
+            }
+        }
+        return newest;
+    }
+
     @Override
     public Loaded load(Locality locality) throws IOException {
         List<String> problems = new ArrayList<>();

@@ -64,6 +64,8 @@ import org.yaml.snakeyaml.error.YAMLException;
  * @param retryRatio           retries allowed per request (the retry budget)
  * @param retryMax             retry tokens saved up at most
  * @param health               active health checks and set-level failover
+ * @param endpointsFile        the watched discovery file; null when discovery is off
+ * @param endpointsPoll        how often it is checked
  */
 public record GatewayConfig(String city, String idc, String listenHost, int listenPort, Transport transport,
                             int eventLoopThreads, int maxFrameBytes, int maxInFlight, byte[] tokenSecret,
@@ -73,7 +75,7 @@ public record GatewayConfig(String city, String idc, String listenHost, int list
                             Duration drainWindow, Duration drainTimeout, String adminHost, int adminPort,
                             byte[] adminToken, Path accessLogFile, double accessLogSample, int accessLogRing,
                             OutlierPolicy outlier, double retryRatio, int retryMax,
-                            HealthPolicy health) {
+                            HealthPolicy health, Path endpointsFile, Duration endpointsPoll) {
 
     /** Which Netty transport to use. */
     public enum Transport { AUTO, EPOLL, NIO }
@@ -112,7 +114,13 @@ public record GatewayConfig(String city, String idc, String listenHost, int list
         }
         ConfigNode root = ConfigNode.root(parsed);
         root.allowOnly(Set.of("gateway", "listen", "login", "limits", "routes", "topology", "commands", "upstream", "admission",
-                "drain", "admin", "access-log"));
+                "drain", "admin", "access-log", "discovery"));
+        ConfigNode discovery = root.node("discovery");
+        discovery.allowOnly(Set.of("endpoints-file", "poll"));
+        String endpointsName = discovery.string("endpoints-file", "off");
+        Path endpointsFile = endpointsName.equals("off") ? null
+                : (baseDir == null ? Path.of(endpointsName) : baseDir.resolve(endpointsName)).normalize();
+        Duration endpointsPoll = discovery.duration("poll", Duration.ofSeconds(1), Duration.ofMillis(10), Duration.ofHours(1));
         ConfigNode accessLog = root.node("access-log");
         accessLog.allowOnly(Set.of("file", "sample", "ring-size"));
         String accessLogName = accessLog.string("file", "off");
@@ -220,7 +228,7 @@ public record GatewayConfig(String city, String idc, String listenHost, int list
                 loginTimeout, heartbeat, routes, List.copyOf(commands), mode, List.copyOf(alternates), routeStoreDir,
                 AdmissionConfig.parse(root.node("admission")), metricsHost, metricsPort,
                 drainWindow, drainTimeout, adminHost, adminPort, adminToken, accessLogFile, accessLogSample, accessLogRing,
-                outlier, retryRatio, retryMax, health);
+                outlier, retryRatio, retryMax, health, endpointsFile, endpointsPoll);
     }
 
     /**
