@@ -104,6 +104,10 @@ final class ConfigNode {
         if (v == null) {
             return fallback;
         }
+        if (v instanceof Boolean b) {
+            // YAML 1.1 reads a bare off / on / no / yes as a boolean; the keys mean the words.
+            return b ? "on" : "off";
+        }
         if (v instanceof Map || v instanceof List) {
             throw ConfigException.invalid(key(name), v, "a string");
         }

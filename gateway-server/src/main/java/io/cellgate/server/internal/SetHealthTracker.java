@@ -27,7 +27,7 @@ import java.util.logging.Logger;
  * Set-level health, on its own thread ({@code cellgate-health}). Every interval it checks each AO
  * endpoint with {@code grpc.health.v1.Health/Check} (a failed check counts like a failed call for
  * outlier ejection), and judges each set: when at least {@code downFraction} of a set's endpoints
- * are ejected or failing their checks, the set is marked DOWN through the route engine (so reads skip
+ * are ejected or have failed 3 checks in a row, the set is marked DOWN through the route engine (so reads skip
  * it and its writes follow the failover policy); a set this tracker took down comes back UP after
  * all its endpoints have passed their checks for {@code recovery} (no flapping). Sets an operator
  * forced are left alone.
@@ -49,8 +49,10 @@ public final class SetHealthTracker implements AutoCloseable {
     private final long recoveryNanos;
     private final long timeoutMillis;
     private final ScheduledExecutorService timer;
-    /** Endpoint address -> when it last failed a check (System.nanoTime), absent when its last check passed. */
-    private final Map<String, Long> failingSince = new ConcurrentHashMap<>();
+    /** Endpoint address -> failed checks in a row; absent when its last check passed. */
+    private final Map<String, Integer> failedChecks = new ConcurrentHashMap<>();
+    /** Failed checks in a row that make an endpoint count as failing (one lost check is not an outage). */
+    private static final int UNHEALTHY_THRESHOLD = 3;
     /** Endpoint address -> since when its checks pass. */
     private final Map<String, Long> passingSince = new ConcurrentHashMap<>();
     /** Sets this tracker marked DOWN (only these does it bring back). */
@@ -105,11 +107,11 @@ public final class SetHealthTracker implements AutoCloseable {
                 long now = System.nanoTime();
                 // An AO without the health service cannot be judged by checks; its calls still are.
                 if ((status.isOk() && serving) || status.getCode() == Status.Code.UNIMPLEMENTED) {
-                    failingSince.remove(e.address);
+                    failedChecks.remove(e.address);
                     passingSince.putIfAbsent(e.address, now);
                 } else {
                     passingSince.remove(e.address);
-                    failingSince.putIfAbsent(e.address, now);
+                    failedChecks.merge(e.address, 1, Integer::sum);
                     e.record(status.isOk() ? Status.Code.UNAVAILABLE : status.getCode());
                 }
             }
@@ -132,7 +134,7 @@ public final class SetHealthTracker implements AutoCloseable {
             int bad = 0;
             boolean allRecovered = true;
             for (AoEndpoint e : endpoints) {
-                if (e.ejected(now) || failingSince.containsKey(e.address)) {
+                if (e.ejected(now) || failedChecks.getOrDefault(e.address, 0) >= UNHEALTHY_THRESHOLD) {
                     bad++;
                 }
                 Long passing = passingSince.get(e.address);

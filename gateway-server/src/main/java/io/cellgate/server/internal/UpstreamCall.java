@@ -62,7 +62,10 @@ final class UpstreamCall extends ClientCall.Listener<ByteString> {
 
     /** Only the first attempt of an idempotent READ that could not reach its AO is retried. */
     boolean retryable() {
-        return attempt == 1 && status.getCode() == Status.Code.UNAVAILABLE && command.spec.idempotent()
+        // UNAVAILABLE: the AO could not be reached; CANCELLED (not by us: a cancelled call's client is
+        // gone and is never retried): the AO reset the stream, e.g. while shutting down.
+        Status.Code code = status.getCode();
+        return attempt == 1 && (code == Status.Code.UNAVAILABLE || code == Status.Code.CANCELLED) && command.spec.idempotent()
                 && command.spec.route() == io.cellgate.route.RouteClass.READ;
     }
 
@@ -124,6 +127,7 @@ final class UpstreamCall extends ClientCall.Listener<ByteString> {
             case OK:
                 return Code.OK;
             case UNAVAILABLE:
+            case CANCELLED:
                 return Code.UPSTREAM_UNAVAILABLE;
             case DEADLINE_EXCEEDED:
                 return Code.UPSTREAM_TIMEOUT;
