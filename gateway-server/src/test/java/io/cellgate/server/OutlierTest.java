@@ -64,4 +64,47 @@ class OutlierTest {
             }
         }
     }
+
+    @Test
+    void businessErrorCodesCanCountAsFailuresAndALowSuccessRateEjects() throws Exception {
+        try (TestAo a = new TestAo("sz-a"); TestAo b = new TestAo("sz-a"); TestAo sh = new TestAo("sh-a")) {
+            String base = TestTopology.yaml(a.address() + ", " + b.address(), sh.address(), "shared", "8s", "30s");
+            // INTERNAL is an AO's business error: by default it says nothing about health.
+            a.failEcho(Status.INTERNAL);
+            try (GatewayServer gateway = GatewayServer.start(GatewayConfig.parse(base.replace("upstream:\n  channel-mode: shared\n",
+                    "upstream:\n  channel-mode: shared\n  outlier: {consecutive-failures: 3}\n"), Path.of("."), name -> null));
+                 TestClient client = new TestClient(gateway.port())) {
+                client.login(13, TestTopology.token(13));
+                assertThat(client.next().getLoginAck().getCode()).isEqualTo(Code.OK);
+                reads(client, 1, 60);
+                assertThat(gateway.context().endpointsEjected()).containsEntry(a.address(), false);
+            }
+            // Recognised by its error code: INTERNAL counts, and three in a row eject.
+            try (GatewayServer gateway = GatewayServer.start(GatewayConfig.parse(base.replace("upstream:\n  channel-mode: shared\n",
+                    "upstream:\n  channel-mode: shared\n  outlier: {consecutive-failures: 3, failure-codes: [UNAVAILABLE, INTERNAL]}\n"),
+                    Path.of("."), name -> null));
+                 TestClient client = new TestClient(gateway.port())) {
+                client.login(13, TestTopology.token(13));
+                assertThat(client.next().getLoginAck().getCode()).isEqualTo(Code.OK);
+                reads(client, 1, 60);
+                assertThat(gateway.context().endpointsEjected()).containsEntry(a.address(), true);
+            }
+            // Success rate: no run of failures long enough, but most calls fail over a health interval.
+            String rate = base.replace("upstream:\n  channel-mode: shared\n",
+                    "upstream:\n  channel-mode: shared\n  outlier: {consecutive-failures: 1000, failure-codes: [INTERNAL],"
+                            + " min-success-rate: 0.5, min-requests: 10}\n").replace("health: {enabled: false}", "health: {interval: 100ms}");
+            try (GatewayServer gateway = GatewayServer.start(GatewayConfig.parse(rate, Path.of("."), name -> null));
+                 TestClient client = new TestClient(gateway.port())) {
+                client.login(13, TestTopology.token(13));
+                assertThat(client.next().getLoginAck().getCode()).isEqualTo(Code.OK);
+                long deadline = System.nanoTime() + 5_000_000_000L;
+                long seq = 1;
+                while (!gateway.context().endpointsEjected().get(a.address()) && System.nanoTime() < deadline) {
+                    reads(client, seq, 10);
+                    seq += 10;
+                }
+                assertThat(gateway.context().endpointsEjected()).containsEntry(a.address(), true).containsEntry(b.address(), false);
+            }
+        }
+    }
 }

@@ -210,18 +210,31 @@ public record GatewayConfig(String city, String idc, String listenHost, int list
         HealthPolicy health = new HealthPolicy(healthNode.bool("enabled", true),
                 healthNode.duration("interval", Duration.ofMillis(500), Duration.ofMillis(10), Duration.ofMinutes(10)),
                 healthNode.duration("timeout", Duration.ofSeconds(1), Duration.ofMillis(1), Duration.ofMinutes(1)),
-                healthNode.doubleValue("set-down-fraction", 0.5, 0.01, 1),
+                healthNode.doubleValue("set-down-fraction", 0.6, 0.01, 1),
                 healthNode.duration("recovery", Duration.ofSeconds(5), Duration.ZERO, Duration.ofHours(1)));
         ConfigNode retry = upstream.node("retry-budget");
         retry.allowOnly(Set.of("ratio", "max"));
         double retryRatio = retry.doubleValue("ratio", 0.1, 0, 1);
         int retryMax = retry.intValue("max", 100, 0, 1_000_000);
         ConfigNode outlierNode = upstream.node("outlier");
-        outlierNode.allowOnly(Set.of("consecutive-failures", "base-ejection", "max-ejection", "panic-threshold"));
+        outlierNode.allowOnly(Set.of("consecutive-failures", "base-ejection", "max-ejection", "panic-threshold", "failure-codes",
+                "min-success-rate", "min-requests"));
+        Set<String> failureCodes = new java.util.TreeSet<>(OutlierPolicy.DEFAULT_FAILURE_CODES);
+        if (outlierNode.has("failure-codes")) {
+            failureCodes.clear();
+            for (String code : outlierNode.strings("failure-codes")) {
+                try {
+                    failureCodes.add(io.grpc.Status.Code.valueOf(code.trim().toUpperCase(java.util.Locale.ROOT)).name());
+                } catch (IllegalArgumentException e) {
+                    throw ConfigException.invalid(outlierNode.key("failure-codes"), code, "gRPC status code names such as UNAVAILABLE, INTERNAL");
+                }
+            }
+        }
         OutlierPolicy outlier = new OutlierPolicy(outlierNode.intValue("consecutive-failures", 5, 1, 1_000_000),
                 outlierNode.duration("base-ejection", Duration.ofSeconds(10), Duration.ofMillis(10), Duration.ofHours(1)),
                 outlierNode.duration("max-ejection", Duration.ofMinutes(5), Duration.ofMillis(10), Duration.ofHours(24)),
-                outlierNode.doubleValue("panic-threshold", 0.5, 0, 1));
+                outlierNode.doubleValue("panic-threshold", 0.5, 0, 1), Set.copyOf(failureCodes),
+                outlierNode.doubleValue("min-success-rate", 0.5, 0, 1), outlierNode.intValue("min-requests", 20, 1, 1_000_000));
         ChannelMode mode = upstream.enumValue("channel-mode", ChannelMode.class, ChannelMode.SHARED);
 
         return new GatewayConfig(city, idc, host, port, transport, threads, maxFrame, maxInFlight, secret,

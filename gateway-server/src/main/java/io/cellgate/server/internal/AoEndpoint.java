@@ -27,9 +27,19 @@ final class AoEndpoint {
         this.policy = policy;
     }
 
+    /** Calls that succeeded / failed since the last success-rate judgement. */
+    private final AtomicInteger windowOk = new AtomicInteger();
+    private final AtomicInteger windowFailed = new AtomicInteger();
+
     /** Records a call's outcome; failures that say the endpoint is unwell count toward ejection. */
     void record(Status.Code code) {
-        switch (code) {
+        boolean failure = policy.failureCodes().contains(code.name());
+        if (failure) {
+            windowFailed.incrementAndGet();
+        } else if (code == Status.Code.OK) {
+            windowOk.incrementAndGet();
+        }
+        switch (failure ? Status.Code.UNAVAILABLE : code == Status.Code.OK ? Status.Code.OK : Status.Code.UNKNOWN) {
             case OK -> {
                 consecutiveFailures.set(0);
                 // Healthy again long after its last ejection: forget how often it was ejected.
@@ -38,20 +48,36 @@ final class AoEndpoint {
                     everEjected = false;
                 }
             }
-            case UNAVAILABLE, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED -> {
+            case UNAVAILABLE -> {
                 if (consecutiveFailures.incrementAndGet() >= policy.consecutiveFailures()) {
                     consecutiveFailures.set(0);
-                    int n = ejections.incrementAndGet();
-                    long nanos = Math.min(policy.baseEjection().toNanos() * n, policy.maxEjection().toNanos());
-                    ejectedUntilNanos = System.nanoTime() + nanos;
-                    everEjected = true;
-                    LOG.warning(() -> "AO endpoint " + address + " ejected for " + nanos / 1_000_000 + " ms after "
-                            + policy.consecutiveFailures() + " failures in a row (" + code + "), ejection " + n);
+                    eject(policy.consecutiveFailures() + " failures in a row (" + code + ")");
                 }
             }
             default -> {
                 // Business errors and cancellations say nothing about the endpoint's health.
             }
+        }
+    }
+
+    private void eject(String why) {
+        int n = ejections.incrementAndGet();
+        long nanos = Math.min(policy.baseEjection().toNanos() * n, policy.maxEjection().toNanos());
+        ejectedUntilNanos = System.nanoTime() + nanos;
+        everEjected = true;
+        LOG.warning(() -> "AO endpoint " + address + " ejected for " + nanos / 1_000_000 + " ms after " + why + ", ejection " + n);
+    }
+
+    /**
+     * Ends a success-rate window (called by the health tracker every interval): with enough calls and
+     * too few successes, the endpoint is ejected.
+     */
+    void judgeSuccessRate() {
+        int ok = windowOk.getAndSet(0);
+        int failed = windowFailed.getAndSet(0);
+        int total = ok + failed;
+        if (total >= policy.minRequests() && (double) ok / total < policy.minSuccessRate() && !ejected(System.nanoTime())) {
+            eject(String.format("a success rate of %.0f%% over %d calls", 100.0 * ok / total, total));
         }
     }
 

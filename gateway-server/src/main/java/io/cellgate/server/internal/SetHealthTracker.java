@@ -84,6 +84,7 @@ public final class SetHealthTracker implements AutoCloseable {
                 }
             }
             endpoints.values().forEach(this::check);
+            endpoints.values().forEach(AoEndpoint::judgeSuccessRate);
             judge(routing);
         } catch (RuntimeException e) {
             LOG.log(java.util.logging.Level.WARNING, "set health: tick failed", e);

@@ -1,0 +1,181 @@
+package io.cellgate.perf;
+
+import io.cellgate.perf.load.CommandMix;
+import io.cellgate.perf.load.LoadGenerator;
+import io.cellgate.protocol.v1.Code;
+import io.cellgate.route.RouteTable;
+import io.cellgate.route.SetState;
+import io.cellgate.server.GatewayServer;
+import io.cellgate.server.config.GatewayConfig;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Set failover with real AO processes: three sample AO processes (sets sz-a and sz-b in the
+ * gateway's city, sh-a in another), the gateway on loopback, and steady open-loop load of reads and
+ * writes. Midway the process of sz-a is killed (SIGKILL); later it is started again on its port.
+ * Reports the time from the kill until the set is DOWN (no request goes to it after that), the reads
+ * lost, what writes got, and the state changes (no flapping).
+ *
+ * <p>{@code FailoverScenario RATE SECONDS OUTPUT.md}
+ */
+public final class FailoverScenario {
+    private FailoverScenario() {
+    }
+
+    private static Process ao(String set, int port, Path log) throws IOException {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        return new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"), "io.cellgate.perf.ao.SampleAoServer",
+                "--set", set, "--port", Integer.toString(port))
+                .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+
+    private static void awaitPort(int port) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (System.nanoTime() < deadline) {
+            try (java.net.Socket s = new java.net.Socket("127.0.0.1", port)) {
+                return;
+            } catch (IOException e) {
+                Thread.sleep(50);
+            }
+        }
+        throw new IOException("sample AO did not start on port " + port);
+    }
+
+    public static void main(String[] args) throws Exception {
+        double rate = args.length > 0 ? Double.parseDouble(args[0]) : 2000;
+        int seconds = args.length > 1 ? Integer.parseInt(args[1]) : 20;
+        Path output = Path.of(args.length > 2 ? args[2] : "perf/results/set-failover-" + LocalDate.now() + ".md");
+        Path dir = Files.createTempDirectory("cellgate-failover");
+        String[] sets = {"sz-a", "sz-b", "sh-a"};
+        int[] ports = {freePort(), freePort(), freePort()};
+        List<Process> aos = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            aos.add(ao(sets[i], ports[i], dir.resolve("ao.log")));
+        }
+        for (int port : ports) {
+            awaitPort(port);
+        }
+        byte[] secretBytes = new byte[24];
+        new SecureRandom().nextBytes(secretBytes);
+        String secret = HexFormat.of().formatHex(secretBytes);
+        String yaml = """
+                gateway: {city: sz, idc: sz-1}
+                listen: {client: 127.0.0.1:0}
+                login: {token-secret: %s}
+                topology:
+                  sets:
+                    - {name: sz-a, city: sz, idc: sz-1, endpoints: [127.0.0.1:%d]}
+                    - {name: sz-b, city: sz, idc: sz-2, endpoints: [127.0.0.1:%d]}
+                    - {name: sh-a, city: sh, idc: sh-1, endpoints: [127.0.0.1:%d]}
+                routes:
+                  write-points: [{slots: 0-8191, set: sz-a}, {slots: 8192-16383, set: sh-a}]
+                commands:
+                  - {cmd: 2, method: cellgate.sample.v1.SampleAo/Get, route: READ, timeout: 1s}
+                  - {cmd: 3, method: cellgate.sample.v1.SampleAo/Put, route: WRITE, timeout: 1s}
+                upstream:
+                  health: {interval: 100ms, timeout: 500ms, recovery: 2s}
+                admission: {connection-rate: 0}
+                """.formatted(secret, ports[0], ports[1], ports[2]);
+        GatewayConfig config = GatewayConfig.parse(yaml, Path.of("."), name -> null);
+        List<CommandMix> mix = List.of(new CommandMix(2, CommandMix.Kind.GET, false, 0.5), new CommandMix(3, CommandMix.Kind.PUT, true, 0.5));
+        byte[] secretUtf8 = secret.getBytes(StandardCharsets.UTF_8);
+        StringBuilder events = new StringBuilder();
+        try (GatewayServer gateway = GatewayServer.start(config)) {
+            new LoadGenerator(new LoadGenerator.Options("127.0.0.1", gateway.port(), List.of("127.0.0.1"), 20, rate / 2,
+                    Duration.ofSeconds(5), secretUtf8, 5_000_000, mix, 32, 1)).run(new PrintStream(OutputStream.nullOutputStream()));
+            LoadGenerator load = new LoadGenerator(new LoadGenerator.Options("127.0.0.1", gateway.port(), List.of("127.0.0.1"), 100,
+                    rate, Duration.ofSeconds(seconds), secretUtf8, 1_000_000, mix, 32, 1));
+            Thread controller = new Thread(() -> {
+                try {
+                    Thread.sleep(seconds * 1000L / 4);
+                    long killed = System.nanoTime();
+                    aos.get(0).destroyForcibly();
+                    while (state(gateway) != SetState.DOWN && System.nanoTime() - killed < 10_000_000_000L) {
+                        Thread.sleep(1);
+                    }
+                    events.append(String.format("- sz-a killed (SIGKILL) at %d s; DOWN after **%d ms** (route epoch %d)%n",
+                            seconds / 4, (System.nanoTime() - killed) / 1_000_000, gateway.routes().current().epoch()));
+                    Thread.sleep(seconds * 1000L / 4);
+                    long restarted = System.nanoTime();
+                    aos.set(0, ao("sz-a", ports[0], dir.resolve("ao.log")));
+                    while (state(gateway) != SetState.UP && System.nanoTime() - restarted < 20_000_000_000L) {
+                        Thread.sleep(5);
+                    }
+                    events.append(String.format("- sz-a restarted at %d s; UP again after %d ms (JVM start + 2 s of passing checks; route epoch %d)%n",
+                            seconds / 2, (System.nanoTime() - restarted) / 1_000_000, gateway.routes().current().epoch()));
+                } catch (Exception e) {
+                    events.append("- controller failed: ").append(e).append('\n');
+                }
+            });
+            controller.start();
+            LoadGenerator.Result r = load.run(System.out);
+            controller.join();
+            long finalEpoch = gateway.routes().current().epoch();
+            long[] reads = r.codesByCmd().getOrDefault(2, new long[64]);
+            long[] writes = r.codesByCmd().getOrDefault(3, new long[64]);
+            StringBuilder md = new StringBuilder("# Set failover with real AO processes\n\n");
+            md.append("Date: ").append(LocalDate.now()).append(". Machine: ").append(Runtime.getRuntime().availableProcessors())
+                    .append(" cores, Java ").append(System.getProperty("java.version")).append(".\n\n");
+            md.append("Command: `perf/run-failover.sh ").append((long) rate).append(' ').append(seconds).append("`. Three sample AO ")
+                    .append("processes (sets sz-a, sz-b in the gateway's city sz, sh-a in sh), the gateway (health checks every 100 ms, ")
+                    .append("recovery after 2 s of passing checks, FAIL write failover) and the open-loop load generator (100 connections, ")
+                    .append((long) rate).append(" req/s, half reads half writes, users' write points half in sz-a, half in sh-a).\n\n");
+            md.append(events);
+            md.append(String.format("- route epochs: 1 -> %d (%d state changes: DOWN once, UP once means no flapping)%n%n",
+                    finalEpoch, finalEpoch - 1));
+            md.append(String.format("| | sent | OK | lost (not OK) | codes |%n|---|---:|---:|---:|---|%n"));
+            md.append(row("reads", reads)).append(row("writes", writes));
+            md.append(String.format("%nunanswered: %d; latency from intended send (all answers): p50 %.2f ms, p99 %.2f ms, max %.2f ms%n",
+                    r.unanswered(), r.latencyMicros().getValueAtPercentile(50) / 1000.0,
+                    r.latencyMicros().getValueAtPercentile(99) / 1000.0, r.latencyMicros().getMaxValue() / 1000.0));
+            md.append("\nReads of the dead set are retried once on the nearest other set (sz-b) until the set is DOWN, then go ")
+                    .append("there directly. Writes of its users are answered by the FAIL policy: UPSTREAM_UNAVAILABLE before the set is ")
+                    .append("DOWN (not retried: at most once), NO_ROUTE after.\n");
+            Files.createDirectories(output.toAbsolutePath().getParent());
+            Files.writeString(output, md.toString(), StandardCharsets.UTF_8);
+            System.out.println(md);
+        } finally {
+            for (Process p : aos) {
+                p.destroyForcibly();
+            }
+        }
+    }
+
+    private static SetState state(GatewayServer gateway) {
+        RouteTable t = gateway.routes().current();
+        return t.set(t.indexOf("sz-a")).state();
+    }
+
+    private static String row(String what, long[] codes) {
+        long total = 0;
+        StringBuilder text = new StringBuilder();
+        for (int i = 0; i < codes.length; i++) {
+            total += codes[i];
+            if (codes[i] > 0) {
+                Code c = Code.forNumber(i);
+                text.append(text.length() == 0 ? "" : ", ").append(c == null ? "code" + i : c.name()).append(' ').append(codes[i]);
+            }
+        }
+        return String.format("| %s | %d | %d | %d | %s |%n", what, total, codes[Code.OK_VALUE], total - codes[Code.OK_VALUE], text);
+    }
+
+}
