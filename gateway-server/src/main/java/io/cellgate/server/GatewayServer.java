@@ -58,7 +58,7 @@ public final class GatewayServer implements AutoCloseable {
     private final GatewayContext context;
     private final OverloadMonitor overloadMonitor;
     private final io.cellgate.server.internal.SetHealthTracker health;
-    private final io.cellgate.server.internal.EndpointsFileWatcher discovery;
+    private final io.cellgate.server.internal.EndpointDiscovery discovery;
     /** When the route store was last written before this start (0 without a store). */
     private final long storeWrittenMillis;
     private final MetricsServer metricsServer;
@@ -229,7 +229,7 @@ public final class GatewayServer implements AutoCloseable {
     }
 
     /** The discovery file watcher, or null when discovery is off. */
-    public io.cellgate.server.internal.EndpointsFileWatcher discovery() {
+    public io.cellgate.server.internal.EndpointDiscovery discovery() {
         return discovery;
     }
 

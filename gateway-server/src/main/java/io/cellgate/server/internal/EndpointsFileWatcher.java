@@ -28,7 +28,7 @@ import org.yaml.snakeyaml.constructor.SafeConstructor;
  * store, the last-known-good copy, and applies without dropping a connection). When the file cannot
  * be read, the gateway keeps serving the endpoints it knows and reports how stale they are.
  */
-public final class EndpointsFileWatcher implements AutoCloseable {
+public final class EndpointsFileWatcher implements EndpointDiscovery {
     private static final Logger LOG = Logger.getLogger(EndpointsFileWatcher.class.getName());
 
     private final Path file;
@@ -57,11 +57,13 @@ public final class EndpointsFileWatcher implements AutoCloseable {
     }
 
     /** True while the endpoints in use could not be confirmed from the file. */
+    @Override
     public boolean stale() {
         return stale;
     }
 
     /** Milliseconds since the endpoints in use were last confirmed. */
+    @Override
     public long ageMillis() {
         return System.currentTimeMillis() - lastReadMillis;
     }
