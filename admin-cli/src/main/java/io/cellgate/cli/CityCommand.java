@@ -9,14 +9,7 @@ import picocli.CommandLine.Option;
 
 @Command(name = "city", mixinStandardHelpOptions = true, description = "Move the write points of a whole city.",
         subcommands = {CityCommand.Switch.class, CityCommand.Rollback.class})
-final class CityCommand implements Runnable {
-    @CommandLine.Spec
-    CommandLine.Model.CommandSpec spec;
-
-    @Override
-    public void run() {
-        spec.commandLine().usage(spec.commandLine().getOut());
-    }
+final class CityCommand extends GroupCommand {
 
     @Command(name = "switch", mixinStandardHelpOptions = true,
             description = {"Move every write point of --from to the UP sets of --to, in two phases:",

@@ -11,14 +11,7 @@ import picocli.CommandLine.Parameters;
 
 @Command(name = "cmds", mixinStandardHelpOptions = true, description = "The command table.",
         subcommands = {CmdsCommand.ListCmds.class, CmdsCommand.SetCmd.class})
-final class CmdsCommand implements Runnable {
-    @CommandLine.Spec
-    CommandLine.Model.CommandSpec spec;
-
-    @Override
-    public void run() {
-        spec.commandLine().usage(spec.commandLine().getOut());
-    }
+final class CmdsCommand extends GroupCommand {
 
     static void print(AdminCall call, Gatewayctl ctl, ListCommandsReply r) {
         ctl.print(call.out(), r, () -> {

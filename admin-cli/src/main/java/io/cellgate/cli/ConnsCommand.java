@@ -12,14 +12,7 @@ import picocli.CommandLine.Parameters;
 
 @Command(name = "conns", mixinStandardHelpOptions = true, description = "Client connections.",
         subcommands = {ConnsCommand.ListConns.class, ConnsCommand.Kick.class})
-final class ConnsCommand implements Runnable {
-    @CommandLine.Spec
-    CommandLine.Model.CommandSpec spec;
-
-    @Override
-    public void run() {
-        spec.commandLine().usage(spec.commandLine().getOut());
-    }
+final class ConnsCommand extends GroupCommand {
 
     @Command(name = "list", mixinStandardHelpOptions = true, description = "List logged-in connections.")
     static final class ListConns extends AdminCall {

@@ -8,14 +8,7 @@ import picocli.CommandLine.Parameters;
 
 @Command(name = "degrade", mixinStandardHelpOptions = true, description = "Refuse lower priorities by hand.",
         subcommands = {DegradeCommand.Set.class, DegradeCommand.Clear.class})
-final class DegradeCommand implements Runnable {
-    @CommandLine.Spec
-    CommandLine.Model.CommandSpec spec;
-
-    @Override
-    public void run() {
-        spec.commandLine().usage(spec.commandLine().getOut());
-    }
+final class DegradeCommand extends GroupCommand {
 
     static void print(AdminCall call, Gatewayctl ctl, StatusReply s) {
         ctl.print(call.out(), s, () -> call.out().println("degrade: " + s.getDegrade()

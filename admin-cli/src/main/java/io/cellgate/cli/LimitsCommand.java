@@ -9,14 +9,7 @@ import picocli.CommandLine.Option;
 
 @Command(name = "limits", mixinStandardHelpOptions = true, description = "Gateway-wide admission limits.",
         subcommands = {LimitsCommand.Get.class, LimitsCommand.Set.class})
-final class LimitsCommand implements Runnable {
-    @CommandLine.Spec
-    CommandLine.Model.CommandSpec spec;
-
-    @Override
-    public void run() {
-        spec.commandLine().usage(spec.commandLine().getOut());
-    }
+final class LimitsCommand extends GroupCommand {
 
     static void print(AdminCall call, Gatewayctl ctl, Limits l) {
         ctl.print(call.out(), l, () -> new Table("LIMIT", "VALUE")

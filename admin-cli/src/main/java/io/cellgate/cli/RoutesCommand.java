@@ -21,14 +21,7 @@ import picocli.CommandLine.Option;
 @Command(name = "routes", mixinStandardHelpOptions = true, description = "Read and change the route table.",
         subcommands = {RoutesCommand.Get.class, RoutesCommand.Set.class, RoutesCommand.Move.class, RoutesCommand.Diff.class,
             RoutesCommand.Import.class, RoutesCommand.Export.class})
-final class RoutesCommand implements Runnable {
-    @CommandLine.Spec
-    CommandLine.Model.CommandSpec spec;
-
-    @java.lang.Override
-    public void run() {
-        spec.commandLine().usage(spec.commandLine().getOut());
-    }
+final class RoutesCommand extends GroupCommand {
 
     static void printApplied(AdminCall call, Gatewayctl ctl, ApplyRoutesReply reply) {
         ctl.print(call.out(), reply, () -> {

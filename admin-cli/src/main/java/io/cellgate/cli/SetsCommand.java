@@ -13,14 +13,7 @@ import picocli.CommandLine.Parameters;
 
 @Command(name = "sets", mixinStandardHelpOptions = true, description = "List sets; force a set DRAINING, DOWN or UP.",
         subcommands = {SetsCommand.ListSets.class, SetsCommand.Drain.class, SetsCommand.Down.class, SetsCommand.Up.class})
-final class SetsCommand implements Runnable {
-    @CommandLine.Spec
-    CommandLine.Model.CommandSpec spec;
-
-    @Override
-    public void run() {
-        spec.commandLine().usage(spec.commandLine().getOut());
-    }
+final class SetsCommand extends GroupCommand {
 
     @Command(name = "list", mixinStandardHelpOptions = true, description = "List the sets with their state and endpoints.")
     static final class ListSets extends AdminCall {

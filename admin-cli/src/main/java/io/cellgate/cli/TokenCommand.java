@@ -14,14 +14,7 @@ import picocli.CommandLine.Option;
 /** {@code gatewayctl token issue}: mints a login token (docs/PROTOCOL.md) for tests and tools. */
 @Command(name = "token", description = "Login tokens.", mixinStandardHelpOptions = true,
         subcommands = {TokenCommand.Issue.class})
-final class TokenCommand implements Runnable {
-    @CommandLine.Spec
-    CommandLine.Model.CommandSpec spec;
-
-    @Override
-    public void run() {
-        spec.commandLine().usage(spec.commandLine().getOut());
-    }
+final class TokenCommand extends GroupCommand {
 
     @Command(name = "issue", mixinStandardHelpOptions = true,
             description = "Print a login token for a uid, signed with the gateway's token secret.")

@@ -8,14 +8,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 @Command(name = "users", mixinStandardHelpOptions = true, description = "Users' routes.", subcommands = UsersCommand.Locate.class)
-final class UsersCommand implements Runnable {
-    @CommandLine.Spec
-    CommandLine.Model.CommandSpec spec;
-
-    @Override
-    public void run() {
-        spec.commandLine().usage(spec.commandLine().getOut());
-    }
+final class UsersCommand extends GroupCommand {
 
     @Command(name = "locate", mixinStandardHelpOptions = true, description = "Where a user's requests go, and why.")
     static final class Locate extends AdminCall {

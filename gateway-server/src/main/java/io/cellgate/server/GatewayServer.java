@@ -116,7 +116,7 @@ public final class GatewayServer implements AutoCloseable {
         this.overloadMonitor = new OverloadMonitor(context, loops);
         io.cellgate.server.config.HealthPolicy hp = config.health();
         this.health = hp.enabled() ? new io.cellgate.server.internal.SetHealthTracker(routes, upstreams, hp.interval(), hp.timeout(),
-                hp.setDownFraction(), hp.recovery()) : null;
+                hp.setDownFraction(), hp.recovery(), context::loadLevel) : null;
         this.discovery = config.endpointsFile() == null ? null : new io.cellgate.server.internal.EndpointsFileWatcher(
                 config.endpointsFile(), routes, config.endpointsPoll(),
                 storeWrittenMillis > 0 ? storeWrittenMillis : System.currentTimeMillis());

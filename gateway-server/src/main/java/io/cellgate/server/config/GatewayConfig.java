@@ -133,20 +133,10 @@ public record GatewayConfig(String city, String idc, String listenHost, int list
         }
         ConfigNode admin = root.node("admin");
         admin.allowOnly(Set.of("listen", "token", "token-file", "token-env"));
-        String adminListen = admin.string("listen", "off");
-        String adminHost = "127.0.0.1";
-        int adminPort = -1;
-        byte[] adminToken = null;
-        if (!adminListen.equals("off")) {
-            requireHostPort(admin.key("listen"), adminListen);
-            int c = adminListen.lastIndexOf(':');
-            adminHost = adminListen.substring(0, c).replace("[", "").replace("]", "");
-            adminPort = Integer.parseInt(adminListen.substring(c + 1));
-            if (adminPort > 65535) {
-                throw ConfigException.invalid(admin.key("listen"), adminListen, "a port in 0..65535, or off");
-            }
-            adminToken = secret(admin, "token", baseDir, env);
-        }
+        Listener adminListen = listener(admin, "listen", "off");
+        String adminHost = adminListen == null ? "127.0.0.1" : adminListen.host();
+        int adminPort = adminListen == null ? -1 : adminListen.port();
+        byte[] adminToken = adminListen == null ? null : secret(admin, "token", baseDir, env);
         ConfigNode drain = root.node("drain");
         drain.allowOnly(Set.of("reconnect-window", "timeout"));
         Duration drainWindow = drain.duration("reconnect-window", Duration.ofSeconds(10), Duration.ZERO, Duration.ofHours(1));
@@ -165,26 +155,12 @@ public record GatewayConfig(String city, String idc, String listenHost, int list
 
         ConfigNode listen = root.node("listen");
         listen.allowOnly(Set.of("client", "metrics"));
-        String metrics = listen.string("metrics", "off");
-        String metricsHost = "127.0.0.1";
-        int metricsPort = -1;
-        if (!metrics.equals("off")) {
-            requireHostPort(listen.key("metrics"), metrics);
-            int c = metrics.lastIndexOf(':');
-            metricsHost = metrics.substring(0, c).replace("[", "").replace("]", "");
-            metricsPort = Integer.parseInt(metrics.substring(c + 1));
-            if (metricsPort > 65535) {
-                throw ConfigException.invalid(listen.key("metrics"), metrics, "a port in 0..65535, or off");
-            }
-        }
-        String client = listen.string("client", "0.0.0.0:9000");
-        requireHostPort(listen.key("client"), client);
-        int colon = client.lastIndexOf(':');
-        String host = client.substring(0, colon).replace("[", "").replace("]", "");
-        int port = Integer.parseInt(client.substring(colon + 1));
-        if (port > 65535) {
-            throw ConfigException.invalid(listen.key("client"), client, "a port in 0..65535");
-        }
+        Listener metrics = listener(listen, "metrics", "off");
+        String metricsHost = metrics == null ? "127.0.0.1" : metrics.host();
+        int metricsPort = metrics == null ? -1 : metrics.port();
+        Listener client = listener(listen, "client", "0.0.0.0:9000");
+        String host = client.host();
+        int port = client.port();
 
         ConfigNode login = root.node("login");
         login.allowOnly(Set.of("token-secret", "token-secret-file", "token-secret-env", "timeout", "heartbeat-interval"));
@@ -400,6 +376,25 @@ public record GatewayConfig(String city, String idc, String listenHost, int list
             throw ConfigException.invalid(c.key("idempotent"), true, "false for WRITE commands: the gateway never retries a write");
         }
         return idempotent;
+    }
+
+    /** A listener address. */
+    private record Listener(String host, int port) {
+    }
+
+    /** The {@code host:port} at {@code key}, or null when it is {@code off}. */
+    private static Listener listener(ConfigNode node, String key, String fallback) {
+        String value = node.string(key, fallback);
+        if (value.equals("off")) {
+            return null;
+        }
+        requireHostPort(node.key(key), value);
+        int colon = value.lastIndexOf(':');
+        int port = Integer.parseInt(value.substring(colon + 1));
+        if (port > 65535) {
+            throw ConfigException.invalid(node.key(key), value, "a port in 0..65535");
+        }
+        return new Listener(value.substring(0, colon).replace("[", "").replace("]", ""), port);
     }
 
     private static void requireHostPort(String key, String value) {

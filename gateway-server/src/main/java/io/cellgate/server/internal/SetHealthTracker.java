@@ -30,7 +30,8 @@ import java.util.logging.Logger;
  * are ejected or have failed 3 checks in a row, the set is marked DOWN through the route engine (so reads skip
  * it and its writes follow the failover policy); a set this tracker took down comes back UP after
  * all its endpoints have passed their checks for {@code recovery} (no flapping). Sets an operator
- * forced are left alone.
+ * forced are left alone, and no set is taken down while the gateway itself is overloaded (its own
+ * lag makes every AO look slow).
  */
 public final class SetHealthTracker implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(SetHealthTracker.class.getName());
@@ -58,8 +59,12 @@ public final class SetHealthTracker implements AutoCloseable {
     /** Sets this tracker marked DOWN (only these does it bring back). */
     private final Set<String> downedByHealth = new HashSet<>();
 
+    /** The gateway's own load level: while it is overloaded, AO timeouts may be the gateway's fault. */
+    private final java.util.function.DoubleSupplier gatewayLoad;
+
     public SetHealthTracker(RouteEngine routes, Upstreams upstreams, Duration interval, Duration timeout, double downFraction,
-                            Duration recovery) {
+                            Duration recovery, java.util.function.DoubleSupplier gatewayLoad) {
+        this.gatewayLoad = gatewayLoad;
         this.routes = routes;
         this.upstreams = upstreams;
         this.downFraction = downFraction;
@@ -144,6 +149,11 @@ public final class SetHealthTracker implements AutoCloseable {
                 }
             }
             if (set.state() == SetState.UP && bad >= Math.ceil(endpoints.length * downFraction)) {
+                if (gatewayLoad.getAsDouble() >= 1.0) {
+                    // The gateway itself is overloaded (its event loops lag): calls time out because of
+                    // it, not of the set. Taking sets down now would spread the trouble; judge later.
+                    continue;
+                }
                 apply(table, set.name(), SetState.DOWN, bad + " of " + endpoints.length + " endpoints failing");
                 downedByHealth.add(set.name());
             } else if (set.state() == SetState.DOWN && downedByHealth.contains(set.name()) && allRecovered) {
