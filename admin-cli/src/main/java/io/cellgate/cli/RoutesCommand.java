@@ -77,16 +77,13 @@ final class RoutesCommand extends GroupCommand {
         @Option(names = "--set", required = true, description = "The new write-point set.")
         String set;
 
-        @Option(names = "--epoch", defaultValue = "0", description = "Apply only if the route epoch is still this (0 = any).")
-        long epoch;
-
-        @Option(names = "--dry-run", description = "Show what would change; change nothing.")
-        boolean dryRun;
+        @CommandLine.Mixin
+        ChangeOptions change;
 
         @java.lang.Override
         void run(AdminClient client, Gatewayctl ctl) {
             int[] range = slots(slots);
-            ApplyRoutesReply reply = client.call(30).applyRoutes(ApplyRoutesRequest.newBuilder().setExpectedEpoch(epoch).setDryRun(dryRun)
+            ApplyRoutesReply reply = client.call(30).applyRoutes(ApplyRoutesRequest.newBuilder().setExpectedEpoch(change.epoch).setDryRun(change.dryRun)
                     .addChanges(RouteChangeMsg.newBuilder().setMoveSlots(SlotRange.newBuilder().setFrom(range[0]).setTo(range[1]).setSet(set)))
                     .build());
             printApplied(this, ctl, reply);
@@ -105,11 +102,8 @@ final class RoutesCommand extends GroupCommand {
         @Option(names = "--clear", description = "Remove the user's override.")
         boolean clear;
 
-        @Option(names = "--epoch", defaultValue = "0", description = "Apply only if the route epoch is still this (0 = any).")
-        long epoch;
-
-        @Option(names = "--dry-run", description = "Show what would change; change nothing.")
-        boolean dryRun;
+        @CommandLine.Mixin
+        ChangeOptions change;
 
         @java.lang.Override
         void run(AdminClient client, Gatewayctl ctl) {
@@ -117,10 +111,10 @@ final class RoutesCommand extends GroupCommand {
                 throw new UsageException("give exactly one of --to SET and --clear");
             }
             long id = uid(uid);
-            RouteChangeMsg change = clear ? RouteChangeMsg.newBuilder().setClearOverride(id).build()
+            RouteChangeMsg move = clear ? RouteChangeMsg.newBuilder().setClearOverride(id).build()
                     : RouteChangeMsg.newBuilder().setSetOverride(Override.newBuilder().setUid(id).setSet(to)).build();
-            printApplied(this, ctl, client.call(30).applyRoutes(ApplyRoutesRequest.newBuilder().setExpectedEpoch(epoch)
-                    .setDryRun(dryRun).addChanges(change).build()));
+            printApplied(this, ctl, client.call(30).applyRoutes(ApplyRoutesRequest.newBuilder().setExpectedEpoch(this.change.epoch)
+                    .setDryRun(this.change.dryRun).addChanges(move).build()));
         }
     }
 
@@ -141,16 +135,13 @@ final class RoutesCommand extends GroupCommand {
         @Option(names = "--file", required = true, description = "A routes JSON file (as written by routes export).")
         Path file;
 
-        @Option(names = "--epoch", defaultValue = "0", description = "Apply only if the route epoch is still this (0 = any).")
-        long epoch;
-
-        @Option(names = "--dry-run", description = "Show what would change; change nothing.")
-        boolean dryRun;
+        @CommandLine.Mixin
+        ChangeOptions change;
 
         @java.lang.Override
         void run(AdminClient client, Gatewayctl ctl) {
             printApplied(this, ctl, client.call(30).replaceRoutes(ReplaceRoutesRequest.newBuilder().setRoutes(readFile(file))
-                    .setExpectedEpoch(epoch).setDryRun(dryRun).build()));
+                    .setExpectedEpoch(change.epoch).setDryRun(change.dryRun).build()));
         }
     }
 

@@ -50,7 +50,6 @@ import java.util.logging.Logger;
 public final class GatewayServer implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(GatewayServer.class.getName());
 
-    private final GatewayConfig config;
     private final EventLoopGroup bossGroup;
     private final EventLoopGroup workerGroup;
     private final RouteEngine routes;
@@ -72,7 +71,6 @@ public final class GatewayServer implements AutoCloseable {
     private final boolean nativeTransport;
 
     private GatewayServer(GatewayConfig config) throws InterruptedException {
-        this.config = config;
         this.nativeTransport = useEpoll(config.transport());
         IoHandlerFactory io = nativeTransport ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
         Class<? extends ServerSocketChannel> serverChannelType = nativeTransport ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
