@@ -26,6 +26,44 @@ final class AdminFixture implements AutoCloseable {
     record Run(int exit, String out, String err) {
     }
 
+    /** Only runs gatewayctl (against gateways started elsewhere): no gateway, no AOs of its own. */
+    private AdminFixture(Path dir, boolean ctlOnly) {
+        this.dir = dir;
+        this.shenzhen = null;
+        this.shanghai = null;
+        this.gateway = null;
+        this.config = null;
+    }
+
+    static AdminFixture forCtl(Path dir) {
+        return new AdminFixture(dir, true);
+    }
+
+    /** Runs gatewayctl against the admin API on 127.0.0.1:{@code adminPort}. */
+    Run runAgainst(int adminPort, String... args) throws IOException, InterruptedException {
+        List<String> all = new ArrayList<>(List.of("--admin", "127.0.0.1:" + adminPort));
+        all.addAll(List.of(args));
+        return run(ADMIN_TOKEN, all.toArray(new String[0]));
+    }
+
+    /** A gatewayctl process against 127.0.0.1:{@code adminPort}, not started. */
+    ProcessBuilder builder(int adminPort, String... args) {
+        List<String> all = new ArrayList<>(List.of("--admin", "127.0.0.1:" + adminPort));
+        all.addAll(List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(command(all.toArray(new String[0])));
+        pb.environment().remove("CELLGATE_ADMIN");
+        pb.environment().put("CELLGATE_ADMIN_TOKEN", ADMIN_TOKEN);
+        return pb;
+    }
+
+    private static List<String> command(String... args) {
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xshare:auto", "-cp", System.getProperty("java.class.path"),
+                Gatewayctl.class.getName()));
+        command.addAll(List.of(args));
+        return command;
+    }
+
     AdminFixture(Path dir) throws Exception {
         this.dir = dir;
         shenzhen = new TestAo("sz-a");
@@ -50,10 +88,7 @@ final class AdminFixture implements AutoCloseable {
 
     /** Runs gatewayctl as its own process with {@code token} in CELLGATE_ADMIN_TOKEN (null: unset). */
     Run run(String token, String... args) throws IOException, InterruptedException {
-        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xshare:auto", "-cp", System.getProperty("java.class.path"),
-                Gatewayctl.class.getName()));
-        command.addAll(List.of(args));
+        List<String> command = command(args);
         Path out = Files.createTempFile(dir, "out", ".txt");
         Path err = Files.createTempFile(dir, "err", ".txt");
         ProcessBuilder pb = new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile());
@@ -69,6 +104,9 @@ final class AdminFixture implements AutoCloseable {
 
     @Override
     public void close() throws Exception {
+        if (gateway == null) {
+            return;
+        }
         gateway.close();
         shenzhen.close();
         shanghai.close();

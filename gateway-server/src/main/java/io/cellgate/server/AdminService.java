@@ -96,7 +96,8 @@ final class AdminService extends AdminGrpc.AdminImplBase {
             observer.onError(Status.INVALID_ARGUMENT.withDescription(e.getMessage()).asRuntimeException());
             return;
         } catch (UncheckedIOException e) {
-            observer.onError(Status.UNAVAILABLE.withDescription(e.getMessage()).asRuntimeException());
+            // The gateway answered; its route store did not (a disk, or etcd): the operation failed, the API is up.
+            observer.onError(Status.FAILED_PRECONDITION.withDescription(e.getMessage()).asRuntimeException());
             return;
         } catch (Exception e) {
             observer.onError(Status.INTERNAL.withDescription(String.valueOf(e)).asRuntimeException());
@@ -115,7 +116,18 @@ final class AdminService extends AdminGrpc.AdminImplBase {
         GatewayContext c = context();
         RouteTable t = c.routeTable();
         Priority degrade = c.degradeLevel();
-        return StatusReply.newBuilder()
+        StatusReply.Builder reply = StatusReply.newBuilder();
+        if (gateway.fleet() != null) {
+            reply.setStore("etcd").setStoreStale(gateway.fleet().stale()).setStoreAgeMs(gateway.fleet().ageMillis());
+            for (io.cellgate.server.fleet.FleetMembership.Member m : gateway.fleetMembership().members()) {
+                reply.addFleet(io.cellgate.protocol.admin.v1.FleetMember.newBuilder().setAddress(m.address()).setCity(m.city())
+                        .setIdc(m.idc()).setState(m.state()).setLoadLevel(m.load()).setClientConnections(m.connections())
+                        .setRouteEpoch(m.epoch()).setSelf(m.self()));
+            }
+        } else {
+            reply.setStore("file");
+        }
+        return reply
                 .setCity(t.localCity()).setIdc(t.localIdc())
                 .setUptimeMs(System.currentTimeMillis() - startedAtMillis)
                 .setRouteEpoch(t.epoch()).setRouteSnapshotAgeMs(System.currentTimeMillis() - t.createdAtMillis())

@@ -23,8 +23,16 @@ final class GatewayMetrics {
     }
 
     static void register(PrometheusRegistry registry, GatewayContext context, GatewayServer gateway) {
+        if (gateway.fleet() != null) {
+            gauge(registry, "cellgate_fleet_store_stale", "1 while etcd does not answer (last-known-good routes and endpoints in use)",
+                    () -> gateway.fleet().stale() ? 1 : 0);
+            gauge(registry, "cellgate_fleet_store_age_seconds", "Seconds since etcd last answered",
+                    () -> gateway.fleet().ageMillis() / 1000.0);
+            gauge(registry, "cellgate_fleet_members", "Gateways registered in the fleet, this one included",
+                    () -> gateway.fleetMembership().members().size());
+        }
         if (gateway.discovery() != null) {
-            gauge(registry, "cellgate_discovery_stale", "1 while the endpoints file cannot be read (last known endpoints in use)",
+            gauge(registry, "cellgate_discovery_stale", "1 while the discovery source cannot be read (last known endpoints in use)",
                     () -> gateway.discovery().stale() ? 1 : 0);
             gauge(registry, "cellgate_discovery_age_seconds", "Age of the endpoints in use since they were last confirmed",
                     () -> gateway.discovery().ageMillis() / 1000.0);

@@ -36,8 +36,11 @@ import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.concurrent.ThreadLocalRandom;
+import io.cellgate.server.fleet.EtcdEndpointRegistry;
+import io.cellgate.server.fleet.EtcdFleet;
+import io.cellgate.server.fleet.EtcdRouteStore;
+import io.cellgate.server.fleet.FleetMembership;
 import java.util.ArrayList;
-import java.util.List;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.logging.Logger;
@@ -58,6 +61,10 @@ public final class GatewayServer implements AutoCloseable {
     private final OverloadMonitor overloadMonitor;
     private final io.cellgate.server.internal.SetHealthTracker health;
     private final io.cellgate.server.internal.EndpointDiscovery discovery;
+    /** The fleet's etcd connection, its route store and this gateway's registration; null when alone. */
+    private final EtcdFleet fleet;
+    private final EtcdRouteStore fleetStore;
+    private final FleetMembership membership;
     /** When the route store was last written before this start (0 without a store). */
     private final long storeWrittenMillis;
     private final MetricsServer metricsServer;
@@ -84,9 +91,13 @@ public final class GatewayServer implements AutoCloseable {
         }
         EventLoop[] loops = loopList.toArray(new EventLoop[0]);
         Upstreams upstreamsOrNull = null;
+        StartedRoutes startedOrNull = null;
         try {
             StartedRoutes started = startRoutes(config);
+            startedOrNull = started;
             this.routes = started.engine();
+            this.fleet = started.fleet();
+            this.fleetStore = started.fleetStore();
             this.storeWrittenMillis = started.storeWrittenMillis();
             this.upstreams = new Upstreams(routes, loops, channelType, config.channelMode(), config.outlier());
             upstreamsOrNull = upstreams;
@@ -106,6 +117,10 @@ public final class GatewayServer implements AutoCloseable {
             if (upstreamsOrNull != null) {
                 upstreamsOrNull.close(0);
             }
+            if (startedOrNull != null && startedOrNull.fleet() != null) {
+                startedOrNull.fleetStore().close();
+                startedOrNull.fleet().close();
+            }
             bossGroup.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
             workerGroup.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
             throw e;
@@ -115,9 +130,18 @@ public final class GatewayServer implements AutoCloseable {
         io.cellgate.server.config.HealthPolicy hp = config.health();
         this.health = hp.enabled() ? new io.cellgate.server.internal.SetHealthTracker(routes, upstreams, hp.interval(), hp.timeout(),
                 hp.setDownFraction(), hp.recovery(), context::loadLevel) : null;
-        this.discovery = config.endpointsFile() == null ? null : new io.cellgate.server.internal.EndpointsFileWatcher(
-                config.endpointsFile(), routes, config.endpointsPoll(),
-                storeWrittenMillis > 0 ? storeWrittenMillis : System.currentTimeMillis());
+        if (fleet != null) {
+            this.discovery = new EtcdEndpointRegistry(fleet, routes);
+            this.membership = new FleetMembership(fleet, advertisedAddress(config), config.city(), config.idc(),
+                    () -> String.format(java.util.Locale.ROOT, "load=%.3f connections=%d epoch=%d", context.loadLevel(),
+                            context.clientConnections(), routes.current().epoch()),
+                    context::fleetAlternates);
+        } else {
+            this.membership = null;
+            this.discovery = config.endpointsFile() == null ? null : new io.cellgate.server.internal.EndpointsFileWatcher(
+                    config.endpointsFile(), routes, config.endpointsPoll(),
+                    storeWrittenMillis > 0 ? storeWrittenMillis : System.currentTimeMillis());
+        }
         MetricsServer metrics = null;
         if (config.metricsPort() >= 0) {
             try {
@@ -162,13 +186,19 @@ public final class GatewayServer implements AutoCloseable {
      * The route engine, on the embedded store when {@code routes.store-dir} is set: the store holds
      * the live routes (operators' changes survive restarts); the configuration seeds an empty store.
      */
-    /** The route engine and when its store was last written before this start (0 without a store). */
-    private record StartedRoutes(RouteEngine engine, long storeWrittenMillis) {
+    /**
+     * The route engine, when its store was last written before this start (0 without a store), and
+     * the fleet parts when the routes live in etcd.
+     */
+    private record StartedRoutes(RouteEngine engine, long storeWrittenMillis, EtcdFleet fleet, EtcdRouteStore fleetStore) {
     }
 
     private static StartedRoutes startRoutes(GatewayConfig config) {
+        if (config.fleet() != null) {
+            return startFleetRoutes(config);
+        }
         if (config.routeStoreDir() == null) {
-            return new StartedRoutes(new RouteEngine(config.routes()), 0);
+            return new StartedRoutes(new RouteEngine(config.routes()), 0, null, null);
         }
         try {
             FileRouteStore store = new FileRouteStore(config.routeStoreDir());
@@ -186,10 +216,52 @@ public final class GatewayServer implements AutoCloseable {
                 RouteTable table = initial;
                 LOG.info(() -> "route store " + config.routeStoreDir() + ": loaded routes at epoch " + table.epoch());
             }
-            return new StartedRoutes(new RouteEngine(initial, store), storeWritten);
+            return new StartedRoutes(new RouteEngine(initial, store), storeWritten, null, null);
         } catch (IOException e) {
             throw new UncheckedIOException("route store " + config.routeStoreDir() + ": cannot be used", e);
         }
+    }
+
+    /** Routes shared through etcd, with the local copy in {@code routes.store-dir}. */
+    private static StartedRoutes startFleetRoutes(GatewayConfig config) {
+        EtcdFleet fleet = new EtcdFleet(config.fleet());
+        EtcdRouteStore store = null;
+        try {
+            store = new EtcdRouteStore(fleet, config.routeStoreDir());
+            RouteTable initial = store.boot(config.routes());
+            RouteEngine engine = new RouteEngine(initial, store);
+            store.start(engine);
+            fleet.startProbe();
+            return new StartedRoutes(engine, 0, fleet, store);
+        } catch (IOException | RuntimeException e) {
+            if (store != null) {
+                store.close();
+            }
+            fleet.close();
+            if (e instanceof IOException io) {
+                throw new UncheckedIOException("fleet.store etcd: cannot start: " + io.getMessage(), io);
+            }
+            throw (RuntimeException) e;
+        }
+    }
+
+    /** The address peers and clients reach this gateway at: {@code fleet.etcd.advertise}, else the bound one. */
+    private String advertisedAddress(GatewayConfig config) {
+        if (config.fleet().advertise() != null) {
+            return config.fleet().advertise();
+        }
+        String host = config.listenHost();
+        if (host.equals("0.0.0.0") || host.equals("::")) {
+            try {
+                host = java.net.InetAddress.getLocalHost().getHostAddress();
+            } catch (java.net.UnknownHostException e) {
+                host = "127.0.0.1";
+            }
+            String chosen = host;
+            LOG.warning(() -> "fleet: listening on every address; registered as " + chosen + ":" + port()
+                    + " (set fleet.etcd.advertise to the address clients use)");
+        }
+        return host + ":" + port();
     }
 
     private static AccessLog openAccessLog(GatewayConfig config) {
@@ -226,7 +298,17 @@ public final class GatewayServer implements AutoCloseable {
         }
     }
 
-    /** The discovery file watcher, or null when discovery is off. */
+    /** This gateway's fleet registration and view of its peers, or null when it runs alone. */
+    public FleetMembership fleetMembership() {
+        return membership;
+    }
+
+    /** The fleet's etcd connection (staleness), or null when the gateway runs alone. */
+    public EtcdFleet fleet() {
+        return fleet;
+    }
+
+    /** The discovery source (file watcher or etcd registry), or null when discovery is off. */
     public io.cellgate.server.internal.EndpointDiscovery discovery() {
         return discovery;
     }
@@ -366,6 +448,9 @@ public final class GatewayServer implements AutoCloseable {
      */
     public boolean drain(Duration reconnectWindow, Duration timeout) throws InterruptedException {
         ready = false;
+        if (membership != null) {
+            membership.draining();
+        }
         serverChannel.close().syncUninterruptibly();
         long windowMillis = reconnectWindow.toMillis();
         for (Channel ch : context.clientChannels()) {
@@ -409,8 +494,15 @@ public final class GatewayServer implements AutoCloseable {
         if (health != null) {
             health.close();
         }
+        if (membership != null) {
+            membership.close();
+        }
         if (discovery != null) {
             discovery.close();
+        }
+        if (fleet != null) {
+            fleetStore.close();
+            fleet.close();
         }
         upstreams.close(2_000);
         if (context.accessLog() != null) {

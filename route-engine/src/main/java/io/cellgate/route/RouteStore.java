@@ -25,9 +25,22 @@ public interface RouteStore {
      */
     Loaded load(Locality locality) throws IOException;
 
-    /** Makes {@code changes}, which produced {@code next}, durable. */
+    /**
+     * Makes {@code changes}, which produced {@code next}, durable. A store shared by several writers
+     * refuses the batch with {@link RouteConflictException} when it no longer holds epoch
+     * {@code next.epoch() - 1}: another writer changed the routes first.
+     */
     void append(List<? extends RouteChange> changes, RouteTable next) throws IOException;
 
     /** Makes the whole {@code table} durable, replacing what was stored. */
     void replace(RouteTable table) throws IOException;
+
+    /**
+     * Like {@link #replace(RouteTable)}, made against {@code previousEpoch}: a store shared by several
+     * writers refuses it with {@link RouteConflictException} when it holds another epoch by now. The
+     * embedded store has one writer and ignores {@code previousEpoch}.
+     */
+    default void replace(long previousEpoch, RouteTable table) throws IOException {
+        replace(table);
+    }
 }

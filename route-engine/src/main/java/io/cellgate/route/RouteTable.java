@@ -224,6 +224,31 @@ public final class RouteTable {
         return epoch;
     }
 
+    /** True when {@code other} holds the same routes (sets, slots, overrides, forbids), whatever its epoch. */
+    public boolean sameRoutes(RouteTable other) {
+        List<String> mine = RouteCodec.encode(this);
+        List<String> theirs = RouteCodec.encode(other);
+        return mine.subList(1, mine.size()).equals(theirs.subList(1, theirs.size()));
+    }
+
+    /** This table in the store's text form (see {@link #decode}): one item per line. */
+    public String encode() {
+        return String.join("\n", RouteCodec.encode(this)) + "\n";
+    }
+
+    /**
+     * Reads a table from {@link #encode()}'s text for a gateway at {@code locality}.
+     *
+     * @throws IllegalArgumentException when the text is not a complete table
+     */
+    public static RouteTable decode(String text, Locality locality) {
+        try {
+            return RouteCodec.decode(text.lines().filter(l -> !l.isBlank()).toList(), locality);
+        } catch (RouteException | IndexOutOfBoundsException | NumberFormatException e) {
+            throw new IllegalArgumentException("not a route table: " + e.getMessage(), e);
+        }
+    }
+
     /** Wall-clock time this snapshot was built, for its age in status and metrics. */
     public long createdAtMillis() {
         return createdAtMillis;

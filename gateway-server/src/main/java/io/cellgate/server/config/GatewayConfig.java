@@ -66,6 +66,7 @@ import org.yaml.snakeyaml.error.YAMLException;
  * @param health               active health checks and set-level failover
  * @param endpointsFile        the watched discovery file; null when discovery is off
  * @param endpointsPoll        how often it is checked
+ * @param fleet                the etcd fleet this gateway belongs to; null when it runs alone
  */
 public record GatewayConfig(String city, String idc, String listenHost, int listenPort, Transport transport,
                             int eventLoopThreads, int maxFrameBytes, int maxInFlight, byte[] tokenSecret,
@@ -75,7 +76,7 @@ public record GatewayConfig(String city, String idc, String listenHost, int list
                             Duration drainWindow, Duration drainTimeout, String adminHost, int adminPort,
                             byte[] adminToken, Path accessLogFile, double accessLogSample, int accessLogRing,
                             OutlierPolicy outlier, double retryRatio, int retryMax,
-                            HealthPolicy health, Path endpointsFile, Duration endpointsPoll) {
+                            HealthPolicy health, Path endpointsFile, Duration endpointsPoll, FleetConfig fleet) {
 
     /** Which Netty transport to use. */
     public enum Transport { AUTO, EPOLL, NIO }
@@ -114,7 +115,7 @@ public record GatewayConfig(String city, String idc, String listenHost, int list
         }
         ConfigNode root = ConfigNode.root(parsed);
         root.allowOnly(Set.of("gateway", "listen", "login", "limits", "routes", "topology", "commands", "upstream", "admission",
-                "drain", "admin", "access-log", "discovery"));
+                "drain", "admin", "access-log", "discovery", "fleet"));
         ConfigNode discovery = root.node("discovery");
         discovery.allowOnly(Set.of("endpoints-file", "poll"));
         String endpointsName = discovery.string("endpoints-file", "off");
@@ -217,7 +218,53 @@ public record GatewayConfig(String city, String idc, String listenHost, int list
                 loginTimeout, heartbeat, routes, List.copyOf(commands), mode, List.copyOf(alternates), routeStoreDir,
                 AdmissionConfig.parse(root.node("admission")), metricsHost, metricsPort,
                 drainWindow, drainTimeout, adminHost, adminPort, adminToken, accessLogFile, accessLogSample, accessLogRing,
-                outlier, retryRatio, retryMax, health, endpointsFile, endpointsPoll);
+                outlier, retryRatio, retryMax, health, endpointsFile, endpointsPoll,
+                fleet(root, routeStoreDir, endpointsFile));
+    }
+
+    /** The {@code fleet} section: null for {@code store: file}, the etcd settings for {@code store: etcd}. */
+    private static FleetConfig fleet(ConfigNode root, Path routeStoreDir, Path endpointsFile) {
+        ConfigNode fleet = root.node("fleet");
+        fleet.allowOnly(Set.of("store", "etcd"));
+        String store = fleet.string("store", "file");
+        if (store.equals("file")) {
+            return null;
+        }
+        if (!store.equals("etcd")) {
+            throw ConfigException.invalid(fleet.key("store"), store, "file or etcd");
+        }
+        if (routeStoreDir == null) {
+            throw ConfigException.invalid(root.node("routes").key("store-dir"), "missing",
+                    "a directory for the local copy of the fleet's routes when fleet.store is etcd");
+        }
+        if (endpointsFile != null) {
+            throw ConfigException.invalid(root.node("discovery").key("endpoints-file"), endpointsFile,
+                    "off when fleet.store is etcd: AO endpoints come from the etcd registry");
+        }
+        ConfigNode etcd = fleet.node("etcd");
+        etcd.allowOnly(Set.of("endpoints", "prefix", "advertise", "lease-ttl", "timeout", "probe-interval"));
+        List<String> endpoints = etcd.strings("endpoints");
+        if (endpoints.isEmpty()) {
+            endpoints = List.of("http://127.0.0.1:2379");
+        }
+        for (String e : endpoints) {
+            if (!e.matches("https?://[^\\s/]+:\\d{1,5}/?")) {
+                throw ConfigException.invalid(etcd.key("endpoints"), e, "etcd client URLs such as http://127.0.0.1:2379");
+            }
+        }
+        String prefix = etcd.string("prefix", "/cellgate/default/");
+        if (!prefix.matches("/[A-Za-z0-9._/-]*")) {
+            throw ConfigException.invalid(etcd.key("prefix"), prefix, "a key prefix such as /cellgate/prod/");
+        }
+        String advertise = etcd.string("advertise", "auto");
+        if (!advertise.equals("auto")) {
+            requireHostPort(etcd.key("advertise"), advertise);
+        }
+        return new FleetConfig(List.copyOf(endpoints), prefix.endsWith("/") ? prefix : prefix + "/",
+                advertise.equals("auto") ? null : advertise,
+                etcd.duration("lease-ttl", Duration.ofSeconds(5), Duration.ofSeconds(2), Duration.ofMinutes(10)),
+                etcd.duration("timeout", Duration.ofSeconds(2), Duration.ofMillis(100), Duration.ofMinutes(1)),
+                etcd.duration("probe-interval", Duration.ofSeconds(1), Duration.ofMillis(50), Duration.ofMinutes(1)));
     }
 
     /**

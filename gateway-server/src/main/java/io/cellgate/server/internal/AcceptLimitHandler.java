@@ -25,7 +25,7 @@ final class AcceptLimitHandler extends ChannelInboundHandlerAdapter {
             context.counters.acceptsRefused.increment();
             int delay = ThreadLocalRandom.current().nextInt(1_000, 5_000);
             ctx.writeAndFlush(Frames.goAway(Code.RATE_LIMITED, "too many new connections; reconnect later", delay,
-                    context.config.alternates())).addListener(ChannelFutureListener.CLOSE);
+                    context.alternates())).addListener(ChannelFutureListener.CLOSE);
             return;
         }
         ctx.pipeline().remove(this);

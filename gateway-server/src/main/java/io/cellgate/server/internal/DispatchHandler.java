@@ -55,7 +55,7 @@ final class DispatchHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void startDrain(ChannelHandlerContext ctx, Drain drain) {
-        ServerFrame goAway = Frames.goAway(Code.SHUTTING_DOWN, "draining", drain.reconnectAfterMillis(), context.config.alternates());
+        ServerFrame goAway = Frames.goAway(Code.SHUTTING_DOWN, "draining", drain.reconnectAfterMillis(), context.alternates());
         if (session == null) {
             ctx.writeAndFlush(goAway).addListener(io.netty.channel.ChannelFutureListener.CLOSE);
             return;

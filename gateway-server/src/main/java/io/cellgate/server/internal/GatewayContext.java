@@ -141,6 +141,19 @@ public final class GatewayContext {
         return clients.size();
     }
 
+    /** Live peers learned from the fleet, preferred over the configured alternates when there are any. */
+    private volatile java.util.List<String> fleetAlternates = java.util.List.of();
+
+    public void fleetAlternates(java.util.List<String> alternates) {
+        this.fleetAlternates = java.util.List.copyOf(alternates);
+    }
+
+    /** The gateways named in go_away: live peers in this city from the fleet, else the configured ones. */
+    public java.util.List<String> alternates() {
+        java.util.List<String> fleet = fleetAlternates;
+        return fleet.isEmpty() ? config.alternates() : fleet;
+    }
+
     /**
      * The logged-in connections, at most {@code limit}. The in-flight counts are read from another
      * thread than the connections' own: a recent value, good for display.

@@ -43,6 +43,25 @@ class GatewayConfigTest {
     }
 
     @Test
+    void theFleetStoreIsChosenInTheConfigAndCheckedForWhatItNeeds() throws IOException {
+        String ok = shipped();
+        assertThat(parse(ok).fleet()).isNull();
+        GatewayConfig etcd = parse(ok.replace("  store: file\n", "  store: etcd\n"));
+        assertThat(etcd.fleet().endpoints()).containsExactly("http://127.0.0.1:2379");
+        assertThat(etcd.fleet().prefix()).isEqualTo("/cellgate/default/");
+        assertThat(etcd.fleet().advertise()).isNull();
+        assertThat(etcd.fleet().leaseTtl()).isEqualTo(Duration.ofSeconds(5));
+        assertThatThrownBy(() -> parse(ok.replace("  store: file\n", "  store: zookeeper\n")))
+                .hasMessage("fleet.store: zookeeper (expected: file or etcd)");
+        assertThatThrownBy(() -> parse(ok.replace("  store: file\n", "  store: etcd\n").replace("  store-dir: ../data/routes\n", "")))
+                .hasMessageStartingWith("routes.store-dir: missing (expected: a directory for the local copy");
+        assertThatThrownBy(() -> parse(ok.replace("  store: file\n", "  store: etcd\n").replace("endpoints-file: off", "endpoints-file: e.yaml")))
+                .hasMessageContaining("discovery.endpoints-file").hasMessageContaining("off when fleet.store is etcd");
+        assertThatThrownBy(() -> parse(ok.replace("  store: file\n", "  store: etcd\n").replace("[http://127.0.0.1:2379]", "[127.0.0.1]")))
+                .hasMessage("fleet.etcd.endpoints: 127.0.0.1 (expected: etcd client URLs such as http://127.0.0.1:2379)");
+    }
+
+    @Test
     void errorsNameTheKeyTheValueAndWhatWasExpected() throws IOException {
         String ok = shipped();
         assertThatThrownBy(() -> parse(ok.replace("timeout: 8s", "timeout: 8x")))

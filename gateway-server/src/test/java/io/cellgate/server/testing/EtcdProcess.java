@@ -1,0 +1,101 @@
+package io.cellgate.server.testing;
+
+import java.io.IOException;
+import java.net.HttpURLConnection;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A real etcd server ({@code etcd} from Debian's etcd-server package) on loopback, with its own data
+ * directory and free ports, for fleet tests. It can be stopped and started again on the same ports
+ * and data, as an outage and a recovery.
+ */
+public final class EtcdProcess implements AutoCloseable {
+    private final Path dataDir;
+    private final Path log;
+    private final int clientPort;
+    private final int peerPort;
+    private Process process;
+
+    public EtcdProcess(Path dir) throws IOException, InterruptedException {
+        this.dataDir = dir.resolve("etcd-data");
+        this.log = dir.resolve("etcd.log");
+        this.clientPort = freePort();
+        this.peerPort = freePort();
+        start();
+    }
+
+    /** The client URL, e.g. {@code http://127.0.0.1:40123}. */
+    public String url() {
+        return "http://127.0.0.1:" + clientPort;
+    }
+
+    /** Starts etcd (again) and waits until it answers its health endpoint. */
+    public void start() throws IOException, InterruptedException {
+        String client = url();
+        String peer = "http://127.0.0.1:" + peerPort;
+        process = new ProcessBuilder(List.of(binary(), "--name", "default", "--data-dir", dataDir.toString(),
+                "--listen-client-urls", client, "--advertise-client-urls", client,
+                "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
+                "--initial-cluster", "default=" + peer, "--log-level", "warn"))
+                .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (System.nanoTime() < deadline) {
+            if (!process.isAlive()) {
+                throw new IOException("etcd exited with " + process.exitValue() + "; log:\n" + Files.readString(log));
+            }
+            if (healthy()) {
+                return;
+            }
+            Thread.sleep(50);
+        }
+        throw new IOException("etcd did not become healthy within 30 s; log:\n" + Files.readString(log));
+    }
+
+    /** Stops etcd (SIGKILL: an outage, not a goodbye) and waits until it is gone. */
+    public void stop() throws InterruptedException {
+        if (process != null && process.isAlive()) {
+            process.destroyForcibly();
+            process.waitFor(30, TimeUnit.SECONDS);
+        }
+    }
+
+    private boolean healthy() {
+        try {
+            HttpURLConnection c = (HttpURLConnection) URI.create(url() + "/health").toURL().openConnection();
+            c.setConnectTimeout(500);
+            c.setReadTimeout(500);
+            try {
+                return c.getResponseCode() == 200 && new String(c.getInputStream().readAllBytes()).contains("\"true\"");
+            } finally {
+                c.disconnect();
+            }
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    private static String binary() throws IOException {
+        for (String candidate : List.of("/usr/bin/etcd", "/usr/local/bin/etcd")) {
+            if (Files.isExecutable(Path.of(candidate))) {
+                return candidate;
+            }
+        }
+        throw new IOException("etcd is not installed (expected: Debian's etcd-server package; .ci/run installs it)");
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        stop();
+    }
+}
