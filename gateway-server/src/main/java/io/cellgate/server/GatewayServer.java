@@ -9,6 +9,7 @@ import io.cellgate.server.config.GatewayConfig;
 import io.cellgate.server.internal.AccessLog;
 import io.cellgate.server.internal.ClientChannelInitializer;
 import io.cellgate.server.internal.Drain;
+import io.cellgate.server.internal.IdleSweep;
 import io.cellgate.server.internal.GatewayContext;
 import io.cellgate.server.internal.OverloadMonitor;
 import io.cellgate.server.internal.Upstreams;
@@ -127,6 +128,7 @@ public final class GatewayServer implements AutoCloseable {
         }
         // Started last: nothing above can fail after their threads exist.
         this.overloadMonitor = new OverloadMonitor(context, loops);
+        IdleSweep.start(context, loops);
         io.cellgate.server.config.HealthPolicy hp = config.health();
         this.health = hp.enabled() ? new io.cellgate.server.internal.SetHealthTracker(routes, upstreams, hp.interval(), hp.timeout(),
                 hp.setDownFraction(), hp.recovery(), context::loadLevel) : null;

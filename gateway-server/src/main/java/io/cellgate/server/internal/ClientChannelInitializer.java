@@ -3,8 +3,6 @@ package io.cellgate.server.internal;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.handler.timeout.IdleStateHandler;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Assembles a client connection's pipeline in named steps:
@@ -21,7 +19,6 @@ public final class ClientChannelInitializer extends ChannelInitializer<SocketCha
 
     @Override
     protected void initChannel(SocketChannel ch) {
-        long heartbeatMillis = context.config.heartbeatInterval().toMillis();
         context.clients.add(ch);
         context.counters.connectionsAccepted.increment();
         ch.attr(GatewayContext.KEY).set(context);
@@ -30,7 +27,6 @@ public final class ClientChannelInitializer extends ChannelInitializer<SocketCha
         p.addLast("frame-encoder", ServerFrameEncoder.INSTANCE);
         p.addLast("accept-limit", new AcceptLimitHandler(context));
         p.addLast("frame-decoder", new ClientFrameDecoder(context.config.maxFrameBytes(), context.counters.framesIn));
-        p.addLast("idle", new IdleStateHandler(3 * heartbeatMillis, 0, 0, TimeUnit.MILLISECONDS));
         p.addLast("heartbeat", HeartbeatHandler.INSTANCE);
         p.addLast("login", new LoginHandler(context));
         p.addLast("dispatch", new DispatchHandler(context));

@@ -17,14 +17,25 @@ import java.util.List;
  * <p>Buffers: {@link ByteToMessageDecoder} owns and releases the cumulation; frames are parsed
  * straight out of it into heap messages, so nothing reference-counted leaves this handler.
  */
-final class ClientFrameDecoder extends ByteToMessageDecoder {
+public final class ClientFrameDecoder extends ByteToMessageDecoder {
     private final int maxFrameBytes;
     private final java.util.concurrent.atomic.LongAdder frames;
     private boolean failed;
+    /** When bytes last arrived (or the connection opened): {@link IdleSweep} closes a silent connection. */
+    long lastReadNanos = System.nanoTime();
+    /** The idle sweep has sent go_away; the close is under way. */
+    boolean idleClosing;
 
-    ClientFrameDecoder(int maxFrameBytes, java.util.concurrent.atomic.LongAdder frames) {
+    /** Public for the codec benchmark; the gateway builds its pipeline in {@link ClientChannelInitializer}. */
+    public ClientFrameDecoder(int maxFrameBytes, java.util.concurrent.atomic.LongAdder frames) {
         this.maxFrameBytes = maxFrameBytes;
         this.frames = frames;
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
+        lastReadNanos = System.nanoTime();
+        super.channelRead(ctx, msg);
     }
 
     @Override

@@ -6,7 +6,7 @@ import org.agrona.collections.Long2ObjectHashMap;
 
 /**
  * The state of one logged-in client connection. Confined to the connection's event loop, except
- * {@link #writer}, whose {@code completed} may be called from any thread.
+ * {@link #writer} (its loop's), whose {@code completed} may be called from any thread.
  */
 final class ClientSession {
     final Channel channel;
@@ -16,9 +16,14 @@ final class ClientSession {
     final String dye;
     /** Index of the connection's event loop, to pick the matching upstream channel. */
     final int loopIndex;
-    /** Calls in flight by seq. */
-    final Long2ObjectHashMap<UpstreamCall> inFlight = new Long2ObjectHashMap<>();
+    private static final Long2ObjectHashMap<UpstreamCall> NONE = new Long2ObjectHashMap<>();
+    /** Calls in flight by seq; a shared empty map until the first request (an idle connection holds none). */
+    private Long2ObjectHashMap<UpstreamCall> inFlight = NONE;
+    /** The writer of the connection's event loop (shared by every connection on that loop). */
     final ResponseWriter writer;
+    /** In the writer's current batch; written in it (both confined to the event loop). */
+    boolean inBatch;
+    boolean wroteInBatch;
     /** The connection's dispatch step, which retries failed idempotent calls. */
     DispatchHandler dispatcher;
     /** The connection's request rate; null when connections are not limited. */
@@ -28,20 +33,33 @@ final class ClientSession {
     /** The drain's grace period after go_away has passed. */
     boolean graceOver;
 
-    ClientSession(Channel channel, long uid, String sessionId, String dye, int loopIndex, LocalTokenBucket requests) {
+    ClientSession(Channel channel, long uid, String sessionId, String dye, int loopIndex, LocalTokenBucket requests,
+                  ResponseWriter writer) {
         this.requests = requests;
         this.channel = channel;
         this.uid = uid;
         this.sessionId = sessionId;
         this.dye = dye;
         this.loopIndex = loopIndex;
-        this.writer = new ResponseWriter(this);
+        this.writer = writer;
     }
 
     /** Removes {@code call} from the calls in flight; false when it was not there (connection gone). */
     boolean finish(UpstreamCall call) {
         assert channel.eventLoop().inEventLoop();
-        return inFlight.remove(call.seq, call);
+        return inFlight != NONE && inFlight.remove(call.seq, call);
+    }
+
+    boolean isInFlight(long seq) {
+        return inFlight.containsKey(seq);
+    }
+
+    void startCall(long seq, UpstreamCall call) {
+        assert channel.eventLoop().inEventLoop();
+        if (inFlight == NONE) {
+            inFlight = new Long2ObjectHashMap<>();
+        }
+        inFlight.put(seq, call);
     }
 
     /** The calls in flight; exact on the connection's loop, a recent value elsewhere. */

@@ -116,12 +116,12 @@ final class DispatchHandler extends ChannelInboundHandlerAdapter {
             reply(ctx, command, seq, Code.CONNECTION_RATE_LIMITED, "this connection is over its request rate");
             return;
         }
-        if (session.inFlight.size() >= context.config.maxInFlight()) {
+        if (session.inFlightCount() >= context.config.maxInFlight()) {
             command.count(Admission.OVER_CONNECTION_LIMIT);
             reply(ctx, command, seq, Code.TOO_MANY_IN_FLIGHT, "connection has " + context.config.maxInFlight() + " requests in flight");
             return;
         }
-        if (session.inFlight.containsKey(seq)) {
+        if (session.isInFlight(seq)) {
             reply(ctx, command, seq, Code.INVALID_REQUEST, "seq " + Long.toUnsignedString(seq) + " is already in flight");
             return;
         }
@@ -187,7 +187,7 @@ final class DispatchHandler extends ChannelInboundHandlerAdapter {
         }
         UpstreamCall call = new UpstreamCall(session, seq, endpoint, context.counters.inFlight, command, startNanos,
                 table.set(set).name(), table.epoch(), dye, context.accessLog, set, body, deadlineNanos, attempt);
-        session.inFlight.put(seq, call);
+        session.startCall(seq, call);
         long timeoutNanos = Math.max(1, deadlineNanos - System.nanoTime());
         call.start(endpoint.channel(session.loopIndex), command, timeoutNanos, headers, body);
     }

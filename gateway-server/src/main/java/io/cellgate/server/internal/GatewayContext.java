@@ -46,6 +46,8 @@ public final class GatewayContext {
     /** Null when the access log is off. */
     final AccessLog accessLog;
     private final Map<EventLoop, Integer> loopIndex = new IdentityHashMap<>();
+    /** One response writer per event loop, by loop index. */
+    private final ResponseWriter[] responseWriters;
     private final FastThreadLocal<LoginToken> tokens;
     private volatile CommandTable commands;
 
@@ -76,7 +78,9 @@ public final class GatewayContext {
         this.clock = clock;
         this.signals = new OverloadSignals(Admissions.limits(config.admission()));
         this.admissions = new Admissions(config.admission(), signals, clock);
+        this.responseWriters = new ResponseWriter[loops.length];
         for (int i = 0; i < loops.length; i++) {
+            responseWriters[i] = new ResponseWriter(loops[i]);
             loopIndex.put(loops[i], i);
         }
         byte[] secret = config.tokenSecret().clone();
@@ -277,6 +281,10 @@ public final class GatewayContext {
 
     LoginToken tokens() {
         return tokens.get();
+    }
+
+    ResponseWriter responseWriter(int loopIndex) {
+        return responseWriters[loopIndex];
     }
 
     int loopIndex(EventLoop loop) {

@@ -97,9 +97,10 @@ final class LoginHandler extends ChannelInboundHandlerAdapter {
         }
         context.counters.loginsOk.increment();
         String sessionId = Long.toHexString(ThreadLocalRandom.current().nextLong() | Long.MIN_VALUE);
+        int loop = context.loopIndex(ctx.channel().eventLoop());
         ClientSession session = new ClientSession(ctx.channel(), login.getUid(), sessionId,
-                login.hasDye() ? login.getDye().getTag() : "", context.loopIndex(ctx.channel().eventLoop()),
-                context.admissions().connectionBucket());
+                login.hasDye() ? login.getDye().getTag() : "", loop, context.admissions().connectionBucket(),
+                context.responseWriter(loop));
         ctx.write(ServerFrame.newBuilder().setLoginAck(LoginAck.newBuilder().setCode(Code.OK)
                 .setHeartbeatIntervalMs((int) context.config.heartbeatInterval().toMillis())
                 .setSessionId(sessionId)).build(), ctx.voidPromise());

@@ -15,8 +15,9 @@ import java.io.IOException;
  * write, or by {@link MessageToByteEncoder} on failure).
  */
 @ChannelHandler.Sharable
-final class ServerFrameEncoder extends MessageToByteEncoder<ServerFrame> {
-    static final ServerFrameEncoder INSTANCE = new ServerFrameEncoder();
+public final class ServerFrameEncoder extends MessageToByteEncoder<ServerFrame> {
+    /** The one instance (it is stateless); public for the codec benchmark. */
+    public static final ServerFrameEncoder INSTANCE = new ServerFrameEncoder();
 
     private ServerFrameEncoder() {
         super(ServerFrame.class);

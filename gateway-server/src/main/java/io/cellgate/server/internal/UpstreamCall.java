@@ -41,6 +41,11 @@ final class UpstreamCall extends ClientCall.Listener<ByteString> {
     private final long epoch;
     private final AccessLog accessLog;
 
+    /** The connection this call answers. */
+    ClientSession session() {
+        return session;
+    }
+
     UpstreamCall(ClientSession session, long seq, AoEndpoint endpoint, LongAdder gatewayInFlight, Command command, long startNanos,
                  String setName, long epoch, String dye, AccessLog accessLog, int setIndex, ByteString body, long deadlineNanos,
                  int attempt) {

@@ -126,6 +126,9 @@ public final class Upstreams implements AutoCloseable {
                     .channelType(channelType)
                     .directExecutor()
                     .usePlaintext()
+                    // The gateway retries by itself, under its retry budget; gRPC's transparent retry would
+                    // buffer every call's messages for nothing.
+                    .disableRetry()
                     .build();
         }
         return new AoEndpoint(address, channels, outlier);

@@ -29,7 +29,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * held.
  *
  * <p>{@code java ... io.cellgate.perf.ao.SampleAoServer --set sz-a --port 7101 [--latency-ms 0]
- * [--error-rate 0.0] [--concurrency 0]}
+ * [--error-rate 0.0] [--concurrency 0] [--register-etcd http://127.0.0.1:2379 [--prefix /cellgate/default/]]}
  */
 public final class SampleAoServer implements AutoCloseable {
     private final String setName;
@@ -184,6 +184,8 @@ public final class SampleAoServer implements AutoCloseable {
         long latencyMicros = 0;
         double errorRate = 0;
         int concurrency = 0;
+        String etcd = null;
+        String prefix = "/cellgate/default/";
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--set" -> set = args[++i];
@@ -192,8 +194,11 @@ public final class SampleAoServer implements AutoCloseable {
                 case "--latency-ms" -> latencyMicros = (long) (Double.parseDouble(args[++i]) * 1000);
                 case "--error-rate" -> errorRate = Double.parseDouble(args[++i]);
                 case "--concurrency" -> concurrency = Integer.parseInt(args[++i]);
+                case "--register-etcd" -> etcd = args[++i];
+                case "--prefix" -> prefix = args[++i];
                 default -> {
-                    System.err.println("usage: SampleAoServer --set NAME [--host H] [--port P] [--latency-ms MS] [--error-rate F] [--concurrency N]");
+                    System.err.println("usage: SampleAoServer --set NAME [--host H] [--port P] [--latency-ms MS] [--error-rate F]"
+                            + " [--concurrency N] [--register-etcd http://HOST:PORT [--prefix /cellgate/default/]]");
                     System.exit(2);
                 }
             }
@@ -201,7 +206,17 @@ public final class SampleAoServer implements AutoCloseable {
         SampleAoServer ao = new SampleAoServer(set, host, port, latencyMicros, errorRate);
         ao.concurrency(concurrency);
         System.out.println("sample AO of set " + set + " listening on " + host + ":" + ao.port());
+        // With a fleet on etcd, the AO announces itself; the gateways route to it until it stops.
+        io.cellgate.server.fleet.EndpointRegistration registration = etcd == null ? null
+                : new io.cellgate.server.fleet.EndpointRegistration(java.util.List.of(etcd), prefix, set, host + ":" + ao.port(),
+                        java.time.Duration.ofSeconds(5));
+        if (registration != null) {
+            System.out.println("registered as " + prefix + "endpoints/" + set + "/" + host + ":" + ao.port() + " in etcd " + etcd);
+        }
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            if (registration != null) {
+                registration.close();
+            }
             try {
                 ao.close();
             } catch (InterruptedException e) {

@@ -49,8 +49,9 @@ import org.agrona.collections.Long2LongHashMap;
  * the given source addresses), logs each in as its own user, then sends at a fixed total rate: every
  * request has an intended send time on a fixed schedule, and its latency is measured from that
  * intended time, so a stalled gateway is charged for the requests it delayed (coordinated omission
- * corrected). Requests are sent by a 1 ms ticker per event loop; replies are recorded into an
- * HdrHistogram {@link Recorder}.
+ * corrected). Requests are sent by a ticker per event loop (1 ms unless set); replies are recorded
+ * into an HdrHistogram {@link Recorder}. {@link GrpcLoadGenerator} is the same schedule and recorder
+ * speaking plain gRPC, for the paths that do not go through cellgate.
  */
 public final class LoadGenerator {
 
@@ -66,10 +67,17 @@ public final class LoadGenerator {
      * @param mix           the commands to send and their shares
      * @param payloadBytes  size of echo and put payloads
      * @param threads       client event loops
+     * @param tick          how often each event loop sends what is due (the send is late by up to this)
      */
     public record Options(String host, int port, List<String> sources, int connections, double ratePerSecond,
                           Duration duration, byte[] secret, long uidBase, List<CommandMix> mix, int payloadBytes,
-                          int threads) {
+                          int threads, Duration tick) {
+        /** Options with the default 1 ms tick. */
+        public Options(String host, int port, List<String> sources, int connections, double ratePerSecond,
+                       Duration duration, byte[] secret, long uidBase, List<CommandMix> mix, int payloadBytes, int threads) {
+            this(host, port, sources, connections, ratePerSecond, duration, secret, uidBase, mix, payloadBytes, threads,
+                    Duration.ofMillis(1));
+        }
     }
 
     /** What a run measured. Latencies in microseconds. */
@@ -155,8 +163,6 @@ public final class LoadGenerator {
                 progress.printf("warning: %d of %d connections did not log in within 30 s%n",
                         loggedIn.getCount(), options.connections());
             }
-            Histogram total = new Histogram(3);
-            Histogram interval = null;
             startNanos = System.nanoTime();
             sending = true;
             // One 1 ms ticker per event loop sends what is due on each of that loop's connections.
@@ -171,25 +177,10 @@ public final class LoadGenerator {
                 for (Connection c : list) {
                     c.tick();
                 }
-            }, 0, 1, TimeUnit.MILLISECONDS)));
-            long durationNanos = options.duration().toNanos();
-            long nextReport = startNanos + TimeUnit.SECONDS.toNanos(1);
-            while (System.nanoTime() - startNanos < durationNanos) {
-                long sleep = Math.min(nextReport, startNanos + durationNanos) - System.nanoTime();
-                if (sleep > 0) {
-                    TimeUnit.NANOSECONDS.sleep(sleep);
-                }
-                interval = recorder.getIntervalHistogram(interval);
-                total.add(interval);
-                if (System.nanoTime() >= nextReport) {
-                    nextReport += TimeUnit.SECONDS.toNanos(1);
-                    progress.printf("\r[%4ds] sent %,d  ok %,d  other %,d  in flight %,d  p50 %.2f ms  p99 %.2f ms   ",
-                            TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - startNanos), sent.get(),
-                            codes[0].sum(), answered.get() - codes[0].sum(), sent.get() - answered.get(),
-                            interval.getValueAtPercentile(50) / 1000.0, interval.getValueAtPercentile(99) / 1000.0);
-                    progress.flush();
-                }
-            }
+            }, 0, options.tick().toNanos(), TimeUnit.NANOSECONDS)));
+            Histogram total = Progress.run(options.duration(), startNanos, recorder, progress,
+                    () -> String.format("sent %,d  ok %,d  other %,d  in flight %,d", sent.get(), codes[0].sum(),
+                            answered.get() - codes[0].sum(), sent.get() - answered.get()));
             sending = false;
             tickers.forEach(t -> t.cancel(false));
             double seconds = (System.nanoTime() - startNanos) / 1e9;
@@ -199,7 +190,6 @@ public final class LoadGenerator {
             }
             total.add(recorder.getIntervalHistogram());
             Histogram okTotal = okRecorder.getIntervalHistogram();
-            progress.println();
             long[] codeCounts = new long[codes.length];
             for (int i = 0; i < codes.length; i++) {
                 codeCounts[i] = codes[i].sum();

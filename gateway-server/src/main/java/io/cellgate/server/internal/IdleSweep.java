@@ -1,0 +1,49 @@
+package io.cellgate.server.internal;
+
+import io.cellgate.protocol.v1.Code;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.EventLoop;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Closes connections that were silent for three heartbeat intervals: one periodic task per event
+ * loop checks that loop's connections, instead of a timer per connection (an idle-state handler and
+ * its scheduled task cost about 240 bytes per connection, the sweep nothing).
+ */
+public final class IdleSweep implements Runnable {
+    private final GatewayContext context;
+    private final EventLoop loop;
+
+    private IdleSweep(GatewayContext context, EventLoop loop) {
+        this.context = context;
+        this.loop = loop;
+    }
+
+    /** Starts a sweep on every one of {@code loops}, a few times per heartbeat interval. */
+    public static void start(GatewayContext context, EventLoop[] loops) {
+        long period = Math.max(10, Math.min(1000, context.config.heartbeatInterval().toMillis() / 4));
+        for (EventLoop loop : loops) {
+            loop.scheduleWithFixedDelay(new IdleSweep(context, loop), period, period, TimeUnit.MILLISECONDS);
+        }
+    }
+
+    @Override
+    public void run() {
+        long limit = 3 * context.config.heartbeatInterval().toNanos();
+        long now = System.nanoTime();
+        for (Channel ch : context.clients) {
+            if (ch.eventLoop() != loop || !ch.isActive()) {
+                continue;
+            }
+            ClientFrameDecoder decoder = ch.pipeline().get(ClientFrameDecoder.class);
+            if (decoder == null || decoder.idleClosing || now - decoder.lastReadNanos <= limit) {
+                continue;
+            }
+            decoder.idleClosing = true;
+            ch.writeAndFlush(Frames.goAway(Code.OK, "idle: no frame for 3 heartbeat intervals", 0, List.of()))
+                    .addListener(ChannelFutureListener.CLOSE);
+        }
+    }
+}

@@ -1,0 +1,131 @@
+package io.cellgate.perf.harness;
+
+import io.cellgate.protocol.LoginToken;
+import io.cellgate.protocol.v1.ClientFrame;
+import io.cellgate.protocol.v1.Code;
+import io.cellgate.protocol.v1.Login;
+import io.cellgate.protocol.v1.ServerFrame;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollSocketChannel;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.handler.codec.protobuf.ProtobufDecoder;
+import io.netty.handler.codec.protobuf.ProtobufEncoder;
+import io.netty.handler.codec.protobuf.ProtobufVarint32FrameDecoder;
+import io.netty.handler.codec.protobuf.ProtobufVarint32LengthFieldPrepender;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * A generator process that opens and holds idle connections: {@code --count} of them to
+ * {@code --host:--port}, from the given loopback source addresses, each logged in as its own user
+ * (or, with {@code --secret none}, just connected, for a plain server). Prints
+ * {@code holder: holding N (failed M)} once every connection is settled, then holds them until its
+ * standard input closes. Several of these spread a large count over processes and source addresses,
+ * each within its own open-file limit.
+ */
+public final class ConnectionHolder {
+    private ConnectionHolder() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        Map<String, String> a = Args.parse(args, Map.of("--host", "127.0.0.1", "--port", "0", "--count", "1000",
+                "--sources", "127.0.0.2", "--secret", "none", "--uid-base", "1", "--connect-rate", "4000"));
+        String host = a.get("--host");
+        int port = Integer.parseInt(a.get("--port"));
+        int count = Integer.parseInt(a.get("--count"));
+        List<String> sources = Arrays.asList(a.get("--sources").split(","));
+        boolean login = !a.get("--secret").equals("none");
+        LoginToken tokens = login ? new LoginToken(a.get("--secret").getBytes(StandardCharsets.UTF_8)) : null;
+        long uidBase = Long.parseLong(a.get("--uid-base"));
+        double connectRate = Double.parseDouble(a.get("--connect-rate"));
+
+        boolean epoll = Epoll.isAvailable();
+        EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("holder", true),
+                epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
+        AtomicInteger held = new AtomicInteger();
+        AtomicInteger failed = new AtomicInteger();
+        long expiry = System.currentTimeMillis() / 1000 + 24 * 3600;
+        Bootstrap bootstrap = new Bootstrap().group(group).channel(epoll ? EpollSocketChannel.class : NioSocketChannel.class)
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 30_000);
+        long start = System.nanoTime();
+        for (int i = 0; i < count; i++) {
+            // Paced: a burst of thousands of SYNs would overflow the listen backlog and measure that instead.
+            long due = start + (long) (i * 1e9 / connectRate);
+            long wait = due - System.nanoTime();
+            if (wait > 0) {
+                TimeUnit.NANOSECONDS.sleep(wait);
+            }
+            long uid = uidBase + i;
+            String source = sources.get(i % sources.size());
+            bootstrap.clone().handler(new ChannelInitializer<SocketChannel>() {
+                @Override
+                protected void initChannel(SocketChannel ch) {
+                    if (!login) {
+                        ch.pipeline().addLast(new ChannelInboundHandlerAdapter() {
+                            @Override
+                            public void channelActive(ChannelHandlerContext ctx) {
+                                held.incrementAndGet();
+                            }
+                        });
+                        return;
+                    }
+                    ch.pipeline().addLast(new ProtobufVarint32FrameDecoder(), new ProtobufDecoder(ServerFrame.getDefaultInstance()),
+                            new ProtobufVarint32LengthFieldPrepender(), new ProtobufEncoder(),
+                            new SimpleChannelInboundHandler<ServerFrame>() {
+                                @Override
+                                public void channelActive(ChannelHandlerContext ctx) {
+                                    ctx.writeAndFlush(ClientFrame.newBuilder().setLogin(Login.newBuilder().setUid(uid)
+                                            .setToken(tokens.issue(uid, expiry)).setDevice("holder").setAppVersion("1")).build());
+                                }
+
+                                @Override
+                                protected void channelRead0(ChannelHandlerContext ctx, ServerFrame frame) {
+                                    if (frame.hasLoginAck()) {
+                                        if (frame.getLoginAck().getCode() == Code.OK) {
+                                            held.incrementAndGet();
+                                        } else {
+                                            failed.incrementAndGet();
+                                            ctx.close();
+                                        }
+                                    }
+                                }
+                            });
+                }
+            }).connect(new InetSocketAddress(host, port), new InetSocketAddress(source, 0)).addListener(f -> {
+                if (!f.isSuccess()) {
+                    failed.incrementAndGet();
+                }
+            });
+        }
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+        while (held.get() + failed.get() < count && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        System.out.println("holder: holding " + held.get() + " (failed " + failed.get() + ")");
+        System.out.flush();
+        BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+        while (in.readLine() != null) {
+            // Hold until the scenario closes our standard input (or ends the process).
+        }
+        group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+    }
+}

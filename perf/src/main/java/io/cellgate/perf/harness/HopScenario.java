@@ -1,0 +1,444 @@
+package io.cellgate.perf.harness;
+
+import io.cellgate.perf.load.CommandMix;
+import io.cellgate.perf.load.GrpcLoadGenerator;
+import io.cellgate.perf.load.LoadGenerator;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.HdrHistogram.Histogram;
+
+/**
+ * P1 and P2: what the cellgate hop costs. One sample AO process; three paths to it, measured in the
+ * same run at the same open-loop rates: direct gRPC, gRPC through nginx {@code grpc_pass}, and the
+ * cellgate protocol through a gatewayd process. At each rate step every path runs in turn (so drift
+ * of the machine hits all three alike) until it can no longer sustain the rate. Reports latency (from
+ * the intended send time), throughput, the CPU time per request of the AO, the proxy and the
+ * generator (from {@code /proc}), and a JFR profile of the gateway at 75% of its capacity.
+ *
+ * <p>{@code perf/run hop [--rates 2000,4000,...] [--seconds 8] [--connections 16] [--payload 64]
+ * [--profile-seconds 15] [--out perf/results/hop-DATE.md]}
+ */
+public final class HopScenario {
+    static final String SECRET = "hop-scenario-secret-0123456789";
+    static final List<String> PATHS = List.of("direct", "nginx", "cellgate");
+    /** A step is sustained when at least this share of the offered requests was answered OK ... */
+    static final double SUSTAINED_OK = 0.99;
+    /** ... and its p99 stayed under this many milliseconds. */
+    static final double SUSTAINED_P99_MS = 50;
+
+    /** One path at one rate. CPU in microseconds per OK request. */
+    record Step(String path, double offered, double okPerSecond, long ok, long failed, Histogram latency, double aoCpuUs,
+                double proxyCpuUs, double generatorCpuUs) {
+        boolean sustained() {
+            return ok >= SUSTAINED_OK * offered * seconds() && latency.getValueAtPercentile(99) / 1000.0 <= SUSTAINED_P99_MS;
+        }
+
+        double seconds() {
+            return okPerSecond == 0 ? 1 : ok / okPerSecond;
+        }
+
+        double ms(double percentile) {
+            return latency.getValueAtPercentile(percentile) / 1000.0;
+        }
+    }
+
+    private final List<Integer> rates;
+    private final Duration stepDuration;
+    private final int connections;
+    private final int payload;
+    private final int profileSeconds;
+    private final Path report;
+    private final PrintStream out;
+    private final Path dir;
+    private Process ao;
+    private Process gateway;
+    private Process nginx;
+    private int aoPort;
+    private int gatewayPort;
+    private int nginxPort;
+
+    HopScenario(List<Integer> rates, Duration stepDuration, int connections, int payload, int profileSeconds, Path report,
+                PrintStream out) throws IOException {
+        this.rates = rates;
+        this.stepDuration = stepDuration;
+        this.connections = connections;
+        this.payload = payload;
+        this.profileSeconds = profileSeconds;
+        this.report = report;
+        this.out = out;
+        this.dir = Files.createTempDirectory("cellgate-hop");
+    }
+
+    public static void main(String[] args) throws Exception {
+        Map<String, String> a = Args.parse(args, Map.of("--rates", "2000,4000,6000,8000,10000,12000,14000,16000,18000,20000,24000,28000,32000,36000,40000,48000",
+                "--seconds", "8", "--connections", "16", "--payload", "64", "--profile-seconds", "15",
+                "--out", "perf/results/hop-" + LocalDate.now() + ".md"));
+        List<Integer> rates = Arrays.stream(a.get("--rates").split(",")).map(String::trim).map(Integer::parseInt).toList();
+        HopScenario hop = new HopScenario(rates, Duration.ofSeconds(Long.parseLong(a.get("--seconds"))),
+                Integer.parseInt(a.get("--connections")), Integer.parseInt(a.get("--payload")),
+                Integer.parseInt(a.get("--profile-seconds")), Path.of(a.get("--out")), System.out);
+        hop.run();
+    }
+
+    /** Runs the whole scenario and writes the report; returns the steps measured. */
+    List<Step> run() throws Exception {
+        try {
+            startPeers();
+            // Each JVM compiles its hot paths during the warm-up, not during the first measured steps.
+            int warmRate = rates.get(Math.min(2, rates.size() - 1));
+            out.printf("warming up every path at %,d/s...%n", warmRate);
+            for (String path : PATHS) {
+                measure(path, warmRate, Duration.ofSeconds(Math.min(10, 2 * stepDuration.toSeconds())));
+            }
+            List<Step> steps = new ArrayList<>();
+            Map<String, Double> capacity = new LinkedHashMap<>();
+            List<String> open = new ArrayList<>(PATHS);
+            for (int rate : rates) {
+                for (String path : List.copyOf(open)) {
+                    Step s = measure(path, rate, stepDuration);
+                    steps.add(s);
+                    out.printf(Locale.ROOT, "%-8s %,7d/s offered: %,9.0f/s ok, p50 %.2f ms, p99 %.2f ms, p99.9 %.2f ms;"
+                                    + " CPU/req AO %.1f us, proxy %.1f us%s%n", path, rate, s.okPerSecond(), s.ms(50), s.ms(99),
+                            s.ms(99.9), s.aoCpuUs(), s.proxyCpuUs(), s.sustained() ? "" : "  (not sustained)");
+                    if (s.sustained()) {
+                        capacity.put(path, (double) rate);
+                    } else {
+                        open.remove(path);
+                    }
+                }
+                if (open.isEmpty()) {
+                    break;
+                }
+            }
+            String profile = "";
+            double cellgateCapacity = capacity.getOrDefault("cellgate", 0.0);
+            if (profileSeconds > 0 && cellgateCapacity > 0) {
+                profile = profileGateway((int) (0.75 * cellgateCapacity));
+            }
+            writeReport(steps, capacity, profile);
+            return steps;
+        } finally {
+            Procs.stop(gateway);
+            Procs.stop(ao);
+            if (nginx != null) {
+                Procs.stop(nginx);
+            }
+        }
+    }
+
+    private void startPeers() throws Exception {
+        aoPort = Procs.freePort();
+        Path aoLog = dir.resolve("ao.log");
+        ao = Procs.java(aoLog, List.of("-Xms512m", "-Xmx512m"), "io.cellgate.perf.ao.SampleAoServer", "--set", "sz-a", "--port",
+                Integer.toString(aoPort));
+        Procs.awaitPort(aoPort, ao, aoLog);
+
+        gatewayPort = Procs.freePort();
+        Path config = dir.resolve("gateway.yaml");
+        Files.writeString(config, gatewayYaml(gatewayPort, aoPort));
+        Path gatewayLog = dir.resolve("gatewayd.log");
+        gateway = Procs.java(gatewayLog, List.of("-Xms512m", "-Xmx512m", "--add-exports", "java.base/jdk.internal.misc=ALL-UNNAMED"),
+                "io.cellgate.server.Gatewayd", "--config", config.toString());
+        Procs.awaitLine(gatewayLog, "gatewayd: listening on port", gateway);
+
+        nginxPort = Procs.freePort();
+        Path conf = dir.resolve("nginx.conf");
+        Files.writeString(conf, nginxConf(nginxPort, aoPort, dir));
+        Path nginxLog = dir.resolve("nginx.out");
+        nginx = new ProcessBuilder(nginxBinary(), "-p", dir.toString(), "-c", conf.toString())
+                .redirectErrorStream(true).redirectOutput(nginxLog.toFile()).start();
+        Procs.awaitPort(nginxPort, nginx, nginxLog);
+        out.printf("AO pid %d on %d, gatewayd pid %d on %d, nginx pid %d on %d (%s)%n", ao.pid(), aoPort, gateway.pid(), gatewayPort,
+                nginx.pid(), nginxPort, dir);
+    }
+
+    static String nginxBinary() throws IOException {
+        for (String candidate : List.of("/usr/sbin/nginx", "/usr/local/sbin/nginx", "/usr/bin/nginx")) {
+            if (Files.isExecutable(Path.of(candidate))) {
+                return candidate;
+            }
+        }
+        throw new IOException("nginx is not installed (expected: Debian's nginx package; .ci/run installs it)");
+    }
+
+    /**
+     * nginx as its operators would run it for gRPC: a worker per core, access log off, an upstream
+     * keepalive pool larger than the requests in flight (nginx sends one request at a time per
+     * upstream HTTP/2 connection), and keepalive requests raised so no connection is recycled mid-run.
+     */
+    static String nginxConf(int port, int aoPort, Path dir) {
+        return """
+                worker_processes %d;
+                error_log %s/error.log warn;
+                pid %s/nginx.pid;
+                daemon off;
+                worker_rlimit_nofile 16384;
+                events { worker_connections 8192; multi_accept on; }
+                http {
+                  access_log off;
+                  keepalive_requests 10000000;
+                  keepalive_timeout 600s;
+                  client_body_temp_path %s/client_body;
+                  upstream ao {
+                    server 127.0.0.1:%d;
+                    keepalive 512;
+                    keepalive_requests 10000000;
+                    keepalive_timeout 600s;
+                  }
+                  server {
+                    listen 127.0.0.1:%d http2;
+                    location / {
+                      grpc_pass grpc://ao;
+                    }
+                  }
+                }
+                """.formatted(Runtime.getRuntime().availableProcessors(), dir, dir, dir, aoPort, port);
+    }
+
+    /** The gateway: one set, one READ command to the AO's Echo, limits that do not cap a benchmark connection. */
+    static String gatewayYaml(int port, int aoPort) {
+        return """
+                gateway: {city: sz, idc: sz-1, transport: auto, event-loop-threads: %d}
+                listen: {client: 127.0.0.1:%d, metrics: off}
+                login: {token-secret: %s, timeout: 10s, heartbeat-interval: 10m}
+                limits: {max-frame-bytes: 65536, max-in-flight-per-connection: 100000}
+                topology:
+                  sets:
+                    - {name: sz-a, city: sz, idc: sz-1, endpoints: ["127.0.0.1:%d"]}
+                routes:
+                  slots: 16384
+                  write-points:
+                    - {slots: 0-16383, set: sz-a}
+                commands:
+                  - {cmd: 1, method: cellgate.sample.v1.SampleAo/Echo, route: READ, priority: P1, timeout: 10s}
+                upstream:
+                  channel-mode: %s
+                  health: {enabled: false}
+                admission:
+                  accept-rate: 100000
+                  login-rate: 100000
+                  connection-rate: 1000000
+                """.formatted(Integer.getInteger("cellgate.event-loops", Runtime.getRuntime().availableProcessors()), port, SECRET,
+                aoPort, System.getProperty("cellgate.channel-mode", "shared"));
+    }
+
+    private Step measure(String path, int rate, Duration duration) throws InterruptedException {
+        long self = ProcessHandle.current().pid();
+        double aoBefore = Procs.cpuSeconds(ao.pid(), false);
+        double proxyBefore = proxyCpu(path);
+        double genBefore = Procs.cpuSeconds(self, false);
+        long ok;
+        long failed;
+        Histogram latency;
+        double seconds;
+        Duration tick = Duration.ofNanos(200_000);
+        if (path.equals("cellgate")) {
+            LoadGenerator.Result r = new LoadGenerator(new LoadGenerator.Options("127.0.0.1", gatewayPort, List.of("127.0.0.1"),
+                    connections, rate, duration, SECRET.getBytes(StandardCharsets.UTF_8), 1,
+                    List.of(new CommandMix(1, CommandMix.Kind.ECHO, false, 1)), payload, 1, tick)).run(out);
+            ok = r.ok();
+            failed = r.answered() - r.ok() + r.unanswered();
+            latency = r.latencyMicros();
+            seconds = r.seconds();
+        } else {
+            int port = path.equals("direct") ? aoPort : nginxPort;
+            GrpcLoadGenerator.Result r = new GrpcLoadGenerator(new GrpcLoadGenerator.Options("127.0.0.1", port, List.of("127.0.0.1"),
+                    connections, rate, duration, payload, 1, tick)).run(out);
+            ok = r.ok();
+            failed = r.failed() + (r.sent() - r.ok() - r.failed());
+            latency = r.latencyMicros();
+            seconds = r.seconds();
+        }
+        double perOk = 1e6 / Math.max(1, ok);
+        return new Step(path, rate, ok / seconds, ok, failed, latency,
+                (Procs.cpuSeconds(ao.pid(), false) - aoBefore) * perOk,
+                (proxyCpu(path) - proxyBefore) * perOk,
+                (Procs.cpuSeconds(self, false) - genBefore) * perOk);
+    }
+
+    private double proxyCpu(String path) {
+        return switch (path) {
+            case "nginx" -> Procs.cpuSeconds(nginx.pid(), true);
+            case "cellgate" -> Procs.cpuSeconds(gateway.pid(), false);
+            default -> 0;
+        };
+    }
+
+    /** Records the gateway with JFR while it serves {@code rate}; returns the summary. */
+    private String profileGateway(int rate) throws Exception {
+        Path jfr = dir.resolve("gatewayd.jfr");
+        out.printf("profiling gatewayd with JFR at %,d/s for %d s...%n", rate, profileSeconds);
+        Procs.run(Procs.jcmd(), Long.toString(gateway.pid()), "JFR.start", "name=hop", "settings=profile",
+                "filename=" + jfr);
+        measure("cellgate", rate, Duration.ofSeconds(profileSeconds));
+        Procs.run(Procs.jcmd(), Long.toString(gateway.pid()), "JFR.stop", "name=hop");
+        return "Gateway at " + String.format(Locale.ROOT, "%,d", rate) + " req/s (75% of its capacity), "
+                + profileSeconds + " s of JFR (`settings=profile`):\n\n" + JfrSummary.summarize(jfr, 15);
+    }
+
+    private void writeReport(List<Step> steps, Map<String, Double> capacity, String profile) throws IOException {
+        Path results = report.toAbsolutePath().getParent();
+        String base = report.getFileName().toString().replaceFirst("\\.md$", "");
+        Path data = results.resolve(base);
+        Files.createDirectories(data);
+        double direct = capacity.getOrDefault("direct", 0.0);
+        double cg = capacity.getOrDefault("cellgate", 0.0);
+        double ng = capacity.getOrDefault("nginx", 0.0);
+        double limit75 = 0.75 * Math.min(cg, ng);
+
+        StringBuilder md = new StringBuilder();
+        md.append("# Hop: cellgate vs nginx grpc_pass vs direct gRPC, ").append(LocalDate.now()).append("\n\n");
+        md.append("Machine: ").append(Procs.machine()).append(". Everything on this one machine: the sample AO, gatewayd,\n")
+                .append("nginx and the load generator share its cores, so every figure includes that contention, for every path alike.\n\n");
+        md.append("Command: `perf/run hop").append(rates.equals(defaultRates()) ? "" : " --rates " + join(rates))
+                .append(" --seconds ").append(stepDuration.toSeconds()).append(" --connections ").append(connections)
+                .append(" --payload ").append(payload).append("`\n\n");
+        md.append("Setup: one sample AO process (gRPC `Echo`, no injected latency, 512 MiB heap); gatewayd (").append(Runtime.getRuntime()
+                        .availableProcessors()).append(" event loops, one shared HTTP/2 channel to the AO, 512 MiB heap); nginx ")
+                .append(nginxVersion()).append(" configured as its operators would for gRPC: `worker_processes` = cores, ")
+                .append("`access_log off`, an upstream `keepalive 512` pool, `keepalive_requests` raised to 10M on both sides. ")
+                .append("The generator opens ").append(connections).append(" connections per path (cellgate protocol, or HTTP/2 ")
+                .append("for direct and nginx), sends ").append(payload).append("-byte echo requests open-loop at the offered rate, ")
+                .append("and measures each latency from its intended send time (coordinated omission corrected). A rate is ")
+                .append("sustained when >= 99% of its requests are answered OK and p99 <= 50 ms.\n\n");
+
+        md.append("## Goals\n\n| id | goal | measured | verdict |\n|---|---|---|---|\n");
+        md.append(p1Row(steps, limit75));
+        md.append(String.format(Locale.ROOT, "| P2 | cellgate / direct max sustained throughput >= 0.6 | %,.0f / %,.0f req/s = **%.2f** (nginx: %,.0f = %.2f) | %s |%n",
+                cg, direct, direct == 0 ? 0 : cg / direct, ng, direct == 0 ? 0 : ng / direct,
+                direct > 0 && cg / direct >= 0.6 ? "met" : "missed by " + String.format(Locale.ROOT, "%.2f", 0.6 - (direct == 0 ? 0 : cg / direct))));
+        md.append("\n## Every step\n\nLatency in ms from the intended send time; added = path minus direct at the same rate; CPU in µs per OK request.\n\n");
+        md.append("| offered/s | path | OK/s | p50 | p99 | p99.9 | added p50 | added p99 | added p99.9 | CPU AO | CPU proxy | CPU generator | sustained |\n");
+        md.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+        StringBuilder json = new StringBuilder("[\n");
+        for (Step s : steps) {
+            Step d = find(steps, "direct", s.offered());
+            md.append(String.format(Locale.ROOT, "| %,.0f | %s | %,.0f | %.2f | %.2f | %.2f | %s | %s | %s | %.1f | %s | %.1f | %s |%n",
+                    s.offered(), s.path(), s.okPerSecond(), s.ms(50), s.ms(99), s.ms(99.9),
+                    added(s, d, 50), added(s, d, 99), added(s, d, 99.9), s.aoCpuUs(),
+                    s.path().equals("direct") ? "-" : String.format(Locale.ROOT, "%.1f", s.proxyCpuUs()), s.generatorCpuUs(),
+                    s.sustained() ? "yes" : "**no**"));
+            String hgrm = s.path() + "-" + (long) s.offered() + ".hgrm";
+            try (PrintStream h = new PrintStream(Files.newOutputStream(data.resolve(hgrm)), false, StandardCharsets.UTF_8)) {
+                s.latency().outputPercentileDistribution(h, 1000.0);
+            }
+            json.append(String.format(Locale.ROOT, "  {\"path\": \"%s\", \"offered\": %.0f, \"ok_per_second\": %.1f, \"ok\": %d, \"failed\": %d,"
+                            + " \"p50_ms\": %.3f, \"p99_ms\": %.3f, \"p999_ms\": %.3f, \"max_ms\": %.3f, \"cpu_us_per_request\": {\"ao\": %.2f,"
+                            + " \"proxy\": %.2f, \"generator\": %.2f}, \"sustained\": %b, \"histogram\": \"%s\"},%n",
+                    s.path(), s.offered(), s.okPerSecond(), s.ok(), s.failed(), s.ms(50), s.ms(99), s.ms(99.9),
+                    s.latency().getMaxValue() / 1000.0, s.aoCpuUs(), s.proxyCpuUs(), s.generatorCpuUs(), s.sustained(), hgrm));
+        }
+        if (json.length() > 2) {
+            json.setLength(json.length() - 2);
+        }
+        json.append("\n]\n");
+        Files.writeString(data.resolve("summary.json"), json.toString());
+
+        double reference = steps.stream().filter(s -> s.offered() <= limit75).mapToDouble(Step::offered).max()
+                .orElse(rates.get(0));
+        String[] labels = {"p50", "p90", "p99", "p99.9", "p99.99"};
+        double[] percentiles = {50, 90, 99, 99.9, 99.99};
+        SvgChart curves = new SvgChart(String.format(Locale.ROOT, "Latency percentiles at %,.0f req/s", reference), "percentile",
+                "ms (log)", true).categories(labels);
+        SvgChart p99 = new SvgChart("p99 latency by offered rate", "offered req/s", "ms (log)", true);
+        for (String path : PATHS) {
+            Step s = find(steps, path, reference);
+            if (s != null) {
+                double[] x = new double[percentiles.length];
+                double[] y = new double[percentiles.length];
+                for (int i = 0; i < percentiles.length; i++) {
+                    x[i] = i;
+                    y[i] = Math.max(0.01, s.ms(percentiles[i]));
+                }
+                curves.series(path, x, y);
+            }
+            List<Step> mine = steps.stream().filter(t -> t.path().equals(path)).toList();
+            p99.series(path, mine.stream().mapToDouble(Step::offered).toArray(),
+                    mine.stream().mapToDouble(t -> Math.max(0.01, t.ms(99))).toArray());
+        }
+        Files.writeString(data.resolve("latency-percentiles.svg"), curves.render());
+        Files.writeString(data.resolve("p99-by-rate.svg"), p99.render());
+        md.append("\n![latency percentiles](").append(base).append("/latency-percentiles.svg)\n\n![p99 by rate](").append(base)
+                .append("/p99-by-rate.svg)\n\n");
+        md.append("Histograms (`.hgrm`, HdrHistogram percentile output in ms) and `summary.json` for every step are in `")
+                .append(base).append("/`.\n\n");
+        md.append("## What limits the figures\n\n");
+        md.append(profile.isEmpty() ? "(no profile was taken)\n" : profile).append('\n');
+        Files.writeString(report, md.toString());
+        out.println("report: " + report);
+    }
+
+    private String p1Row(List<Step> steps, double limit75) {
+        int compared = 0;
+        int latencyWins = 0;
+        int cpuWins = 0;
+        StringBuilder detail = new StringBuilder();
+        for (Step c : steps) {
+            if (!c.path().equals("cellgate") || c.offered() > limit75) {
+                continue;
+            }
+            Step n = find(steps, "nginx", c.offered());
+            Step d = find(steps, "direct", c.offered());
+            if (n == null || d == null) {
+                continue;
+            }
+            compared++;
+            boolean less = c.ms(50) - d.ms(50) < n.ms(50) - d.ms(50) && c.ms(99) - d.ms(99) < n.ms(99) - d.ms(99)
+                    && c.ms(99.9) - d.ms(99.9) < n.ms(99.9) - d.ms(99.9);
+            if (less) {
+                latencyWins++;
+            }
+            if (c.proxyCpuUs() <= n.proxyCpuUs()) {
+                cpuWins++;
+            }
+            detail.append(String.format(Locale.ROOT, "%,.0f/s: +%.2f/+%.2f/+%.2f vs +%.2f/+%.2f/+%.2f ms, CPU %.1f vs %.1f µs; ",
+                    c.offered(), c.ms(50) - d.ms(50), c.ms(99) - d.ms(99), c.ms(99.9) - d.ms(99.9),
+                    n.ms(50) - d.ms(50), n.ms(99) - d.ms(99), n.ms(99.9) - d.ms(99.9), c.proxyCpuUs(), n.proxyCpuUs()));
+        }
+        String verdict = compared == 0 ? "not measured" : latencyWins == compared && cpuWins == compared ? "met"
+                : "missed at " + (compared - Math.min(latencyWins, cpuWins)) + " of " + compared + " rates (latency won at "
+                + latencyWins + ", CPU at " + cpuWins + ")";
+        return String.format(Locale.ROOT, "| P1 | cellgate adds less latency than nginx (p50, p99, p99.9) at every rate up to 75%% of capacity "
+                + "(%,.0f/s), CPU per request <= nginx's | cellgate vs nginx added p50/p99/p99.9 and proxy CPU per request: %s| %s |%n",
+                limit75, detail, verdict);
+    }
+
+    private static String added(Step s, Step direct, double percentile) {
+        if (s.path().equals("direct") || direct == null) {
+            return "-";
+        }
+        return String.format(Locale.ROOT, "%+.2f", s.ms(percentile) - direct.ms(percentile));
+    }
+
+    private static Step find(List<Step> steps, String path, double offered) {
+        return steps.stream().filter(s -> s.path().equals(path) && s.offered() == offered).findFirst().orElse(null);
+    }
+
+    private static List<Integer> defaultRates() {
+        return List.of(2000, 4000, 6000, 8000, 10000, 12000, 14000, 16000, 18000, 20000, 24000, 28000, 32000, 36000, 40000, 48000);
+    }
+
+    private static String join(List<Integer> values) {
+        return String.join(",", values.stream().map(String::valueOf).toList());
+    }
+
+    private static String nginxVersion() {
+        try {
+            String v = Procs.run(nginxBinary(), "-v").trim();
+            return v.substring(v.indexOf('/') + 1);
+        } catch (IOException | InterruptedException e) {
+            return "?";
+        }
+    }
+}

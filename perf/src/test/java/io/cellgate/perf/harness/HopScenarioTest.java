@@ -1,0 +1,46 @@
+package io.cellgate.perf.harness;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The hop scenario, short (two low rates, one second each): the real AO, gatewayd and nginx
+ * processes, both load generator front ends, the CPU readings, the JFR profile and the report with
+ * its plots, so the harness keeps working. The full run is {@code perf/run hop}.
+ */
+class HopScenarioTest {
+    @Test
+    void everyPathIsMeasuredAndReported(@TempDir Path dir) throws Exception {
+        Path report = dir.resolve("hop-smoke.md");
+        ByteArrayOutputStream log = new ByteArrayOutputStream();
+        List<HopScenario.Step> steps = new HopScenario(List.of(300, 600), Duration.ofSeconds(1), 4, 64, 2, report,
+                new PrintStream(log, true, StandardCharsets.UTF_8)).run();
+
+        assertThat(steps).extracting(HopScenario.Step::path).containsExactly("direct", "nginx", "cellgate", "direct", "nginx",
+                "cellgate");
+        for (HopScenario.Step s : steps) {
+            assertThat(s.ok()).as(s.path() + " at " + s.offered()).isGreaterThanOrEqualTo((long) (s.offered() * 0.9));
+            assertThat(s.failed()).as(s.path()).isZero();
+            assertThat(s.aoCpuUs()).as("AO CPU per request, " + s.path()).isPositive();
+            if (!s.path().equals("direct")) {
+                assertThat(s.proxyCpuUs()).as("proxy CPU per request, " + s.path()).isPositive();
+            }
+        }
+        String md = Files.readString(report);
+        assertThat(md).contains("| P1 |", "| P2 |", "nginx", "execution samples", "![latency percentiles]");
+        Path data = dir.resolve("hop-smoke");
+        assertThat(data.resolve("latency-percentiles.svg")).content().startsWith("<svg").contains("cellgate", "nginx", "direct");
+        assertThat(data.resolve("p99-by-rate.svg")).exists();
+        assertThat(data.resolve("summary.json")).content().contains("\"path\": \"cellgate\"");
+        assertThat(data.resolve("cellgate-600.hgrm")).content().contains("Value     Percentile");
+    }
+}
