@@ -150,16 +150,21 @@ public final class EtcdFleet implements AutoCloseable {
 
     /** Waits for an etcd answer at most {@code timeout}; every failure is an IOException naming etcd. */
     <T> T await(CompletableFuture<T> future) throws IOException {
+        return await(future, config.timeout(), "etcd " + config.endpoints());
+    }
+
+    /** Waits for {@code future} at most {@code timeout}; every failure is an IOException starting with {@code what}. */
+    static <T> T await(CompletableFuture<T> future, Duration timeout, String what) throws IOException {
         try {
-            return future.get(config.timeout().toMillis(), TimeUnit.MILLISECONDS);
+            return future.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
         } catch (TimeoutException e) {
             future.cancel(true);
-            throw new IOException("etcd " + config.endpoints() + ": no answer within " + config.timeout().toMillis() + " ms");
+            throw new IOException(what + ": no answer within " + timeout.toMillis() + " ms");
         } catch (ExecutionException e) {
-            throw new IOException("etcd " + config.endpoints() + ": " + e.getCause().getMessage(), e.getCause());
+            throw new IOException(what + ": " + e.getCause().getMessage(), e.getCause());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new IOException("etcd: interrupted", e);
+            throw new IOException(what + ": interrupted", e);
         }
     }
 

@@ -6,9 +6,6 @@ import io.etcd.jetcd.options.PutOption;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.function.Supplier;
 import java.util.logging.Logger;
 
@@ -89,16 +86,6 @@ final class LeasedKey {
     }
 
     private <T> T await(CompletableFuture<T> future) throws IOException {
-        try {
-            return future.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (TimeoutException e) {
-            future.cancel(true);
-            throw new IOException("no answer within " + timeout.toMillis() + " ms");
-        } catch (ExecutionException e) {
-            throw new IOException(String.valueOf(e.getCause().getMessage()), e.getCause());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IOException("interrupted", e);
-        }
+        return EtcdFleet.await(future, timeout, "etcd");
     }
 }
