@@ -107,6 +107,13 @@ final class GatewayMetrics {
                 }).register(registry);
         counter(registry, "cellgate_connections_accepted", "Client connections accepted", counters::connectionsAccepted);
         counter(registry, "cellgate_connections_refused", "Client connections refused by the accept rate", counters::acceptsRefused);
+        counter(registry, "cellgate_accept_errors", "Accepts that failed on the client listener (e.g. out of file descriptors)",
+                counters::acceptErrors);
+        counter(registry, "cellgate_connections_address_limited",
+                "Client connections refused because their address held admission.max-connections-per-address", counters::addressLimited);
+        counter(registry, "cellgate_slow_readers_closed",
+                "Client connections closed for leaving more than limits.max-outbound-bytes-per-connection unread",
+                counters::slowReadersClosed);
         counter(registry, "cellgate_cross_city_requests", "Requests sent to a set in another city than the gateway's", counters::crossCityRequests);
         counter(registry, "cellgate_bad_frames", "Connections closed for a protocol violation (BAD_FRAME)", counters::badFrames);
 

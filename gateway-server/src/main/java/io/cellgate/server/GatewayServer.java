@@ -8,6 +8,8 @@ import io.cellgate.route.RouteTable;
 import io.cellgate.server.config.GatewayConfig;
 import io.cellgate.server.internal.AccessLog;
 import io.cellgate.server.internal.ClientChannelInitializer;
+import io.cellgate.server.internal.AcceptErrorHandler;
+import io.cellgate.server.internal.ClientTls;
 import io.cellgate.server.internal.Drain;
 import io.cellgate.server.internal.IdleSweep;
 import io.cellgate.server.internal.GatewayContext;
@@ -100,9 +102,13 @@ public final class GatewayServer implements AutoCloseable {
             this.fleet = started.fleet();
             this.fleetStore = started.fleetStore();
             this.storeWrittenMillis = started.storeWrittenMillis();
-            this.upstreams = new Upstreams(routes, loops, channelType, config.channelMode(), config.outlier());
+            this.upstreams = new Upstreams(routes, loops, channelType, config.channelMode(), config.outlier(),
+                    config.upstreamCaFile() == null ? null : ClientTls.upstream(config.upstreamCaFile()));
             upstreamsOrNull = upstreams;
             this.context = new GatewayContext(config, upstreams, loops, NanoClock.SYSTEM, openAccessLog(config));
+            if (config.tlsCertFile() != null) {
+                context.clientTls(ClientTls.load(config.tlsCertFile(), config.tlsKeyFile()));
+            }
             this.serverChannel = new ServerBootstrap()
                     .group(bossGroup, workerGroup)
                     .channel(serverChannelType)
@@ -110,6 +116,7 @@ public final class GatewayServer implements AutoCloseable {
                     .option(ChannelOption.SO_REUSEADDR, true)
                     .childOption(ChannelOption.TCP_NODELAY, true)
                     .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(64 * 1024, 256 * 1024))
+                    .handler(new AcceptErrorHandler(context))
                     .childHandler(new ClientChannelInitializer(context))
                     .bind(new InetSocketAddress(config.listenHost(), config.listenPort()))
                     .sync()
@@ -179,7 +186,8 @@ public final class GatewayServer implements AutoCloseable {
         }
         this.adminServer = admin;
         this.ready = true;
-        LOG.info(() -> "gatewayd listening on " + serverChannel.localAddress() + " (" + (nativeTransport ? "epoll" : "nio")
+        LOG.info(() -> "gatewayd listening on " + serverChannel.localAddress() + (config.tlsCertFile() == null ? "" : " with TLS ("
+                + ClientTls.provider() + ")") + " (" + (nativeTransport ? "epoll" : "nio")
                 + ", " + threads + " event loops, " + config.commands().size() + " commands, route epoch "
                 + config.routes().epoch() + ")");
     }
@@ -429,6 +437,13 @@ public final class GatewayServer implements AutoCloseable {
         }
         if (!running.city().equals(next.city()) || !running.idc().equals(next.idc())) {
             restart.add("gateway.city/idc");
+        }
+        if ((running.tlsCertFile() == null) != (next.tlsCertFile() == null)) {
+            restart.add("listen.tls (on/off)");
+        } else if (next.tlsCertFile() != null) {
+            // Certificate rotation: the files are read again; new connections use them, open ones keep theirs.
+            context.clientTls(ClientTls.load(next.tlsCertFile(), next.tlsKeyFile()));
+            LOG.info(() -> "reload: client TLS certificate read again from " + next.tlsCertFile());
         }
         context.reload(next);
         if (next.routeStoreDir() == null && restart.stream().noneMatch(k -> k.startsWith("gateway.city"))) {

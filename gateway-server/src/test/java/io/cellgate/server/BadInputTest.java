@@ -124,6 +124,55 @@ class BadInputTest {
         }
     }
 
+    /** A corpus of hand-made bad input, each with the answer it must get. */
+    @Test
+    void aCorpusOfHandMadeBadInputGetsDefinedAnswers() throws Exception {
+        // A request before the login: answered UNAUTHENTICATED, the connection stays for the login.
+        try (TestClient client = new TestClient(gateway.port())) {
+            client.send(TestClient.request(5, TestTopology.READ, "too early"));
+            ServerFrame early = client.next();
+            assertThat(early.getResponse().getSeq()).isEqualTo(5);
+            assertThat(early.getResponse().getCode()).isEqualTo(Code.UNAUTHENTICATED);
+            client.login(3, TestTopology.token(3));
+            assertThat(client.next().getLoginAck().getCode()).isEqualTo(Code.OK);
+        }
+        // A valid frame followed by garbage in the same write: the frame is served, the garbage closes.
+        try (TestClient client = new TestClient(gateway.port())) {
+            java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+            io.cellgate.protocol.v1.ClientFrame.newBuilder().setLogin(io.cellgate.protocol.v1.Login.newBuilder().setUid(3)
+                    .setToken(TestTopology.token(3))).build().writeDelimitedTo(bytes);
+            bytes.write(new byte[] {0x03, (byte) 0xFF, (byte) 0xFF, (byte) 0xFF});
+            client.sendRaw(bytes.toByteArray());
+            assertThat(client.next().getLoginAck().getCode()).isEqualTo(Code.OK);
+            assertThat(client.next().getGoAway().getCode()).isEqualTo(Code.BAD_FRAME);
+            assertThat(client.awaitClosed(2_000)).isTrue();
+        }
+        // The largest seq there is, and a body of arbitrary bytes (passed through, never parsed).
+        try (TestClient client = new TestClient(gateway.port())) {
+            client.login(3, TestTopology.token(3));
+            assertThat(client.next().getLoginAck().getCode()).isEqualTo(Code.OK);
+            client.send(io.cellgate.protocol.v1.ClientFrame.newBuilder().setRequest(io.cellgate.protocol.v1.Request.newBuilder()
+                    .setSeq(-1L).setCmd(TestTopology.READ).setBody(com.google.protobuf.ByteString.copyFrom(new byte[] {0, -1, 0x7F, -128})))
+                    .build());
+            ServerFrame answer = client.next();
+            assertThat(answer.getResponse().getSeq()).isEqualTo(-1L);
+            assertThat(answer.getResponse().getCode()).isEqualTo(Code.OK);
+        }
+        // Nested garbage: a request field whose content is not a Request.
+        for (byte[] bytes : new byte[][] {
+                {0x04, 0x12, 0x02, (byte) 0xFF, (byte) 0xFF},   // request = {bytes that are no valid field}
+                {0x03, 0x12, 0x05, 0x08},                        // request claims 5 bytes, the frame holds 1
+                {0x02, 0x0F, 0x00}}) {                           // field 1 with wire type 7 (invalid)
+            try (TestClient client = new TestClient(gateway.port())) {
+                client.login(3, TestTopology.token(3));
+                assertThat(client.next().getLoginAck().getCode()).isEqualTo(Code.OK);
+                client.sendRaw(bytes);
+                assertThat(client.next().getGoAway().getCode()).as(java.util.Arrays.toString(bytes)).isEqualTo(Code.BAD_FRAME);
+                assertThat(client.awaitClosed(2_000)).isTrue();
+            }
+        }
+    }
+
     @Test
     void frameCutInHalfThenSilenceIsClosedByTheTimeouts() throws Exception {
         byte[] whole = TestClient.request(1, TestTopology.READ, "half a frame").toByteArray();

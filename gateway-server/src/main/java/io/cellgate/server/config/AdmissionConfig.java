@@ -29,18 +29,19 @@ import java.time.Duration;
  * @param maxHeapUsed         heap use fraction that counts as load 1.0
  * @param maxDirectUsed       direct memory use fraction that counts as load 1.0
  * @param degrade             operator's cap: only priorities up to this are admitted; null = none
+ * @param maxConnectionsPerAddress connections one client address may hold at once; 0 = no limit
  */
 public record AdmissionConfig(double acceptRate, int acceptBurst, double loginRate, int loginBurst,
                               double connectionRate, int connectionBurst, double userRate, int userBurst, int userSlots,
                               Duration window, double alpha, double beta, double recover, double dropLow, double dropHigh,
                               Duration maxEventLoopLag, long maxInFlight, long maxPendingOutbound, double maxHeapUsed,
-                              double maxDirectUsed, Priority degrade) {
+                              double maxDirectUsed, Priority degrade, int maxConnectionsPerAddress) {
 
     static AdmissionConfig parse(ConfigNode n) {
         n.allowOnly(java.util.Set.of("accept-rate", "accept-burst", "login-rate", "login-burst", "connection-rate",
                 "connection-burst", "user-rate", "user-burst", "user-slots", "window", "alpha", "beta", "recover",
                 "drop-low", "drop-high", "max-event-loop-lag", "max-in-flight", "max-pending-outbound-bytes",
-                "max-heap-used", "max-direct-used", "degrade"));
+                "max-heap-used", "max-direct-used", "degrade", "max-connections-per-address"));
         double acceptRate = n.doubleValue("accept-rate", 5000, 0, 1e7);
         double loginRate = n.doubleValue("login-rate", 5000, 0, 1e7);
         double connectionRate = n.doubleValue("connection-rate", 2000, 0, 1e7);
@@ -64,6 +65,7 @@ public record AdmissionConfig(double acceptRate, int acceptBurst, double loginRa
                 n.duration("max-event-loop-lag", Duration.ofMillis(50), Duration.ZERO, Duration.ofMinutes(1)),
                 n.longValue("max-in-flight", 0, 0, Long.MAX_VALUE),
                 n.longValue("max-pending-outbound-bytes", 256L << 20, 0, Long.MAX_VALUE),
-                n.doubleValue("max-heap-used", 0.9, 0, 1), n.doubleValue("max-direct-used", 0.9, 0, 1), cap);
+                n.doubleValue("max-heap-used", 0.9, 0, 1), n.doubleValue("max-direct-used", 0.9, 0, 1), cap,
+                n.intValue("max-connections-per-address", 0, 0, 10_000_000));
     }
 }

@@ -67,6 +67,10 @@ import org.yaml.snakeyaml.error.YAMLException;
  * @param endpointsFile        the watched discovery file; null when discovery is off
  * @param endpointsPoll        how often it is checked
  * @param fleet                the etcd fleet this gateway belongs to; null when it runs alone
+ * @param maxOutboundBytes     answers queued to one client that does not read them, before it is closed
+ * @param tlsCertFile          PEM certificate chain of the client listener's TLS; null when TLS is off
+ * @param tlsKeyFile           its PEM (PKCS#8) private key; null when TLS is off
+ * @param upstreamCaFile       PEM CA bundle the AOs' certificates are verified against; null: plaintext to AOs
  */
 public record GatewayConfig(String city, String idc, String listenHost, int listenPort, Transport transport,
                             int eventLoopThreads, int maxFrameBytes, int maxInFlight, byte[] tokenSecret,
@@ -76,7 +80,8 @@ public record GatewayConfig(String city, String idc, String listenHost, int list
                             Duration drainWindow, Duration drainTimeout, String adminHost, int adminPort,
                             byte[] adminToken, Path accessLogFile, double accessLogSample, int accessLogRing,
                             OutlierPolicy outlier, double retryRatio, int retryMax,
-                            HealthPolicy health, Path endpointsFile, Duration endpointsPoll, FleetConfig fleet) {
+                            HealthPolicy health, Path endpointsFile, Duration endpointsPoll, FleetConfig fleet,
+                            long maxOutboundBytes, Path tlsCertFile, Path tlsKeyFile, Path upstreamCaFile) {
 
     /** Which Netty transport to use. */
     public enum Transport { AUTO, EPOLL, NIO }
@@ -155,7 +160,20 @@ public record GatewayConfig(String city, String idc, String listenHost, int list
         }
 
         ConfigNode listen = root.node("listen");
-        listen.allowOnly(Set.of("client", "metrics"));
+        listen.allowOnly(Set.of("client", "metrics", "tls"));
+        ConfigNode tls = listen.node("tls");
+        tls.allowOnly(Set.of("cert-file", "key-file"));
+        Path tlsCert = null;
+        Path tlsKey = null;
+        if (tls.has("cert-file") || tls.has("key-file")) {
+            tlsCert = resolve(baseDir, tls.requiredString("cert-file"));
+            tlsKey = resolve(baseDir, tls.requiredString("key-file"));
+            for (Path f : List.of(tlsCert, tlsKey)) {
+                if (!Files.isReadable(f)) {
+                    throw ConfigException.invalid(tls.key(f == tlsCert ? "cert-file" : "key-file"), f, "a readable PEM file");
+                }
+            }
+        }
         Listener metrics = listener(listen, "metrics", "off");
         String metricsHost = metrics == null ? "127.0.0.1" : metrics.host();
         int metricsPort = metrics == null ? -1 : metrics.port();
@@ -170,9 +188,10 @@ public record GatewayConfig(String city, String idc, String listenHost, int list
         Duration heartbeat = login.duration("heartbeat-interval", Duration.ofSeconds(30), Duration.ofMillis(10), Duration.ofHours(1));
 
         ConfigNode limits = root.node("limits");
-        limits.allowOnly(Set.of("max-frame-bytes", "max-in-flight-per-connection"));
+        limits.allowOnly(Set.of("max-frame-bytes", "max-in-flight-per-connection", "max-outbound-bytes-per-connection"));
         int maxFrame = limits.intValue("max-frame-bytes", 1 << 20, 64, 64 << 20);
         int maxInFlight = limits.intValue("max-in-flight-per-connection", 1024, 1, 1 << 20);
+        long maxOutbound = limits.longValue("max-outbound-bytes-per-connection", 4L << 20, 256L << 10, 1L << 32);
 
         Locality locality = new Locality(city, idc, gateway.enumValue("read-preference", ReadPreference.class, ReadPreference.NEAREST));
         RouteTable routes = routes(root, locality);
@@ -181,7 +200,13 @@ public record GatewayConfig(String city, String idc, String listenHost, int list
         List<CommandSpec> commands = commands(root, routes);
 
         ConfigNode upstream = root.node("upstream");
-        upstream.allowOnly(Set.of("channel-mode", "outlier", "retry-budget", "health"));
+        upstream.allowOnly(Set.of("channel-mode", "outlier", "retry-budget", "health", "tls"));
+        ConfigNode upstreamTls = upstream.node("tls");
+        upstreamTls.allowOnly(Set.of("ca-file"));
+        Path upstreamCa = upstreamTls.has("ca-file") ? resolve(baseDir, upstreamTls.requiredString("ca-file")) : null;
+        if (upstreamCa != null && !Files.isReadable(upstreamCa)) {
+            throw ConfigException.invalid(upstreamTls.key("ca-file"), upstreamCa, "a readable PEM CA bundle");
+        }
         ConfigNode healthNode = upstream.node("health");
         healthNode.allowOnly(Set.of("enabled", "interval", "timeout", "set-down-fraction", "recovery"));
         HealthPolicy health = new HealthPolicy(healthNode.bool("enabled", true),
@@ -219,7 +244,11 @@ public record GatewayConfig(String city, String idc, String listenHost, int list
                 AdmissionConfig.parse(root.node("admission")), metricsHost, metricsPort,
                 drainWindow, drainTimeout, adminHost, adminPort, adminToken, accessLogFile, accessLogSample, accessLogRing,
                 outlier, retryRatio, retryMax, health, endpointsFile, endpointsPoll,
-                fleet(root, routeStoreDir, endpointsFile));
+                fleet(root, routeStoreDir, endpointsFile), maxOutbound, tlsCert, tlsKey, upstreamCa);
+    }
+
+    private static Path resolve(Path baseDir, String name) {
+        return (baseDir == null ? Path.of(name) : baseDir.resolve(name)).normalize();
     }
 
     /** The {@code fleet} section: null for {@code store: file}, the etcd settings for {@code store: etcd}. */

@@ -23,6 +23,10 @@ public final class ClientChannelInitializer extends ChannelInitializer<SocketCha
         context.counters.connectionsAccepted.increment();
         ch.attr(GatewayContext.KEY).set(context);
         ChannelPipeline p = ch.pipeline();
+        io.netty.handler.ssl.SslContext tls = context.clientTls();
+        if (tls != null) {
+            p.addLast("tls", tls.newHandler(ch.alloc()));
+        }
         // The encoder comes first so that every later step, the accept limit included, writes frames.
         p.addLast("frame-encoder", ServerFrameEncoder.INSTANCE);
         p.addLast("accept-limit", new AcceptLimitHandler(context));

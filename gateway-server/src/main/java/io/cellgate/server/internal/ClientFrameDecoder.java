@@ -21,8 +21,12 @@ public final class ClientFrameDecoder extends ByteToMessageDecoder {
     private final int maxFrameBytes;
     private final java.util.concurrent.atomic.LongAdder frames;
     private boolean failed;
-    /** When bytes last arrived (or the connection opened): {@link IdleSweep} closes a silent connection. */
-    long lastReadNanos = System.nanoTime();
+    /**
+     * When the last complete frame arrived (or the connection opened): {@link IdleSweep} closes a
+     * connection without one for three heartbeat intervals. Bytes alone do not count, so a client
+     * that trickles a frame byte by byte (slowloris) is closed too.
+     */
+    long lastFrameNanos = System.nanoTime();
     /** The idle sweep has sent go_away; the close is under way. */
     boolean idleClosing;
 
@@ -30,12 +34,6 @@ public final class ClientFrameDecoder extends ByteToMessageDecoder {
     public ClientFrameDecoder(int maxFrameBytes, java.util.concurrent.atomic.LongAdder frames) {
         this.maxFrameBytes = maxFrameBytes;
         this.frames = frames;
-    }
-
-    @Override
-    public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
-        lastReadNanos = System.nanoTime();
-        super.channelRead(ctx, msg);
     }
 
     @Override
@@ -69,6 +67,7 @@ public final class ClientFrameDecoder extends ByteToMessageDecoder {
             throw fail("frame has no known kind (expected: login, request or ping)");
         }
         frames.increment();
+        lastFrameNanos = System.nanoTime();
         out.add(frame);
     }
 

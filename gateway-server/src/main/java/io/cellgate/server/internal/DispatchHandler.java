@@ -234,7 +234,14 @@ final class DispatchHandler extends ChannelInboundHandlerAdapter {
     public void channelReadComplete(ChannelHandlerContext ctx) {
         batchNanos = 0;
         ctx.flush();
+        SlowReaders.closeIfOverLimit(context, ctx.channel());
         ctx.fireChannelReadComplete();
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        SlowReaders.pauseWhileUnwritable(ctx.channel());
+        ctx.fireChannelWritabilityChanged();
     }
 
     @Override

@@ -80,7 +80,7 @@ public final class GatewayContext {
         this.admissions = new Admissions(config.admission(), signals, clock);
         this.responseWriters = new ResponseWriter[loops.length];
         for (int i = 0; i < loops.length; i++) {
-            responseWriters[i] = new ResponseWriter(loops[i]);
+            responseWriters[i] = new ResponseWriter(this, loops[i]);
             loopIndex.put(loops[i], i);
         }
         byte[] secret = config.tokenSecret().clone();
@@ -143,6 +143,27 @@ public final class GatewayContext {
 
     public int clientConnections() {
         return clients.size();
+    }
+
+    /** Open client connections per remote address, kept only while admission.max-connections-per-address is set. */
+    private final java.util.concurrent.ConcurrentHashMap<java.net.InetAddress, java.util.concurrent.atomic.AtomicInteger> byAddress =
+            new java.util.concurrent.ConcurrentHashMap<>();
+
+    /**
+     * Counts a new connection from {@code address} against {@code limit}; false (nothing counted) when
+     * the address already holds {@code limit}. A counted connection must be {@link #releaseAddress}ed.
+     */
+    boolean acquireAddress(java.net.InetAddress address, int limit) {
+        java.util.concurrent.atomic.AtomicInteger n = byAddress.computeIfAbsent(address, a -> new java.util.concurrent.atomic.AtomicInteger());
+        if (n.incrementAndGet() > limit) {
+            releaseAddress(address);
+            return false;
+        }
+        return true;
+    }
+
+    void releaseAddress(java.net.InetAddress address) {
+        byAddress.computeIfPresent(address, (a, n) -> n.decrementAndGet() <= 0 ? null : n);
     }
 
     /** Live peers learned from the fleet, preferred over the configured alternates when there are any. */
@@ -273,6 +294,17 @@ public final class GatewayContext {
     public void reload(GatewayConfig next) {
         limits(next);
         this.config = next;
+    }
+
+    /** TLS of the client listener; null when it is off. New connections read it; open ones keep theirs. */
+    private volatile io.netty.handler.ssl.SslContext clientTls;
+
+    public void clientTls(io.netty.handler.ssl.SslContext tls) {
+        this.clientTls = tls;
+    }
+
+    io.netty.handler.ssl.SslContext clientTls() {
+        return clientTls;
     }
 
     public GatewayConfig config() {

@@ -6,6 +6,9 @@ import java.util.concurrent.atomic.LongAdder;
 public final class GatewayCounters {
     final LongAdder inFlight = new LongAdder();
     final LongAdder acceptsRefused = new LongAdder();
+    final LongAdder addressLimited = new LongAdder();
+    final LongAdder acceptErrors = new LongAdder();
+    final LongAdder slowReadersClosed = new LongAdder();
     final LongAdder loginsRefused = new LongAdder();
     final LongAdder loginsOk = new LongAdder();
     final LongAdder loginsFailed = new LongAdder();
@@ -23,6 +26,21 @@ public final class GatewayCounters {
 
     public long acceptsRefused() {
         return acceptsRefused.sum();
+    }
+
+    /** Accepts that failed on the listening socket (e.g. out of file descriptors). */
+    public long acceptErrors() {
+        return acceptErrors.sum();
+    }
+
+    /** Connections refused because their address already held {@code max-connections-per-address}. */
+    public long addressLimited() {
+        return addressLimited.sum();
+    }
+
+    /** Connections closed because they let more than {@code max-outbound-bytes-per-connection} pile up unread. */
+    public long slowReadersClosed() {
+        return slowReadersClosed.sum();
     }
 
     public long loginsRefused() {

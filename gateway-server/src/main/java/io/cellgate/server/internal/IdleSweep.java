@@ -8,7 +8,8 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Closes connections that were silent for three heartbeat intervals: one periodic task per event
+ * Closes connections that sent no complete frame for three heartbeat intervals (silent, or trickling
+ * a frame byte by byte): one periodic task per event
  * loop checks that loop's connections, instead of a timer per connection (an idle-state handler and
  * its scheduled task cost about 240 bytes per connection, the sweep nothing).
  */
@@ -38,11 +39,11 @@ public final class IdleSweep implements Runnable {
                 continue;
             }
             ClientFrameDecoder decoder = ch.pipeline().get(ClientFrameDecoder.class);
-            if (decoder == null || decoder.idleClosing || now - decoder.lastReadNanos <= limit) {
+            if (decoder == null || decoder.idleClosing || now - decoder.lastFrameNanos <= limit) {
                 continue;
             }
             decoder.idleClosing = true;
-            ch.writeAndFlush(Frames.goAway(Code.OK, "idle: no frame for 3 heartbeat intervals", 0, List.of()))
+            ch.writeAndFlush(Frames.goAway(Code.OK, "idle: no complete frame for 3 heartbeat intervals", 0, List.of()))
                     .addListener(ChannelFutureListener.CLOSE);
         }
     }

@@ -16,13 +16,15 @@ import org.agrona.concurrent.ManyToOneConcurrentLinkedQueue;
  * free of it (a queue costs about 200 bytes).
  */
 final class ResponseWriter implements Runnable {
+    private final GatewayContext context;
     private final EventLoop loop;
     private final ManyToOneConcurrentLinkedQueue<UpstreamCall> completed = new ManyToOneConcurrentLinkedQueue<>();
     private final AtomicBoolean scheduled = new AtomicBoolean();
     /** Connections written to in the current batch; confined to the loop. */
     private final List<ClientSession> touched = new ArrayList<>();
 
-    ResponseWriter(EventLoop loop) {
+    ResponseWriter(GatewayContext context, EventLoop loop) {
+        this.context = context;
         this.loop = loop;
     }
 
@@ -64,6 +66,7 @@ final class ResponseWriter implements Runnable {
             if (session.wroteInBatch) {
                 session.wroteInBatch = false;
                 session.channel.flush();
+                SlowReaders.closeIfOverLimit(context, session.channel);
             }
             session.closeIfDrained();
         }

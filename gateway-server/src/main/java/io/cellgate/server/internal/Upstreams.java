@@ -39,9 +39,17 @@ public final class Upstreams implements AutoCloseable {
 
     private final io.cellgate.server.config.OutlierPolicy outlier;
 
+    /** TLS to the AOs; null for plaintext. */
+    private final io.netty.handler.ssl.SslContext tls;
+
+    /**
+     * @param tls a gRPC client TLS context (verifying the AOs against the configured CA bundle), or
+     *            null for plaintext channels
+     */
     public Upstreams(RouteEngine engine, EventLoop[] loops, Class<? extends SocketChannel> channelType, ChannelMode mode,
-                     io.cellgate.server.config.OutlierPolicy outlier) {
+                     io.cellgate.server.config.OutlierPolicy outlier, io.netty.handler.ssl.SslContext tls) {
         this.outlier = outlier;
+        this.tls = tls;
         this.loops = loops.clone();
         this.channelType = channelType;
         this.mode = mode;
@@ -121,15 +129,14 @@ public final class Upstreams implements AutoCloseable {
         for (int i = 0; i < count; i++) {
             // Shared channels are spread over the loops by address.
             EventLoop loop = count == 1 ? loops[Math.floorMod(address.hashCode(), loops.length)] : loops[i];
-            channels[i] = NettyChannelBuilder.forAddress(host, port)
+            NettyChannelBuilder builder = NettyChannelBuilder.forAddress(host, port)
                     .eventLoopGroup(loop)
                     .channelType(channelType)
                     .directExecutor()
-                    .usePlaintext()
                     // The gateway retries by itself, under its retry budget; gRPC's transparent retry would
                     // buffer every call's messages for nothing.
-                    .disableRetry()
-                    .build();
+                    .disableRetry();
+            channels[i] = (tls == null ? builder.usePlaintext() : builder.sslContext(tls)).build();
         }
         return new AoEndpoint(address, channels, outlier);
     }

@@ -59,6 +59,15 @@ public final class TestAo implements AutoCloseable {
 
     /** An AO on {@code port} (0: any free port), e.g. to restart one where it was. */
     public TestAo(String setName, int port) throws IOException {
+        this(setName, port, null, null);
+    }
+
+    /** An AO serving TLS with {@code certFile} and {@code keyFile} (PEM), on any free port. */
+    public TestAo(String setName, java.io.File certFile, java.io.File keyFile) throws IOException {
+        this(setName, 0, certFile, keyFile);
+    }
+
+    private TestAo(String setName, int port, java.io.File certFile, java.io.File keyFile) throws IOException {
         this.setName = setName;
         ServerServiceDefinition service = ServerServiceDefinition.builder("test.Ao")
                 .addMethod(method(ECHO), ServerCalls.asyncUnaryCall((request, observer) -> {
@@ -94,10 +103,12 @@ public final class TestAo implements AutoCloseable {
                 return next.startCall(call, md);
             }
         };
-        this.server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", port))
-                .addService(ServerInterceptors.intercept(service, capture))
-                .build()
-                .start();
+        NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", port))
+                .addService(ServerInterceptors.intercept(service, capture));
+        if (certFile != null) {
+            builder.sslContext(io.grpc.netty.GrpcSslContexts.forServer(certFile, keyFile).build());
+        }
+        this.server = builder.build().start();
     }
 
     private ByteString reply(ByteString request) {

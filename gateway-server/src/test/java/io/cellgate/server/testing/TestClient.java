@@ -28,9 +28,25 @@ public final class TestClient implements AutoCloseable {
     private final CountDownLatch closed = new CountDownLatch(1);
 
     public TestClient(int port) throws IOException {
-        socket = new Socket();
+        this(port, "127.0.0.1");
+    }
+
+    /** A client connecting from the loopback address {@code source} (127.0.0.2, ... are all this host). */
+    public TestClient(int port, String source) throws IOException {
+        this(connect(port, source));
+    }
+
+    private static Socket connect(int port, String source) throws IOException {
+        Socket socket = new Socket();
         socket.setTcpNoDelay(true);
+        socket.bind(new InetSocketAddress(source, 0));
         socket.connect(new InetSocketAddress("127.0.0.1", port), 5_000);
+        return socket;
+    }
+
+    /** A client on a socket connected already (e.g. a TLS socket). */
+    public TestClient(Socket connected) throws IOException {
+        socket = connected;
         out = new BufferedOutputStream(socket.getOutputStream());
         InputStream in = socket.getInputStream();
         Thread reader = new Thread(() -> {

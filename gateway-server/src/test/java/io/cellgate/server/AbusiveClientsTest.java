@@ -1,0 +1,165 @@
+package io.cellgate.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.google.protobuf.ByteString;
+import io.cellgate.protocol.v1.ClientFrame;
+import io.cellgate.protocol.v1.Code;
+import io.cellgate.protocol.v1.Login;
+import io.cellgate.protocol.v1.Request;
+import io.cellgate.protocol.v1.ServerFrame;
+import io.cellgate.server.config.GatewayConfig;
+import io.cellgate.server.testing.TestAo;
+import io.cellgate.server.testing.TestClient;
+import io.cellgate.server.testing.TestTopology;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** Clients that abuse the gateway get a defined outcome, and the others keep being served. */
+class AbusiveClientsTest {
+
+    private static GatewayServer start(TestAo sz, TestAo sh, String extraLimits, String extraAdmission, String heartbeat)
+            throws InterruptedException {
+        String yaml = TestTopology.yaml(sz.address(), sh.address(), "shared", "8s", heartbeat)
+                .replace("  max-in-flight-per-connection: 2000\n", "  max-in-flight-per-connection: 2000\n" + extraLimits)
+                .replace("admission:\n", "admission:\n" + extraAdmission);
+        return GatewayServer.start(GatewayConfig.parse(yaml, Path.of("."), n -> null));
+    }
+
+    private static void loginOk(TestClient c, long uid) throws Exception {
+        c.login(uid, TestTopology.token(uid));
+        assertThat(c.next().getLoginAck().getCode()).isEqualTo(Code.OK);
+    }
+
+    @Test
+    void oneAddressCannotHoldMoreThanItsShareOfConnections() throws Exception {
+        try (TestAo sz = new TestAo("sz-a"); TestAo sh = new TestAo("sh-a");
+             GatewayServer gateway = start(sz, sh, "", "  max-connections-per-address: 5\n", "30s")) {
+            List<TestClient> held = new ArrayList<>();
+            try {
+                for (int i = 0; i < 5; i++) {
+                    TestClient c = new TestClient(gateway.port(), "127.0.0.2");
+                    loginOk(c, 10 + i);
+                    held.add(c);
+                }
+                try (TestClient sixth = new TestClient(gateway.port(), "127.0.0.2")) {
+                    ServerFrame refused = sixth.next();
+                    assertThat(refused.getGoAway().getCode()).isEqualTo(Code.RATE_LIMITED);
+                    assertThat(refused.getGoAway().getReason()).isEqualTo("too many connections from 127.0.0.2 (limit 5)");
+                    assertThat(refused.getGoAway().getReconnectAfterMs()).isBetween(5_000, 15_000);
+                    assertThat(sixth.awaitClosed(5_000)).isTrue();
+                }
+                assertThat(gateway.context().counters().addressLimited()).isEqualTo(1);
+                // Another address is not affected...
+                try (TestClient other = new TestClient(gateway.port(), "127.0.0.3")) {
+                    loginOk(other, 20);
+                }
+                // ...and a closed connection gives its place back.
+                held.remove(0).close();
+                long deadline = System.nanoTime() + 5_000_000_000L;
+                TestClient again = null;
+                while (again == null) {
+                    TestClient c = new TestClient(gateway.port(), "127.0.0.2");
+                    c.login(30, TestTopology.token(30));
+                    ServerFrame f = c.next();
+                    if (f.hasLoginAck()) {
+                        assertThat(f.getLoginAck().getCode()).isEqualTo(Code.OK);
+                        again = c;
+                    } else {
+                        c.close();
+                        assertThat(System.nanoTime()).as("the place is given back").isLessThan(deadline);
+                        Thread.sleep(20);
+                    }
+                }
+                held.add(again);
+            } finally {
+                for (TestClient c : held) {
+                    c.close();
+                }
+            }
+        }
+    }
+
+    @Test
+    void aClientThatNeverReadsIsPausedThenClosedWhileOthersAreServed() throws Exception {
+        try (TestAo sz = new TestAo("sz-a"); TestAo sh = new TestAo("sh-a");
+             GatewayServer gateway = start(sz, sh, "  max-outbound-bytes-per-connection: 300000\n", "", "30s")) {
+            long uid = TestTopology.uidInSlots(1, 0, 8191);
+            // The abuser: a small receive window, pipelines 200 requests with 16 KB answers (3.2 MB), never reads.
+            try (Socket abuser = new Socket()) {
+                abuser.setReceiveBufferSize(4096);
+                abuser.connect(new InetSocketAddress("127.0.0.1", gateway.port()));
+                OutputStream out = abuser.getOutputStream();
+                ClientFrame.newBuilder().setLogin(Login.newBuilder().setUid(uid).setToken(TestTopology.token(uid))
+                        .setDevice("abuser").setAppVersion("1")).build().writeDelimitedTo(out);
+                byte[] body = new byte[16 * 1024];
+                Arrays.fill(body, (byte) 'x');
+                java.io.ByteArrayOutputStream batch = new java.io.ByteArrayOutputStream();
+                for (int seq = 1; seq <= 200; seq++) {
+                    ClientFrame.newBuilder().setRequest(Request.newBuilder().setSeq(seq).setCmd(TestTopology.READ)
+                            .setBody(ByteString.copyFrom(body))).build().writeDelimitedTo(batch);
+                }
+                Thread writer = new Thread(() -> {
+                    try {
+                        out.write(batch.toByteArray());
+                        out.flush();
+                    } catch (java.io.IOException e) {
+                        // The gateway closed the connection: the outcome under test.
+                    }
+                }, "abuser-writer");
+                writer.setDaemon(true);
+                writer.start();
+
+                // A well-behaved client keeps its latency meanwhile.
+                try (TestClient good = new TestClient(gateway.port())) {
+                    loginOk(good, uid + 1);
+                    long worst = 0;
+                    for (int seq = 1; seq <= 200; seq++) {
+                        long t0 = System.nanoTime();
+                        good.send(TestClient.request(seq, TestTopology.READ, "ok"));
+                        ServerFrame answer = good.next();
+                        assertThat(answer.getResponse().getCode()).isEqualTo(Code.OK);
+                        worst = Math.max(worst, System.nanoTime() - t0);
+                    }
+                    assertThat(worst / 1_000_000).as("worst latency of the good client (ms)").isLessThan(1_000);
+                }
+                long deadline = System.nanoTime() + 10_000_000_000L;
+                while (gateway.context().counters().slowReadersClosed() == 0 && System.nanoTime() < deadline) {
+                    Thread.sleep(10);
+                }
+                assertThat(gateway.context().counters().slowReadersClosed()).isEqualTo(1);
+                while (gateway.context().clientConnections() > 0 && System.nanoTime() < deadline) {
+                    Thread.sleep(10);
+                }
+                assertThat(gateway.context().clientConnections()).as("the abuser's connection is gone").isZero();
+            }
+        }
+    }
+
+    @Test
+    void aClientTricklingAFrameByteByByteIsClosedAsIdle() throws Exception {
+        try (TestAo sz = new TestAo("sz-a"); TestAo sh = new TestAo("sh-a");
+             GatewayServer gateway = start(sz, sh, "", "", "100ms");
+             TestClient slow = new TestClient(gateway.port())) {
+            loginOk(slow, 7);
+            long t0 = System.nanoTime();
+            // A frame that announces 1,000 bytes, then one byte every 20 ms: bytes keep coming, a frame never does.
+            slow.sendRaw(new byte[] {(byte) 0xE8, 0x07});
+            ServerFrame goAway = null;
+            for (int i = 0; i < 200 && goAway == null; i++) {
+                slow.sendRaw(new byte[] {0x0A});
+                goAway = slow.poll(20);
+            }
+            assertThat(goAway).isNotNull();
+            assertThat(goAway.getGoAway().getReason()).isEqualTo("idle: no complete frame for 3 heartbeat intervals");
+            assertThat(slow.awaitClosed(2_000)).isTrue();
+            assertThat((System.nanoTime() - t0) / 1_000_000).as("closed after about 3 x 100 ms").isBetween(250L, 2_000L);
+        }
+    }
+}

@@ -1,0 +1,143 @@
+package io.cellgate.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.cellgate.protocol.v1.Code;
+import io.cellgate.protocol.v1.ServerFrame;
+import io.cellgate.server.testing.TestAo;
+import io.cellgate.server.testing.TestClient;
+import io.cellgate.server.testing.TestTopology;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * More clients than the gateway has file descriptors for: a gatewayd process started with a low
+ * open-file limit. The excess waits (no busy accept loop, no crash), failed accepts are counted and
+ * logged at a limited rate, logged-in clients keep being served, and the waiting clients are taken
+ * as soon as descriptors free up.
+ */
+class FdExhaustionTest {
+    static final int FILE_LIMIT = 400;
+    static final int CLIENTS = 450;
+
+    @Test
+    void theExcessWaitsCleanlyAndIsAcceptedWhenDescriptorsFreeUp(@TempDir Path dir) throws Exception {
+        try (TestAo ao = new TestAo("sz-a")) {
+            Path config = dir.resolve("gateway.yaml");
+            Files.writeString(config, TestTopology.yaml(ao.address(), ao.address(), "shared", "20s", "30s")
+                    .replace("  client: 127.0.0.1:0\n", "  client: 127.0.0.1:0\n  metrics: 127.0.0.1:0\n"));
+            Path log = dir.resolve("gatewayd.log");
+            String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+            Process daemon = new ProcessBuilder("bash", "-c", "ulimit -n " + FILE_LIMIT + " && exec \"$0\" \"$@\"", java,
+                    "-Xmx256m", "--add-exports", "java.base/jdk.internal.misc=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
+                    Gatewayd.class.getName(), "--config", config.toString())
+                    .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+            List<TestClient> clients = new ArrayList<>();
+            try {
+                String line = awaitLine(log, "gatewayd: listening on port ");
+                int port = Integer.parseInt(line.substring("gatewayd: listening on port ".length()).split(",")[0].trim());
+                int metricsPort = Integer.parseInt(line.substring(line.indexOf("metrics on port ") + "metrics on port ".length()).trim());
+
+                // The first client is logged in before the flood, and must stay served through it.
+                TestClient first = new TestClient(port);
+                clients.add(first);
+                first.login(1, TestTopology.token(1));
+                assertThat(first.next().getLoginAck().getCode()).isEqualTo(Code.OK);
+                // Its first request opens the gateway's channel to the AO (a descriptor) before the flood.
+                first.send(TestClient.request(1, TestTopology.READ, "before"));
+                assertThat(first.next().getResponse().getCode()).isEqualTo(Code.OK);
+
+                for (int i = 2; i <= CLIENTS; i++) {
+                    TestClient c = new TestClient(port);
+                    clients.add(c);
+                    c.login(i, TestTopology.token(i));
+                }
+                Thread.sleep(3_000);
+                int served = 0;
+                List<TestClient> waiting = new ArrayList<>();
+                for (TestClient c : clients.subList(1, clients.size())) {
+                    ServerFrame f = c.poll(50);
+                    if (f != null && f.hasLoginAck() && f.getLoginAck().getCode() == Code.OK) {
+                        served++;
+                    } else {
+                        waiting.add(c);
+                    }
+                }
+                assertThat(waiting).as("more clients than descriptors: some wait").isNotEmpty();
+                assertThat(served).as("as many as the descriptors allow are served").isGreaterThan(100);
+
+                // The gateway is out of descriptors: it does not spin, and the logged-in client is served.
+                assertThat(daemon.isAlive()).isTrue();
+                double cpuBefore = cpuSeconds(daemon.pid());
+                Thread.sleep(2_000);
+                double cpu = cpuSeconds(daemon.pid()) - cpuBefore;
+                assertThat(cpu).as("CPU seconds used in 2 s while out of descriptors").isLessThan(0.5);
+                first.send(TestClient.request(2, TestTopology.READ, "still served"));
+                assertThat(first.next().getResponse().getCode()).isEqualTo(Code.OK);
+                String text = Files.readString(log);
+                assertThat(text).contains("accept failed").contains("Too many open files");
+                assertThat(text.split("accept failed", -1).length - 1).as("log lines, at most one per 10 s").isLessThanOrEqualTo(2);
+
+                // Descriptors free up: the waiting clients are accepted and logged in.
+                for (TestClient c : clients.subList(1, 1 + served)) {
+                    c.close();
+                }
+                int lateServed = 0;
+                for (TestClient c : waiting) {
+                    ServerFrame f = c.poll(lateServed == 0 ? 10_000 : 2_000);
+                    if (f != null && f.hasLoginAck() && f.getLoginAck().getCode() == Code.OK) {
+                        lateServed++;
+                    }
+                }
+                System.out.printf("fd exhaustion: %d served, %d waited (gateway CPU %.2f s in 2 s meanwhile), %d of them served"
+                        + " once descriptors were free%n", served, waiting.size(), cpu, lateServed);
+                assertThat(lateServed).as("waiting clients taken once descriptors are free").isEqualTo(waiting.size());
+                for (TestClient c : clients) {
+                    c.close();
+                }
+                clients.clear();
+                String metrics = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                        URI.create("http://127.0.0.1:" + metricsPort + "/metrics")).build(), HttpResponse.BodyHandlers.ofString()).body();
+                assertThat(metrics).containsPattern("cellgate_accept_errors_total [1-9]");
+            } finally {
+                for (TestClient c : clients) {
+                    c.close();
+                }
+                daemon.destroy();
+                if (!daemon.waitFor(30, TimeUnit.SECONDS)) {
+                    daemon.destroyForcibly();
+                }
+            }
+        }
+    }
+
+    private static double cpuSeconds(long pid) throws Exception {
+        String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        return (Long.parseLong(f[11]) + Long.parseLong(f[12])) / 100.0;
+    }
+
+    private static String awaitLine(Path log, String prefix) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (System.nanoTime() < deadline) {
+            if (Files.exists(log)) {
+                for (String line : Files.readAllLines(log)) {
+                    if (line.startsWith(prefix)) {
+                        return line;
+                    }
+                }
+            }
+            Thread.sleep(20);
+        }
+        throw new AssertionError("gatewayd did not start; log:\n" + Files.readString(log));
+    }
+}

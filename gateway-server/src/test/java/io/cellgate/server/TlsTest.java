@@ -1,0 +1,137 @@
+package io.cellgate.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.cellgate.protocol.v1.Code;
+import io.cellgate.server.config.ConfigException;
+import io.cellgate.server.config.GatewayConfig;
+import io.cellgate.server.testing.TestAo;
+import io.cellgate.server.testing.TestClient;
+import io.cellgate.server.testing.TestTopology;
+import java.io.InputStream;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyStore;
+import java.security.cert.CertificateFactory;
+import java.security.cert.X509Certificate;
+import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLSocket;
+import javax.net.ssl.TrustManagerFactory;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * TLS on the client port, with certificates made by openssl at test time (no key is committed): a
+ * TLS client is served, a plaintext one is closed, and a rotated certificate serves new connections
+ * after a reload while the open ones carry on.
+ */
+class TlsTest {
+
+    /** A fresh self-signed certificate and PKCS#8 key for {@code cn} in {@code dir}. */
+    static void makeCertificate(Path dir, String cn) throws Exception {
+        Process p = new ProcessBuilder("openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+                "-nodes", "-keyout", dir.resolve("key.pem").toString(), "-out", dir.resolve("cert.pem").toString(),
+                "-days", "1", "-subj", "/CN=" + cn, "-addext", "subjectAltName=IP:127.0.0.1")
+                .redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes());
+        assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        assertThat(p.exitValue()).as(out).isZero();
+    }
+
+    static SSLSocket tlsSocket(int port, Path trustedCert) throws Exception {
+        X509Certificate cert;
+        try (InputStream in = Files.newInputStream(trustedCert)) {
+            cert = (X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(in);
+        }
+        KeyStore trust = KeyStore.getInstance(KeyStore.getDefaultType());
+        trust.load(null, null);
+        trust.setCertificateEntry("gateway", cert);
+        TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+        tmf.init(trust);
+        SSLContext ssl = SSLContext.getInstance("TLS");
+        ssl.init(null, tmf.getTrustManagers(), null);
+        SSLSocket socket = (SSLSocket) ssl.getSocketFactory().createSocket();
+        socket.connect(new InetSocketAddress("127.0.0.1", port), 5_000);
+        socket.startHandshake();
+        return socket;
+    }
+
+    static String peerName(SSLSocket socket) throws Exception {
+        return ((X509Certificate) socket.getSession().getPeerCertificates()[0]).getSubjectX500Principal().getName();
+    }
+
+    @Test
+    void tlsClientsAreServedPlaintextIsRefusedAndARotatedCertificateServesNewConnections(@TempDir Path dir) throws Exception {
+        makeCertificate(dir, "cellgate-test-1");
+        Path firstCert = dir.resolve("first.pem");
+        Files.copy(dir.resolve("cert.pem"), firstCert);
+        try (TestAo sz = new TestAo("sz-a"); TestAo sh = new TestAo("sh-a")) {
+            String yaml = TestTopology.yaml(sz.address(), sh.address(), "shared", "8s", "30s")
+                    .replace("  client: 127.0.0.1:0\n", "  client: 127.0.0.1:0\n  tls:\n    cert-file: cert.pem\n    key-file: key.pem\n");
+            GatewayConfig config = GatewayConfig.parse(yaml, dir, n -> null);
+            try (GatewayServer gateway = GatewayServer.start(config)) {
+                SSLSocket first = tlsSocket(gateway.port(), firstCert);
+                assertThat(peerName(first)).isEqualTo("CN=cellgate-test-1");
+                try (TestClient tls = new TestClient(first)) {
+                    tls.login(3, TestTopology.token(3));
+                    assertThat(tls.next().getLoginAck().getCode()).isEqualTo(Code.OK);
+                    tls.send(TestClient.request(1, TestTopology.READ, "over tls"));
+                    assertThat(tls.next().getResponse().getBody().toStringUtf8()).isEqualTo("sz-a|over tls");
+
+                    // Plaintext on a TLS port: the handshake fails and the connection closes; nothing is served.
+                    try (TestClient plain = new TestClient(gateway.port())) {
+                        plain.login(4, TestTopology.token(4));
+                        assertThat(plain.awaitClosed(5_000)).isTrue();
+                        assertThat(plain.poll(0)).isNull();
+                    }
+
+                    // Rotate: new files, a reload; new connections get the new certificate...
+                    makeCertificate(dir, "cellgate-test-2");
+                    assertThat(gateway.reload(GatewayConfig.parse(yaml, dir, n -> null))).isEmpty();
+                    try (SSLSocket second = tlsSocket(gateway.port(), dir.resolve("cert.pem"))) {
+                        assertThat(peerName(second)).isEqualTo("CN=cellgate-test-2");
+                    }
+                    // ...and the open connection carries on.
+                    tls.send(TestClient.request(2, TestTopology.READ, "still here"));
+                    assertThat(tls.next().getResponse().getBody().toStringUtf8()).isEqualTo("sz-a|still here");
+                }
+            }
+            // A key that does not load is a configuration error naming the key.
+            Files.writeString(dir.resolve("key.pem"), "not a key\n");
+            assertThatThrownBy(() -> GatewayServer.start(GatewayConfig.parse(yaml, dir, n -> null)))
+                    .isInstanceOf(ConfigException.class).hasMessageStartingWith("listen.tls: ");
+        }
+    }
+
+    @Test
+    void channelsToTheAosUseTlsVerifiedAgainstTheCaBundle(@TempDir Path dir) throws Exception {
+        Path aoDir = Files.createDirectories(dir.resolve("ao"));
+        makeCertificate(aoDir, "ao-test");
+        Path otherDir = Files.createDirectories(dir.resolve("other"));
+        makeCertificate(otherDir, "some-other-ca");
+        try (TestAo sz = new TestAo("sz-a", aoDir.resolve("cert.pem").toFile(), aoDir.resolve("key.pem").toFile());
+             TestAo sh = new TestAo("sh-a", aoDir.resolve("cert.pem").toFile(), aoDir.resolve("key.pem").toFile())) {
+            String base = TestTopology.yaml(sz.address(), sh.address(), "shared", "8s", "30s");
+            String trusted = base.replace("upstream:\n", "upstream:\n  tls:\n    ca-file: ao/cert.pem\n");
+            try (GatewayServer gateway = GatewayServer.start(GatewayConfig.parse(trusted, dir, n -> null));
+                 TestClient client = new TestClient(gateway.port())) {
+                client.login(3, TestTopology.token(3));
+                assertThat(client.next().getLoginAck().getCode()).isEqualTo(Code.OK);
+                client.send(TestClient.request(1, TestTopology.READ, "tls to the AO"));
+                assertThat(client.next().getResponse().getBody().toStringUtf8()).isEqualTo("sz-a|tls to the AO");
+            }
+            // A gateway that trusts another CA does not talk to these AOs.
+            String untrusted = base.replace("upstream:\n", "upstream:\n  tls:\n    ca-file: other/cert.pem\n");
+            try (GatewayServer gateway = GatewayServer.start(GatewayConfig.parse(untrusted, dir, n -> null));
+                 TestClient client = new TestClient(gateway.port())) {
+                client.login(3, TestTopology.token(3));
+                assertThat(client.next().getLoginAck().getCode()).isEqualTo(Code.OK);
+                client.send(TestClient.request(1, TestTopology.READ, "refused"));
+                assertThat(client.next().getResponse().getCode()).isEqualTo(Code.UPSTREAM_UNAVAILABLE);
+            }
+        }
+    }
+}
