@@ -1,0 +1,121 @@
+package io.cellgate.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.cellgate.protocol.admin.v1.AdminGrpc;
+import io.cellgate.protocol.admin.v1.StatusRequest;
+import io.cellgate.protocol.v1.Code;
+import io.cellgate.server.config.GatewayConfig;
+import io.cellgate.server.testing.TestAo;
+import io.cellgate.server.testing.TestClient;
+import io.cellgate.server.testing.TestTopology;
+import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.netty.NettyChannelBuilder;
+import io.grpc.stub.MetadataUtils;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Secrets: the token secret comes from a file, the admin token from the environment; neither ever
+ * appears in the daemon's output, whatever clients and operators get wrong; the admin API refuses a
+ * call without the token or with a wrong one, and listens on loopback unless told otherwise.
+ */
+class SecretsTest {
+    static final String TOKEN_SECRET = "file-secret-0123456789abcdef";
+    static final String ADMIN_TOKEN = "env-admin-token-0123456789";
+
+    @Test
+    void secretsComeFromFilesOrEnvironmentAndAreNeverLogged(@TempDir Path dir) throws Exception {
+        try (TestAo ao = new TestAo("sz-a")) {
+            Files.writeString(dir.resolve("token.secret"), TOKEN_SECRET + "\n");
+            String yaml = TestTopology.yaml(ao.address(), ao.address(), "shared", "8s", "30s")
+                    .replace("  token-secret: " + TestTopology.SECRET + "\n", "  token-secret-file: token.secret\n")
+                    + "admin:\n  listen: 127.0.0.1:0\n  token-env: TEST_ADMIN_TOKEN\n";
+            Path config = dir.resolve("gateway.yaml");
+            Files.writeString(config, yaml);
+            Path log = dir.resolve("gatewayd.log");
+            ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                    "--add-exports", "java.base/jdk.internal.misc=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
+                    Gatewayd.class.getName(), "--config", config.toString())
+                    .redirectErrorStream(true).redirectOutput(log.toFile());
+            pb.environment().put("TEST_ADMIN_TOKEN", ADMIN_TOKEN);
+            Process daemon = pb.start();
+            try {
+                String line = awaitLine(log, "gatewayd: listening on port ");
+                int port = Integer.parseInt(line.substring("gatewayd: listening on port ".length()).split(",")[0].trim());
+                int adminPort = Integer.parseInt(line.substring(line.indexOf("admin on port ") + "admin on port ".length()).trim());
+
+                // Clients: a good login (token made with the file's secret), a forged one.
+                try (TestClient good = new TestClient(port); TestClient forged = new TestClient(port)) {
+                    String token = new io.cellgate.protocol.LoginToken(TOKEN_SECRET.getBytes(java.nio.charset.StandardCharsets.UTF_8))
+                            .issue(5, System.currentTimeMillis() / 1000 + 600);
+                    good.login(5, token);
+                    assertThat(good.next().getLoginAck().getCode()).isEqualTo(Code.OK);
+                    forged.login(5, TestTopology.token(5));
+                    assertThat(forged.next().getLoginAck().getCode()).isEqualTo(Code.UNAUTHENTICATED);
+                }
+                // Operators: no token, a wrong token, the right one.
+                ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", adminPort).usePlaintext().build();
+                try {
+                    AdminGrpc.AdminBlockingStub bare = AdminGrpc.newBlockingStub(channel).withDeadlineAfter(5, TimeUnit.SECONDS);
+                    assertThatThrownBy(() -> bare.status(StatusRequest.getDefaultInstance()))
+                            .isInstanceOfSatisfying(StatusRuntimeException.class,
+                                    e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAUTHENTICATED));
+                    assertThatThrownBy(() -> withToken(channel, "wrong-token-0123456789").status(StatusRequest.getDefaultInstance()))
+                            .isInstanceOfSatisfying(StatusRuntimeException.class,
+                                    e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAUTHENTICATED));
+                    assertThat(withToken(channel, ADMIN_TOKEN).status(StatusRequest.getDefaultInstance()).getReady()).isTrue();
+                } finally {
+                    channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+                }
+            } finally {
+                daemon.destroy();
+                assertThat(daemon.waitFor(30, TimeUnit.SECONDS)).isTrue();
+            }
+            String output = Files.readString(log);
+            assertThat(output).contains("gatewayd: listening on port");
+            assertThat(output).doesNotContain(TOKEN_SECRET).doesNotContain(ADMIN_TOKEN);
+        }
+    }
+
+    @Test
+    void theShippedAdminApiListensOnLoopbackAndNeedsItsToken() throws Exception {
+        Path file = Path.of("..", "conf", "gateway.yaml").toAbsolutePath().normalize();
+        GatewayConfig shipped = GatewayConfig.parse(Files.readString(file), file.getParent(), Map.of("CELLGATE_TOKEN_SECRET",
+                "a-secret-of-at-least-16-bytes", "CELLGATE_ADMIN_TOKEN", "an-admin-token-of-16-bytes")::get);
+        assertThat(shipped.adminHost()).isEqualTo("127.0.0.1");
+        assertThat(shipped.metricsHost()).isEqualTo("127.0.0.1");
+        assertThat(shipped.adminToken()).isNotNull();
+        assertThat(shipped.toString()).doesNotContain("a-secret-of-at-least-16-bytes").doesNotContain("an-admin-token-of-16-bytes");
+    }
+
+    private static AdminGrpc.AdminBlockingStub withToken(ManagedChannel channel, String token) {
+        Metadata headers = new Metadata();
+        headers.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + token);
+        return AdminGrpc.newBlockingStub(channel).withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers))
+                .withDeadlineAfter(5, TimeUnit.SECONDS);
+    }
+
+    private static String awaitLine(Path log, String prefix) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (System.nanoTime() < deadline) {
+            if (Files.exists(log)) {
+                for (String line : Files.readAllLines(log)) {
+                    if (line.startsWith(prefix)) {
+                        return line;
+                    }
+                }
+            }
+            Thread.sleep(20);
+        }
+        throw new AssertionError("gatewayd did not start; log:\n" + Files.readString(log));
+    }
+}
