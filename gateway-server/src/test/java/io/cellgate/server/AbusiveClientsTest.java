@@ -119,15 +119,18 @@ class AbusiveClientsTest {
                 // A well-behaved client keeps its latency meanwhile.
                 try (TestClient good = new TestClient(gateway.port())) {
                     loginOk(good, uid + 1);
-                    long worst = 0;
-                    for (int seq = 1; seq <= 200; seq++) {
+                    long[] nanos = new long[200];
+                    for (int seq = 1; seq <= nanos.length; seq++) {
                         long t0 = System.nanoTime();
                         good.send(TestClient.request(seq, TestTopology.READ, "ok"));
                         ServerFrame answer = good.next();
                         assertThat(answer.getResponse().getCode()).isEqualTo(Code.OK);
-                        worst = Math.max(worst, System.nanoTime() - t0);
+                        nanos[seq - 1] = System.nanoTime() - t0;
                     }
-                    assertThat(worst / 1_000_000).as("worst latency of the good client (ms)").isLessThan(1_000);
+                    java.util.Arrays.sort(nanos);
+                    // The median stays that of an unloaded gateway; the worst case allows for a loaded test machine.
+                    assertThat(nanos[nanos.length / 2] / 1_000_000).as("median latency of the good client (ms)").isLessThan(50);
+                    assertThat(nanos[nanos.length - 1] / 1_000_000).as("worst latency of the good client (ms)").isLessThan(3_000);
                 }
                 long deadline = System.nanoTime() + 10_000_000_000L;
                 while (gateway.context().counters().slowReadersClosed() == 0 && System.nanoTime() < deadline) {
