@@ -39,7 +39,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  * {@code --host:--port}, from the given loopback source addresses, each logged in as its own user
  * (or, with {@code --secret none}, just connected, for a plain server). Prints
  * {@code holder: holding N (failed M)} once every connection is settled, then holds them until its
- * standard input closes. Several of these spread a large count over processes and source addresses,
+ * standard input closes. With {@code --retry true} it behaves as clients do after an outage: a refused
+ * connection or login ({@code go_away} or {@code LoginAck RATE_LIMITED}) reconnects after the delay
+ * the gateway asked for (1 s when none) plus jitter, until every connection is logged in; it then
+ * prints {@code holder: refused R times, all in after T ms}. Several of these spread a large count over processes and source addresses,
  * each within its own open-file limit.
  */
 public final class ConnectionHolder {
@@ -48,7 +51,7 @@ public final class ConnectionHolder {
 
     public static void main(String[] args) throws Exception {
         Map<String, String> a = Args.parse(args, Map.of("--host", "127.0.0.1", "--port", "0", "--count", "1000",
-                "--sources", "127.0.0.2", "--secret", "none", "--uid-base", "1", "--connect-rate", "4000"));
+                "--sources", "127.0.0.2", "--secret", "none", "--uid-base", "1", "--connect-rate", "4000", "--retry", "false"));
         String host = a.get("--host");
         int port = Integer.parseInt(a.get("--port"));
         int count = Integer.parseInt(a.get("--count"));
@@ -57,6 +60,7 @@ public final class ConnectionHolder {
         LoginToken tokens = login ? new LoginToken(a.get("--secret").getBytes(StandardCharsets.UTF_8)) : null;
         long uidBase = Long.parseLong(a.get("--uid-base"));
         double connectRate = Double.parseDouble(a.get("--connect-rate"));
+        boolean retry = Boolean.parseBoolean(a.get("--retry"));
 
         boolean epoll = Epoll.isAvailable();
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("holder", true),
@@ -66,7 +70,9 @@ public final class ConnectionHolder {
         long expiry = System.currentTimeMillis() / 1000 + 24 * 3600;
         Bootstrap bootstrap = new Bootstrap().group(group).channel(epoll ? EpollSocketChannel.class : NioSocketChannel.class)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 30_000);
+        AtomicInteger refused = new AtomicInteger();
         long start = System.nanoTime();
+        Connector connector = new Connector(bootstrap, host, port, login, tokens, expiry, held, failed, refused, retry, group);
         for (int i = 0; i < count; i++) {
             // Paced: a burst of thousands of SYNs would overflow the listen backlog and measure that instead.
             long due = start + (long) (i * 1e9 / connectRate);
@@ -74,8 +80,30 @@ public final class ConnectionHolder {
             if (wait > 0) {
                 TimeUnit.NANOSECONDS.sleep(wait);
             }
-            long uid = uidBase + i;
-            String source = sources.get(i % sources.size());
+            connector.connect(uidBase + i, sources.get(i % sources.size()));
+        }
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(retry ? 600 : 120);
+        while (held.get() + failed.get() < count && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        if (retry) {
+            System.out.println("holder: refused " + refused.get() + " times, all in after "
+                    + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start) + " ms");
+        }
+        System.out.println("holder: holding " + held.get() + " (failed " + failed.get() + ")");
+        System.out.flush();
+        BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+        while (in.readLine() != null) {
+            // Hold until the scenario closes our standard input (or ends the process).
+        }
+        group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+    }
+
+    /** Opens one connection and logs it in; with retry, reconnects after a refusal. */
+    private record Connector(Bootstrap bootstrap, String host, int port, boolean login, LoginToken tokens, long expiry,
+                             AtomicInteger held, AtomicInteger failed, AtomicInteger refused, boolean retry, EventLoopGroup group) {
+
+        void connect(long uid, String source) {
             bootstrap.clone().handler(new ChannelInitializer<SocketChannel>() {
                 @Override
                 protected void initChannel(SocketChannel ch) {
@@ -89,8 +117,10 @@ public final class ConnectionHolder {
                         return;
                     }
                     ch.pipeline().addLast(new ProtobufVarint32FrameDecoder(), new ProtobufDecoder(ServerFrame.getDefaultInstance()),
-                            new ProtobufVarint32LengthFieldPrepender(), new ProtobufEncoder(),
-                            new SimpleChannelInboundHandler<ServerFrame>() {
+                            new ProtobufVarint32LengthFieldPrepender(), new ProtobufEncoder(), new SimpleChannelInboundHandler<ServerFrame>() {
+                                private boolean in;
+                                private long retryAfterMillis = 1_000;
+
                                 @Override
                                 public void channelActive(ChannelHandlerContext ctx) {
                                     ctx.writeAndFlush(ClientFrame.newBuilder().setLogin(Login.newBuilder().setUid(uid)
@@ -101,31 +131,48 @@ public final class ConnectionHolder {
                                 protected void channelRead0(ChannelHandlerContext ctx, ServerFrame frame) {
                                     if (frame.hasLoginAck()) {
                                         if (frame.getLoginAck().getCode() == Code.OK) {
+                                            in = true;
                                             held.incrementAndGet();
                                         } else {
-                                            failed.incrementAndGet();
                                             ctx.close();
                                         }
+                                    } else if (frame.hasGoAway()) {
+                                        retryAfterMillis = Math.max(100, frame.getGoAway().getReconnectAfterMs());
+                                        ctx.close();
                                     }
+                                }
+
+                                @Override
+                                public void channelInactive(ChannelHandlerContext ctx) {
+                                    if (in) {
+                                        return;
+                                    }
+                                    if (retry) {
+                                        refused.incrementAndGet();
+                                        long delay = retryAfterMillis + java.util.concurrent.ThreadLocalRandom.current().nextLong(500);
+                                        group.schedule(() -> connect(uid, source), delay, TimeUnit.MILLISECONDS);
+                                    } else {
+                                        failed.incrementAndGet();
+                                    }
+                                }
+
+                                @Override
+                                public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+                                    ctx.close();
                                 }
                             });
                 }
             }).connect(new InetSocketAddress(host, port), new InetSocketAddress(source, 0)).addListener(f -> {
                 if (!f.isSuccess()) {
-                    failed.incrementAndGet();
+                    if (retry) {
+                        refused.incrementAndGet();
+                        group.schedule(() -> connect(uid, source), 1_000 + java.util.concurrent.ThreadLocalRandom.current().nextLong(500),
+                                TimeUnit.MILLISECONDS);
+                    } else {
+                        failed.incrementAndGet();
+                    }
                 }
             });
         }
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
-        while (held.get() + failed.get() < count && System.nanoTime() < deadline) {
-            Thread.sleep(20);
-        }
-        System.out.println("holder: holding " + held.get() + " (failed " + failed.get() + ")");
-        System.out.flush();
-        BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
-        while (in.readLine() != null) {
-            // Hold until the scenario closes our standard input (or ends the process).
-        }
-        group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
     }
 }
