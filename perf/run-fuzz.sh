@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The long fuzzing run of the client pipeline (ClientPipelineLongFuzz: frame decoder, accept, heartbeat,
-# login and error steps on an EmbeddedChannel), 45 minutes as the test says; writes
+# login and error steps on an EmbeddedChannel), 30 minutes as the test says; writes
 # perf/results/fuzz-DATE.md with the number of inputs run. Findings (crash-* files) stop the run and
 # fail it. Needs the README's build (mvn -B -ntp -DskipTests install).
 # Usage: perf/run-fuzz.sh
@@ -21,7 +21,7 @@ leaks=$(grep -c 'LEAK:' "$log" || true)
 {
   echo "# Fuzzing the client pipeline, $(date +%F)"
   echo
-  echo "Command: \`perf/run-fuzz.sh\` (JAZZER_FUZZ=1, ClientPipelineLongFuzz, maxDuration 45m)."
+  echo "Command: \`perf/run-fuzz.sh\` (JAZZER_FUZZ=1, ClientPipelineLongFuzz, maxDuration 30m)."
   echo "Machine: $(nproc) cores, $(uname -sr), $(java -version 2>&1 | head -1)."
   echo
   echo "| inputs run | wall time | libFuzzer | crashes or failed checks | leaks reported | exit |"

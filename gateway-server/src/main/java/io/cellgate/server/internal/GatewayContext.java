@@ -51,8 +51,13 @@ public final class GatewayContext {
     private final FastThreadLocal<LoginToken> tokens;
     private volatile CommandTable commands;
 
-    /** Time from dispatch to response, per command; registered by {@code GatewayMetrics}. */
+    /**
+     * Time from dispatch to response, per command; registered by {@code GatewayMetrics}. Without
+     * exemplars: the client's exemplar sampler schedules a task on a shared executor (a lock) from the
+     * observing thread, and these are observed on the event loops.
+     */
     final Histogram requestDuration = Histogram.builder()
+            .withoutExemplars()
             .name("cellgate_request_duration_seconds")
             .help("Time from dispatch to the response written, per command (gateway and AO)")
             .labelNames("cmd")
@@ -62,6 +67,7 @@ public final class GatewayContext {
 
     /** The gateway's own part of each request: the time to dispatch minus the AO call. */
     final Histogram gatewayDuration = Histogram.builder()
+            .withoutExemplars()
             .name("cellgate_gateway_duration_seconds")
             .help("Time a request spends in the gateway itself (dispatch to response, minus the AO call), per command")
             .labelNames("cmd")

@@ -39,7 +39,7 @@ import org.junit.jupiter.api.BeforeAll;
  * <p>In the suite (JAZZER_FUZZ unset) the test runs its seed inputs in
  * {@code src/test/resources/io/cellgate/server/internal/ClientPipelineFuzzTestInputs/}; with
  * {@code JAZZER_FUZZ=1} (set for this module's tests in its pom) it fuzzes for {@code maxDuration}.
- * {@link ClientPipelineLongFuzz} is the same target for 45 minutes ({@code perf/run-fuzz.sh}).
+ * {@link ClientPipelineLongFuzz} is the same target for 30 minutes ({@code perf/run-fuzz.sh}).
  */
 class ClientPipelineFuzzTest {
     /** Inputs run by this JVM, printed at the end (the count a fuzzing run reports). */

@@ -7,7 +7,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 
 /**
- * {@link ClientPipelineFuzzTest}'s target, fuzzed for 45 minutes. Its name keeps it out of the suite;
+ * {@link ClientPipelineFuzzTest}'s target, fuzzed for 30 minutes. Its name keeps it out of the suite;
  * {@code perf/run-fuzz.sh} runs it and records how many inputs it ran.
  */
 class ClientPipelineLongFuzz {
@@ -21,7 +21,7 @@ class ClientPipelineLongFuzz {
         ClientPipelineFuzzTest.stopGateway();
     }
 
-    @FuzzTest(maxDuration = "45m")
+    @FuzzTest(maxDuration = "30m")
     @org.junit.jupiter.api.Timeout(value = 90, unit = java.util.concurrent.TimeUnit.MINUTES)
     void clientBytes(FuzzedDataProvider data) throws IOException {
         ClientPipelineFuzzTest.run(data);
