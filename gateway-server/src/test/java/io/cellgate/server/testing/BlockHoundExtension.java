@@ -34,6 +34,10 @@ public final class BlockHoundExtension implements BeforeAllCallback, AfterAllCal
         builder
                 // The JDK's logging writes to stderr; the gateway logs rarely and never on a per-request path.
                 .allowBlockingCallsInside("java.util.logging.Logger", "log")
+                // gRPC servers (the admin API, the test AOs) hand each call from the event loop to their
+                // application executor; the executor's queue takes a lock for the enqueue, which can park
+                // for a moment when another thread holds it. That hand-off is what keeps handlers off the loop.
+                .allowBlockingCallsInside("io.grpc.internal.SerializingExecutor", "schedule")
                 .blockingMethodCallback(method -> {
                     StringBuilder where = new StringBuilder(method + " on " + Thread.currentThread().getName());
                     for (StackTraceElement e : new Throwable().getStackTrace()) {
