@@ -91,7 +91,7 @@ class AbusiveClientsTest {
         try (TestAo sz = new TestAo("sz-a"); TestAo sh = new TestAo("sh-a");
              GatewayServer gateway = start(sz, sh, "  max-outbound-bytes-per-connection: 300000\n", "", "30s")) {
             long uid = TestTopology.uidInSlots(1, 0, 8191);
-            // The abuser: a small receive window, pipelines 200 requests with 16 KB answers (3.2 MB), never reads.
+            // The abuser: a small receive window, pipelines 600 requests with 16 KB answers (9.6 MB, more than the kernel's socket buffers take), never reads.
             try (Socket abuser = new Socket()) {
                 abuser.setReceiveBufferSize(4096);
                 abuser.connect(new InetSocketAddress("127.0.0.1", gateway.port()));
@@ -101,7 +101,7 @@ class AbusiveClientsTest {
                 byte[] body = new byte[16 * 1024];
                 Arrays.fill(body, (byte) 'x');
                 java.io.ByteArrayOutputStream batch = new java.io.ByteArrayOutputStream();
-                for (int seq = 1; seq <= 200; seq++) {
+                for (int seq = 1; seq <= 600; seq++) {
                     ClientFrame.newBuilder().setRequest(Request.newBuilder().setSeq(seq).setCmd(TestTopology.READ)
                             .setBody(ByteString.copyFrom(body))).build().writeDelimitedTo(batch);
                 }
