@@ -61,10 +61,11 @@ final class GatewayMetrics {
                 .labelNames("endpoint")
                 .callback(cb -> context.endpointsEjected().forEach((endpoint, ejected) -> cb.call(ejected ? 1 : 0, endpoint)))
                 .register(registry);
-        gauge(registry, "cellgate_netty_direct_memory_bytes", "Direct memory used by the pooled buffer allocator",
-                () -> io.netty.buffer.PooledByteBufAllocator.DEFAULT.metric().usedDirectMemory());
-        gauge(registry, "cellgate_netty_heap_memory_bytes", "Heap memory used by the pooled buffer allocator",
-                () -> io.netty.buffer.PooledByteBufAllocator.DEFAULT.metric().usedHeapMemory());
+        gauge(registry, "cellgate_netty_direct_memory_bytes", "Direct memory held by Netty's buffers (all allocators)",
+                io.cellgate.server.internal.DirectMemory::used);
+        gauge(registry, "cellgate_netty_heap_memory_bytes", "Heap memory held by the default buffer allocator's pools",
+                () -> io.netty.buffer.ByteBufAllocator.DEFAULT instanceof io.netty.buffer.ByteBufAllocatorMetricProvider p
+                        ? p.metric().usedHeapMemory() : 0);
 
         CounterWithCallback.builder().name("cellgate_requests")
                 .help("Responses to client requests by command word and result code")

@@ -2,11 +2,9 @@ package io.cellgate.server.internal;
 
 import io.cellgate.limit.OverloadSignals;
 import io.cellgate.limit.PriorityAdmission;
-import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.EventLoop;
-import io.netty.util.internal.PlatformDependent;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryPoolMXBean;
 import java.lang.management.MemoryType;
@@ -80,8 +78,8 @@ public final class OverloadMonitor implements AutoCloseable {
             }
             signals.pendingOutboundBytes(pending);
             signals.heapUsedFraction(heapLiveFraction());
-            long maxDirect = PlatformDependent.maxDirectMemory();
-            signals.directUsedFraction(maxDirect > 0 ? (double) PooledByteBufAllocator.DEFAULT.metric().usedDirectMemory() / maxDirect : 0);
+            long maxDirect = DirectMemory.max();
+            signals.directUsedFraction(maxDirect > 0 ? (double) DirectMemory.used() / maxDirect : 0);
             context.admissions().control.endWindow();
             double level = context.admissions().control.loadLevel();
             boolean nowOverloaded = level >= 1.0;

@@ -4,6 +4,7 @@ import io.cellgate.protocol.LoginToken;
 import io.cellgate.protocol.v1.ClientFrame;
 import io.cellgate.protocol.v1.Code;
 import io.cellgate.protocol.v1.Login;
+import io.cellgate.protocol.v1.Ping;
 import io.cellgate.protocol.v1.ServerFrame;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.ChannelHandlerContext;
@@ -33,6 +34,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * A generator process that opens and holds idle connections: {@code --count} of them to
@@ -43,9 +45,13 @@ import java.util.concurrent.atomic.AtomicInteger;
  * connection or login ({@code go_away} or {@code LoginAck RATE_LIMITED}) reconnects after the delay
  * the gateway asked for (1 s when none) plus jitter, until every connection is logged in; it then
  * prints {@code holder: refused R times, all in after T ms}. Several of these spread a large count over processes and source addresses,
- * each within its own open-file limit.
+ * each within its own open-file limit. A logged-in connection pings at the heartbeat interval its
+ * {@code LoginAck} gives, as clients do; a line {@code status} on standard input prints
+ * {@code holder: held N lost L pongs P} (lost: logged-in connections the server closed).
  */
 public final class ConnectionHolder {
+    private static final ClientFrame PING = ClientFrame.newBuilder().setPing(Ping.newBuilder().setNonce(1)).build();
+
     private ConnectionHolder() {
     }
 
@@ -71,8 +77,10 @@ public final class ConnectionHolder {
         Bootstrap bootstrap = new Bootstrap().group(group).channel(epoll ? EpollSocketChannel.class : NioSocketChannel.class)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 30_000);
         AtomicInteger refused = new AtomicInteger();
+        AtomicInteger lost = new AtomicInteger();
+        AtomicLong pongs = new AtomicLong();
         long start = System.nanoTime();
-        Connector connector = new Connector(bootstrap, host, port, login, tokens, expiry, held, failed, refused, retry, group);
+        Connector connector = new Connector(bootstrap, host, port, login, tokens, expiry, held, failed, refused, retry, group, lost, pongs);
         for (int i = 0; i < count; i++) {
             // Paced: a burst of thousands of SYNs would overflow the listen backlog and measure that instead.
             long due = start + (long) (i * 1e9 / connectRate);
@@ -93,15 +101,20 @@ public final class ConnectionHolder {
         System.out.println("holder: holding " + held.get() + " (failed " + failed.get() + ")");
         System.out.flush();
         BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
-        while (in.readLine() != null) {
+        for (String line = in.readLine(); line != null; line = in.readLine()) {
             // Hold until the scenario closes our standard input (or ends the process).
+            if (line.strip().equals("status")) {
+                System.out.println("holder: held " + (held.get() - lost.get()) + " lost " + lost.get() + " pongs " + pongs.get());
+                System.out.flush();
+            }
         }
         group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
     }
 
     /** Opens one connection and logs it in; with retry, reconnects after a refusal. */
     private record Connector(Bootstrap bootstrap, String host, int port, boolean login, LoginToken tokens, long expiry,
-                             AtomicInteger held, AtomicInteger failed, AtomicInteger refused, boolean retry, EventLoopGroup group) {
+                             AtomicInteger held, AtomicInteger failed, AtomicInteger refused, boolean retry, EventLoopGroup group,
+                             AtomicInteger lost, AtomicLong pongs) {
 
         void connect(long uid, String source) {
             bootstrap.clone().handler(new ChannelInitializer<SocketChannel>() {
@@ -120,6 +133,7 @@ public final class ConnectionHolder {
                             new ProtobufVarint32LengthFieldPrepender(), new ProtobufEncoder(), new SimpleChannelInboundHandler<ServerFrame>() {
                                 private boolean in;
                                 private long retryAfterMillis = 1_000;
+                                private java.util.concurrent.ScheduledFuture<?> pinger;
 
                                 @Override
                                 public void channelActive(ChannelHandlerContext ctx) {
@@ -133,9 +147,21 @@ public final class ConnectionHolder {
                                         if (frame.getLoginAck().getCode() == Code.OK) {
                                             in = true;
                                             held.incrementAndGet();
+                                            long interval = frame.getLoginAck().getHeartbeatIntervalMs();
+                                            if (interval > 0) {
+                                                // Spread over the interval so that thousands of clients do not ping in step.
+                                                long first = java.util.concurrent.ThreadLocalRandom.current().nextLong(interval);
+                                                pinger = ctx.executor().scheduleAtFixedRate(() -> {
+                                                    if (ctx.channel().isActive()) {
+                                                        ctx.writeAndFlush(PING);
+                                                    }
+                                                }, first, interval, TimeUnit.MILLISECONDS);
+                                            }
                                         } else {
                                             ctx.close();
                                         }
+                                    } else if (frame.hasPong()) {
+                                        pongs.incrementAndGet();
                                     } else if (frame.hasGoAway()) {
                                         retryAfterMillis = Math.max(100, frame.getGoAway().getReconnectAfterMs());
                                         ctx.close();
@@ -144,7 +170,11 @@ public final class ConnectionHolder {
 
                                 @Override
                                 public void channelInactive(ChannelHandlerContext ctx) {
+                                    if (pinger != null) {
+                                        pinger.cancel(false);
+                                    }
                                     if (in) {
+                                        lost.incrementAndGet();
                                         return;
                                     }
                                     if (retry) {
