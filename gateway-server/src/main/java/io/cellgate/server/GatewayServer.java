@@ -9,6 +9,7 @@ import io.cellgate.server.config.GatewayConfig;
 import io.cellgate.server.internal.AccessLog;
 import io.cellgate.server.internal.ClientChannelInitializer;
 import io.cellgate.server.internal.AcceptErrorHandler;
+import io.cellgate.server.internal.AcceptRateHandler;
 import io.cellgate.server.internal.ClientTls;
 import io.cellgate.server.internal.Drain;
 import io.cellgate.server.internal.IdleSweep;
@@ -17,6 +18,7 @@ import io.cellgate.server.internal.OverloadMonitor;
 import io.cellgate.server.internal.Upstreams;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
@@ -116,7 +118,12 @@ public final class GatewayServer implements AutoCloseable {
                     .option(ChannelOption.SO_REUSEADDR, true)
                     .childOption(ChannelOption.TCP_NODELAY, true)
                     .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(64 * 1024, 256 * 1024))
-                    .handler(new AcceptErrorHandler(context))
+                    .handler(new ChannelInitializer<Channel>() {
+                        @Override
+                        protected void initChannel(Channel listener) {
+                            listener.pipeline().addLast(new AcceptErrorHandler(context), new AcceptRateHandler(context));
+                        }
+                    })
                     .childHandler(new ClientChannelInitializer(context))
                     .bind(new InetSocketAddress(config.listenHost(), config.listenPort()))
                     .sync()

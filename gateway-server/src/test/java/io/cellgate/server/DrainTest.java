@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.cellgate.protocol.v1.Code;
 import io.cellgate.protocol.v1.ServerFrame;
 import io.cellgate.server.config.GatewayConfig;
+import io.cellgate.server.testing.GatewaydProcess;
 import io.cellgate.server.testing.TestAo;
 import io.cellgate.server.testing.TestClient;
 import io.cellgate.server.testing.TestTopology;
@@ -159,38 +160,21 @@ class DrainTest {
                 + "drain:\n  reconnect-window: 500ms\n  timeout: 5s\n";
         Path config = dir.resolve("gateway.yaml");
         Files.writeString(config, yaml, StandardCharsets.UTF_8);
-        Process daemon = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "--add-exports", "java.base/jdk.internal.misc=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
-                Gatewayd.class.getName(), "--config", config.toString())
-                .redirectErrorStream(true).redirectOutput(dir.resolve("gatewayd.log").toFile()).start();
-        try {
-            int port = -1;
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-            while (port < 0 && System.nanoTime() < deadline) {
-                for (String line : Files.readAllLines(dir.resolve("gatewayd.log"))) {
-                    if (line.startsWith("gatewayd: listening on port ")) {
-                        port = Integer.parseInt(line.substring("gatewayd: listening on port ".length()).split(",")[0].trim());
-                    }
-                }
-                Thread.sleep(20);
-            }
-            assertThat(port).as("gatewayd started (log: %s)", Files.readString(dir.resolve("gatewayd.log"))).isPositive();
-            try (LoadedClient client = new LoadedClient(port, 9)) {
+        try (GatewaydProcess daemon = GatewaydProcess.start(config, dir.resolve("gatewayd.log"))) {
+            try (LoadedClient client = new LoadedClient(daemon.port(), 9)) {
                 while (client.answered.size() < 100) {
                     Thread.sleep(10);
                 }
                 long start = System.nanoTime();
-                daemon.destroy(); // SIGTERM
-                assertThat(daemon.waitFor(10, TimeUnit.SECONDS)).isTrue();
-                assertThat(daemon.exitValue()).isZero();
+                daemon.process().destroy(); // SIGTERM
+                assertThat(daemon.process().waitFor(10, TimeUnit.SECONDS)).isTrue();
+                assertThat(daemon.process().exitValue()).isZero();
                 assertThat((System.nanoTime() - start) / 1_000_000).isLessThan(5_000);
                 client.awaitEnd();
                 assertThat(client.goAway.get()).isNotNull();
                 assertThat(client.answered).containsExactlyInAnyOrderElementsOf(client.sent);
             }
-            assertThat(Files.readString(dir.resolve("gatewayd.log"))).contains("draining").contains("every client connection closed");
-        } finally {
-            daemon.destroyForcibly();
+            assertThat(daemon.output()).contains("draining").contains("every client connection closed");
         }
     }
 }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.cellgate.protocol.v1.Code;
 import io.cellgate.protocol.v1.ServerFrame;
+import io.cellgate.server.testing.GatewaydProcess;
 import io.cellgate.server.testing.TestAo;
 import io.cellgate.server.testing.TestClient;
 import io.cellgate.server.testing.TestTopology;
@@ -15,7 +16,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -35,17 +36,10 @@ class FdExhaustionTest {
             Path config = dir.resolve("gateway.yaml");
             Files.writeString(config, TestTopology.yaml(ao.address(), ao.address(), "shared", "20s", "30s")
                     .replace("  client: 127.0.0.1:0\n", "  client: 127.0.0.1:0\n  metrics: 127.0.0.1:0\n"));
-            Path log = dir.resolve("gatewayd.log");
-            String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-            Process daemon = new ProcessBuilder("bash", "-c", "ulimit -n " + FILE_LIMIT + " && exec \"$0\" \"$@\"", java,
-                    "-Xmx256m", "--add-exports", "java.base/jdk.internal.misc=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
-                    Gatewayd.class.getName(), "--config", config.toString())
-                    .redirectErrorStream(true).redirectOutput(log.toFile()).start();
             List<TestClient> clients = new ArrayList<>();
-            try {
-                String line = awaitLine(log, "gatewayd: listening on port ");
-                int port = Integer.parseInt(line.substring("gatewayd: listening on port ".length()).split(",")[0].trim());
-                int metricsPort = Integer.parseInt(line.substring(line.indexOf("metrics on port ") + "metrics on port ".length()).trim());
+            try (GatewaydProcess daemon = GatewaydProcess.start(config, dir.resolve("gatewayd.log"), FILE_LIMIT, Map.of(), "-Xmx256m")) {
+                int port = daemon.port();
+                int metricsPort = daemon.port("metrics");
 
                 // The first client is logged in before the flood, and must stay served through it.
                 TestClient first = new TestClient(port);
@@ -76,14 +70,14 @@ class FdExhaustionTest {
                 assertThat(served).as("as many as the descriptors allow are served").isGreaterThan(100);
 
                 // The gateway is out of descriptors: it does not spin, and the logged-in client is served.
-                assertThat(daemon.isAlive()).isTrue();
-                double cpuBefore = cpuSeconds(daemon.pid());
+                assertThat(daemon.process().isAlive()).isTrue();
+                double cpuBefore = daemon.cpuSeconds();
                 Thread.sleep(2_000);
-                double cpu = cpuSeconds(daemon.pid()) - cpuBefore;
+                double cpu = daemon.cpuSeconds() - cpuBefore;
                 assertThat(cpu).as("CPU seconds used in 2 s while out of descriptors").isLessThan(0.5);
                 first.send(TestClient.request(2, TestTopology.READ, "still served"));
                 assertThat(first.next().getResponse().getCode()).isEqualTo(Code.OK);
-                String text = Files.readString(log);
+                String text = daemon.output();
                 assertThat(text).contains("accept failed").contains("Too many open files");
                 assertThat(text.split("accept failed", -1).length - 1).as("log lines, at most one per 10 s").isLessThanOrEqualTo(2);
 
@@ -112,32 +106,7 @@ class FdExhaustionTest {
                 for (TestClient c : clients) {
                     c.close();
                 }
-                daemon.destroy();
-                if (!daemon.waitFor(30, TimeUnit.SECONDS)) {
-                    daemon.destroyForcibly();
-                }
             }
         }
-    }
-
-    private static double cpuSeconds(long pid) throws Exception {
-        String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
-        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-        return (Long.parseLong(f[11]) + Long.parseLong(f[12])) / 100.0;
-    }
-
-    private static String awaitLine(Path log, String prefix) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (System.nanoTime() < deadline) {
-            if (Files.exists(log)) {
-                for (String line : Files.readAllLines(log)) {
-                    if (line.startsWith(prefix)) {
-                        return line;
-                    }
-                }
-            }
-            Thread.sleep(20);
-        }
-        throw new AssertionError("gatewayd did not start; log:\n" + Files.readString(log));
     }
 }

@@ -7,6 +7,7 @@ import io.cellgate.protocol.admin.v1.AdminGrpc;
 import io.cellgate.protocol.admin.v1.StatusRequest;
 import io.cellgate.protocol.v1.Code;
 import io.cellgate.server.config.GatewayConfig;
+import io.cellgate.server.testing.GatewaydProcess;
 import io.cellgate.server.testing.TestAo;
 import io.cellgate.server.testing.TestClient;
 import io.cellgate.server.testing.TestTopology;
@@ -42,16 +43,9 @@ class SecretsTest {
             Path config = dir.resolve("gateway.yaml");
             Files.writeString(config, yaml);
             Path log = dir.resolve("gatewayd.log");
-            ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                    "--add-exports", "java.base/jdk.internal.misc=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
-                    Gatewayd.class.getName(), "--config", config.toString())
-                    .redirectErrorStream(true).redirectOutput(log.toFile());
-            pb.environment().put("TEST_ADMIN_TOKEN", ADMIN_TOKEN);
-            Process daemon = pb.start();
-            try {
-                String line = awaitLine(log, "gatewayd: listening on port ");
-                int port = Integer.parseInt(line.substring("gatewayd: listening on port ".length()).split(",")[0].trim());
-                int adminPort = Integer.parseInt(line.substring(line.indexOf("admin on port ") + "admin on port ".length()).trim());
+            try (GatewaydProcess daemon = GatewaydProcess.start(config, log, 0, Map.of("TEST_ADMIN_TOKEN", ADMIN_TOKEN))) {
+                int port = daemon.port();
+                int adminPort = daemon.port("admin");
 
                 // Clients: a good login (token made with the file's secret), a forged one.
                 try (TestClient good = new TestClient(port); TestClient forged = new TestClient(port)) {
@@ -76,10 +70,8 @@ class SecretsTest {
                 } finally {
                     channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
                 }
-            } finally {
-                daemon.destroy();
-                assertThat(daemon.waitFor(30, TimeUnit.SECONDS)).isTrue();
             }
+            // Stopped (close): its output now includes what it printed while shutting down.
             String output = Files.readString(log);
             assertThat(output).contains("gatewayd: listening on port");
             assertThat(output).doesNotContain(TOKEN_SECRET).doesNotContain(ADMIN_TOKEN);
@@ -102,20 +94,5 @@ class SecretsTest {
         headers.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + token);
         return AdminGrpc.newBlockingStub(channel).withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers))
                 .withDeadlineAfter(5, TimeUnit.SECONDS);
-    }
-
-    private static String awaitLine(Path log, String prefix) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (System.nanoTime() < deadline) {
-            if (Files.exists(log)) {
-                for (String line : Files.readAllLines(log)) {
-                    if (line.startsWith(prefix)) {
-                        return line;
-                    }
-                }
-            }
-            Thread.sleep(20);
-        }
-        throw new AssertionError("gatewayd did not start; log:\n" + Files.readString(log));
     }
 }

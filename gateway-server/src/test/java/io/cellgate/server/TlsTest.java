@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.cellgate.protocol.v1.Code;
+import io.cellgate.protocol.v1.ServerFrame;
 import io.cellgate.server.config.ConfigException;
 import io.cellgate.server.config.GatewayConfig;
 import io.cellgate.server.testing.TestAo;
@@ -103,6 +104,28 @@ class TlsTest {
             Files.writeString(dir.resolve("key.pem"), "not a key\n");
             assertThatThrownBy(() -> GatewayServer.start(GatewayConfig.parse(yaml, dir, n -> null)))
                     .isInstanceOf(ConfigException.class).hasMessageStartingWith("listen.tls: ");
+        }
+    }
+
+    @Test
+    void aConnectionOverTheAcceptRateIsToldWhyThroughTls(@TempDir Path dir) throws Exception {
+        makeCertificate(dir, "cellgate-test-1");
+        try (TestAo sz = new TestAo("sz-a")) {
+            String yaml = TestTopology.yaml(sz.address(), sz.address(), "shared", "8s", "30s")
+                    .replace("  client: 127.0.0.1:0\n", "  client: 127.0.0.1:0\n  tls:\n    cert-file: cert.pem\n    key-file: key.pem\n")
+                    .replace("admission:\n", "admission:\n  accept-rate: 0.1\n  accept-burst: 1\n");
+            try (GatewayServer gateway = GatewayServer.start(GatewayConfig.parse(yaml, dir, n -> null));
+                 TestClient first = new TestClient(tlsSocket(gateway.port(), dir.resolve("cert.pem")));
+                 TestClient second = new TestClient(tlsSocket(gateway.port(), dir.resolve("cert.pem")))) {
+                // Refused on the listener's loop, but still through TLS: the client can read why and when to come back.
+                ServerFrame refused = second.next();
+                assertThat(refused.getGoAway().getCode()).isEqualTo(Code.RATE_LIMITED);
+                assertThat(refused.getGoAway().getReconnectAfterMs()).isBetween(1_000, 5_000);
+                assertThat(second.awaitClosed(5_000)).isTrue();
+                first.login(3, TestTopology.token(3));
+                assertThat(first.next().getLoginAck().getCode()).isEqualTo(Code.OK);
+                assertThat(gateway.context().counters().acceptsRefused()).isEqualTo(1);
+            }
         }
     }
 

@@ -8,11 +8,11 @@ import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
- * The accept-rate step: when the gateway-wide accept bucket is empty (a reconnect storm), a new
- * connection gets {@code go_away{RATE_LIMITED}} with a jittered reconnect delay and is closed, before
- * it costs a login. A connection from an address that already holds
- * {@code admission.max-connections-per-address} gets {@code go_away{RATE_LIMITED}} too. Otherwise it
- * removes itself.
+ * The per-address step: a connection from an address that already holds
+ * {@code admission.max-connections-per-address} gets {@code go_away{RATE_LIMITED}} with a jittered
+ * reconnect delay and is closed, before it costs a login. Otherwise it removes itself. (The
+ * gateway-wide accept rate is enforced before a connection gets here, by {@link AcceptRateHandler}
+ * on the listening socket.)
  */
 final class AcceptLimitHandler extends ChannelInboundHandlerAdapter {
     private final GatewayContext context;
@@ -23,13 +23,6 @@ final class AcceptLimitHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
-        if (!context.admissions().acceptAllowed()) {
-            context.counters.acceptsRefused.increment();
-            int delay = ThreadLocalRandom.current().nextInt(1_000, 5_000);
-            ctx.writeAndFlush(Frames.goAway(Code.RATE_LIMITED, "too many new connections; reconnect later", delay,
-                    context.alternates())).addListener(ChannelFutureListener.CLOSE);
-            return;
-        }
         int perAddress = context.admission().maxConnectionsPerAddress();
         if (perAddress > 0 && ctx.channel().remoteAddress() instanceof java.net.InetSocketAddress remote) {
             java.net.InetAddress address = remote.getAddress();

@@ -6,7 +6,7 @@ import io.netty.channel.socket.SocketChannel;
 
 /**
  * Assembles a client connection's pipeline in named steps:
- * {@code frame-encoder -> accept-limit -> frame-decoder -> idle -> heartbeat -> login -> dispatch -> errors}.
+ * {@code [tls ->] frame-encoder -> accept-limit -> frame-decoder -> heartbeat -> login -> dispatch -> errors}.
  * The accept-limit step removes itself once the connection is admitted, the login step after a
  * successful login.
  */
@@ -27,6 +27,11 @@ public final class ClientChannelInitializer extends ChannelInitializer<SocketCha
         if (tls != null) {
             p.addLast("tls", tls.newHandler(ch.alloc()));
         }
+        addSteps(p, context);
+    }
+
+    /** The steps after TLS; also what the fuzz tests drive on an embedded channel. */
+    static void addSteps(ChannelPipeline p, GatewayContext context) {
         // The encoder comes first so that every later step, the accept limit included, writes frames.
         p.addLast("frame-encoder", ServerFrameEncoder.INSTANCE);
         p.addLast("accept-limit", new AcceptLimitHandler(context));

@@ -22,6 +22,13 @@ public final class Procs {
     private Procs() {
     }
 
+    /** Processes started here, ended when this JVM exits (an interrupted scenario leaves nothing running). */
+    private static final List<Process> STARTED = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    static {
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> STARTED.forEach(Process::destroyForcibly), "procs-cleanup"));
+    }
+
     /** Starts {@code main} of this classpath in its own JVM with {@code jvmArgs}, output appended to {@code log}. */
     public static Process java(Path log, List<String> jvmArgs, String main, String... args) throws IOException {
         List<String> command = new ArrayList<>();
@@ -29,8 +36,11 @@ public final class Procs {
         command.addAll(jvmArgs);
         command.addAll(List.of("-cp", System.getProperty("java.class.path"), main));
         command.addAll(List.of(args));
-        return new ProcessBuilder(command).redirectErrorStream(true)
+        Process p = new ProcessBuilder(command).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+        STARTED.removeIf(started -> !started.isAlive());
+        STARTED.add(p);
+        return p;
     }
 
     public static int freePort() throws IOException {

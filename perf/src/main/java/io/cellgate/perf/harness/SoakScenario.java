@@ -48,7 +48,7 @@ import java.util.regex.Pattern;
  * memory, resident memory, open files, threads and the window's latency; at the start and the end it
  * measures the live heap after a full collection. Everything must stay flat, nothing may be lost.
  *
- * <p>{@code perf/run soak [--minutes 30] [--idle 10000] [--rate 10000] [--connections 100] [--window 60s]
+ * <p>{@code perf/run soak [--minutes 30] [--idle 10000] [--rate 5000] [--connections 100] [--window 60s]
  * [--route-interval 30s] [--failover-down 60s] [--churn 50] [--out FILE]}
  */
 public final class SoakScenario {
@@ -105,7 +105,7 @@ public final class SoakScenario {
     }
 
     public static void main(String[] args) throws Exception {
-        Map<String, String> a = Args.parse(args, Map.of("--minutes", "30", "--idle", "10000", "--rate", "10000",
+        Map<String, String> a = Args.parse(args, Map.of("--minutes", "30", "--idle", "10000", "--rate", "5000",
                 "--connections", "100", "--window", "60s", "--route-interval", "30s", "--failover-down", "60s", "--churn", "50",
                 "--out", "perf/results/soak-" + LocalDate.now() + ".md"));
         Plan plan = new Plan(Duration.ofSeconds((long) (Double.parseDouble(a.get("--minutes")) * 60)), Integer.parseInt(a.get("--idle")),
@@ -502,8 +502,8 @@ public final class SoakScenario {
                 plan.churn()));
         md.append(String.format(Locale.ROOT, "gatewayd (512 MiB heap, 2 event loops) in front of sets sz-a and sz-b (one sample AO process each; "
                         + "health checks every 200 ms, writes of a DOWN set go to its peer) holds %,d idle logged-in connections that ping "
-                        + "every 30 s (the heartbeat interval), carries %,.0f requests/s (half reads, half writes; about half the rate this "
-                        + "machine sustains, `hop` report) over %d connections that are new in every %d s window, while %d clients a second "
+                        + "every 30 s (the heartbeat interval), carries %,.0f requests/s (half reads, half writes) "
+                        + "over %d connections that are new in every %d s window, while %d clients a second "
                         + "connect, log in, read once and leave, a range of 128 slots moves between the sets every %d s through the admin "
                         + "API, and in the middle sz-a's AO process is killed, stays dead %d s and is started again.%n%n",
                 plan.idle(), plan.rate(), plan.connections(), plan.window().toSeconds(), plan.churn(), plan.routeInterval().toSeconds(),

@@ -1,0 +1,120 @@
+package io.cellgate.server.testing;
+
+import io.cellgate.server.Gatewayd;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * A gatewayd process of this classpath, for tests of what only a process shows: signals, exit codes,
+ * its output, open-file limits. Started with {@link #start}, ready once it printed its
+ * {@code gatewayd: listening on port ...} line; closing it stops it (SIGTERM, then SIGKILL).
+ */
+public final class GatewaydProcess implements AutoCloseable {
+    private static final String LISTENING = "gatewayd: listening on port ";
+    private static final Pattern PORT = Pattern.compile("(\\w+) on port (\\d+)");
+
+    private final Process process;
+    private final Path log;
+    private final String listening;
+
+    private GatewaydProcess(Process process, Path log) throws IOException, InterruptedException {
+        this.process = process;
+        this.log = log;
+        this.listening = awaitLine(LISTENING);
+    }
+
+    /** Starts gatewayd on {@code config}, its output in {@code log}; {@code fileLimit} > 0 sets its open-file limit. */
+    public static GatewaydProcess start(Path config, Path log, int fileLimit, Map<String, String> env, String... jvmArgs)
+            throws IOException, InterruptedException {
+        List<String> command = new ArrayList<>();
+        if (fileLimit > 0) {
+            command.addAll(List.of("bash", "-c", "ulimit -n " + fileLimit + " && exec \"$0\" \"$@\""));
+        }
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        command.addAll(List.of(jvmArgs));
+        command.addAll(List.of("--add-exports", "java.base/jdk.internal.misc=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
+                Gatewayd.class.getName(), "--config", config.toString()));
+        ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
+        pb.environment().putAll(env);
+        Process p = pb.start();
+        try {
+            return new GatewaydProcess(p, log);
+        } catch (IOException | InterruptedException | RuntimeException | Error e) {
+            p.destroyForcibly();
+            throw e;
+        }
+    }
+
+    /** Starts gatewayd on {@code config} with no more than that. */
+    public static GatewaydProcess start(Path config, Path log) throws IOException, InterruptedException {
+        return start(config, log, 0, Map.of());
+    }
+
+    /** The client port. */
+    public int port() {
+        return Integer.parseInt(listening.substring(listening.indexOf(LISTENING) + LISTENING.length()).split(",")[0].trim());
+    }
+
+    /** The port of {@code what} ("metrics", "admin") from the listening line; -1 when it is off. */
+    public int port(String what) {
+        Matcher m = PORT.matcher(listening);
+        while (m.find()) {
+            if (m.group(1).equals(what)) {
+                return Integer.parseInt(m.group(2));
+            }
+        }
+        return -1;
+    }
+
+    public Process process() {
+        return process;
+    }
+
+    /** Everything the process printed so far. */
+    public String output() throws IOException {
+        return Files.readString(log, StandardCharsets.UTF_8);
+    }
+
+    /** Waits up to 60 s for a line of output that contains {@code text}; returns it. */
+    public String awaitLine(String text) throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (System.nanoTime() < deadline) {
+            if (Files.exists(log)) {
+                for (String line : Files.readAllLines(log, StandardCharsets.UTF_8)) {
+                    if (line.contains(text)) {
+                        return line;
+                    }
+                }
+            }
+            if (!process.isAlive()) {
+                throw new AssertionError("gatewayd exited with " + process.exitValue() + " before '" + text + "'; output:\n" + output());
+            }
+            Thread.sleep(20);
+        }
+        throw new AssertionError("no line '" + text + "' from gatewayd after 60 s; output:\n" + output());
+    }
+
+    /** CPU seconds (user + system) the process has used. */
+    public double cpuSeconds() throws IOException {
+        String stat = Files.readString(Path.of("/proc", Long.toString(process.pid()), "stat"));
+        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        return (Long.parseLong(f[11]) + Long.parseLong(f[12])) / 100.0;
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        process.destroy();
+        if (!process.waitFor(30, TimeUnit.SECONDS)) {
+            process.destroyForcibly();
+            process.waitFor(10, TimeUnit.SECONDS);
+        }
+    }
+}
