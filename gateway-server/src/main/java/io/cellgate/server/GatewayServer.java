@@ -6,15 +6,23 @@ import io.cellgate.route.RouteEngine;
 import io.cellgate.route.RouteStore;
 import io.cellgate.route.RouteTable;
 import io.cellgate.server.config.GatewayConfig;
-import io.cellgate.server.internal.AccessLog;
-import io.cellgate.server.internal.ClientChannelInitializer;
+import io.cellgate.server.config.HealthPolicy;
+import io.cellgate.server.fleet.EtcdEndpointRegistry;
+import io.cellgate.server.fleet.EtcdFleet;
+import io.cellgate.server.fleet.EtcdRouteStore;
+import io.cellgate.server.fleet.FleetMembership;
 import io.cellgate.server.internal.AcceptErrorHandler;
 import io.cellgate.server.internal.AcceptRateHandler;
+import io.cellgate.server.internal.AccessLog;
+import io.cellgate.server.internal.ClientChannelInitializer;
 import io.cellgate.server.internal.ClientTls;
 import io.cellgate.server.internal.Drain;
-import io.cellgate.server.internal.IdleSweep;
+import io.cellgate.server.internal.EndpointDiscovery;
+import io.cellgate.server.internal.EndpointsFileWatcher;
 import io.cellgate.server.internal.GatewayContext;
+import io.cellgate.server.internal.IdleSweep;
 import io.cellgate.server.internal.OverloadMonitor;
+import io.cellgate.server.internal.SetHealthTracker;
 import io.cellgate.server.internal.Upstreams;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
@@ -38,16 +46,23 @@ import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.EventExecutor;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
-import java.util.concurrent.ThreadLocalRandom;
-import io.cellgate.server.fleet.EtcdEndpointRegistry;
-import io.cellgate.server.fleet.EtcdFleet;
-import io.cellgate.server.fleet.EtcdRouteStore;
-import io.cellgate.server.fleet.FleetMembership;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
+import java.util.Objects;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Supplier;
 import java.util.logging.Logger;
 
 /**
@@ -64,8 +79,8 @@ public final class GatewayServer implements AutoCloseable {
     private final Upstreams upstreams;
     private final GatewayContext context;
     private final OverloadMonitor overloadMonitor;
-    private final io.cellgate.server.internal.SetHealthTracker health;
-    private final io.cellgate.server.internal.EndpointDiscovery discovery;
+    private final SetHealthTracker health;
+    private final EndpointDiscovery discovery;
     /** The fleet's etcd connection, its route store and this gateway's registration; null when alone. */
     private final EtcdFleet fleet;
     private final EtcdRouteStore fleetStore;
@@ -74,10 +89,10 @@ public final class GatewayServer implements AutoCloseable {
     private final long storeWrittenMillis;
     private final MetricsServer metricsServer;
     private final AdminServer adminServer;
-    private volatile java.util.function.Supplier<GatewayConfig> reloadSource;
+    private volatile Supplier<GatewayConfig> reloadSource;
     private volatile Runnable afterDrain = this::close;
-    private final java.util.concurrent.atomic.AtomicBoolean draining = new java.util.concurrent.atomic.AtomicBoolean();
-    private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
+    private final AtomicBoolean draining = new AtomicBoolean();
+    private final AtomicBoolean closed = new AtomicBoolean();
     private volatile boolean ready;
     private final Channel serverChannel;
     private final boolean nativeTransport;
@@ -143,18 +158,18 @@ public final class GatewayServer implements AutoCloseable {
         // Started last: nothing above can fail after their threads exist.
         this.overloadMonitor = new OverloadMonitor(context, loops);
         IdleSweep.start(context, loops);
-        io.cellgate.server.config.HealthPolicy hp = config.health();
-        this.health = hp.enabled() ? new io.cellgate.server.internal.SetHealthTracker(routes, upstreams, hp.interval(), hp.timeout(),
+        HealthPolicy hp = config.health();
+        this.health = hp.enabled() ? new SetHealthTracker(routes, upstreams, hp.interval(), hp.timeout(),
                 hp.setDownFraction(), hp.recovery(), context::loadLevel) : null;
         if (fleet != null) {
             this.discovery = new EtcdEndpointRegistry(fleet, routes);
             this.membership = new FleetMembership(fleet, advertisedAddress(config), config.city(), config.idc(),
-                    () -> String.format(java.util.Locale.ROOT, "load=%.3f connections=%d epoch=%d", context.loadLevel(),
+                    () -> String.format(Locale.ROOT, "load=%.3f connections=%d epoch=%d", context.loadLevel(),
                             context.clientConnections(), routes.current().epoch()),
                     context::fleetAlternates);
         } else {
             this.membership = null;
-            this.discovery = config.endpointsFile() == null ? null : new io.cellgate.server.internal.EndpointsFileWatcher(
+            this.discovery = config.endpointsFile() == null ? null : new EndpointsFileWatcher(
                     config.endpointsFile(), routes, config.endpointsPoll(),
                     storeWrittenMillis > 0 ? storeWrittenMillis : System.currentTimeMillis());
         }
@@ -270,8 +285,8 @@ public final class GatewayServer implements AutoCloseable {
         String host = config.listenHost();
         if (host.equals("0.0.0.0") || host.equals("::")) {
             try {
-                host = java.net.InetAddress.getLocalHost().getHostAddress();
-            } catch (java.net.UnknownHostException e) {
+                host = InetAddress.getLocalHost().getHostAddress();
+            } catch (UnknownHostException e) {
                 host = "127.0.0.1";
             }
             String chosen = host;
@@ -286,12 +301,12 @@ public final class GatewayServer implements AutoCloseable {
             return null;
         }
         try {
-            java.nio.file.Path file = config.accessLogFile();
+            Path file = config.accessLogFile();
             if (file.getParent() != null) {
-                java.nio.file.Files.createDirectories(file.getParent());
+                Files.createDirectories(file.getParent());
             }
-            return new AccessLog(java.nio.file.Files.newBufferedWriter(file, java.nio.charset.StandardCharsets.UTF_8,
-                    java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND),
+            return new AccessLog(Files.newBufferedWriter(file, StandardCharsets.UTF_8,
+                    StandardOpenOption.CREATE, StandardOpenOption.APPEND),
                     config.accessLogSample(), config.accessLogRing());
         } catch (IOException e) {
             throw new UncheckedIOException("access-log.file: " + config.accessLogFile() + " (expected: a writable file)", e);
@@ -326,7 +341,7 @@ public final class GatewayServer implements AutoCloseable {
     }
 
     /** The discovery source (file watcher or etcd registry), or null when discovery is off. */
-    public io.cellgate.server.internal.EndpointDiscovery discovery() {
+    public EndpointDiscovery discovery() {
         return discovery;
     }
 
@@ -336,7 +351,7 @@ public final class GatewayServer implements AutoCloseable {
     }
 
     /** Where {@code reload} (admin API) reads the configuration from, e.g. the daemon's file. */
-    public void reloadSource(java.util.function.Supplier<GatewayConfig> source) {
+    public void reloadSource(Supplier<GatewayConfig> source) {
         this.reloadSource = source;
     }
 
@@ -347,7 +362,7 @@ public final class GatewayServer implements AutoCloseable {
 
     /** Reloads from {@link #reloadSource}; the keys that need a restart. */
     List<String> reloadFromSource() {
-        java.util.function.Supplier<GatewayConfig> source = reloadSource;
+        Supplier<GatewayConfig> source = reloadSource;
         if (source == null) {
             throw io.grpc.Status.FAILED_PRECONDITION.withDescription(
                     "this gateway was not started from a configuration file (expected: gatewayd --config FILE)").asRuntimeException();
@@ -426,7 +441,7 @@ public final class GatewayServer implements AutoCloseable {
      */
     public synchronized List<String> reload(GatewayConfig next) {
         GatewayConfig running = context.config();
-        java.util.List<String> restart = new java.util.ArrayList<>();
+        List<String> restart = new ArrayList<>();
         if (!running.listenHost().equals(next.listenHost()) || running.listenPort() != next.listenPort()) {
             restart.add("listen.client");
         }
@@ -436,10 +451,10 @@ public final class GatewayServer implements AutoCloseable {
         if (running.transport() != next.transport() || running.eventLoopThreads() != next.eventLoopThreads()) {
             restart.add("gateway.transport/event-loop-threads");
         }
-        if (!java.util.Arrays.equals(running.tokenSecret(), next.tokenSecret())) {
+        if (!Arrays.equals(running.tokenSecret(), next.tokenSecret())) {
             restart.add("login.token-secret");
         }
-        if (!java.util.Objects.equals(running.routeStoreDir(), next.routeStoreDir())) {
+        if (!Objects.equals(running.routeStoreDir(), next.routeStoreDir())) {
             restart.add("routes.store-dir");
         }
         if (!running.city().equals(next.city()) || !running.idc().equals(next.idc())) {

@@ -146,6 +146,51 @@ class AbusiveClientsTest {
     }
 
     @Test
+    void aClientPipeliningFarBeyondItsInFlightCapGetsEveryExcessRequestRefusedAndStaysServed() throws Exception {
+        try (TestAo sz = new TestAo("sz-a"); TestAo sh = new TestAo("sh-a")) {
+            String yaml = TestTopology.yaml(sz.address(), sh.address(), "shared", "8s", "30s")
+                    .replace("  max-in-flight-per-connection: 2000\n", "  max-in-flight-per-connection: 8\n");
+            try (GatewayServer gateway = GatewayServer.start(GatewayConfig.parse(yaml, Path.of("."), n -> null));
+                 TestClient pipeliner = new TestClient(gateway.port()); TestClient good = new TestClient(gateway.port())) {
+                loginOk(pipeliner, 21);
+                loginOk(good, 22);
+                // 1,000 slow requests (the AO answers after 2 s; the command's timeout is 200 ms) in one write.
+                int total = 1_000;
+                for (int seq = 1; seq <= total; seq++) {
+                    pipeliner.sendNoFlush(TestClient.request(seq, 5, "slow"));
+                }
+                pipeliner.flush();
+
+                long[] nanos = new long[50];
+                for (int seq = 1; seq <= nanos.length; seq++) {
+                    long t0 = System.nanoTime();
+                    good.send(TestClient.request(seq, TestTopology.READ, "ok"));
+                    assertThat(good.next().getResponse().getCode()).isEqualTo(Code.OK);
+                    nanos[seq - 1] = System.nanoTime() - t0;
+                }
+                Arrays.sort(nanos);
+                assertThat(nanos[nanos.length / 2] / 1_000_000).as("median latency of the good client (ms)").isLessThan(50);
+
+                // Every request gets exactly one answer: the excess at once, TOO_MANY_IN_FLIGHT; the admitted ones their timeout.
+                java.util.Map<Long, Code> answers = new java.util.HashMap<>();
+                while (answers.size() < total) {
+                    ServerFrame f = pipeliner.next();
+                    assertThat(answers.put(f.getResponse().getSeq(), f.getResponse().getCode())).as("one answer per seq").isNull();
+                }
+                long refused = answers.values().stream().filter(c -> c == Code.TOO_MANY_IN_FLIGHT).count();
+                assertThat(refused).as("refused for the cap (answers: %s)", answers.values().stream()
+                        .collect(java.util.stream.Collectors.groupingBy(c -> c, java.util.stream.Collectors.counting())))
+                        .isGreaterThanOrEqualTo(total - 8L * 10);
+                assertThat(answers.values()).filteredOn(c -> c != Code.TOO_MANY_IN_FLIGHT).allMatch(c -> c != Code.OK);
+                // The connection is not punished beyond that: it stays open and is served.
+                pipeliner.send(TestClient.request(total + 1, TestTopology.READ, "after"));
+                assertThat(pipeliner.next().getResponse().getCode()).isEqualTo(Code.OK);
+                assertThat(pipeliner.isClosed()).isFalse();
+            }
+        }
+    }
+
+    @Test
     void aClientTricklingAFrameByteByByteIsClosedAsIdle() throws Exception {
         try (TestAo sz = new TestAo("sz-a"); TestAo sh = new TestAo("sh-a");
              GatewayServer gateway = start(sz, sh, "", "", "100ms");

@@ -7,9 +7,12 @@ import io.cellgate.protocol.v1.Code;
 import io.cellgate.protocol.v1.ServerFrame;
 import io.cellgate.server.config.ConfigException;
 import io.cellgate.server.config.GatewayConfig;
+import io.cellgate.server.internal.ClientTls;
+import io.cellgate.server.testing.GatewaydProcess;
 import io.cellgate.server.testing.TestAo;
 import io.cellgate.server.testing.TestClient;
 import io.cellgate.server.testing.TestTopology;
+import io.netty.handler.ssl.SslProvider;
 import java.io.InputStream;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
@@ -17,6 +20,9 @@ import java.nio.file.Path;
 import java.security.KeyStore;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocket;
@@ -125,6 +131,34 @@ class TlsTest {
                 first.login(3, TestTopology.token(3));
                 assertThat(first.next().getLoginAck().getCode()).isEqualTo(Code.OK);
                 assertThat(gateway.context().counters().acceptsRefused()).isEqualTo(1);
+            }
+        }
+    }
+
+    @Test
+    void nativeBoringSslWhenItLoadsTheJdksTlsOtherwise(@TempDir Path dir) throws Exception {
+        if (System.getProperty("os.name").equals("Linux") && System.getProperty("os.arch").equals("amd64")) {
+            // netty-tcnative-boringssl-static (linux-x86_64) ships with the gateway.
+            assertThat(ClientTls.provider()).isEqualTo(SslProvider.OPENSSL);
+        }
+        makeCertificate(dir, "cellgate-test-1");
+        try (TestAo sz = new TestAo("sz-a")) {
+            Path config = dir.resolve("gateway.yaml");
+            Files.writeString(config, TestTopology.yaml(sz.address(), sz.address(), "shared", "8s", "30s")
+                    .replace("  client: 127.0.0.1:0\n", "  client: 127.0.0.1:0\n  tls:\n    cert-file: cert.pem\n    key-file: key.pem\n"));
+            // Where native TLS cannot load (here: forbidden), the same configuration serves with the JDK's.
+            for (String[] run : List.of(new String[] {"OPENSSL"}, new String[] {"JDK", "-Dio.netty.handler.ssl.noOpenSsl=true"})) {
+                String[] jvmArgs = Arrays.copyOfRange(run, 1, run.length);
+                try (GatewaydProcess daemon = GatewaydProcess.start(config, dir.resolve("gatewayd-" + run[0] + ".log"), 0, Map.of(),
+                        jvmArgs)) {
+                    assertThat(daemon.awaitLine("with TLS (")).contains("with TLS (" + run[0] + ")");
+                    try (TestClient client = new TestClient(tlsSocket(daemon.port(), dir.resolve("cert.pem")))) {
+                        client.login(3, TestTopology.token(3));
+                        assertThat(client.next().getLoginAck().getCode()).isEqualTo(Code.OK);
+                        client.send(TestClient.request(1, TestTopology.READ, run[0]));
+                        assertThat(client.next().getResponse().getBody().toStringUtf8()).isEqualTo("sz-a|" + run[0]);
+                    }
+                }
             }
         }
     }
