@@ -38,6 +38,9 @@ public final class BlockHoundExtension implements BeforeAllCallback, AfterAllCal
                 // application executor; the executor's queue takes a lock for the enqueue, which can park
                 // for a moment when another thread holds it. That hand-off is what keeps handlers off the loop.
                 .allowBlockingCallsInside("io.grpc.internal.SerializingExecutor", "schedule")
+                // A gRPC server shutting down returns its shared timer on its boss loop: the release schedules
+                // the timer's destruction for later, an enqueue under the scheduler's queue lock, as above.
+                .allowBlockingCallsInside("io.grpc.internal.SharedResourceHolder", "releaseInternal")
                 .blockingMethodCallback(method -> {
                     StringBuilder where = new StringBuilder(method + " on " + Thread.currentThread().getName());
                     for (StackTraceElement e : new Throwable().getStackTrace()) {
