@@ -191,6 +191,38 @@ class AbusiveClientsTest {
     }
 
     @Test
+    void aClientsRequestBytesInFlightAreBoundedSoItCannotFloodTheSharedUpstream() throws Exception {
+        try (TestAo sz = new TestAo("sz-a"); TestAo sh = new TestAo("sh-a");
+             GatewayServer gateway = start(sz, sh, "  max-in-flight-bytes-per-connection: 65536\n", "", "30s");
+             TestClient heavy = new TestClient(gateway.port()); TestClient other = new TestClient(gateway.port())) {
+            loginOk(heavy, 31);
+            loginOk(other, 32);
+            // 20 slow requests of 16 KiB in one write: 4 fit in the 64 KiB budget, the rest are refused at once.
+            String body = "x".repeat(16 * 1024);
+            for (int seq = 1; seq <= 20; seq++) {
+                heavy.sendNoFlush(TestClient.request(seq, 5, body));
+            }
+            heavy.flush();
+            // The budget is per connection: another client's large request goes through meanwhile.
+            other.send(TestClient.request(1, TestTopology.READ, body));
+            assertThat(other.next().getResponse().getCode()).isEqualTo(Code.OK);
+
+            java.util.Map<Long, Code> answers = new java.util.HashMap<>();
+            while (answers.size() < 20) {
+                ServerFrame f = heavy.next();
+                assertThat(answers.put(f.getResponse().getSeq(), f.getResponse().getCode())).as("one answer per seq").isNull();
+                if (f.getResponse().getCode() == Code.TOO_MANY_IN_FLIGHT) {
+                    assertThat(f.getResponse().getMessage()).contains("request bytes in flight (limit 65536)");
+                }
+            }
+            assertThat(answers.values().stream().filter(c -> c == Code.TOO_MANY_IN_FLIGHT).count()).as("refused").isEqualTo(16);
+            // Answered (here: timed out), the bytes are free again.
+            heavy.send(TestClient.request(21, TestTopology.READ, body));
+            assertThat(heavy.next().getResponse().getCode()).isEqualTo(Code.OK);
+        }
+    }
+
+    @Test
     void aClientTricklingAFrameByteByByteIsClosedAsIdle() throws Exception {
         try (TestAo sz = new TestAo("sz-a"); TestAo sh = new TestAo("sh-a");
              GatewayServer gateway = start(sz, sh, "", "", "100ms");

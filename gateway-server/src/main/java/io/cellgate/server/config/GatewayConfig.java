@@ -71,6 +71,7 @@ import org.yaml.snakeyaml.error.YAMLException;
  * @param tlsCertFile          PEM certificate chain of the client listener's TLS; null when TLS is off
  * @param tlsKeyFile           its PEM (PKCS#8) private key; null when TLS is off
  * @param upstreamCaFile       PEM CA bundle the AOs' certificates are verified against; null: plaintext to AOs
+ * @param maxInFlightBytes     request body bytes one connection may have in flight (calls not yet answered)
  */
 public record GatewayConfig(String city, String idc, String listenHost, int listenPort, Transport transport,
                             int eventLoopThreads, int maxFrameBytes, int maxInFlight, byte[] tokenSecret,
@@ -81,7 +82,8 @@ public record GatewayConfig(String city, String idc, String listenHost, int list
                             byte[] adminToken, Path accessLogFile, double accessLogSample, int accessLogRing,
                             OutlierPolicy outlier, double retryRatio, int retryMax,
                             HealthPolicy health, Path endpointsFile, Duration endpointsPoll, FleetConfig fleet,
-                            long maxOutboundBytes, Path tlsCertFile, Path tlsKeyFile, Path upstreamCaFile) {
+                            long maxOutboundBytes, Path tlsCertFile, Path tlsKeyFile, Path upstreamCaFile,
+                            long maxInFlightBytes) {
 
     /** Which Netty transport to use. */
     public enum Transport { AUTO, EPOLL, NIO }
@@ -188,10 +190,12 @@ public record GatewayConfig(String city, String idc, String listenHost, int list
         Duration heartbeat = login.duration("heartbeat-interval", Duration.ofSeconds(30), Duration.ofMillis(10), Duration.ofHours(1));
 
         ConfigNode limits = root.node("limits");
-        limits.allowOnly(Set.of("max-frame-bytes", "max-in-flight-per-connection", "max-outbound-bytes-per-connection"));
+        limits.allowOnly(Set.of("max-frame-bytes", "max-in-flight-per-connection", "max-outbound-bytes-per-connection",
+                "max-in-flight-bytes-per-connection"));
         int maxFrame = limits.intValue("max-frame-bytes", 1 << 20, 64, 64 << 20);
         int maxInFlight = limits.intValue("max-in-flight-per-connection", 1024, 1, 1 << 20);
         long maxOutbound = limits.longValue("max-outbound-bytes-per-connection", 4L << 20, 256L << 10, 1L << 32);
+        long maxInFlightBytes = limits.longValue("max-in-flight-bytes-per-connection", 16L << 20, maxFrame, 1L << 40);
 
         Locality locality = new Locality(city, idc, gateway.enumValue("read-preference", ReadPreference.class, ReadPreference.NEAREST));
         RouteTable routes = routes(root, locality);
@@ -244,7 +248,7 @@ public record GatewayConfig(String city, String idc, String listenHost, int list
                 AdmissionConfig.parse(root.node("admission")), metricsHost, metricsPort,
                 drainWindow, drainTimeout, adminHost, adminPort, adminToken, accessLogFile, accessLogSample, accessLogRing,
                 outlier, retryRatio, retryMax, health, endpointsFile, endpointsPoll,
-                fleet(root, routeStoreDir, endpointsFile), maxOutbound, tlsCert, tlsKey, upstreamCa);
+                fleet(root, routeStoreDir, endpointsFile), maxOutbound, tlsCert, tlsKey, upstreamCa, maxInFlightBytes);
     }
 
     private static Path resolve(Path baseDir, String name) {

@@ -19,6 +19,8 @@ final class ClientSession {
     private static final Long2ObjectHashMap<UpstreamCall> NONE = new Long2ObjectHashMap<>();
     /** Calls in flight by seq; a shared empty map until the first request (an idle connection holds none). */
     private Long2ObjectHashMap<UpstreamCall> inFlight = NONE;
+    /** Request body bytes of the calls in flight. */
+    private long inFlightBytes;
     /** The writer of the connection's event loop (shared by every connection on that loop). */
     final ResponseWriter writer;
     /** In the writer's current batch; written in it (both confined to the event loop). */
@@ -47,7 +49,11 @@ final class ClientSession {
     /** Removes {@code call} from the calls in flight; false when it was not there (connection gone). */
     boolean finish(UpstreamCall call) {
         assert channel.eventLoop().inEventLoop();
-        return inFlight != NONE && inFlight.remove(call.seq, call);
+        if (inFlight != NONE && inFlight.remove(call.seq, call)) {
+            inFlightBytes -= call.body.size();
+            return true;
+        }
+        return false;
     }
 
     boolean isInFlight(long seq) {
@@ -60,11 +66,17 @@ final class ClientSession {
             inFlight = new Long2ObjectHashMap<>();
         }
         inFlight.put(seq, call);
+        inFlightBytes += call.body.size();
     }
 
     /** The calls in flight; exact on the connection's loop, a recent value elsewhere. */
     int inFlightCount() {
         return inFlight.size();
+    }
+
+    /** Request body bytes of the calls in flight; on the connection's loop. */
+    long inFlightBytes() {
+        return inFlightBytes;
     }
 
     /** Closes a draining connection once its grace period is over and no call is in flight. */
@@ -84,6 +96,7 @@ final class ClientSession {
         }
         UpstreamCall[] calls = inFlight.values().toArray(new UpstreamCall[0]);
         inFlight.clear();
+        inFlightBytes = 0;
         for (UpstreamCall call : calls) {
             call.cancel(reason);
         }

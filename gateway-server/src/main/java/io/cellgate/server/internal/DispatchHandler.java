@@ -121,6 +121,13 @@ final class DispatchHandler extends ChannelInboundHandlerAdapter {
             reply(ctx, command, seq, Code.TOO_MANY_IN_FLIGHT, "connection has " + context.config.maxInFlight() + " requests in flight");
             return;
         }
+        if (session.inFlightBytes() + request.getBody().size() > context.config.maxInFlightBytes()) {
+            // Bounds what one client can put on the upstream connections it shares with everyone on its loop.
+            command.count(Admission.OVER_CONNECTION_LIMIT);
+            reply(ctx, command, seq, Code.TOO_MANY_IN_FLIGHT, "connection has " + session.inFlightBytes()
+                    + " request bytes in flight (limit " + context.config.maxInFlightBytes() + ")");
+            return;
+        }
         if (session.isInFlight(seq)) {
             reply(ctx, command, seq, Code.INVALID_REQUEST, "seq " + Long.toUnsignedString(seq) + " is already in flight");
             return;
