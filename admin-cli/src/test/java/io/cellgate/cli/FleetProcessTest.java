@@ -9,9 +9,9 @@ import io.cellgate.protocol.admin.v1.RouteChangeMsg;
 import io.cellgate.protocol.admin.v1.StatusReply;
 import io.cellgate.protocol.admin.v1.StatusRequest;
 import io.cellgate.protocol.v1.Code;
-import io.cellgate.server.Gatewayd;
 import io.cellgate.server.fleet.EndpointRegistration;
 import io.cellgate.server.testing.EtcdProcess;
+import io.cellgate.server.testing.GatewaydProcess;
 import io.cellgate.server.testing.TestAo;
 import io.cellgate.server.testing.TestClient;
 import io.cellgate.server.testing.TestTopology;
@@ -26,6 +26,7 @@ import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.Test;
@@ -47,7 +48,7 @@ class FleetProcessTest {
         final String name;
         final Path config;
         final Path log;
-        Process process;
+        GatewaydProcess daemon;
         int port;
         int adminPort;
         AdminClient admin;
@@ -60,36 +61,19 @@ class FleetProcessTest {
         }
 
         void start() throws Exception {
-            String prefix = "gatewayd: listening on port ";
-            long before = Files.exists(log) ? Files.readAllLines(log).stream().filter(l -> l.startsWith(prefix)).count() : 0;
-            process = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                    "-XX:+UseSerialGC", "-Xmx256m", "--add-exports", "java.base/jdk.internal.misc=ALL-UNNAMED",
-                    "-cp", System.getProperty("java.class.path"), Gatewayd.class.getName(), "--config", config.toString())
-                    .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-            while (true) {
-                List<String> lines = Files.readAllLines(log).stream().filter(l -> l.startsWith(prefix)).toList();
-                if (lines.size() > before) {
-                    String line = lines.get(lines.size() - 1);
-                    port = Integer.parseInt(line.substring(prefix.length()).split(",")[0].trim());
-                    adminPort = Integer.parseInt(line.substring(line.indexOf("admin on port ") + "admin on port ".length()).trim());
-                    if (admin != null) {
-                        admin.close();
-                    }
-                    admin = new AdminClient("127.0.0.1:" + adminPort, AdminFixture.ADMIN_TOKEN);
-                    return;
-                }
-                if (!process.isAlive() || System.nanoTime() > deadline) {
-                    throw new AssertionError(name + " did not start; log:\n" + Files.readString(log));
-                }
-                Thread.sleep(20);
+            daemon = GatewaydProcess.start(config, log, 0, Map.of(), "-XX:+UseSerialGC", "-Xmx256m");
+            port = daemon.port();
+            adminPort = daemon.port("admin");
+            if (admin != null) {
+                admin.close();
             }
+            admin = new AdminClient("127.0.0.1:" + adminPort, AdminFixture.ADMIN_TOKEN);
         }
 
         /** SIGTERM: drains (nothing to drain here) and exits. */
         void stop() throws Exception {
-            process.destroy();
-            assertThat(process.waitFor(30, TimeUnit.SECONDS)).as(name + " exits on SIGTERM").isTrue();
+            daemon.process().destroy();
+            assertThat(daemon.process().waitFor(30, TimeUnit.SECONDS)).as(name + " exits on SIGTERM").isTrue();
         }
 
         StatusReply status() {
@@ -117,9 +101,9 @@ class FleetProcessTest {
             if (admin != null) {
                 admin.close();
             }
-            if (process != null && process.isAlive()) {
-                process.destroyForcibly();
-                process.waitFor(30, TimeUnit.SECONDS);
+            if (daemon != null && daemon.process().isAlive()) {
+                daemon.process().destroyForcibly();
+                daemon.process().waitFor(30, TimeUnit.SECONDS);
             }
         }
     }

@@ -14,7 +14,8 @@ import java.util.regex.Pattern;
 
 /**
  * A gatewayd process of this classpath, for tests of what only a process shows: signals, exit codes,
- * its output, open-file limits. Started with {@link #start}, ready once it printed its
+ * its output, open-file limits, restarts. Started with {@link #start}, its output appended to the
+ * log (a restart continues the same log), ready once it printed a new
  * {@code gatewayd: listening on port ...} line; closing it stops it (SIGTERM, then SIGKILL).
  */
 public final class GatewaydProcess implements AutoCloseable {
@@ -25,10 +26,10 @@ public final class GatewaydProcess implements AutoCloseable {
     private final Path log;
     private final String listening;
 
-    private GatewaydProcess(Process process, Path log) throws IOException, InterruptedException {
+    private GatewaydProcess(Process process, Path log, int earlierStarts) throws IOException, InterruptedException {
         this.process = process;
         this.log = log;
-        this.listening = awaitLine(LISTENING);
+        this.listening = awaitNth(LISTENING, earlierStarts + 1);
     }
 
     /** Starts gatewayd on {@code config}, its output in {@code log}; {@code fileLimit} > 0 sets its open-file limit. */
@@ -42,11 +43,13 @@ public final class GatewaydProcess implements AutoCloseable {
         command.addAll(List.of(jvmArgs));
         command.addAll(List.of("--add-exports", "java.base/jdk.internal.misc=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
                 Gatewayd.class.getName(), "--config", config.toString()));
-        ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
+        int earlierStarts = Files.exists(log) ? count(log, LISTENING) : 0;
+        ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
         pb.environment().putAll(env);
         Process p = pb.start();
         try {
-            return new GatewaydProcess(p, log);
+            return new GatewaydProcess(p, log, earlierStarts);
         } catch (IOException | InterruptedException | RuntimeException | Error e) {
             p.destroyForcibly();
             throw e;
@@ -78,18 +81,28 @@ public final class GatewaydProcess implements AutoCloseable {
         return process;
     }
 
-    /** Everything the process printed so far. */
+    /** Everything in the log so far (earlier runs' output included). */
     public String output() throws IOException {
         return Files.readString(log, StandardCharsets.UTF_8);
     }
 
-    /** Waits up to 60 s for a line of output that contains {@code text}; returns it. */
+    /** Waits up to 60 s for a line of the log (earlier runs' included) that contains {@code text}; returns it. */
     public String awaitLine(String text) throws IOException, InterruptedException {
+        return awaitNth(text, 1);
+    }
+
+    private static int count(Path log, String text) throws IOException {
+        return (int) Files.readAllLines(log, StandardCharsets.UTF_8).stream().filter(l -> l.contains(text)).count();
+    }
+
+    /** Waits up to 60 s for the {@code n}th line of the log that contains {@code text}; returns it. */
+    private String awaitNth(String text, int n) throws IOException, InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         while (System.nanoTime() < deadline) {
             if (Files.exists(log)) {
+                int seen = 0;
                 for (String line : Files.readAllLines(log, StandardCharsets.UTF_8)) {
-                    if (line.contains(text)) {
+                    if (line.contains(text) && ++seen == n) {
                         return line;
                     }
                 }
