@@ -7,6 +7,7 @@ import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.ssl.SslContext;
+import io.netty.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
@@ -51,9 +52,8 @@ public final class AcceptRateHandler extends ChannelInboundHandlerAdapter {
         @Override
         public void channelActive(ChannelHandlerContext ctx) {
             // A client that never finishes the TLS handshake or never reads does not keep the descriptor.
-            ctx.executor().schedule(() -> {
-                ctx.close();
-            }, CLOSE_AFTER_SECONDS, TimeUnit.SECONDS);
+            ScheduledFuture<?> deadline = ctx.executor().schedule(() -> ctx.close(), CLOSE_AFTER_SECONDS, TimeUnit.SECONDS);
+            ctx.channel().closeFuture().addListener(f -> deadline.cancel(false));
             int delay = ThreadLocalRandom.current().nextInt(1_000, 5_000);
             ctx.writeAndFlush(Frames.goAway(Code.RATE_LIMITED, "too many new connections; reconnect later", delay,
                     context.alternates())).addListener(ChannelFutureListener.CLOSE);

@@ -18,14 +18,12 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.io.OutputStreamWriter;
 import java.io.PrintStream;
-import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.LocalDate;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -194,15 +192,15 @@ public final class SoakScenario {
                 add(readCodes, r.codesByCmd().get(2));
                 add(writeCodes, r.codesByCmd().get(3));
                 unanswered += r.unanswered();
-                Map<String, Double> m = scrape(metricsPort);
+                Scrape m = Scrape.of(metricsPort);
                 List<Long> afterGc = new ArrayList<>();
                 gcLinesSeen = gcAfterValues(dir.resolve("gc.log"), gcLinesSeen, afterGc);
                 Sample s = new Sample(elapsed(), r.sent(), r.ok(), r.unanswered(), r.latencyMicros().getValueAtPercentile(50) / 1000.0,
                         r.latencyMicros().getValueAtPercentile(99) / 1000.0, r.latencyMicros().getMaxValue() / 1000.0,
-                        (long) metric(m, "jvm_memory_used_bytes", "area=\"heap\""),
-                        afterGc.stream().mapToLong(Long::longValue).min().orElse(-1), (long) metric(m, "cellgate_netty_direct_memory_bytes", ""),
-                        Procs.rssBytes(pid), Procs.openFiles(pid), (long) metric(m, "jvm_threads_current", ""),
-                        (long) metric(m, "cellgate_client_connections", ""), (long) metric(m, "cellgate_route_epoch", ""));
+                        (long) m.sum("jvm_memory_used_bytes", "area=\"heap\""),
+                        afterGc.stream().mapToLong(Long::longValue).min().orElse(-1), (long) m.sum("cellgate_netty_direct_memory_bytes", ""),
+                        Procs.rssBytes(pid), Procs.openFiles(pid), (long) m.sum("jvm_threads_current", ""),
+                        (long) m.sum("cellgate_client_connections", ""), (long) m.sum("cellgate_route_epoch", ""));
                 samples.add(s);
                 out.printf(Locale.ROOT, "soak: %5.0f s: %,d sent, %,d OK, p99 %.2f ms; heap %.0f MiB (after GC %s), direct %.1f MiB, "
                                 + "rss %.0f MiB, %d files, %d threads, %d connections, epoch %d%n", s.endSeconds(), s.sent(), s.ok(),
@@ -225,7 +223,7 @@ public final class SoakScenario {
             out.printf(Locale.ROOT, "soak: end: live heap %.1f MiB, direct %.1f MiB, rss %.1f MiB, %d files, %d threads%n",
                     endPrint.liveHeap() / 1048576.0, endPrint.direct() / 1048576.0, endPrint.rss() / 1048576.0, endPrint.fds(),
                     endPrint.threads());
-            Map<String, Double> m = scrape(metricsPort);
+            Scrape m = Scrape.of(metricsPort);
             String gatewayLog = Files.readString(log);
             long readsOk = readCodes[Code.OK_VALUE];
             long writesOk = writeCodes[Code.OK_VALUE];
@@ -236,7 +234,7 @@ public final class SoakScenario {
             Outcome o = new Outcome(samples, start, endPrint, Integer.parseInt(h.group(1)), Integer.parseInt(h.group(2)),
                     Long.parseLong(h.group(3)), sum(readCodes), readsOk, sum(writeCodes), writesOk, unanswered,
                     otherCodes(readCodes, writeCodes), routeTries[0], routeTries[1], churned.get(), churnFailed.get(),
-                    (long) metric(m, "cellgate_buffer_leaks_total", ""), gatewayLog.contains("LEAK:"), eventsCopy);
+                    (long) m.sum("cellgate_buffer_leaks_total", ""), gatewayLog.contains("LEAK:"), eventsCopy);
             out.printf(Locale.ROOT, "soak: reads %,d of %,d OK, writes %,d of %,d OK, unanswered %d, other answers: %s; idle held %,d"
                             + " (lost %d, %,d pongs); %d route changes (%d failed); churn %,d connections (%d failed); leaks %d%n",
                     o.readsOk(), o.readsSent(), o.writesOk(), o.writesSent(), o.unanswered(), o.otherCodes(), o.idleHeld(),
@@ -397,40 +395,9 @@ public final class SoakScenario {
     /** A full collection, then the heap and the rest, with no load running. */
     private static Footprint footprint(long pid, int metricsPort) throws Exception {
         Procs.run(Procs.jcmd(), Long.toString(pid), "GC.run");
-        Map<String, Double> m = scrape(metricsPort);
-        return new Footprint((long) metric(m, "jvm_memory_used_bytes", "area=\"heap\""), (long) metric(m, "cellgate_netty_direct_memory_bytes", ""),
-                Procs.rssBytes(pid), Procs.openFiles(pid), (long) metric(m, "jvm_threads_current", ""));
-    }
-
-    /** Every series of the exposition, by its name with labels. */
-    static Map<String, Double> scrape(int metricsPort) throws IOException {
-        Map<String, Double> series = new HashMap<>();
-        String text = new String(URI.create("http://127.0.0.1:" + metricsPort + "/metrics").toURL().openStream().readAllBytes(),
-                StandardCharsets.UTF_8);
-        for (String line : text.split("\n")) {
-            if (line.isEmpty() || line.startsWith("#")) {
-                continue;
-            }
-            int space = line.lastIndexOf(' ');
-            try {
-                series.put(line.substring(0, space), Double.parseDouble(line.substring(space + 1)));
-            } catch (NumberFormatException | StringIndexOutOfBoundsException e) {
-                // Not a sample line (timestamps are not used by this exposition).
-            }
-        }
-        return series;
-    }
-
-    /** The sum of the series named {@code name} whose labels contain {@code labels}. */
-    static double metric(Map<String, Double> series, String name, String labels) {
-        double total = 0;
-        for (Map.Entry<String, Double> e : series.entrySet()) {
-            String key = e.getKey();
-            if ((key.equals(name) || key.startsWith(name + "{")) && key.contains(labels)) {
-                total += e.getValue();
-            }
-        }
-        return total;
+        Scrape m = Scrape.of(metricsPort);
+        return new Footprint((long) m.sum("jvm_memory_used_bytes", "area=\"heap\""), (long) m.sum("cellgate_netty_direct_memory_bytes", ""),
+                Procs.rssBytes(pid), Procs.openFiles(pid), (long) m.sum("jvm_threads_current", ""));
     }
 
     /** Heap after each collection logged since line {@code seen}; returns the lines seen now. */

@@ -125,10 +125,10 @@ public final class StormScenario {
             }
             LoadGenerator.Result duringResult = during.get();
             background.shutdown();
-            String metrics = new String(java.net.URI.create("http://127.0.0.1:" + metricsPort + "/metrics").toURL().openStream()
-                    .readAllBytes(), StandardCharsets.UTF_8);
+            Scrape metrics = Scrape.of(metricsPort);
             Outcome o = new Outcome(total, loggedIn, refusals, allIn, before, duringResult,
-                    metric(metrics, "cellgate_connections_refused_total"), metric(metrics, "cellgate_logins_total{result=\"rate_limited\"}"));
+                    (long) metrics.sum("cellgate_connections_refused_total", ""),
+                    (long) metrics.sum("cellgate_logins_total", "result=\"rate_limited\""));
             out.printf(Locale.ROOT, "storm: %,d of %,d logged in after %,d ms, %,d refusals (gateway: %,d accepts and %,d logins"
                             + " refused); connected clients p99 %.2f ms before, %.2f ms during, %,d of %,d answered OK during%n",
                     o.loggedIn(), o.clients(), o.allInMillis(), o.refusals(), o.gatewayAcceptsRefused(), o.gatewayLoginsRefused(),
@@ -160,11 +160,6 @@ public final class StormScenario {
             s.append(s.length() == 0 ? "" : ", ").append("unanswered ").append(r.unanswered());
         }
         return s.length() == 0 ? "none" : s.toString();
-    }
-
-    private static long metric(String text, String name) {
-        Matcher m = Pattern.compile("^" + Pattern.quote(name) + " ([0-9.eE+]+)$", Pattern.MULTILINE).matcher(text);
-        return m.find() ? (long) Double.parseDouble(m.group(1)) : -1;
     }
 
     private void writeReport(Outcome o) throws IOException {
