@@ -63,8 +63,8 @@ final class GatewayMetrics {
                 .register(registry);
         gauge(registry, "cellgate_netty_direct_memory_bytes", "Direct memory held by Netty's buffers (all allocators)",
                 io.cellgate.server.internal.DirectMemory::used);
-        gauge(registry, "cellgate_netty_heap_memory_bytes", "Heap memory held by the default buffer allocator's pools",
-                () -> io.netty.buffer.ByteBufAllocator.DEFAULT instanceof io.netty.buffer.ByteBufAllocatorMetricProvider p
+        gauge(registry, "cellgate_netty_heap_memory_bytes", "Heap memory held by the client connections' buffer allocator",
+                () -> io.cellgate.server.internal.BufferAllocators.clients() instanceof io.netty.buffer.ByteBufAllocatorMetricProvider p
                         ? p.metric().usedHeapMemory() : 0);
 
         CounterWithCallback.builder().name("cellgate_requests")

@@ -12,6 +12,7 @@ import io.cellgate.server.fleet.EtcdFleet;
 import io.cellgate.server.fleet.EtcdRouteStore;
 import io.cellgate.server.fleet.FleetMembership;
 import io.cellgate.server.internal.AcceptErrorHandler;
+import io.cellgate.server.internal.BufferAllocators;
 import io.cellgate.server.internal.AcceptRateHandler;
 import io.cellgate.server.internal.AccessLog;
 import io.cellgate.server.internal.ClientChannelInitializer;
@@ -131,6 +132,8 @@ public final class GatewayServer implements AutoCloseable {
                     .channel(serverChannelType)
                     .option(ChannelOption.SO_BACKLOG, 4096)
                     .option(ChannelOption.SO_REUSEADDR, true)
+                    .option(ChannelOption.ALLOCATOR, BufferAllocators.clients())
+                    .childOption(ChannelOption.ALLOCATOR, BufferAllocators.clients())
                     .childOption(ChannelOption.TCP_NODELAY, true)
                     .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(64 * 1024, 256 * 1024))
                     .handler(new ChannelInitializer<Channel>() {
@@ -160,7 +163,7 @@ public final class GatewayServer implements AutoCloseable {
         IdleSweep.start(context, loops);
         HealthPolicy hp = config.health();
         this.health = hp.enabled() ? new SetHealthTracker(routes, upstreams, hp.interval(), hp.timeout(),
-                hp.setDownFraction(), hp.recovery(), context::loadLevel) : null;
+                hp.setDownFraction(), hp.recovery(), context::loadLevel, context.signals()::eventLoopsLagging) : null;
         if (fleet != null) {
             this.discovery = new EtcdEndpointRegistry(fleet, routes);
             this.membership = new FleetMembership(fleet, advertisedAddress(config), config.city(), config.idc(),

@@ -6,7 +6,6 @@ import java.nio.file.Path;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.logging.Logger;
-import sun.misc.Signal;
 
 /**
  * The {@code gatewayd} daemon: {@code gatewayd [--config conf/gateway.yaml]}. Exits with status 2 and
@@ -56,12 +55,12 @@ public final class Gatewayd {
         CountDownLatch stop = new CountDownLatch(1);
         AtomicBoolean stopping = new AtomicBoolean();
         for (String name : new String[] {"TERM", "INT"}) {
-            Signal.handle(new Signal(name), signal -> {
+            Signals.handle(name, signal -> {
                 if (stopping.compareAndSet(false, true)) {
-                    LOG.info(() -> "SIG" + signal.getName() + ": draining (send it again to exit at once)");
+                    LOG.info(() -> "SIG" + signal + ": draining (send it again to exit at once)");
                     stop.countDown();
                 } else {
-                    LOG.warning(() -> "SIG" + signal.getName() + " again: exiting without waiting for the drain");
+                    LOG.warning(() -> "SIG" + signal + " again: exiting without waiting for the drain");
                     Runtime.getRuntime().halt(1);
                 }
             });
@@ -73,7 +72,7 @@ public final class Gatewayd {
             server.close();
             System.exit(0);
         });
-        Signal.handle(new Signal("HUP"), signal -> {
+        Signals.handle("HUP", signal -> {
             // Off the signal thread: parsing reads the file.
             Thread reload = new Thread(() -> {
                 try {

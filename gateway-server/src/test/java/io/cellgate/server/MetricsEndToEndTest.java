@@ -7,7 +7,6 @@ import io.cellgate.server.config.GatewayConfig;
 import io.cellgate.server.testing.TestAo;
 import io.cellgate.server.testing.TestClient;
 import io.cellgate.server.testing.TestTopology;
-import java.io.File;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -18,7 +17,6 @@ import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -26,7 +24,7 @@ import org.junit.jupiter.api.io.TempDir;
 class MetricsEndToEndTest {
     private static final HttpClient HTTP = HttpClient.newHttpClient();
 
-    private static HttpResponse<String> get(int port, String path) throws Exception {
+    static HttpResponse<String> get(int port, String path) throws Exception {
         return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).build(),
                 HttpResponse.BodyHandlers.ofString());
     }
@@ -96,12 +94,10 @@ class MetricsEndToEndTest {
                 }
                 assertThat(names).isGreaterThan(10);
 
-                File promtool = findOnPath("promtool");
-                Assumptions.assumeTrue(promtool != null,
-                        "promtool is not installed (Debian package prometheus; .ci/run installs it): format not checked");
+                Path promtool = io.cellgate.server.testing.Peers.promtool();
                 Path file = dir.resolve("scrape.txt");
                 Files.writeString(file, text, StandardCharsets.UTF_8);
-                Process p = new ProcessBuilder(promtool.getPath(), "check", "metrics").redirectInput(file.toFile())
+                Process p = new ProcessBuilder(promtool.toString(), "check", "metrics").redirectInput(file.toFile())
                         .redirectErrorStream(true).start();
                 String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
                 assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
@@ -124,22 +120,12 @@ class MetricsEndToEndTest {
         }
     }
 
-    private static double valueOf(String text, String series) {
+    static double valueOf(String text, String series) {
         for (String line : text.split("\n")) {
             if (line.startsWith(series + " ")) {
                 return Double.parseDouble(line.substring(series.length() + 1).trim());
             }
         }
         throw new AssertionError("no series " + series);
-    }
-
-    private static File findOnPath(String name) {
-        for (String dir : System.getenv().getOrDefault("PATH", "").split(File.pathSeparator)) {
-            File f = new File(dir, name);
-            if (f.canExecute()) {
-                return f;
-            }
-        }
-        return null;
     }
 }

@@ -39,7 +39,7 @@ class TlsTest {
 
     /** A fresh self-signed certificate and PKCS#8 key for {@code cn} in {@code dir}. */
     static void makeCertificate(Path dir, String cn) throws Exception {
-        Process p = new ProcessBuilder("openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+        Process p = new ProcessBuilder(io.cellgate.server.testing.Peers.openssl().toString(), "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
                 "-nodes", "-keyout", dir.resolve("key.pem").toString(), "-out", dir.resolve("cert.pem").toString(),
                 "-days", "1", "-subj", "/CN=" + cn, "-addext", "subjectAltName=IP:127.0.0.1")
                 .redirectErrorStream(true).start();

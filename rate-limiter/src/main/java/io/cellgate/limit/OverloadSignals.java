@@ -15,6 +15,9 @@ public final class OverloadSignals {
 
     private volatile Limits limits;
     private volatile long eventLoopLagNanos;
+    /** The largest single lag probe of the window under way, and of the window before it. */
+    private final java.util.concurrent.atomic.AtomicLong peakLagNanos = new java.util.concurrent.atomic.AtomicLong();
+    private volatile long previousPeakLagNanos;
     private volatile long inFlight;
     private volatile long pendingOutboundBytes;
     private volatile double heapUsedFraction;
@@ -34,6 +37,33 @@ public final class OverloadSignals {
 
     public void eventLoopLagNanos(long nanos) {
         this.eventLoopLagNanos = nanos;
+    }
+
+    /** One probe's lag, as measured (any thread; lock-free). */
+    public void lagProbe(long nanos) {
+        peakLagNanos.accumulateAndGet(nanos, Math::max);
+    }
+
+    /** Ends a lag window: its peak becomes the previous window's. */
+    public void endLagWindow() {
+        previousPeakLagNanos = peakLagNanos.getAndSet(0);
+    }
+
+    /**
+     * The largest single lag seen in this window and the one before: unlike the window's average, it
+     * shows a stall at once, and for a while after it.
+     */
+    public long recentPeakLagNanos() {
+        return Math.max(peakLagNanos.get(), previousPeakLagNanos);
+    }
+
+    /**
+     * True while the event loops are (or just were) late by more than the lag limit: timeouts now may
+     * be the gateway's own doing, not its AOs'. False when the lag signal is off.
+     */
+    public boolean eventLoopsLagging() {
+        long limit = limits.eventLoopLagNanos();
+        return limit > 0 && (recentPeakLagNanos() >= limit || eventLoopLagNanos >= limit);
     }
 
     public void inFlight(long requests) {

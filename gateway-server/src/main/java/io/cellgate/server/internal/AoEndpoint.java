@@ -18,7 +18,8 @@ final class AoEndpoint {
     private final OutlierPolicy policy;
     private final AtomicInteger consecutiveFailures = new AtomicInteger();
     private final AtomicInteger ejections = new AtomicInteger();
-    private volatile long ejectedUntilNanos;
+    /** Until when it is ejected (System.nanoTime); starts at its creation, so it starts in rotation. */
+    private final java.util.concurrent.atomic.AtomicLong ejectedUntilNanos = new java.util.concurrent.atomic.AtomicLong(System.nanoTime());
     private volatile boolean everEjected;
 
     AoEndpoint(String address, ManagedChannel[] channels, OutlierPolicy policy) {
@@ -31,39 +32,48 @@ final class AoEndpoint {
     private final AtomicInteger windowOk = new AtomicInteger();
     private final AtomicInteger windowFailed = new AtomicInteger();
 
-    /** Records a call's outcome; failures that say the endpoint is unwell count toward ejection. */
-    void record(Status.Code code) {
-        boolean failure = policy.failureCodes().contains(code.name());
-        if (failure) {
-            windowFailed.incrementAndGet();
-        } else if (code == Status.Code.OK) {
+    /**
+     * Records a call's outcome. A failure counts against the endpoint only when the endpoint caused
+     * it: a configured failure code, and for {@code DEADLINE_EXCEEDED} only when {@code deadlineBlamesAo}
+     * (the gateway chose the deadline, and its own event loops were not late: a deadline a client
+     * shortened, or one missed while the gateway stalled, says nothing about the AO). Nothing counts
+     * while the endpoint is ejected: one ejection per ejection period, however many calls were in flight.
+     */
+    void record(Status.Code code, boolean deadlineBlamesAo) {
+        boolean failure = policy.failureCodes().contains(code.name())
+                && (code != Status.Code.DEADLINE_EXCEEDED || deadlineBlamesAo);
+        if (code == Status.Code.OK) {
             windowOk.incrementAndGet();
+            consecutiveFailures.set(0);
+            // Healthy again long after its last ejection: forget how often it was ejected.
+            if (everEjected && System.nanoTime() - ejectedUntilNanos.get() > policy.maxEjection().toNanos()) {
+                ejections.set(0);
+                everEjected = false;
+            }
+            return;
         }
-        switch (failure ? Status.Code.UNAVAILABLE : code == Status.Code.OK ? Status.Code.OK : Status.Code.UNKNOWN) {
-            case OK -> {
-                consecutiveFailures.set(0);
-                // Healthy again long after its last ejection: forget how often it was ejected.
-                if (everEjected && System.nanoTime() - ejectedUntilNanos > policy.maxEjection().toNanos()) {
-                    ejections.set(0);
-                    everEjected = false;
-                }
-            }
-            case UNAVAILABLE -> {
-                if (consecutiveFailures.incrementAndGet() >= policy.consecutiveFailures()) {
-                    consecutiveFailures.set(0);
-                    eject(policy.consecutiveFailures() + " failures in a row (" + code + ")");
-                }
-            }
-            default -> {
-                // Business errors and cancellations say nothing about the endpoint's health.
-            }
+        if (!failure || ejected(System.nanoTime())) {
+            // Business errors, cancellations and failures that are not the AO's say nothing about its
+            // health; calls that fail while it is ejected were sent before, and are already judged.
+            return;
+        }
+        windowFailed.incrementAndGet();
+        if (consecutiveFailures.incrementAndGet() >= policy.consecutiveFailures()) {
+            consecutiveFailures.set(0);
+            eject(policy.consecutiveFailures() + " failures in a row (" + code + ")");
         }
     }
 
     private void eject(String why) {
-        int n = ejections.incrementAndGet();
+        long now = System.nanoTime();
+        long until = ejectedUntilNanos.get();
+        int n = ejections.get() + 1;
         long nanos = Math.min(policy.baseEjection().toNanos() * n, policy.maxEjection().toNanos());
-        ejectedUntilNanos = System.nanoTime() + nanos;
+        // One ejection at a time: the first caller moves the deadline into the future; the others see it.
+        if (now - until < 0 || !ejectedUntilNanos.compareAndSet(until, now + nanos)) {
+            return;
+        }
+        ejections.incrementAndGet();
         everEjected = true;
         LOG.warning(() -> "AO endpoint " + address + " ejected for " + nanos / 1_000_000 + " ms after " + why + ", ejection " + n);
     }
@@ -84,11 +94,11 @@ final class AoEndpoint {
     /** Back in rotation at once (its set was judged healthy again). */
     void clearEjection() {
         consecutiveFailures.set(0);
-        ejectedUntilNanos = System.nanoTime();
+        ejectedUntilNanos.set(System.nanoTime());
     }
 
     boolean ejected(long nowNanos) {
-        return everEjected && nowNanos - ejectedUntilNanos < 0;
+        return nowNanos - ejectedUntilNanos.get() < 0;
     }
 
     OutlierPolicy policy() {

@@ -7,7 +7,6 @@ import io.cellgate.server.config.CommandSpec;
 import io.cellgate.limit.Admission;
 import io.cellgate.protocol.v1.Code;
 import io.grpc.MethodDescriptor;
-import io.prometheus.metrics.core.datapoints.DistributionDataPoint;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
@@ -29,12 +28,12 @@ final class Command {
     /** Responses by {@link Code} number. */
     final LongAdder[] codes;
     /** Time from dispatch to the response written, per command. */
-    final DistributionDataPoint latency;
+    final LatencyHistogram.Series latency;
     /** The gateway's own time per request (total minus the AO call). */
-    final DistributionDataPoint gatewayTime;
+    final LatencyHistogram.Series gatewayTime;
 
-    Command(CommandSpec spec, NanoClock clock, LongAdder[] decisions, LongAdder[] codes, DistributionDataPoint latency,
-            DistributionDataPoint gatewayTime) {
+    Command(CommandSpec spec, NanoClock clock, LongAdder[] decisions, LongAdder[] codes, LatencyHistogram.Series latency,
+            LatencyHistogram.Series gatewayTime) {
         this.gatewayTime = gatewayTime;
         this.codes = codes;
         this.latency = latency;

@@ -4,7 +4,6 @@ import io.cellgate.limit.Admission;
 import io.cellgate.limit.NanoClock;
 import io.cellgate.protocol.v1.Code;
 import io.cellgate.server.config.CommandSpec;
-import io.prometheus.metrics.core.metrics.Histogram;
 import java.util.List;
 import java.util.concurrent.atomic.LongAdder;
 import org.agrona.collections.Int2ObjectHashMap;
@@ -18,14 +17,14 @@ public final class CommandTable {
      * A table whose commands keep the counters they had in {@code previous} (may be null) and record
      * their latency in {@code latency}, labelled by cmd.
      */
-    public CommandTable(List<CommandSpec> specs, NanoClock clock, CommandTable previous, Histogram latency, Histogram gatewayTime) {
+    public CommandTable(List<CommandSpec> specs, NanoClock clock, CommandTable previous, LatencyHistogram latency, LatencyHistogram gatewayTime) {
         byCmd = new Int2ObjectHashMap<>(Math.max(8, specs.size() * 2), 0.65f);
         for (CommandSpec spec : specs) {
             Command old = previous == null ? null : previous.get(spec.cmd());
             LongAdder[] decisions = old != null ? old.decisions : newCounters(Admission.values().length);
             LongAdder[] codes = old != null ? old.codes : newCounters(CODES);
             String label = Integer.toUnsignedString(spec.cmd());
-            byCmd.put(spec.cmd(), new Command(spec, clock, decisions, codes, latency.labelValues(label), gatewayTime.labelValues(label)));
+            byCmd.put(spec.cmd(), new Command(spec, clock, decisions, codes, latency.series(label), gatewayTime.series(label)));
         }
         size = specs.size();
         this.specs = List.copyOf(specs);

@@ -1,6 +1,5 @@
 package io.cellgate.server.internal;
 
-import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.ByteBufAllocatorMetricProvider;
 import io.netty.util.internal.PlatformDependent;
 
@@ -8,7 +7,7 @@ import io.netty.util.internal.PlatformDependent;
  * Direct memory held by Netty's buffers in this process, for the {@code cellgate_netty_direct_memory_bytes}
  * metric and the overload signal. Netty counts every direct buffer it allocates without a cleaner (the
  * default when it may use {@code Unsafe}): that counter covers all allocators at once, the client
- * side's and the gRPC channels'. Without it, the default allocator's own figure is the best there is.
+ * side's and the gRPC channels'. Without it, the client allocator's own figure is the best there is.
  */
 public final class DirectMemory {
     private DirectMemory() {
@@ -20,7 +19,7 @@ public final class DirectMemory {
         if (counted >= 0) {
             return counted;
         }
-        return ByteBufAllocator.DEFAULT instanceof ByteBufAllocatorMetricProvider provider
+        return BufferAllocators.clients() instanceof ByteBufAllocatorMetricProvider provider
                 ? provider.metric().usedDirectMemory() : 0;
     }
 

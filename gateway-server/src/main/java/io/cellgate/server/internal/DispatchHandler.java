@@ -193,7 +193,7 @@ final class DispatchHandler extends ChannelInboundHandlerAdapter {
             context.counters.crossCity.increment();
         }
         UpstreamCall call = new UpstreamCall(session, seq, endpoint, context.counters.inFlight, command, startNanos,
-                table.set(set).name(), table.epoch(), dye, context.accessLog, set, body, deadlineNanos, attempt);
+                table.set(set).name(), table.epoch(), dye, context.accessLog, set, body, deadlineNanos, attempt, context.signals);
         session.startCall(seq, call);
         long timeoutNanos = Math.max(1, deadlineNanos - System.nanoTime());
         call.start(endpoint.channel(session.loopIndex), command, timeoutNanos, headers, body);

@@ -5,7 +5,6 @@ import io.cellgate.limit.OverloadSignals;
 import io.cellgate.protocol.LoginToken;
 import io.cellgate.server.config.GatewayConfig;
 import io.netty.channel.EventLoop;
-import io.prometheus.metrics.core.metrics.Histogram;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.util.concurrent.GlobalEventExecutor;
@@ -52,33 +51,24 @@ public final class GatewayContext {
     private volatile CommandTable commands;
 
     /**
-     * Time from dispatch to response, per command; registered by {@code GatewayMetrics}. Without
-     * exemplars: the client's exemplar sampler schedules a task on a shared executor (a lock) from the
-     * observing thread, and these are observed on the event loops.
+     * Time from dispatch to response, per command; registered by {@code GatewayMetrics}. Recorded on
+     * the event loops into per-loop stripes (no lock), added up when scraped.
      */
-    final Histogram requestDuration = Histogram.builder()
-            .withoutExemplars()
-            .name("cellgate_request_duration_seconds")
-            .help("Time from dispatch to the response written, per command (gateway and AO)")
-            .labelNames("cmd")
-            .classicOnly()
-            .classicUpperBounds(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
-            .build();
+    final LatencyHistogram requestDuration;
 
     /** The gateway's own part of each request: the time to dispatch minus the AO call. */
-    final Histogram gatewayDuration = Histogram.builder()
-            .withoutExemplars()
-            .name("cellgate_gateway_duration_seconds")
-            .help("Time a request spends in the gateway itself (dispatch to response, minus the AO call), per command")
-            .labelNames("cmd")
-            .classicOnly()
-            .classicUpperBounds(0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05)
-            .build();
+    final LatencyHistogram gatewayDuration;
 
     public GatewayContext(GatewayConfig config, Upstreams upstreams, EventLoop[] loops, NanoClock clock, AccessLog accessLog) {
         this.accessLog = accessLog;
         this.retryBudget = new io.cellgate.limit.RetryBudget(config.retryRatio(), config.retryMax());
         this.config = config;
+        this.requestDuration = new LatencyHistogram("cellgate_request_duration_seconds",
+                "Time from dispatch to the response written, per command (gateway and AO)", "cmd", loops.length,
+                0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10);
+        this.gatewayDuration = new LatencyHistogram("cellgate_gateway_duration_seconds",
+                "Time a request spends in the gateway itself (dispatch to response, minus the AO call), per command", "cmd",
+                loops.length, 0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05);
         this.commands = new CommandTable(config.commands(), clock, null, requestDuration, gatewayDuration);
         this.upstreams = upstreams;
         this.clock = clock;
@@ -120,11 +110,11 @@ public final class GatewayContext {
         return commands;
     }
 
-    public Histogram requestDuration() {
+    public LatencyHistogram requestDuration() {
         return requestDuration;
     }
 
-    public Histogram gatewayDuration() {
+    public LatencyHistogram gatewayDuration() {
         return gatewayDuration;
     }
 

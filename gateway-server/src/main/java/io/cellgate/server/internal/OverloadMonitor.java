@@ -54,8 +54,10 @@ public final class OverloadMonitor implements AutoCloseable {
             long submitted = System.nanoTime();
             try {
                 loop.execute(() -> {
-                    lagSumNanos.addAndGet(System.nanoTime() - submitted);
+                    long lag = System.nanoTime() - submitted;
+                    lagSumNanos.addAndGet(lag);
                     lagProbes.incrementAndGet();
+                    signals.lagProbe(lag);
                 });
             } catch (RejectedExecutionException e) {
                 return; // shutting down
@@ -68,6 +70,7 @@ public final class OverloadMonitor implements AutoCloseable {
             long probes = lagProbes.getAndSet(0);
             long lagSum = lagSumNanos.getAndSet(0);
             signals.eventLoopLagNanos(probes == 0 ? lagSum : lagSum / probes);
+            signals.endLagWindow();
             signals.inFlight(context.counters.inFlight());
             long pending = 0;
             for (Channel ch : context.clients) {

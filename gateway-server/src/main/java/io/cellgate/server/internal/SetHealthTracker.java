@@ -62,9 +62,14 @@ public final class SetHealthTracker implements AutoCloseable {
     /** The gateway's own load level: while it is overloaded, AO timeouts may be the gateway's fault. */
     private final java.util.function.DoubleSupplier gatewayLoad;
 
+    /** True while the gateway's own event loops are late: a check that timed out then is not the AO's fault. */
+    private final java.util.function.BooleanSupplier gatewayLagging;
+
     public SetHealthTracker(RouteEngine routes, Upstreams upstreams, Duration interval, Duration timeout, double downFraction,
-                            Duration recovery, java.util.function.DoubleSupplier gatewayLoad) {
+                            Duration recovery, java.util.function.DoubleSupplier gatewayLoad,
+                            java.util.function.BooleanSupplier gatewayLagging) {
         this.gatewayLoad = gatewayLoad;
+        this.gatewayLagging = gatewayLagging;
         this.routes = routes;
         this.upstreams = upstreams;
         this.downFraction = downFraction;
@@ -118,7 +123,7 @@ public final class SetHealthTracker implements AutoCloseable {
                 } else {
                     passingSince.remove(e.address);
                     failedChecks.merge(e.address, 1, Integer::sum);
-                    e.record(status.isOk() ? Status.Code.UNAVAILABLE : status.getCode());
+                    e.record(status.isOk() ? Status.Code.UNAVAILABLE : status.getCode(), !gatewayLagging.getAsBoolean());
                 }
             }
         }, new Metadata());

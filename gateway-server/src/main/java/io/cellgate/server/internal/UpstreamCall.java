@@ -40,6 +40,10 @@ final class UpstreamCall extends ClientCall.Listener<ByteString> {
     private final String setName;
     private final long epoch;
     private final AccessLog accessLog;
+    /** The deadline is the command's own timeout: not shortened by the client, not what a retry had left. */
+    private final boolean ownDeadline;
+    /** The gateway's lag signal: a deadline missed while its loops were late is not the AO's fault. */
+    private final io.cellgate.limit.OverloadSignals signals;
 
     /** The connection this call answers. */
     ClientSession session() {
@@ -48,7 +52,9 @@ final class UpstreamCall extends ClientCall.Listener<ByteString> {
 
     UpstreamCall(ClientSession session, long seq, AoEndpoint endpoint, LongAdder gatewayInFlight, Command command, long startNanos,
                  String setName, long epoch, String dye, AccessLog accessLog, int setIndex, ByteString body, long deadlineNanos,
-                 int attempt) {
+                 int attempt, io.cellgate.limit.OverloadSignals signals) {
+        this.signals = signals;
+        this.ownDeadline = attempt == 1 && deadlineNanos - startNanos >= command.timeoutMillis * 1_000_000L;
         this.setIndex = setIndex;
         this.body = body;
         this.deadlineNanos = deadlineNanos;
@@ -98,10 +104,23 @@ final class UpstreamCall extends ClientCall.Listener<ByteString> {
     public void onClose(Status closeStatus, Metadata trailers) {
         status = closeStatus;
         callEndNanos = System.nanoTime();
-        endpoint.record(closeStatus.getCode());
+        endpoint.record(closeStatus.getCode(), deadlineBlamesAo(callEndNanos));
         endpoint.outstanding.decrementAndGet();
         gatewayInFlight.decrement();
         session.writer.completed(this);
+    }
+
+    /**
+     * Whether a {@code DEADLINE_EXCEEDED} of this call counts against its AO: only for a deadline the
+     * gateway chose, and only when the gateway's own event loops were on time (no recent lag over the
+     * limit, and this close not run late).
+     */
+    private boolean deadlineBlamesAo(long closedAtNanos) {
+        if (!ownDeadline) {
+            return false;
+        }
+        long limit = signals.limits().eventLoopLagNanos();
+        return !signals.eventLoopsLagging() && (limit <= 0 || closedAtNanos - deadlineNanos < limit);
     }
 
     /** The response for the client, counted and timed. Called once, on the client's event loop. */
@@ -110,8 +129,8 @@ final class UpstreamCall extends ClientCall.Listener<ByteString> {
         Code code = frame.getResponse().getCode();
         command.count(code);
         long nanos = System.nanoTime() - startNanos;
-        command.latency.observe(nanos / 1e9);
-        command.gatewayTime.observe(Math.max(0, nanos - (callEndNanos - callStartNanos)) / 1e9);
+        command.latency.record(session.loopIndex, nanos);
+        command.gatewayTime.record(session.loopIndex, nanos - (callEndNanos - callStartNanos));
         if (accessLog != null && accessLog.sampled(dye)) {
             accessLog.record(session.sessionId, session.uid, seq, command.spec.cmd(), code.name(), setName, epoch, nanos / 1000, dye);
         }

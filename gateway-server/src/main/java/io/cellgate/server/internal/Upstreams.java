@@ -81,7 +81,7 @@ public final class Upstreams implements AutoCloseable {
         Map<String, AoEndpoint> next = new HashMap<>();
         List<CellSet> sets = table.sets();
         AoEndpoint[][] bySet = new AoEndpoint[sets.size()][];
-        @SuppressWarnings("unchecked")
+        @SuppressWarnings({"unchecked", "rawtypes"}) // an array of a generic type can only be made raw
         Map<String, AoEndpoint[]>[] byService = new Map[sets.size()];
         for (int i = 0; i < sets.size(); i++) {
             CellSet set = sets.get(i);

@@ -79,13 +79,8 @@ public final class EtcdProcess implements AutoCloseable {
         }
     }
 
-    private static String binary() throws IOException {
-        for (String candidate : List.of("/usr/bin/etcd", "/usr/local/bin/etcd")) {
-            if (Files.isExecutable(Path.of(candidate))) {
-                return candidate;
-            }
-        }
-        throw new IOException("etcd is not installed (expected: Debian's etcd-server package; .ci/run installs it)");
+    private static String binary() {
+        return Peers.etcd().toString();
     }
 
     private static int freePort() throws IOException {

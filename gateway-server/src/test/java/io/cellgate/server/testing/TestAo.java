@@ -157,4 +157,18 @@ public final class TestAo implements AutoCloseable {
         server.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
         timer.shutdownNow();
     }
+
+    /**
+     * A test AO in a process of its own ({@link AoProcess}): {@code TestAo SET}. Prints
+     * {@code test AO SET on port N} once serving, and ends when its standard input closes.
+     */
+    public static void main(String[] args) throws Exception {
+        try (TestAo ao = new TestAo(args[0])) {
+            System.out.println("test AO " + args[0] + " on port " + ao.server.getPort());
+            System.out.flush();
+            while (System.in.read() >= 0) {
+                // the parent holds the pipe open while it wants the AO
+            }
+        }
+    }
 }

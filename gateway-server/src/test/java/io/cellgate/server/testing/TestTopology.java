@@ -66,6 +66,26 @@ public final class TestTopology {
                 """.formatted(SECRET, loginTimeout, heartbeat, szEndpoint, shEndpoint, channelMode);
     }
 
+    /**
+     * {@code yaml} with {@code from} replaced by {@code to}; fails when {@code from} is not in it exactly
+     * once, so that a test whose edit no longer matches the template breaks loudly instead of running
+     * on a config it did not mean.
+     */
+    public static String edit(String yaml, String from, String to) {
+        int at = yaml.indexOf(from);
+        if (at < 0) {
+            throw new AssertionError("config edit: " + quote(from) + " is not in the config:\n" + yaml);
+        }
+        if (yaml.indexOf(from, at + 1) >= 0) {
+            throw new AssertionError("config edit: " + quote(from) + " is in the config more than once:\n" + yaml);
+        }
+        return yaml.substring(0, at) + to + yaml.substring(at + from.length());
+    }
+
+    private static String quote(String s) {
+        return '"' + s.replace("\n", "\\n") + '"';
+    }
+
     public static GatewayConfig config(String szEndpoint, String shEndpoint, String channelMode) {
         return GatewayConfig.parse(yaml(szEndpoint, shEndpoint, channelMode, "8s", "30s"), Path.of("."), name -> null);
     }

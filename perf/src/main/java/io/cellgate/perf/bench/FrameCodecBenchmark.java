@@ -6,8 +6,7 @@ import io.cellgate.protocol.v1.Code;
 import io.cellgate.protocol.v1.Request;
 import io.cellgate.protocol.v1.Response;
 import io.cellgate.protocol.v1.ServerFrame;
-import io.cellgate.server.internal.ClientFrameDecoder;
-import io.cellgate.server.internal.ServerFrameEncoder;
+import io.cellgate.server.codec.FrameCodec;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.embedded.EmbeddedChannel;
@@ -67,9 +66,9 @@ public class FrameCodecBenchmark {
         requestBytes.writeByte(n);
         requestBytes.writeBytes(bytes);
         response = ServerFrame.newBuilder().setResponse(Response.newBuilder().setSeq(123456).setCode(Code.OK).setBody(body)).build();
-        cellgateDecoder = new EmbeddedChannel(new ClientFrameDecoder(1 << 20, new LongAdder()));
+        cellgateDecoder = new EmbeddedChannel(FrameCodec.clientFrameDecoder(1 << 20, new LongAdder()));
         nettyDecoder = new EmbeddedChannel(new ProtobufVarint32FrameDecoder(), new ProtobufDecoder(ClientFrame.getDefaultInstance()));
-        encoder = new EmbeddedChannel(ServerFrameEncoder.INSTANCE);
+        encoder = new EmbeddedChannel(FrameCodec.serverFrameEncoder());
     }
 
     @TearDown(Level.Trial)
