@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.cellgate.server.GatewayServer;
 import io.cellgate.server.config.GatewayConfig;
-import io.cellgate.server.testing.TestAo;
-import io.cellgate.server.testing.TestTopology;
+import io.cellgate.testkit.TestAo;
+import io.cellgate.testkit.TestTopology;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -27,7 +27,7 @@ final class AdminFixture implements AutoCloseable {
     }
 
     /** Only runs gatewayctl (against gateways started elsewhere): no gateway, no AOs of its own. */
-    private AdminFixture(Path dir, boolean ctlOnly) {
+    private AdminFixture(Path dir, @SuppressWarnings("UnusedVariable") boolean ctlOnly) { // tells it from the gateway-starting one
         this.dir = dir;
         this.shenzhen = null;
         this.shanghai = null;

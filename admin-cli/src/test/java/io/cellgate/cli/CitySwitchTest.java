@@ -4,8 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.cellgate.protocol.v1.Code;
 import io.cellgate.protocol.v1.ServerFrame;
-import io.cellgate.server.testing.TestClient;
-import io.cellgate.server.testing.TestTopology;
+import io.cellgate.testkit.Await;
+import io.cellgate.testkit.TestClient;
+import io.cellgate.testkit.TestTopology;
 import io.grpc.Metadata;
 import java.nio.file.Path;
 import java.util.List;
@@ -73,9 +74,7 @@ class CitySwitchTest {
         try (AdminFixture fx = new AdminFixture(dir)) {
             long uid = TestTopology.uidInSlots(0, 8192, 16383); // write point sh-a, in city sh
             try (Load load = new Load(fx.gateway.port(), uid)) {
-                while (load.count("write OK") < 50) {
-                    Thread.sleep(5);
-                }
+                Await.until("50 writes OK", () -> load.count("write OK") >= 50);
                 long epochBefore = fx.gateway.routes().current().epoch();
                 fx.shanghai.drainHeaders();
 
@@ -90,9 +89,7 @@ class CitySwitchTest {
                 assertThat(forbidEpoch).isEqualTo(epochBefore + 1);
                 assertThat(finalEpoch).isEqualTo(epochBefore + 3);
                 long writesAfter = load.count("write OK");
-                while (load.count("write OK") < writesAfter + 50) {
-                    Thread.sleep(5);
-                }
+                Await.until("50 more writes OK", () -> load.count("write OK") >= writesAfter + 50);
                 // The old city's AO saw no write dispatched at or after the forbid epoch.
                 List<Metadata> oldCity = fx.shanghai.drainHeaders();
                 long lateWrites = oldCity.stream().filter(h -> "2".equals(h.get(CMD)))
@@ -125,10 +122,7 @@ class CitySwitchTest {
             assertThat(drain.out()).contains("\"started\": true");
             assertThat(client.next().getGoAway().getCode()).isEqualTo(Code.SHUTTING_DOWN);
             assertThat(client.awaitClosed(15_000)).isTrue();
-            long deadline = System.nanoTime() + 15_000_000_000L;
-            while (fx.gateway.ready() && System.nanoTime() < deadline) {
-                Thread.sleep(10);
-            }
+            Await.until("the gateway no longer ready", () -> !fx.gateway.ready());
             assertThat(fx.gateway.ready()).isFalse();
         }
     }

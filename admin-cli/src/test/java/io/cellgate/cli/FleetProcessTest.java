@@ -10,11 +10,13 @@ import io.cellgate.protocol.admin.v1.StatusReply;
 import io.cellgate.protocol.admin.v1.StatusRequest;
 import io.cellgate.protocol.v1.Code;
 import io.cellgate.server.fleet.EndpointRegistration;
-import io.cellgate.server.testing.EtcdProcess;
-import io.cellgate.server.testing.GatewaydProcess;
-import io.cellgate.server.testing.TestAo;
-import io.cellgate.server.testing.TestClient;
-import io.cellgate.server.testing.TestTopology;
+import io.cellgate.testkit.Await;
+import io.cellgate.testkit.GatewayYaml;
+import io.cellgate.testkit.EtcdProcess;
+import io.cellgate.testkit.GatewaydProcess;
+import io.cellgate.testkit.TestAo;
+import io.cellgate.testkit.TestClient;
+import io.cellgate.testkit.TestTopology;
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.Client;
 import java.io.IOException;
@@ -31,6 +33,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import io.cellgate.testkit.StartsProcesses;
 
 /**
  * Three gatewayd processes and one etcd on loopback, driven with gatewayctl: routes made on one node
@@ -40,6 +43,7 @@ import org.junit.jupiter.api.io.TempDir;
  * <p>{@code -Dfleet.moves=N} sets the number of timed route moves (default 100) and
  * {@code -Dfleet.report=FILE} writes their propagation times as a report ({@code perf/run-fleet.sh}).
  */
+@StartsProcesses
 class FleetProcessTest {
     static final String PREFIX = "/cellgate/fleet-test/";
 
@@ -109,22 +113,15 @@ class FleetProcessTest {
     }
 
     static String yaml(String etcdUrl, Path storeDir, String sz, String sh) {
-        return TestTopology.yaml(sz, sh, "shared", "8s", "30s")
-                .replace("  slots: 16384\n", "  slots: 16384\n  store-dir: " + storeDir + "\n")
-                + "admin:\n  listen: 127.0.0.1:0\n  token: " + AdminFixture.ADMIN_TOKEN + "\n"
-                + "drain:\n  reconnect-window: 0s\n  timeout: 2s\n"
-                + "fleet:\n  store: etcd\n  etcd:\n    endpoints: [" + etcdUrl + "]\n    prefix: " + PREFIX
-                + "\n    lease-ttl: 3s\n    timeout: 1s\n    probe-interval: 200ms\n";
+        return GatewayYaml.testTopology(sz, sh).storeDir(storeDir)
+                .section("admin:\n  listen: 127.0.0.1:0\n  token: " + AdminFixture.ADMIN_TOKEN + "\n")
+                .section("drain:\n  reconnect-window: 0s\n  timeout: 2s\n")
+                .section("fleet:\n  store: etcd\n  etcd:\n    endpoints: [" + etcdUrl + "]\n    prefix: " + PREFIX
+                        + "\n    lease-ttl: 3s\n    timeout: 1s\n    probe-interval: 200ms\n").build();
     }
 
-    static void await(String what, BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("not within 20 s: " + what);
-            }
-            Thread.sleep(10);
-        }
+    static void await(String what, BooleanSupplier condition) {
+        Await.until(what, condition);
     }
 
     static boolean quietly(BooleanSupplier s) {
@@ -291,7 +288,7 @@ class FleetProcessTest {
 
     private static void writeReport(Path file, int moves, long[] sorted) throws IOException {
         StringBuilder md = new StringBuilder();
-        md.append("# Fleet route propagation, ").append(LocalDate.now()).append("\n\n")
+        md.append("# Fleet route propagation, ").append(LocalDate.now(java.time.ZoneOffset.UTC)).append("\n\n")
                 .append("Three gatewayd processes and one etcd 3.4 on loopback; a route move is applied on node a through the admin API\n")
                 .append("(the call gatewayctl makes) and timed from its answer until nodes b and c both report the new epoch.\n\n")
                 .append("Command: `perf/run-fleet.sh ").append(moves).append("`\n\n")

@@ -12,8 +12,10 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import io.cellgate.testkit.StartsProcesses;
 
 /** Runs gatewayctl as its own process, as an operator does. */
+@StartsProcesses
 class GatewayctlProcessTest {
 
     record Run(int exit, String out, String err) {

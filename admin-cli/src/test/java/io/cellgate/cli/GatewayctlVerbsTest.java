@@ -3,8 +3,8 @@ package io.cellgate.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.cellgate.protocol.v1.Code;
-import io.cellgate.server.testing.TestClient;
-import io.cellgate.server.testing.TestTopology;
+import io.cellgate.testkit.TestClient;
+import io.cellgate.testkit.TestTopology;
 import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.util.List;

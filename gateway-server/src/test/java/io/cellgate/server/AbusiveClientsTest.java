@@ -9,9 +9,11 @@ import io.cellgate.protocol.v1.Login;
 import io.cellgate.protocol.v1.Request;
 import io.cellgate.protocol.v1.ServerFrame;
 import io.cellgate.server.config.GatewayConfig;
-import io.cellgate.server.testing.TestAo;
-import io.cellgate.server.testing.TestClient;
-import io.cellgate.server.testing.TestTopology;
+import io.cellgate.testkit.Await;
+import io.cellgate.testkit.GatewayYaml;
+import io.cellgate.testkit.TestAo;
+import io.cellgate.testkit.TestClient;
+import io.cellgate.testkit.TestTopology;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
@@ -24,12 +26,12 @@ import org.junit.jupiter.api.Test;
 /** Clients that abuse the gateway get a defined outcome, and the others keep being served. */
 class AbusiveClientsTest {
 
-    private static GatewayServer start(TestAo sz, TestAo sh, String extraLimits, String extraAdmission, String heartbeat)
-            throws InterruptedException {
-        String yaml = TestTopology.yaml(sz.address(), sh.address(), "shared", "8s", heartbeat)
-                .replace("  max-in-flight-per-connection: 2000\n", "  max-in-flight-per-connection: 2000\n" + extraLimits)
-                .replace("admission:\n", "admission:\n" + extraAdmission);
-        return GatewayServer.start(GatewayConfig.parse(yaml, Path.of("."), n -> null));
+    private static GatewayServer start(GatewayYaml yaml) throws InterruptedException {
+        return GatewayServer.start(GatewayConfig.parse(yaml.build(), Path.of("."), n -> null));
+    }
+
+    private static GatewayYaml topology(TestAo sz, TestAo sh) {
+        return GatewayYaml.testTopology(sz.address(), sh.address());
     }
 
     private static void loginOk(TestClient c, long uid) throws Exception {
@@ -40,7 +42,7 @@ class AbusiveClientsTest {
     @Test
     void oneAddressCannotHoldMoreThanItsShareOfConnections() throws Exception {
         try (TestAo sz = new TestAo("sz-a"); TestAo sh = new TestAo("sh-a");
-             GatewayServer gateway = start(sz, sh, "", "  max-connections-per-address: 5\n", "30s")) {
+             GatewayServer gateway = start(topology(sz, sh).admission("max-connections-per-address", 5))) {
             List<TestClient> held = new ArrayList<>();
             try {
                 for (int i = 0; i < 5; i++) {
@@ -89,7 +91,7 @@ class AbusiveClientsTest {
     @Test
     void aClientThatNeverReadsIsPausedThenClosedWhileOthersAreServed() throws Exception {
         try (TestAo sz = new TestAo("sz-a"); TestAo sh = new TestAo("sh-a");
-             GatewayServer gateway = start(sz, sh, "  max-outbound-bytes-per-connection: 300000\n", "", "30s")) {
+             GatewayServer gateway = start(topology(sz, sh).limit("max-outbound-bytes-per-connection", 300000))) {
             long uid = TestTopology.uidInSlots(1, 0, 8191);
             // The abuser: a small receive window, pipelines 600 requests with 16 KB answers (9.6 MB, more than the kernel's socket buffers take), never reads.
             try (Socket abuser = new Socket()) {
@@ -132,14 +134,9 @@ class AbusiveClientsTest {
                     assertThat(nanos[nanos.length / 2] / 1_000_000).as("median latency of the good client (ms)").isLessThan(50);
                     assertThat(nanos[nanos.length - 1] / 1_000_000).as("worst latency of the good client (ms)").isLessThan(3_000);
                 }
-                long deadline = System.nanoTime() + 10_000_000_000L;
-                while (gateway.context().counters().slowReadersClosed() == 0 && System.nanoTime() < deadline) {
-                    Thread.sleep(10);
-                }
+                Await.until("the slow reader closed", () -> gateway.context().counters().slowReadersClosed() > 0);
                 assertThat(gateway.context().counters().slowReadersClosed()).isEqualTo(1);
-                while (gateway.context().clientConnections() > 0 && System.nanoTime() < deadline) {
-                    Thread.sleep(10);
-                }
+                Await.until("no client connection left", () -> gateway.context().clientConnections() == 0);
                 assertThat(gateway.context().clientConnections()).as("the abuser's connection is gone").isZero();
             }
         }
@@ -148,9 +145,7 @@ class AbusiveClientsTest {
     @Test
     void aClientPipeliningFarBeyondItsInFlightCapGetsEveryExcessRequestRefusedAndStaysServed() throws Exception {
         try (TestAo sz = new TestAo("sz-a"); TestAo sh = new TestAo("sh-a")) {
-            String yaml = TestTopology.yaml(sz.address(), sh.address(), "shared", "8s", "30s")
-                    .replace("  max-in-flight-per-connection: 2000\n", "  max-in-flight-per-connection: 8\n");
-            try (GatewayServer gateway = GatewayServer.start(GatewayConfig.parse(yaml, Path.of("."), n -> null));
+            try (GatewayServer gateway = start(topology(sz, sh).limit("max-in-flight-per-connection", 8));
                  TestClient pipeliner = new TestClient(gateway.port()); TestClient good = new TestClient(gateway.port())) {
                 loginOk(pipeliner, 21);
                 loginOk(good, 22);
@@ -193,7 +188,7 @@ class AbusiveClientsTest {
     @Test
     void aClientsRequestBytesInFlightAreBoundedSoItCannotFloodTheSharedUpstream() throws Exception {
         try (TestAo sz = new TestAo("sz-a"); TestAo sh = new TestAo("sh-a");
-             GatewayServer gateway = start(sz, sh, "  max-in-flight-bytes-per-connection: 65536\n", "", "30s");
+             GatewayServer gateway = start(topology(sz, sh).limit("max-in-flight-bytes-per-connection", 65536));
              TestClient heavy = new TestClient(gateway.port()); TestClient other = new TestClient(gateway.port())) {
             loginOk(heavy, 31);
             loginOk(other, 32);
@@ -225,7 +220,7 @@ class AbusiveClientsTest {
     @Test
     void aClientTricklingAFrameByteByByteIsClosedAsIdle() throws Exception {
         try (TestAo sz = new TestAo("sz-a"); TestAo sh = new TestAo("sh-a");
-             GatewayServer gateway = start(sz, sh, "", "", "100ms");
+             GatewayServer gateway = start(topology(sz, sh).heartbeat("100ms"));
              TestClient slow = new TestClient(gateway.port())) {
             loginOk(slow, 7);
             long t0 = System.nanoTime();

@@ -8,9 +8,10 @@ import io.cellgate.protocol.v1.Dye;
 import io.cellgate.protocol.v1.Request;
 import io.cellgate.server.config.GatewayConfig;
 import io.cellgate.server.internal.AccessLog;
-import io.cellgate.server.testing.TestAo;
-import io.cellgate.server.testing.TestClient;
-import io.cellgate.server.testing.TestTopology;
+import io.cellgate.testkit.Await;
+import io.cellgate.testkit.TestAo;
+import io.cellgate.testkit.TestClient;
+import io.cellgate.testkit.TestTopology;
 import com.google.protobuf.ByteString;
 import java.io.StringWriter;
 import java.io.Writer;
@@ -82,10 +83,7 @@ class AccessLogTest {
                 assertThat(client.next().getResponse().getCode()).isEqualTo(Code.UNKNOWN_COMMAND);
 
                 AccessLog log = gateway.context().accessLog();
-                long deadline = System.nanoTime() + 5_000_000_000L;
-                while (log.written() < 2 && System.nanoTime() < deadline) {
-                    Thread.sleep(10);
-                }
+                Await.until("2 access log lines written", () -> log.written() >= 2);
                 assertThat(log.written()).isEqualTo(2);
             }
             List<String> lines = Files.readAllLines(file);

@@ -6,9 +6,10 @@ import io.cellgate.limit.Admission;
 import io.cellgate.protocol.v1.Code;
 import io.cellgate.protocol.v1.ServerFrame;
 import io.cellgate.server.config.GatewayConfig;
-import io.cellgate.server.testing.TestAo;
-import io.cellgate.server.testing.TestClient;
-import io.cellgate.server.testing.TestTopology;
+import io.cellgate.testkit.GatewayYaml;
+import io.cellgate.testkit.TestAo;
+import io.cellgate.testkit.TestClient;
+import io.cellgate.testkit.TestTopology;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -30,10 +31,13 @@ class AdmissionEndToEndTest {
         ao.close();
     }
 
-    private static GatewayConfig config(String admission) {
-        String yaml = TestTopology.yaml(ao.address(), ao.address(), "per-event-loop", "8s", "30s")
-                .replace("admission:\n", "admission:\n" + admission);
-        return GatewayConfig.parse(yaml, Path.of("."), name -> null);
+    /** The test topology with these admission keys and values (key, value, key, value ...). */
+    private static GatewayConfig config(Object... admission) {
+        GatewayYaml yaml = GatewayYaml.testTopology(ao.address(), ao.address()).channelMode("per-event-loop");
+        for (int i = 0; i < admission.length; i += 2) {
+            yaml.admission((String) admission[i], admission[i + 1]);
+        }
+        return GatewayConfig.parse(yaml.build(), Path.of("."), name -> null);
     }
 
     private static TestClient loggedIn(GatewayServer gateway, long uid) throws Exception {
@@ -57,16 +61,16 @@ class AdmissionEndToEndTest {
 
     @Test
     void operatorDegradeShedsLowerPrioritiesAndLimitsChangeWithoutDroppingConnections() throws Exception {
-        try (GatewayServer gateway = GatewayServer.start(config("")); TestClient client = loggedIn(gateway, 11)) {
+        try (GatewayServer gateway = GatewayServer.start(config()); TestClient client = loggedIn(gateway, 11)) {
             assertThat(send(client, 1, 1, TestTopology.READ)).containsExactly(Code.OK); // P1
 
-            gateway.updateLimits(config("  degrade: P0\n"));
+            gateway.updateLimits(config("degrade", "P0"));
             assertThat(send(client, 2, 1, TestTopology.READ)).containsExactly(Code.SHED_OVERLOAD);
             assertThat(send(client, 3, 1, TestTopology.WRITE)).containsExactly(Code.OK); // P0 is kept
             assertThat(gateway.context().commandTable().decisions(TestTopology.READ, Admission.SHED_PRIORITY)).isEqualTo(1);
             assertThat(gateway.context().commandTable().decisions(TestTopology.READ, Admission.ADMIT)).isEqualTo(1);
 
-            gateway.updateLimits(config("  degrade: none\n"));
+            gateway.updateLimits(config("degrade", "none"));
             assertThat(send(client, 4, 1, TestTopology.READ)).containsExactly(Code.OK);
             assertThat(client.isClosed()).isFalse();
         }
@@ -74,7 +78,7 @@ class AdmissionEndToEndTest {
 
     @Test
     void aConnectionOverItsRateGetsItsOwnCode() throws Exception {
-        try (GatewayServer gateway = GatewayServer.start(config("  connection-rate: 1\n  connection-burst: 5\n"));
+        try (GatewayServer gateway = GatewayServer.start(config("connection-rate", 1, "connection-burst", 5));
              TestClient client = loggedIn(gateway, 12)) {
             List<Code> codes = send(client, 1, 8, TestTopology.READ);
             assertThat(codes.stream().filter(c -> c == Code.OK).count()).isEqualTo(5);
@@ -88,7 +92,7 @@ class AdmissionEndToEndTest {
 
     @Test
     void aUserOverItsRateIsLimitedAcrossItsConnections() throws Exception {
-        try (GatewayServer gateway = GatewayServer.start(config("  user-rate: 0.5\n  user-burst: 4\n"));
+        try (GatewayServer gateway = GatewayServer.start(config("user-rate", 0.5, "user-burst", 4));
              TestClient first = loggedIn(gateway, 21); TestClient second = loggedIn(gateway, 21);
              TestClient otherUser = loggedIn(gateway, 22)) {
             List<Code> codes = new ArrayList<>(send(first, 1, 3, TestTopology.READ));
@@ -101,7 +105,7 @@ class AdmissionEndToEndTest {
 
     @Test
     void acceptAndLoginStormsAreRefusedWithRetryAdvice() throws Exception {
-        try (GatewayServer gateway = GatewayServer.start(config("  accept-rate: 0.1\n  accept-burst: 2\n"))) {
+        try (GatewayServer gateway = GatewayServer.start(config("accept-rate", 0.1, "accept-burst", 2))) {
             try (TestClient a = loggedIn(gateway, 1); TestClient b = loggedIn(gateway, 2);
                  TestClient c = new TestClient(gateway.port())) {
                 ServerFrame refused = c.next();
@@ -112,7 +116,7 @@ class AdmissionEndToEndTest {
             }
             assertThat(gateway.context().counters().acceptsRefused()).isEqualTo(1);
         }
-        try (GatewayServer gateway = GatewayServer.start(config("  login-rate: 0.1\n  login-burst: 1\n"));
+        try (GatewayServer gateway = GatewayServer.start(config("login-rate", 0.1, "login-burst", 1));
              TestClient a = loggedIn(gateway, 1); TestClient b = new TestClient(gateway.port())) {
             b.login(2, TestTopology.token(2));
             ServerFrame ack = b.next();

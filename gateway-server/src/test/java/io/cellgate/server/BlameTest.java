@@ -8,10 +8,11 @@ import io.cellgate.protocol.v1.ServerFrame;
 import io.cellgate.route.RouteTable;
 import io.cellgate.route.SetState;
 import io.cellgate.server.config.GatewayConfig;
-import io.cellgate.server.testing.Await;
-import io.cellgate.server.testing.TestAo;
-import io.cellgate.server.testing.TestClient;
-import io.cellgate.server.testing.TestTopology;
+import io.cellgate.testkit.GatewayYaml;
+import io.cellgate.testkit.Await;
+import io.cellgate.testkit.TestAo;
+import io.cellgate.testkit.TestClient;
+import io.cellgate.testkit.TestTopology;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.EnumMap;
@@ -29,8 +30,8 @@ class BlameTest {
         try (TestAo sz = new TestAo("sz-a"); TestAo sh = new TestAo("sh-a")) {
             sz.delayEcho(3);
             // Health on and quick, so a wrong verdict would show within the test.
-            String yaml = TestTopology.edit(TestTopology.yaml(sz.address(), sh.address(), "shared", "8s", "30s"),
-                    "health: {enabled: false}", "health: {interval: 100ms, recovery: 1s}");
+            String yaml = GatewayYaml.testTopology(sz.address(), sh.address()).health("interval", "100ms").health("recovery", "1s")
+                    .build();
             try (GatewayServer gateway = GatewayServer.start(GatewayConfig.parse(yaml, Path.of("."), name -> null));
                  TestClient hasty = new TestClient(gateway.port());
                  TestClient other = new TestClient(gateway.port())) {

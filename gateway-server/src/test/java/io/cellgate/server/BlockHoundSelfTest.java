@@ -2,7 +2,7 @@ package io.cellgate.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.cellgate.server.testing.BlockHoundExtension;
+import io.cellgate.testkit.BlockHoundExtension;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
 import java.util.concurrent.TimeUnit;

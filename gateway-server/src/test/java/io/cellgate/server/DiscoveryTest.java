@@ -5,9 +5,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.cellgate.protocol.v1.Code;
 import io.cellgate.protocol.v1.ServerFrame;
 import io.cellgate.server.config.GatewayConfig;
-import io.cellgate.server.testing.TestAo;
-import io.cellgate.server.testing.TestClient;
-import io.cellgate.server.testing.TestTopology;
+import io.cellgate.testkit.Await;
+import io.cellgate.testkit.GatewayYaml;
+import io.cellgate.testkit.TestAo;
+import io.cellgate.testkit.TestClient;
+import io.cellgate.testkit.TestTopology;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -34,16 +36,12 @@ class DiscoveryTest {
         }
         Path endpoints = dir.resolve("endpoints.yaml");
         try (TestAo ao = new TestAo("sz-a"); TestAo sh = new TestAo("sh-a")) {
-            String yaml = TestTopology.yaml(dead, sh.address(), "shared", "8s", "30s")
-                    .replace("  slots: 16384\n", "  slots: 16384\n  store-dir: " + dir.resolve("routes") + "\n")
-                    + "discovery:\n  endpoints-file: " + endpoints + "\n  poll: 50ms\n";
+            String yaml = GatewayYaml.testTopology(dead, sh.address()).storeDir(dir.resolve("routes"))
+                    .section("discovery:\n  endpoints-file: " + endpoints + "\n  poll: 50ms\n").build();
             GatewayConfig config = GatewayConfig.parse(yaml, Path.of("."), name -> null);
             Files.writeString(endpoints, "sets:\n  sz-a: [" + ao.address() + "]\n  nowhere: [127.0.0.1:1]\n");
             try (GatewayServer gateway = GatewayServer.start(config)) {
-                long deadline = System.nanoTime() + 5_000_000_000L;
-                while (!gateway.routes().current().set(0).endpoints().contains(ao.address()) && System.nanoTime() < deadline) {
-                    Thread.sleep(10);
-                }
+                Await.until("sz-a's endpoints from the file", () -> gateway.routes().current().set(0).endpoints().contains(ao.address()));
                 assertThat(gateway.routes().current().set(0).endpoints()).containsExactly(ao.address());
                 assertThat(gateway.discovery().stale()).isFalse();
                 assertThat(read(gateway, 1).getResponse().getBody().toStringUtf8()).isEqualTo("sz-a|d");
@@ -56,8 +54,7 @@ class DiscoveryTest {
                 ServerFrame first = read(gateway, 2);
                 assertThat(first.getResponse().getCode()).isEqualTo(Code.OK);
                 assertThat(first.getResponse().getBody().toStringUtf8()).isEqualTo("sz-a|d");
-                Thread.sleep(200);
-                assertThat(gateway.discovery().stale()).isTrue();
+                Await.until("the missing endpoints file reported stale", () -> gateway.discovery().stale());
                 assertThat(gateway.discovery().ageMillis()).isGreaterThanOrEqualTo(0);
             }
         }

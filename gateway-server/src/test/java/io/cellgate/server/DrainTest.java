@@ -5,10 +5,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.cellgate.protocol.v1.Code;
 import io.cellgate.protocol.v1.ServerFrame;
 import io.cellgate.server.config.GatewayConfig;
-import io.cellgate.server.testing.GatewaydProcess;
-import io.cellgate.server.testing.TestAo;
-import io.cellgate.server.testing.TestClient;
-import io.cellgate.server.testing.TestTopology;
+import io.cellgate.testkit.Await;
+import io.cellgate.testkit.GatewaydProcess;
+import io.cellgate.testkit.TestAo;
+import io.cellgate.testkit.TestClient;
+import io.cellgate.testkit.TestTopology;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -25,8 +26,10 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import io.cellgate.testkit.StartsProcesses;
 
 /** Graceful drain under load: every client is told to go, and no answer is lost. */
+@StartsProcesses
 class DrainTest {
     private static TestAo ao;
 
@@ -124,9 +127,7 @@ class DrainTest {
             for (int i = 0; i < 8; i++) {
                 clients.add(new LoadedClient(gateway.port(), 100 + i));
             }
-            while (clients.stream().anyMatch(c -> c.answered.size() < 200)) {
-                Thread.sleep(10);
-            }
+            Await.until("200 answers on each client", () -> clients.stream().allMatch(c -> c.answered.size() >= 200));
             long start = System.nanoTime();
             boolean drained = gateway.drain(Duration.ofMillis(1500), Duration.ofSeconds(10));
             long tookMillis = (System.nanoTime() - start) / 1_000_000;
@@ -162,9 +163,7 @@ class DrainTest {
         Files.writeString(config, yaml, StandardCharsets.UTF_8);
         try (GatewaydProcess daemon = GatewaydProcess.start(config, dir.resolve("gatewayd.log"))) {
             try (LoadedClient client = new LoadedClient(daemon.port(), 9)) {
-                while (client.answered.size() < 100) {
-                    Thread.sleep(10);
-                }
+                Await.until("100 answers", () -> client.answered.size() >= 100);
                 long start = System.nanoTime();
                 daemon.process().destroy(); // SIGTERM
                 assertThat(daemon.process().waitFor(10, TimeUnit.SECONDS)).isTrue();

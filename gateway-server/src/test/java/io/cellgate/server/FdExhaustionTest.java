@@ -4,10 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.cellgate.protocol.v1.Code;
 import io.cellgate.protocol.v1.ServerFrame;
-import io.cellgate.server.testing.GatewaydProcess;
-import io.cellgate.server.testing.TestAo;
-import io.cellgate.server.testing.TestClient;
-import io.cellgate.server.testing.TestTopology;
+import io.cellgate.testkit.Await;
+import io.cellgate.testkit.GatewayYaml;
+import io.cellgate.testkit.GatewaydProcess;
+import io.cellgate.testkit.TestAo;
+import io.cellgate.testkit.TestClient;
+import io.cellgate.testkit.TestTopology;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -19,6 +21,7 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import io.cellgate.testkit.StartsProcesses;
 
 /**
  * More clients than the gateway has file descriptors for: a gatewayd process started with a low
@@ -26,6 +29,7 @@ import org.junit.jupiter.api.io.TempDir;
  * logged at a limited rate, logged-in clients keep being served, and the waiting clients are taken
  * as soon as descriptors free up.
  */
+@StartsProcesses
 class FdExhaustionTest {
     static final int FILE_LIMIT = 400;
     static final int CLIENTS = 450;
@@ -34,8 +38,8 @@ class FdExhaustionTest {
     void theExcessWaitsCleanlyAndIsAcceptedWhenDescriptorsFreeUp(@TempDir Path dir) throws Exception {
         try (TestAo ao = new TestAo("sz-a")) {
             Path config = dir.resolve("gateway.yaml");
-            Files.writeString(config, TestTopology.yaml(ao.address(), ao.address(), "shared", "20s", "30s")
-                    .replace("  client: 127.0.0.1:0\n", "  client: 127.0.0.1:0\n  metrics: 127.0.0.1:0\n"));
+            Files.writeString(config, GatewayYaml.testTopology(ao.address(), ao.address()).loginTimeout("20s").metrics("127.0.0.1:0")
+                    .build());
             List<TestClient> clients = new ArrayList<>();
             try (GatewaydProcess daemon = GatewaydProcess.start(config, dir.resolve("gatewayd.log"), FILE_LIMIT, Map.of(), "-Xmx256m")) {
                 int port = daemon.port();
@@ -55,14 +59,23 @@ class FdExhaustionTest {
                     clients.add(c);
                     c.login(i, TestTopology.token(i));
                 }
-                Thread.sleep(3_000);
-                int served = 0;
+                // Until the gateway has taken all it can: over 100 logged in, and then no new login for 2 s.
+                java.util.Set<TestClient> loggedIn = new java.util.HashSet<>();
+                long[] lastLogin = {System.nanoTime()};
+                Await.until("over 100 clients logged in, then no more for 2 s", java.time.Duration.ofSeconds(60), () -> {
+                    for (TestClient c : clients.subList(1, clients.size())) {
+                        ServerFrame f = loggedIn.contains(c) ? null : pollNow(c);
+                        if (f != null && f.hasLoginAck() && f.getLoginAck().getCode() == Code.OK) {
+                            loggedIn.add(c);
+                            lastLogin[0] = System.nanoTime();
+                        }
+                    }
+                    return loggedIn.size() > 100 && System.nanoTime() - lastLogin[0] > 2_000_000_000L;
+                });
+                int served = loggedIn.size();
                 List<TestClient> waiting = new ArrayList<>();
                 for (TestClient c : clients.subList(1, clients.size())) {
-                    ServerFrame f = c.poll(50);
-                    if (f != null && f.hasLoginAck() && f.getLoginAck().getCode() == Code.OK) {
-                        served++;
-                    } else {
+                    if (!loggedIn.contains(c)) {
                         waiting.add(c);
                     }
                 }
@@ -82,7 +95,7 @@ class FdExhaustionTest {
                 assertThat(text.split("accept failed", -1).length - 1).as("log lines, at most one per 10 s").isLessThanOrEqualTo(2);
 
                 // Descriptors free up: the waiting clients are accepted and logged in.
-                for (TestClient c : clients.subList(1, 1 + served)) {
+                for (TestClient c : loggedIn) {
                     c.close();
                 }
                 int lateServed = 0;
@@ -107,6 +120,15 @@ class FdExhaustionTest {
                     c.close();
                 }
             }
+        }
+    }
+
+    private static ServerFrame pollNow(TestClient client) {
+        try {
+            return client.poll(0);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
         }
     }
 }

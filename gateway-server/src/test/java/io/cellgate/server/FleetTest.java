@@ -10,10 +10,12 @@ import io.cellgate.route.RouteConflictException;
 import io.cellgate.route.RouteTable;
 import io.cellgate.server.config.GatewayConfig;
 import io.cellgate.server.fleet.EndpointRegistration;
-import io.cellgate.server.testing.EtcdProcess;
-import io.cellgate.server.testing.TestAo;
-import io.cellgate.server.testing.TestClient;
-import io.cellgate.server.testing.TestTopology;
+import io.cellgate.testkit.Await;
+import io.cellgate.testkit.GatewayYaml;
+import io.cellgate.testkit.EtcdProcess;
+import io.cellgate.testkit.TestAo;
+import io.cellgate.testkit.TestClient;
+import io.cellgate.testkit.TestTopology;
 import io.etcd.jetcd.Client;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -27,30 +29,25 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import io.cellgate.testkit.StartsProcesses;
 
 /** Gateways sharing routes and endpoints through a real etcd (in-process gateways; processes in admin-cli's FleetProcessTest). */
+@StartsProcesses
 class FleetTest {
     static final String PREFIX = "/cellgate/test/";
 
     static String yaml(String etcdUrl, Path storeDir, String szEndpoint, String shEndpoint) {
-        return TestTopology.yaml(szEndpoint, shEndpoint, "shared", "8s", "30s")
-                .replace("  slots: 16384\n", "  slots: 16384\n  store-dir: " + storeDir + "\n")
-                + "fleet:\n  store: etcd\n  etcd:\n    endpoints: [" + etcdUrl + "]\n    prefix: " + PREFIX
-                + "\n    lease-ttl: 3s\n    timeout: 1s\n    probe-interval: 100ms\n";
+        return GatewayYaml.testTopology(szEndpoint, shEndpoint).storeDir(storeDir)
+                .section("fleet:\n  store: etcd\n  etcd:\n    endpoints: [" + etcdUrl + "]\n    prefix: " + PREFIX
+                        + "\n    lease-ttl: 3s\n    timeout: 1s\n    probe-interval: 100ms\n").build();
     }
 
     static GatewayServer start(EtcdProcess etcd, Path dir, String name, String sz, String sh) throws InterruptedException {
         return GatewayServer.start(GatewayConfig.parse(yaml(etcd.url(), dir.resolve(name), sz, sh), Path.of("."), n -> null));
     }
 
-    static void await(String what, BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("not within 15 s: " + what);
-            }
-            Thread.sleep(5);
-        }
+    static void await(String what, BooleanSupplier condition) {
+        Await.until(what, condition);
     }
 
     static ServerFrame read(GatewayServer gateway, long uid) throws Exception {

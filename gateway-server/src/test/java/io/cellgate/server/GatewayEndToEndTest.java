@@ -4,9 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.cellgate.protocol.v1.Code;
 import io.cellgate.protocol.v1.ServerFrame;
-import io.cellgate.server.testing.TestAo;
-import io.cellgate.server.testing.TestClient;
-import io.cellgate.server.testing.TestTopology;
+import io.cellgate.testkit.GatewayYaml;
+import io.cellgate.testkit.TestAo;
+import io.cellgate.testkit.TestClient;
+import io.cellgate.testkit.TestTopology;
 import io.grpc.Metadata;
 import java.net.ServerSocket;
 import java.util.ArrayList;
@@ -36,7 +37,11 @@ class GatewayEndToEndTest {
     }
 
     private static GatewayServer gateway(String mode) throws InterruptedException {
-        return GatewayServer.start(TestTopology.config(shenzhen.address(), shanghai.address(), mode));
+        return GatewayServer.start(parse(GatewayYaml.testTopology(shenzhen.address(), shanghai.address()).channelMode(mode)));
+    }
+
+    private static io.cellgate.server.config.GatewayConfig parse(GatewayYaml yaml) {
+        return io.cellgate.server.config.GatewayConfig.parse(yaml.build(), java.nio.file.Path.of("."), name -> null);
     }
 
     private static String text(ServerFrame frame) {
@@ -141,7 +146,7 @@ class GatewayEndToEndTest {
         try (ServerSocket s = new ServerSocket(0)) {
             closedPort = "127.0.0.1:" + s.getLocalPort();
         }
-        try (GatewayServer gateway = GatewayServer.start(TestTopology.config(closedPort, shanghai.address(), mode));
+        try (GatewayServer gateway = GatewayServer.start(parse(GatewayYaml.testTopology(closedPort, shanghai.address()).channelMode(mode)));
              TestClient client = new TestClient(gateway.port())) {
             long uid = TestTopology.uidInSlots(0, 0, 8191); // write point sz-a: unreachable
             client.login(uid, TestTopology.token(uid));

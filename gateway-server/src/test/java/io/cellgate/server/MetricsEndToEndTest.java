@@ -4,9 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.cellgate.protocol.v1.Code;
 import io.cellgate.server.config.GatewayConfig;
-import io.cellgate.server.testing.TestAo;
-import io.cellgate.server.testing.TestClient;
-import io.cellgate.server.testing.TestTopology;
+import io.cellgate.testkit.Await;
+import io.cellgate.testkit.GatewayYaml;
+import io.cellgate.testkit.TestAo;
+import io.cellgate.testkit.TestClient;
+import io.cellgate.testkit.TestTopology;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -19,8 +21,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import io.cellgate.testkit.StartsProcesses;
 
 /** The operator's HTTP listener of a running gateway under load: metrics, liveness, readiness. */
+@StartsProcesses
 class MetricsEndToEndTest {
     private static final HttpClient HTTP = HttpClient.newHttpClient();
 
@@ -32,8 +36,7 @@ class MetricsEndToEndTest {
     @Test
     void aScrapeUnderLoadHasTheGatewaysSeriesAndPassesPromtool(@TempDir Path dir) throws Exception {
         try (TestAo ao = new TestAo("sz-a")) {
-            String yaml = TestTopology.yaml(ao.address(), ao.address(), "shared", "8s", "30s")
-                    .replace("  client: 127.0.0.1:0\n", "  client: 127.0.0.1:0\n  metrics: 127.0.0.1:0\n");
+            String yaml = GatewayYaml.testTopology(ao.address(), ao.address()).metrics("127.0.0.1:0").build();
             try (GatewayServer gateway = GatewayServer.start(GatewayConfig.parse(yaml, Path.of("."), name -> null));
                  TestClient client = new TestClient(gateway.port())) {
                 int port = gateway.metricsPort();
@@ -59,9 +62,7 @@ class MetricsEndToEndTest {
                     }
                 });
                 load.start();
-                while (answered.get() < 200) {
-                    Thread.sleep(10);
-                }
+                Await.until("200 answers", () -> answered.get() >= 200);
                 HttpResponse<String> scrape = get(port, "/metrics");
                 stop.set(true);
                 load.join(10_000);
@@ -94,7 +95,7 @@ class MetricsEndToEndTest {
                 }
                 assertThat(names).isGreaterThan(10);
 
-                Path promtool = io.cellgate.server.testing.Peers.promtool();
+                Path promtool = io.cellgate.testkit.Peers.promtool();
                 Path file = dir.resolve("scrape.txt");
                 Files.writeString(file, text, StandardCharsets.UTF_8);
                 Process p = new ProcessBuilder(promtool.toString(), "check", "metrics").redirectInput(file.toFile())
@@ -109,8 +110,7 @@ class MetricsEndToEndTest {
     @Test
     void readinessFailsOnceTheGatewayCloses() throws Exception {
         try (TestAo ao = new TestAo("sz-a")) {
-            String yaml = TestTopology.yaml(ao.address(), ao.address(), "shared", "8s", "30s")
-                    .replace("  client: 127.0.0.1:0\n", "  client: 127.0.0.1:0\n  metrics: 127.0.0.1:0\n");
+            String yaml = GatewayYaml.testTopology(ao.address(), ao.address()).metrics("127.0.0.1:0").build();
             GatewayServer gateway = GatewayServer.start(GatewayConfig.parse(yaml, Path.of("."), name -> null));
             int port = gateway.metricsPort();
             assertThat(get(port, "/readyz").statusCode()).isEqualTo(200);

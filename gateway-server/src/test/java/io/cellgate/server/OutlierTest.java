@@ -4,9 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.cellgate.protocol.v1.Code;
 import io.cellgate.server.config.GatewayConfig;
-import io.cellgate.server.testing.TestAo;
-import io.cellgate.server.testing.TestClient;
-import io.cellgate.server.testing.TestTopology;
+import io.cellgate.testkit.Await;
+import io.cellgate.testkit.GatewayYaml;
+import io.cellgate.testkit.TestAo;
+import io.cellgate.testkit.TestClient;
+import io.cellgate.testkit.TestTopology;
 import io.grpc.Status;
 import java.nio.file.Path;
 import java.util.List;
@@ -25,11 +27,10 @@ class OutlierTest {
     @Test
     void oneFailingEndpointIsEjectedAndAllFailingStayInPanic() throws Exception {
         try (TestAo a = new TestAo("sz-a"); TestAo b = new TestAo("sz-a"); TestAo c = new TestAo("sz-a"); TestAo sh = new TestAo("sh-a")) {
-            String yaml = TestTopology.yaml(a.address() + ", " + b.address() + ", " + c.address(), sh.address(), "shared", "8s", "30s")
-                    .replace("upstream:\n  channel-mode: shared\n",
-                            "upstream:\n  channel-mode: shared\n  outlier: {consecutive-failures: 3, base-ejection: 60s, panic-threshold: 0.5}\n"
-                                    // No retries: this test looks at where first attempts go.
-                                    + "  retry-budget: {ratio: 0, max: 0}\n");
+            String yaml = GatewayYaml.testTopology(a.address() + ", " + b.address() + ", " + c.address(), sh.address())
+                    .outlier("consecutive-failures", 3).outlier("base-ejection", "60s").outlier("panic-threshold", 0.5)
+                    // No retries: this test looks at where first attempts go.
+                    .retryBudget(0, 0).build();
             try (GatewayServer gateway = GatewayServer.start(GatewayConfig.parse(yaml, Path.of("."), name -> null));
                  TestClient client = new TestClient(gateway.port())) {
                 client.login(12, TestTopology.token(12));
@@ -68,11 +69,11 @@ class OutlierTest {
     @Test
     void businessErrorCodesCanCountAsFailuresAndALowSuccessRateEjects() throws Exception {
         try (TestAo a = new TestAo("sz-a"); TestAo b = new TestAo("sz-a"); TestAo sh = new TestAo("sh-a")) {
-            String base = TestTopology.yaml(a.address() + ", " + b.address(), sh.address(), "shared", "8s", "30s");
+            String endpoints = a.address() + ", " + b.address();
             // INTERNAL is an AO's business error: by default it says nothing about health.
             a.failEcho(Status.INTERNAL);
-            try (GatewayServer gateway = GatewayServer.start(GatewayConfig.parse(base.replace("upstream:\n  channel-mode: shared\n",
-                    "upstream:\n  channel-mode: shared\n  outlier: {consecutive-failures: 3}\n"), Path.of("."), name -> null));
+            try (GatewayServer gateway = GatewayServer.start(GatewayConfig.parse(GatewayYaml.testTopology(endpoints, sh.address())
+                    .outlier("consecutive-failures", 3).build(), Path.of("."), name -> null));
                  TestClient client = new TestClient(gateway.port())) {
                 client.login(13, TestTopology.token(13));
                 assertThat(client.next().getLoginAck().getCode()).isEqualTo(Code.OK);
@@ -80,8 +81,8 @@ class OutlierTest {
                 assertThat(gateway.context().endpointsEjected()).containsEntry(a.address(), false);
             }
             // Recognised by its error code: INTERNAL counts, and three in a row eject.
-            try (GatewayServer gateway = GatewayServer.start(GatewayConfig.parse(base.replace("upstream:\n  channel-mode: shared\n",
-                    "upstream:\n  channel-mode: shared\n  outlier: {consecutive-failures: 3, failure-codes: [UNAVAILABLE, INTERNAL]}\n"),
+            try (GatewayServer gateway = GatewayServer.start(GatewayConfig.parse(GatewayYaml.testTopology(endpoints, sh.address())
+                    .outlier("consecutive-failures", 3).outlier("failure-codes", "[UNAVAILABLE, INTERNAL]").build(),
                     Path.of("."), name -> null));
                  TestClient client = new TestClient(gateway.port())) {
                 client.login(13, TestTopology.token(13));
@@ -90,19 +91,23 @@ class OutlierTest {
                 assertThat(gateway.context().endpointsEjected()).containsEntry(a.address(), true);
             }
             // Success rate: no run of failures long enough, but most calls fail over a health interval.
-            String rate = base.replace("upstream:\n  channel-mode: shared\n",
-                    "upstream:\n  channel-mode: shared\n  outlier: {consecutive-failures: 1000, failure-codes: [INTERNAL],"
-                            + " min-success-rate: 0.5, min-requests: 10}\n").replace("health: {enabled: false}", "health: {interval: 100ms}");
+            String rate = GatewayYaml.testTopology(endpoints, sh.address()).outlier("consecutive-failures", 1000)
+                    .outlier("failure-codes", "[INTERNAL]").outlier("min-success-rate", 0.5).outlier("min-requests", 10)
+                    .health("interval", "100ms").build();
             try (GatewayServer gateway = GatewayServer.start(GatewayConfig.parse(rate, Path.of("."), name -> null));
                  TestClient client = new TestClient(gateway.port())) {
                 client.login(13, TestTopology.token(13));
                 assertThat(client.next().getLoginAck().getCode()).isEqualTo(Code.OK);
-                long deadline = System.nanoTime() + 5_000_000_000L;
-                long seq = 1;
-                while (!gateway.context().endpointsEjected().get(a.address()) && System.nanoTime() < deadline) {
-                    reads(client, seq, 10);
-                    seq += 10;
-                }
+                long[] seq = {1};
+                Await.until("endpoint a ejected for its success rate", () -> {
+                    try {
+                        reads(client, seq[0], 10);
+                    } catch (Exception e) {
+                        throw new IllegalStateException(e);
+                    }
+                    seq[0] += 10;
+                    return gateway.context().endpointsEjected().get(a.address());
+                });
                 assertThat(gateway.context().endpointsEjected()).containsEntry(a.address(), true).containsEntry(b.address(), false);
             }
         }

@@ -3,18 +3,21 @@ package io.cellgate.server;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.cellgate.protocol.v1.Code;
-import io.cellgate.server.testing.GatewaydProcess;
-import io.cellgate.server.testing.TestAo;
-import io.cellgate.server.testing.TestClient;
-import io.cellgate.server.testing.TestTopology;
+import io.cellgate.testkit.GatewayYaml;
+import io.cellgate.testkit.GatewaydProcess;
+import io.cellgate.testkit.TestAo;
+import io.cellgate.testkit.TestClient;
+import io.cellgate.testkit.TestTopology;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import io.cellgate.testkit.StartsProcesses;
 
 /** SIGHUP reloads gatewayd's configuration file; a broken one is refused and the old one keeps serving. */
+@StartsProcesses
 class ReloadTest {
 
     private static void hup(Process p) throws Exception {
@@ -26,7 +29,8 @@ class ReloadTest {
     @Test
     void aBrokenConfigIsRefusedWithTheKeyAndAValidOneAppliesWithoutDroppingConnections(@TempDir Path dir) throws Exception {
         try (TestAo ao = new TestAo("sz-a")) {
-            String yaml = TestTopology.yaml(ao.address(), ao.address(), "shared", "8s", "30s");
+            GatewayYaml topology = GatewayYaml.testTopology(ao.address(), ao.address());
+            String yaml = topology.build();
             Path config = dir.resolve("gateway.yaml");
             Path log = dir.resolve("gatewayd.log");
             Files.writeString(config, yaml, StandardCharsets.UTF_8);
@@ -37,13 +41,13 @@ class ReloadTest {
                     client.send(TestClient.request(1, TestTopology.READ, "a"));
                     assertThat(client.next().getResponse().getCode()).isEqualTo(Code.OK);
 
-                    Files.writeString(config, yaml.replace("max-frame-bytes: 65536", "max-frame-bytes: lots"));
+                    Files.writeString(config, topology.limit("max-frame-bytes", "lots").build());
                     hup(daemon.process());
                     daemon.awaitLine("reload refused, the running configuration stays: limits.max-frame-bytes: lots (expected: an integer");
                     client.send(TestClient.request(2, TestTopology.READ, "b"));
                     assertThat(client.next().getResponse().getCode()).isEqualTo(Code.OK);
 
-                    Files.writeString(config, yaml.replace("admission:\n", "admission:\n  degrade: P0\n"));
+                    Files.writeString(config, topology.limit("max-frame-bytes", 65536).admission("degrade", "P0").build());
                     hup(daemon.process());
                     daemon.awaitLine("reload: applied");
                     client.send(TestClient.request(3, TestTopology.READ, "c"));

@@ -5,9 +5,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.cellgate.protocol.v1.Code;
 import io.cellgate.protocol.v1.ServerFrame;
 import io.cellgate.server.config.GatewayConfig;
-import io.cellgate.server.testing.TestAo;
-import io.cellgate.server.testing.TestClient;
-import io.cellgate.server.testing.TestTopology;
+import io.cellgate.testkit.GatewayYaml;
+import io.cellgate.testkit.TestAo;
+import io.cellgate.testkit.TestClient;
+import io.cellgate.testkit.TestTopology;
 import java.net.ServerSocket;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -22,8 +23,7 @@ class RetryTest {
             unreachable = "127.0.0.1:" + s.getLocalPort();
         }
         try (TestAo sh = new TestAo("sh-a")) {
-            String yaml = TestTopology.yaml(unreachable, sh.address(), "shared", "8s", "30s")
-                    .replace("upstream:\n  channel-mode: shared\n", "upstream:\n  channel-mode: shared\n  retry-budget: {ratio: 0.1, max: 10}\n");
+            String yaml = GatewayYaml.testTopology(unreachable, sh.address()).retryBudget(0.1, 10).build();
             try (GatewayServer gateway = GatewayServer.start(GatewayConfig.parse(yaml, Path.of("."), name -> null));
                  TestClient client = new TestClient(gateway.port())) {
                 long uid = TestTopology.uidInSlots(0, 0, 8191); // write point sz-a: unreachable

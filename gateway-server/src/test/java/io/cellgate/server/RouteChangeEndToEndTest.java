@@ -7,9 +7,10 @@ import io.cellgate.protocol.v1.ServerFrame;
 import io.cellgate.route.RouteChange;
 import io.cellgate.route.SlotHash;
 import io.cellgate.server.config.GatewayConfig;
-import io.cellgate.server.testing.TestAo;
-import io.cellgate.server.testing.TestClient;
-import io.cellgate.server.testing.TestTopology;
+import io.cellgate.testkit.GatewayYaml;
+import io.cellgate.testkit.TestAo;
+import io.cellgate.testkit.TestClient;
+import io.cellgate.testkit.TestTopology;
 import io.grpc.Metadata;
 import java.nio.file.Path;
 import java.util.List;
@@ -43,8 +44,8 @@ class RouteChangeEndToEndTest {
     }
 
     private static GatewayConfig configWithStore(Path dir) {
-        String yaml = TestTopology.yaml(shenzhen.address(), shanghai.address(), "per-event-loop", "8s", "30s")
-                .replace("  slots: 16384\n", "  slots: 16384\n  store-dir: " + dir + "\n");
+        String yaml = GatewayYaml.testTopology(shenzhen.address(), shanghai.address()).channelMode("per-event-loop").storeDir(dir)
+                .build();
         return GatewayConfig.parse(yaml, Path.of("."), name -> null);
     }
 
@@ -90,10 +91,8 @@ class RouteChangeEndToEndTest {
     @Test
     void aServiceCanHaveItsOwnEndpointsInASetAndTheyChangeAtRunTime() throws Exception {
         // Set sz-a's test.Ao service is served by the process that names itself sh-a.
-        String yaml = TestTopology.yaml(shenzhen.address(), shanghai.address(), "per-event-loop", "8s", "30s")
-                .replace("- {name: sz-a, city: sz, idc: sz-1, endpoints: [" + shenzhen.address() + "]}",
-                        "- {name: sz-a, city: sz, idc: sz-1, endpoints: [" + shenzhen.address() + "], services: {test.Ao: ["
-                                + shanghai.address() + "]}}");
+        String yaml = GatewayYaml.testTopology(shenzhen.address(), shanghai.address()).channelMode("per-event-loop")
+                .setService("sz-a", "test.Ao", shanghai.address()).build();
         try (GatewayServer gateway = GatewayServer.start(GatewayConfig.parse(yaml, Path.of("."), name -> null));
              TestClient client = new TestClient(gateway.port())) {
             client.login(5, TestTopology.token(5));

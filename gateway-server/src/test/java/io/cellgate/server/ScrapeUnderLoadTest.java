@@ -1,16 +1,15 @@
 package io.cellgate.server;
 
-import static io.cellgate.server.MetricsEndToEndTest.get;
-import static io.cellgate.server.MetricsEndToEndTest.valueOf;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.cellgate.protocol.v1.Code;
 import io.cellgate.protocol.v1.ServerFrame;
 import io.cellgate.server.config.GatewayConfig;
-import io.cellgate.server.testing.BlockHoundExtension;
-import io.cellgate.server.testing.AoProcess;
-import io.cellgate.server.testing.TestClient;
-import io.cellgate.server.testing.TestTopology;
+import io.cellgate.testkit.GatewayYaml;
+import io.cellgate.testkit.BlockHoundExtension;
+import io.cellgate.testkit.AoProcess;
+import io.cellgate.testkit.TestClient;
+import io.cellgate.testkit.TestTopology;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -20,6 +19,7 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.Test;
+import io.cellgate.testkit.StartsProcesses;
 
 /**
  * {@code /metrics} scraped every 10 ms while 2,000 requests/s go through the gateway for 10 s: the
@@ -27,6 +27,7 @@ import org.junit.jupiter.api.Test;
  * loop ever blocks for it (BlockHound, with no allowance for the metrics library or the allocator);
  * the histograms count every request exactly once.
  */
+@StartsProcesses
 class ScrapeUnderLoadTest {
     private static final int CLIENTS = 4;
     /** Requests per client every 10 ms: 4 x 500/s. */
@@ -36,8 +37,7 @@ class ScrapeUnderLoadTest {
     void scrapesEvery10MsUnder2000RequestsPerSecondBlockNoLoopAndCountEveryRequest() throws Exception {
         // The AO in its own process: in this JVM, under paranoid leak detection, it would be the bottleneck.
         try (AoProcess ao = new AoProcess("sz-a")) {
-            String yaml = TestTopology.edit(TestTopology.yaml(ao.address(), ao.address(), "shared", "8s", "30s"),
-                    "  client: 127.0.0.1:0\n", "  client: 127.0.0.1:0\n  metrics: 127.0.0.1:0\n");
+            String yaml = GatewayYaml.testTopology(ao.address(), ao.address()).metrics("127.0.0.1:0").build();
             try (GatewayServer gateway = GatewayServer.start(GatewayConfig.parse(yaml, Path.of("."), name -> null))) {
                 int port = gateway.metricsPort();
                 List<TestClient> clients = new ArrayList<>();
@@ -50,7 +50,7 @@ class ScrapeUnderLoadTest {
                     }
                     // Warm-up (class loading and the JIT): 3 s at the same rate, answered but not judged, not counted.
                     load(clients, 300, -1, false);
-                    String before = get(port, "/metrics").body();
+                    String before = MetricsEndToEndTest.get(port, "/metrics").body();
                     BlockHoundExtension.takeViolations();
 
                     long sent = (long) CLIENTS * PER_TICK * 1000;
@@ -58,12 +58,13 @@ class ScrapeUnderLoadTest {
 
                     assertThat(BlockHoundExtension.takeViolations()).as("blocking calls on event loops").isEmpty();
                     assertThat(scrapes).as("scrapes during the 10 s of load").isGreaterThan(100);
-                    String after = get(port, "/metrics").body();
+                    String after = MetricsEndToEndTest.get(port, "/metrics").body();
                     for (String series : List.of("cellgate_request_duration_seconds_count{cmd=\"1\"}",
                             "cellgate_gateway_duration_seconds_count{cmd=\"1\"}",
                             "cellgate_request_duration_seconds_bucket{cmd=\"1\",le=\"+Inf\"}",
                             "cellgate_requests_total{cmd=\"1\",code=\"OK\"}")) {
-                        assertThat(valueOf(after, series) - valueOf(before, series)).as(series).isEqualTo(sent);
+                        assertThat(MetricsEndToEndTest.valueOf(after, series) - MetricsEndToEndTest.valueOf(before, series)).as(series)
+                                .isEqualTo((double) sent);
                     }
                 } finally {
                     for (TestClient client : clients) {
@@ -123,7 +124,7 @@ class ScrapeUnderLoadTest {
         int scrapes = 0;
         while (threads.stream().anyMatch(Thread::isAlive)) {
             if (metricsPort >= 0) {
-                assertThat(get(metricsPort, "/metrics").statusCode()).isEqualTo(200);
+                assertThat(MetricsEndToEndTest.get(metricsPort, "/metrics").statusCode()).isEqualTo(200);
                 scrapes++;
             }
             Thread.sleep(10);

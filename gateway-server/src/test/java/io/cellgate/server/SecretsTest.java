@@ -7,10 +7,11 @@ import io.cellgate.protocol.admin.v1.AdminGrpc;
 import io.cellgate.protocol.admin.v1.StatusRequest;
 import io.cellgate.protocol.v1.Code;
 import io.cellgate.server.config.GatewayConfig;
-import io.cellgate.server.testing.GatewaydProcess;
-import io.cellgate.server.testing.TestAo;
-import io.cellgate.server.testing.TestClient;
-import io.cellgate.server.testing.TestTopology;
+import io.cellgate.testkit.GatewayYaml;
+import io.cellgate.testkit.GatewaydProcess;
+import io.cellgate.testkit.TestAo;
+import io.cellgate.testkit.TestClient;
+import io.cellgate.testkit.TestTopology;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
 import io.grpc.Status;
@@ -23,12 +24,14 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import io.cellgate.testkit.StartsProcesses;
 
 /**
  * Secrets: the token secret comes from a file, the admin token from the environment; neither ever
  * appears in the daemon's output, whatever clients and operators get wrong; the admin API refuses a
  * call without the token or with a wrong one, and listens on loopback unless told otherwise.
  */
+@StartsProcesses
 class SecretsTest {
     static final String TOKEN_SECRET = "file-secret-0123456789abcdef";
     static final String ADMIN_TOKEN = "env-admin-token-0123456789";
@@ -37,9 +40,8 @@ class SecretsTest {
     void secretsComeFromFilesOrEnvironmentAndAreNeverLogged(@TempDir Path dir) throws Exception {
         try (TestAo ao = new TestAo("sz-a")) {
             Files.writeString(dir.resolve("token.secret"), TOKEN_SECRET + "\n");
-            String yaml = TestTopology.yaml(ao.address(), ao.address(), "shared", "8s", "30s")
-                    .replace("  token-secret: " + TestTopology.SECRET + "\n", "  token-secret-file: token.secret\n")
-                    + "admin:\n  listen: 127.0.0.1:0\n  token-env: TEST_ADMIN_TOKEN\n";
+            String yaml = GatewayYaml.testTopology(ao.address(), ao.address()).tokenSecretFile("token.secret")
+                    .section("admin:\n  listen: 127.0.0.1:0\n  token-env: TEST_ADMIN_TOKEN\n").build();
             Path config = dir.resolve("gateway.yaml");
             Files.writeString(config, yaml);
             Path log = dir.resolve("gatewayd.log");

@@ -8,10 +8,11 @@ import io.cellgate.protocol.v1.ServerFrame;
 import io.cellgate.server.config.ConfigException;
 import io.cellgate.server.config.GatewayConfig;
 import io.cellgate.server.internal.ClientTls;
-import io.cellgate.server.testing.GatewaydProcess;
-import io.cellgate.server.testing.TestAo;
-import io.cellgate.server.testing.TestClient;
-import io.cellgate.server.testing.TestTopology;
+import io.cellgate.testkit.GatewayYaml;
+import io.cellgate.testkit.GatewaydProcess;
+import io.cellgate.testkit.TestAo;
+import io.cellgate.testkit.TestClient;
+import io.cellgate.testkit.TestTopology;
 import io.netty.handler.ssl.SslProvider;
 import java.io.InputStream;
 import java.net.InetSocketAddress;
@@ -29,21 +30,23 @@ import javax.net.ssl.SSLSocket;
 import javax.net.ssl.TrustManagerFactory;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import io.cellgate.testkit.StartsProcesses;
 
 /**
  * TLS on the client port, with certificates made by openssl at test time (no key is committed): a
  * TLS client is served, a plaintext one is closed, and a rotated certificate serves new connections
  * after a reload while the open ones carry on.
  */
+@StartsProcesses
 class TlsTest {
 
     /** A fresh self-signed certificate and PKCS#8 key for {@code cn} in {@code dir}. */
     static void makeCertificate(Path dir, String cn) throws Exception {
-        Process p = new ProcessBuilder(io.cellgate.server.testing.Peers.openssl().toString(), "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+        Process p = new ProcessBuilder(io.cellgate.testkit.Peers.openssl().toString(), "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
                 "-nodes", "-keyout", dir.resolve("key.pem").toString(), "-out", dir.resolve("cert.pem").toString(),
                 "-days", "1", "-subj", "/CN=" + cn, "-addext", "subjectAltName=IP:127.0.0.1")
                 .redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes());
+        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
         assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
         assertThat(p.exitValue()).as(out).isZero();
     }
@@ -76,8 +79,7 @@ class TlsTest {
         Path firstCert = dir.resolve("first.pem");
         Files.copy(dir.resolve("cert.pem"), firstCert);
         try (TestAo sz = new TestAo("sz-a"); TestAo sh = new TestAo("sh-a")) {
-            String yaml = TestTopology.yaml(sz.address(), sh.address(), "shared", "8s", "30s")
-                    .replace("  client: 127.0.0.1:0\n", "  client: 127.0.0.1:0\n  tls:\n    cert-file: cert.pem\n    key-file: key.pem\n");
+            String yaml = GatewayYaml.testTopology(sz.address(), sh.address()).tls("cert.pem", "key.pem").build();
             GatewayConfig config = GatewayConfig.parse(yaml, dir, n -> null);
             try (GatewayServer gateway = GatewayServer.start(config)) {
                 SSLSocket first = tlsSocket(gateway.port(), firstCert);
@@ -117,9 +119,8 @@ class TlsTest {
     void aConnectionOverTheAcceptRateIsToldWhyThroughTls(@TempDir Path dir) throws Exception {
         makeCertificate(dir, "cellgate-test-1");
         try (TestAo sz = new TestAo("sz-a")) {
-            String yaml = TestTopology.yaml(sz.address(), sz.address(), "shared", "8s", "30s")
-                    .replace("  client: 127.0.0.1:0\n", "  client: 127.0.0.1:0\n  tls:\n    cert-file: cert.pem\n    key-file: key.pem\n")
-                    .replace("admission:\n", "admission:\n  accept-rate: 0.1\n  accept-burst: 1\n");
+            String yaml = GatewayYaml.testTopology(sz.address(), sz.address()).tls("cert.pem", "key.pem")
+                    .admission("accept-rate", 0.1).admission("accept-burst", 1).build();
             try (GatewayServer gateway = GatewayServer.start(GatewayConfig.parse(yaml, dir, n -> null));
                  TestClient first = new TestClient(tlsSocket(gateway.port(), dir.resolve("cert.pem")));
                  TestClient second = new TestClient(tlsSocket(gateway.port(), dir.resolve("cert.pem")))) {
@@ -144,8 +145,7 @@ class TlsTest {
         makeCertificate(dir, "cellgate-test-1");
         try (TestAo sz = new TestAo("sz-a")) {
             Path config = dir.resolve("gateway.yaml");
-            Files.writeString(config, TestTopology.yaml(sz.address(), sz.address(), "shared", "8s", "30s")
-                    .replace("  client: 127.0.0.1:0\n", "  client: 127.0.0.1:0\n  tls:\n    cert-file: cert.pem\n    key-file: key.pem\n"));
+            Files.writeString(config, GatewayYaml.testTopology(sz.address(), sz.address()).tls("cert.pem", "key.pem").build());
             // Where native TLS cannot load (here: forbidden), the same configuration serves with the JDK's.
             for (String[] run : List.of(new String[] {"OPENSSL"}, new String[] {"JDK", "-Dio.netty.handler.ssl.noOpenSsl=true"})) {
                 String[] jvmArgs = Arrays.copyOfRange(run, 1, run.length);
@@ -171,8 +171,7 @@ class TlsTest {
         makeCertificate(otherDir, "some-other-ca");
         try (TestAo sz = new TestAo("sz-a", aoDir.resolve("cert.pem").toFile(), aoDir.resolve("key.pem").toFile());
              TestAo sh = new TestAo("sh-a", aoDir.resolve("cert.pem").toFile(), aoDir.resolve("key.pem").toFile())) {
-            String base = TestTopology.yaml(sz.address(), sh.address(), "shared", "8s", "30s");
-            String trusted = base.replace("upstream:\n", "upstream:\n  tls:\n    ca-file: ao/cert.pem\n");
+            String trusted = GatewayYaml.testTopology(sz.address(), sh.address()).upstreamCaFile("ao/cert.pem").build();
             try (GatewayServer gateway = GatewayServer.start(GatewayConfig.parse(trusted, dir, n -> null));
                  TestClient client = new TestClient(gateway.port())) {
                 client.login(3, TestTopology.token(3));
@@ -181,7 +180,7 @@ class TlsTest {
                 assertThat(client.next().getResponse().getBody().toStringUtf8()).isEqualTo("sz-a|tls to the AO");
             }
             // A gateway that trusts another CA does not talk to these AOs.
-            String untrusted = base.replace("upstream:\n", "upstream:\n  tls:\n    ca-file: other/cert.pem\n");
+            String untrusted = GatewayYaml.testTopology(sz.address(), sh.address()).upstreamCaFile("other/cert.pem").build();
             try (GatewayServer gateway = GatewayServer.start(GatewayConfig.parse(untrusted, dir, n -> null));
                  TestClient client = new TestClient(gateway.port())) {
                 client.login(3, TestTopology.token(3));

@@ -97,7 +97,7 @@ public final class ChannelModeComparison {
     private static void write(Path output, List<Row> rows, int seconds, double rate, int connections, int rounds) throws IOException {
         StringBuilder md = new StringBuilder();
         md.append("# Upstream channel mode: per-event-loop vs shared\n\n");
-        md.append("Date: ").append(LocalDate.now()).append(". Machine: ").append(Runtime.getRuntime().availableProcessors())
+        md.append("Date: ").append(LocalDate.now(java.time.ZoneOffset.UTC)).append(". Machine: ").append(Runtime.getRuntime().availableProcessors())
                 .append(" cores, ").append(System.getProperty("os.name")).append(' ').append(System.getProperty("os.arch"))
                 .append(", Java ").append(System.getProperty("java.version")).append(".\n\n");
         md.append("Command: `perf/run-channel-mode.sh ").append(seconds).append(' ').append((long) rate).append(' ')

@@ -43,10 +43,11 @@ public final class DemoCluster implements AutoCloseable {
         new SecureRandom().nextBytes(secretBytes);
         this.secret = HexFormat.of().formatHex(secretBytes);
         // Routes live in memory only: every run starts from the shipped routes.
-        this.yaml = replaceOnce(replaceOnce(replaceOnce(text, "client: 0.0.0.0:9000", "client: 127.0.0.1:0"),
-                "metrics: 127.0.0.1:9410", "metrics: 127.0.0.1:0").replace("listen: 127.0.0.1:9411", "listen: 127.0.0.1:0")
-                        .replace("file: ../logs/access.log", "file: off"),
-                "store-dir: ../data/routes\n", "");
+        String local = replaceOnce(text, "client: 0.0.0.0:9000", "client: 127.0.0.1:0");
+        local = replaceOnce(local, "metrics: 127.0.0.1:9410", "metrics: 127.0.0.1:0");
+        local = replaceOnce(local, "listen: 127.0.0.1:9411", "listen: 127.0.0.1:0");
+        local = replaceOnce(local, "file: ../logs/access.log", "file: off");
+        this.yaml = replaceOnce(local, "store-dir: ../data/routes\n", "");
     }
 
     public List<SampleAoServer> aos() {
@@ -67,10 +68,14 @@ public final class DemoCluster implements AutoCloseable {
         return GatewayServer.start(config(edit));
     }
 
-    static String replaceOnce(String text, String from, String to) throws IOException {
+    /** {@code text} with {@code from} replaced; fails unless {@code from} is in it exactly once (a template edit never silently misses). */
+    public static String replaceOnce(String text, String from, String to) throws IOException {
         int at = text.indexOf(from);
         if (at < 0) {
             throw new IOException("the config template has no '" + from + "'");
+        }
+        if (text.indexOf(from, at + 1) >= 0) {
+            throw new IOException("the config template has '" + from + "' more than once");
         }
         return text.substring(0, at) + to + text.substring(at + from.length());
     }

@@ -63,7 +63,7 @@ public final class FailoverScenario {
     public static void main(String[] args) throws Exception {
         double rate = args.length > 0 ? Double.parseDouble(args[0]) : 2000;
         int seconds = args.length > 1 ? Integer.parseInt(args[1]) : 20;
-        Path output = Path.of(args.length > 2 ? args[2] : "perf/results/set-failover-" + LocalDate.now() + ".md");
+        Path output = Path.of(args.length > 2 ? args[2] : "perf/results/set-failover-" + LocalDate.now(java.time.ZoneOffset.UTC) + ".md");
         Path dir = Files.createTempDirectory("cellgate-failover");
         String[] sets = {"sz-a", "sz-b", "sh-a"};
         int[] ports = {freePort(), freePort(), freePort()};
@@ -133,7 +133,7 @@ public final class FailoverScenario {
             long[] reads = r.codesByCmd().getOrDefault(2, new long[64]);
             long[] writes = r.codesByCmd().getOrDefault(3, new long[64]);
             StringBuilder md = new StringBuilder("# Set failover with real AO processes\n\n");
-            md.append("Date: ").append(LocalDate.now()).append(". Machine: ").append(Runtime.getRuntime().availableProcessors())
+            md.append("Date: ").append(LocalDate.now(java.time.ZoneOffset.UTC)).append(". Machine: ").append(Runtime.getRuntime().availableProcessors())
                     .append(" cores, Java ").append(System.getProperty("java.version")).append(".\n\n");
             md.append("Command: `perf/run-failover.sh ").append((long) rate).append(' ').append(seconds).append("`. Three sample AO ")
                     .append("processes (sets sz-a, sz-b in the gateway's city sz, sh-a in sh), the gateway (health checks every 100 ms, ")

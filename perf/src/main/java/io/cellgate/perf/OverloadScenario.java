@@ -131,7 +131,7 @@ public final class OverloadScenario {
     public static void main(String[] args) throws Exception {
         int seconds = args.length > 0 ? Integer.parseInt(args[0]) : 20;
         String[] multipliers = (args.length > 1 ? args[1] : "1.5,2").split(",");
-        Path output = Path.of(args.length > 2 ? args[2] : "perf/results/overload-" + LocalDate.now() + ".md");
+        Path output = Path.of(args.length > 2 ? args[2] : "perf/results/overload-" + LocalDate.now(java.time.ZoneOffset.UTC) + ".md");
         List<String> rows = new ArrayList<>();
         for (String m : multipliers) {
             for (boolean shedding : new boolean[] {true, false}) {
@@ -141,7 +141,7 @@ public final class OverloadScenario {
             }
         }
         StringBuilder md = new StringBuilder("# Overload: shedding on and off\n\n");
-        md.append("Date: ").append(LocalDate.now()).append(". Machine: ").append(Runtime.getRuntime().availableProcessors())
+        md.append("Date: ").append(LocalDate.now(java.time.ZoneOffset.UTC)).append(". Machine: ").append(Runtime.getRuntime().availableProcessors())
                 .append(" cores, ").append(System.getProperty("os.name")).append(' ').append(System.getProperty("os.arch"))
                 .append(", Java ").append(System.getProperty("java.version")).append(".\n\n");
         md.append("Command: `perf/run-overload.sh ").append(seconds).append(' ').append(String.join(",", multipliers)).append("`.\n\n");

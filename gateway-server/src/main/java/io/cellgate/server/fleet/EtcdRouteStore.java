@@ -78,28 +78,54 @@ public final class EtcdRouteStore implements RouteStore, AutoCloseable {
      */
     public RouteTable boot(RouteTable seed) throws IOException {
         this.locality = seed.locality();
-        try {
-            Loaded stored = loadFromEtcd(locality);
-            if (stored.table() != null) {
-                keepLocal(stored.table());
-                LOG.info(() -> "fleet: routes at epoch " + stored.table().epoch() + " from etcd (revision " + revision + ")");
-                return stored.table();
+        // With no local copy there is nothing to serve without etcd: a gateway starting cold (its first
+        // request to etcd opens the connection and loads the client) waits a while before it gives up.
+        long giveUp = System.nanoTime() + Math.max(STARTUP_WAIT.toNanos(), 2 * fleet.config().timeout().toNanos());
+        boolean told = false;
+        while (true) {
+            try {
+                Loaded stored = loadFromEtcd(locality);
+                if (stored.table() != null) {
+                    keepLocal(stored.table());
+                    LOG.info(() -> "fleet: routes at epoch " + stored.table().epoch() + " from etcd (revision " + revision + ")");
+                    return stored.table();
+                }
+                return seed(seed);
+            } catch (IOException unreachable) {
+                Loaded copy = local.load(locality);
+                if (copy.table() != null) {
+                    return fromLocalCopy(copy, unreachable);
+                }
+                if (System.nanoTime() - giveUp > 0) {
+                    throw new IOException(unreachable.getMessage() + ", and there is no local copy of the routes in " + localDir
+                            + " to start from", unreachable);
+                }
+                if (!told) {
+                    told = true;
+                    LOG.warning(() -> "fleet: " + unreachable.getMessage() + "; no local copy of the routes in " + localDir
+                            + ": waiting up to " + STARTUP_WAIT.toSeconds() + " s for etcd");
+                }
+                try {
+                    Thread.sleep(200);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IOException("interrupted while waiting for etcd", e);
+                }
             }
-            return seed(seed);
-        } catch (IOException unreachable) {
-            Loaded copy = local.load(locality);
-            if (copy.table() == null) {
-                throw new IOException(unreachable.getMessage() + ", and there is no local copy of the routes in " + localDir
-                        + " to start from", unreachable);
-            }
-            synchronized (local) {
-                localEpoch = copy.table().epoch();
-            }
-            revision = readRevision();
-            LOG.warning(() -> "fleet: " + unreachable.getMessage() + "; starting from the local copy at epoch "
-                    + copy.table().epoch() + " (revision " + revision + ")");
-            return copy.table();
         }
+    }
+
+    /** How long a gateway with no local copy of the routes waits for etcd at start-up. */
+    static final java.time.Duration STARTUP_WAIT = java.time.Duration.ofSeconds(10);
+
+    private RouteTable fromLocalCopy(Loaded copy, IOException unreachable) throws IOException {
+        synchronized (local) {
+            localEpoch = copy.table().epoch();
+        }
+        revision = readRevision();
+        LOG.warning(() -> "fleet: " + unreachable.getMessage() + "; starting from the local copy at epoch "
+                + copy.table().epoch() + " (revision " + revision + ")");
+        return copy.table();
     }
 
     /** Stores {@code seed} when etcd holds no table yet; when another gateway seeded first, takes up its table. */

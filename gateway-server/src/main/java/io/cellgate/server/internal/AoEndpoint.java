@@ -1,5 +1,6 @@
 package io.cellgate.server.internal;
 
+import io.cellgate.limit.NanoClock;
 import io.cellgate.server.config.OutlierPolicy;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
@@ -18,14 +19,23 @@ final class AoEndpoint {
     private final OutlierPolicy policy;
     private final AtomicInteger consecutiveFailures = new AtomicInteger();
     private final AtomicInteger ejections = new AtomicInteger();
-    /** Until when it is ejected (System.nanoTime); starts at its creation, so it starts in rotation. */
-    private final java.util.concurrent.atomic.AtomicLong ejectedUntilNanos = new java.util.concurrent.atomic.AtomicLong(System.nanoTime());
+    /** Until when it is ejected (by its clock); starts at its creation, so it starts in rotation. */
+    private final java.util.concurrent.atomic.AtomicLong ejectedUntilNanos;
     private volatile boolean everEjected;
 
+    /** Time for ejection periods; injected so tests reason about them without waiting. */
+    private final NanoClock clock;
+
     AoEndpoint(String address, ManagedChannel[] channels, OutlierPolicy policy) {
+        this(address, channels, policy, NanoClock.SYSTEM);
+    }
+
+    AoEndpoint(String address, ManagedChannel[] channels, OutlierPolicy policy, NanoClock clock) {
         this.address = address;
         this.channels = channels;
         this.policy = policy;
+        this.clock = clock;
+        this.ejectedUntilNanos = new java.util.concurrent.atomic.AtomicLong(clock.nanoTime());
     }
 
     /** Calls that succeeded / failed since the last success-rate judgement. */
@@ -46,13 +56,13 @@ final class AoEndpoint {
             windowOk.incrementAndGet();
             consecutiveFailures.set(0);
             // Healthy again long after its last ejection: forget how often it was ejected.
-            if (everEjected && System.nanoTime() - ejectedUntilNanos.get() > policy.maxEjection().toNanos()) {
+            if (everEjected && clock.nanoTime() - ejectedUntilNanos.get() > policy.maxEjection().toNanos()) {
                 ejections.set(0);
                 everEjected = false;
             }
             return;
         }
-        if (!failure || ejected(System.nanoTime())) {
+        if (!failure || ejected(clock.nanoTime())) {
             // Business errors, cancellations and failures that are not the AO's say nothing about its
             // health; calls that fail while it is ejected were sent before, and are already judged.
             return;
@@ -65,7 +75,7 @@ final class AoEndpoint {
     }
 
     private void eject(String why) {
-        long now = System.nanoTime();
+        long now = clock.nanoTime();
         long until = ejectedUntilNanos.get();
         int n = ejections.get() + 1;
         long nanos = Math.min(policy.baseEjection().toNanos() * n, policy.maxEjection().toNanos());
@@ -86,7 +96,7 @@ final class AoEndpoint {
         int ok = windowOk.getAndSet(0);
         int failed = windowFailed.getAndSet(0);
         int total = ok + failed;
-        if (total >= policy.minRequests() && (double) ok / total < policy.minSuccessRate() && !ejected(System.nanoTime())) {
+        if (total >= policy.minRequests() && (double) ok / total < policy.minSuccessRate() && !ejected(clock.nanoTime())) {
             eject(String.format("a success rate of %.0f%% over %d calls", 100.0 * ok / total, total));
         }
     }
@@ -94,7 +104,12 @@ final class AoEndpoint {
     /** Back in rotation at once (its set was judged healthy again). */
     void clearEjection() {
         consecutiveFailures.set(0);
-        ejectedUntilNanos.set(System.nanoTime());
+        ejectedUntilNanos.set(clock.nanoTime());
+    }
+
+    /** Whether it is ejected now, by its own clock. */
+    boolean ejected() {
+        return ejected(clock.nanoTime());
     }
 
     boolean ejected(long nowNanos) {

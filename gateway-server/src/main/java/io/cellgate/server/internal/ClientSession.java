@@ -47,6 +47,7 @@ final class ClientSession {
     }
 
     /** Removes {@code call} from the calls in flight; false when it was not there (connection gone). */
+    @SuppressWarnings("ReferenceEquality") // NONE is a sentinel: identity is the point
     boolean finish(UpstreamCall call) {
         assert channel.eventLoop().inEventLoop();
         if (inFlight != NONE && inFlight.remove(call.seq, call)) {
@@ -60,6 +61,7 @@ final class ClientSession {
         return inFlight.containsKey(seq);
     }
 
+    @SuppressWarnings("ReferenceEquality") // NONE is a sentinel: identity is the point
     void startCall(long seq, UpstreamCall call) {
         assert channel.eventLoop().inEventLoop();
         if (inFlight == NONE) {

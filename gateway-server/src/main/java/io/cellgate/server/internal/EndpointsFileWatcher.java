@@ -71,14 +71,17 @@ public final class EndpointsFileWatcher implements EndpointDiscovery {
     private void poll() {
         try {
             FileTime modified = Files.getLastModifiedTime(file);
-            if (!modified.equals(seenModified)) {
-                apply(read());
-                seenModified = modified;
-            }
+            Map<String, List<String>> changed = modified.equals(seenModified) ? null : read();
+            // Current from the moment the file is read: whoever sees the new endpoints applied also sees
+            // them as current (a failed apply below makes them stale again).
             lastReadMillis = System.currentTimeMillis();
             if (stale) {
                 stale = false;
                 LOG.info(() -> "discovery: " + file + " read; endpoints are current");
+            }
+            if (changed != null) {
+                apply(changed);
+                seenModified = modified;
             }
             lastProblem = null;
         } catch (IOException | RuntimeException e) {

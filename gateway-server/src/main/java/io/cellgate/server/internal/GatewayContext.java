@@ -44,7 +44,7 @@ public final class GatewayContext {
     final io.cellgate.limit.RetryBudget retryBudget;
     /** Null when the access log is off. */
     final AccessLog accessLog;
-    private final Map<EventLoop, Integer> loopIndex = new IdentityHashMap<>();
+    private final IdentityHashMap<EventLoop, Integer> loopIndex = new IdentityHashMap<>();
     /** One response writer per event loop, by loop index. */
     private final ResponseWriter[] responseWriters;
     private final FastThreadLocal<LoginToken> tokens;

@@ -22,6 +22,11 @@ class GatewayConfigTest {
         return GatewayConfig.parse(yaml, Path.of("."), ENV::get);
     }
 
+    /** {@code text} with {@code from}, which must be in it exactly once, replaced by {@code to}. */
+    private static String edit(String text, String from, String to) {
+        return io.cellgate.testkit.TestTopology.edit(text, from, to);
+    }
+
     private static String shipped() throws IOException {
         return Files.readString(SHIPPED);
     }
@@ -46,41 +51,41 @@ class GatewayConfigTest {
     void theFleetStoreIsChosenInTheConfigAndCheckedForWhatItNeeds() throws IOException {
         String ok = shipped();
         assertThat(parse(ok).fleet()).isNull();
-        GatewayConfig etcd = parse(ok.replace("  store: file\n", "  store: etcd\n"));
+        GatewayConfig etcd = parse(edit(ok, "  store: file\n", "  store: etcd\n"));
         assertThat(etcd.fleet().endpoints()).containsExactly("http://127.0.0.1:2379");
         assertThat(etcd.fleet().prefix()).isEqualTo("/cellgate/default/");
         assertThat(etcd.fleet().advertise()).isNull();
         assertThat(etcd.fleet().leaseTtl()).isEqualTo(Duration.ofSeconds(5));
-        assertThatThrownBy(() -> parse(ok.replace("  store: file\n", "  store: zookeeper\n")))
+        assertThatThrownBy(() -> parse(edit(ok, "  store: file\n", "  store: zookeeper\n")))
                 .hasMessage("fleet.store: zookeeper (expected: file or etcd)");
-        assertThatThrownBy(() -> parse(ok.replace("  store: file\n", "  store: etcd\n").replace("  store-dir: ../data/routes\n", "")))
+        assertThatThrownBy(() -> parse(edit(edit(ok, "  store: file\n", "  store: etcd\n"), "  store-dir: ../data/routes\n", "")))
                 .hasMessageStartingWith("routes.store-dir: missing (expected: a directory for the local copy");
-        assertThatThrownBy(() -> parse(ok.replace("  store: file\n", "  store: etcd\n").replace("endpoints-file: off", "endpoints-file: e.yaml")))
+        assertThatThrownBy(() -> parse(edit(edit(ok, "  store: file\n", "  store: etcd\n"), "endpoints-file: off", "endpoints-file: e.yaml")))
                 .hasMessageContaining("discovery.endpoints-file").hasMessageContaining("off when fleet.store is etcd");
-        assertThatThrownBy(() -> parse(ok.replace("  store: file\n", "  store: etcd\n").replace("[http://127.0.0.1:2379]", "[127.0.0.1]")))
+        assertThatThrownBy(() -> parse(edit(edit(ok, "  store: file\n", "  store: etcd\n"), "[http://127.0.0.1:2379]", "[127.0.0.1]")))
                 .hasMessage("fleet.etcd.endpoints: 127.0.0.1 (expected: etcd client URLs such as http://127.0.0.1:2379)");
     }
 
     @Test
     void errorsNameTheKeyTheValueAndWhatWasExpected() throws IOException {
         String ok = shipped();
-        assertThatThrownBy(() -> parse(ok.replace("timeout: 8s", "timeout: 8x")))
+        assertThatThrownBy(() -> parse(edit(ok, "timeout: 8s", "timeout: 8x")))
                 .hasMessage("login.timeout: 8x (expected: a duration such as 500ms, 8s, 2m, 1h within 10ms..600000ms)");
-        assertThatThrownBy(() -> parse(ok.replace("client: 0.0.0.0:9000", "client: nowhere")))
+        assertThatThrownBy(() -> parse(edit(ok, "client: 0.0.0.0:9000", "client: nowhere")))
                 .hasMessage("listen.client: nowhere (expected: host:port)");
-        assertThatThrownBy(() -> parse(ok.replace("route: WRITE", "route: SIDEWAYS")))
+        assertThatThrownBy(() -> parse(edit(ok, "route: WRITE", "route: SIDEWAYS")))
                 .hasMessage("commands[2].route: SIDEWAYS (expected: one of [WRITE, READ, CENTER])");
-        assertThatThrownBy(() -> parse(ok.replace("{cmd: 2,", "{cmd: 1,")))
+        assertThatThrownBy(() -> parse(edit(ok, "{cmd: 2,", "{cmd: 1,")))
                 .hasMessage("commands[1].cmd: 1 (expected: a command word no other command has)");
-        assertThatThrownBy(() -> parse(ok.replace("cellgate.sample.v1.SampleAo/Get", "not a method")))
+        assertThatThrownBy(() -> parse(edit(ok, "cellgate.sample.v1.SampleAo/Get", "not a method")))
                 .hasMessage("commands[1].method: not a method (expected: a full gRPC method name such as pkg.Service/Method)");
-        assertThatThrownBy(() -> parse(ok.replace("{slots: 12288-16383, set: sh-b}", "{slots: 12288-16000, set: sh-b}")))
+        assertThatThrownBy(() -> parse(edit(ok, "{slots: 12288-16383, set: sh-b}", "{slots: 12288-16000, set: sh-b}")))
                 .hasMessageStartingWith("routes.write-points: slot 16001: no write-point set");
-        assertThatThrownBy(() -> parse(ok.replace("set: sh-b}", "set: sh-z}")))
+        assertThatThrownBy(() -> parse(edit(ok, "set: sh-b}", "set: sh-z}")))
                 .hasMessageStartingWith("routes.write-points[3].set: sh-z (expected: one of the sets");
-        assertThatThrownBy(() -> parse(ok.replace("max-frame-bytes: 1048576", "max-frame-bytes: lots")))
+        assertThatThrownBy(() -> parse(edit(ok, "max-frame-bytes: 1048576", "max-frame-bytes: lots")))
                 .hasMessage("limits.max-frame-bytes: lots (expected: an integer in 64..67108864)");
-        assertThatThrownBy(() -> parse(ok.replace("heartbeat-interval: 30s", "heartbeat-interval: 30s\n  color: blue")))
+        assertThatThrownBy(() -> parse(edit(ok, "heartbeat-interval: 30s", "heartbeat-interval: 30s\n  color: blue")))
                 .hasMessageStartingWith("login.color: unknown key (expected: one of");
         assertThatThrownBy(() -> parse("gateway: [1, 2"))
                 .hasMessageStartingWith("config: not valid YAML");
@@ -96,10 +101,10 @@ class GatewayConfigTest {
                 .hasMessage("login.token-secret-env: a secret of 5 bytes (expected: at least 16 bytes)");
         Files.writeString(dir.resolve("token.secret"), "from-a-file-0123456789\n");
         GatewayConfig fromFile = GatewayConfig.parse(
-                ok.replace("token-secret-env: CELLGATE_TOKEN_SECRET", "token-secret-file: token.secret"), dir,
+                edit(ok, "token-secret-env: CELLGATE_TOKEN_SECRET", "token-secret-file: token.secret"), dir,
                 Map.of("CELLGATE_ADMIN_TOKEN", "an-admin-token-of-16-bytes")::get);
-        assertThat(new String(fromFile.tokenSecret())).isEqualTo("from-a-file-0123456789");
-        assertThatThrownBy(() -> parse(ok.replace("token-secret-env: CELLGATE_TOKEN_SECRET",
+        assertThat(new String(fromFile.tokenSecret(), java.nio.charset.StandardCharsets.UTF_8)).isEqualTo("from-a-file-0123456789");
+        assertThatThrownBy(() -> parse(edit(ok, "token-secret-env: CELLGATE_TOKEN_SECRET",
                 "token-secret-env: CELLGATE_TOKEN_SECRET\n  token-secret: inline-secret-0123456789")))
                 .hasMessageContaining("expected: exactly one of");
     }

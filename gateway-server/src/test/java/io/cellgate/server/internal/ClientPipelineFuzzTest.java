@@ -7,7 +7,8 @@ import com.code_intelligence.jazzer.junit.FuzzTest;
 import io.cellgate.protocol.v1.ServerFrame;
 import io.cellgate.server.GatewayServer;
 import io.cellgate.server.config.GatewayConfig;
-import io.cellgate.server.testing.TestTopology;
+import io.cellgate.testkit.GatewayYaml;
+import io.cellgate.testkit.TestTopology;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufInputStream;
 import io.netty.buffer.CompositeByteBuf;
@@ -80,9 +81,8 @@ class ClientPipelineFuzzTest {
     @BeforeAll
     static void startGateway() throws Exception {
         // Both sets DOWN (and no health checks to bring them UP): routing answers NO_ROUTE at once.
-        String yaml = TestTopology.yaml("127.0.0.1:1", "127.0.0.1:1", "shared", "8s", "30s")
-                .replace("{name: sz-a, city: sz, idc: sz-1,", "{name: sz-a, city: sz, idc: sz-1, state: DOWN,")
-                .replace("{name: sh-a, city: sh, idc: sh-1,", "{name: sh-a, city: sh, idc: sh-1, state: DOWN,");
+        String yaml = GatewayYaml.testTopology("127.0.0.1:1", "127.0.0.1:1").setState("sz-a", "DOWN").setState("sh-a", "DOWN")
+                .build();
         gateway = GatewayServer.start(GatewayConfig.parse(yaml, Path.of("."), n -> null));
         Logger.getLogger(ErrorHandler.class.getName()).addHandler(RECORDER);
     }

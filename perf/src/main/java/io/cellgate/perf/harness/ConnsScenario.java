@@ -48,7 +48,7 @@ public final class ConnsScenario {
 
     public static void main(String[] args) throws Exception {
         Map<String, String> a = Args.parse(args, Map.of("--levels", "2000,5000,10000,max",
-                "--out", "perf/results/conns-" + LocalDate.now() + ".md"));
+                "--out", "perf/results/conns-" + LocalDate.now(java.time.ZoneOffset.UTC) + ".md"));
         new ConnsScenario(Arrays.asList(a.get("--levels").split(",")), Path.of(a.get("--out")), System.out).run();
     }
 
@@ -58,9 +58,9 @@ public final class ConnsScenario {
         // cellgate
         int port = Procs.freePort();
         Path config = dir.resolve("gateway.yaml");
-        Files.writeString(config, HopScenario.gatewayYaml(port, Procs.freePort())
-                .replace("accept-rate: 100000", "accept-rate: 100000\n  accept-burst: 20000")
-                .replace("login-rate: 100000", "login-rate: 100000\n  login-burst: 20000"));
+        String yaml = io.cellgate.perf.DemoCluster.replaceOnce(HopScenario.gatewayYaml(port, Procs.freePort()), "accept-rate: 100000",
+                "accept-rate: 100000\n  accept-burst: 20000");
+        Files.writeString(config, io.cellgate.perf.DemoCluster.replaceOnce(yaml, "login-rate: 100000", "login-rate: 100000\n  login-burst: 20000"));
         Path log = dir.resolve("gatewayd.log");
         Process gateway = Procs.java(log, JVM, "io.cellgate.server.Gatewayd", "--config", config.toString());
         try {
@@ -185,7 +185,7 @@ public final class ConnsScenario {
         Path data = results0.resolve(base);
         Files.createDirectories(data);
         StringBuilder md = new StringBuilder();
-        md.append("# Connections: idle logged-in connections held by cellgate vs a plain Netty server, ").append(LocalDate.now())
+        md.append("# Connections: idle logged-in connections held by cellgate vs a plain Netty server, ").append(LocalDate.now(java.time.ZoneOffset.UTC))
                 .append("\n\n");
         md.append("Machine: ").append(Procs.machine()).append(". Open-file limit of the server processes: ").append(fdLimit)
                 .append(" (the hard limit on this machine; it cannot be raised here), so the largest level is that limit minus the ")

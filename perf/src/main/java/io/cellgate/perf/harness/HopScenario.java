@@ -83,7 +83,7 @@ public final class HopScenario {
     public static void main(String[] args) throws Exception {
         Map<String, String> a = Args.parse(args, Map.of("--rates", "2000,4000,6000,8000,10000,12000,14000,16000,18000,20000,24000,28000,32000,36000,40000,48000",
                 "--seconds", "8", "--connections", "16", "--payload", "64", "--profile-seconds", "15",
-                "--out", "perf/results/hop-" + LocalDate.now() + ".md"));
+                "--out", "perf/results/hop-" + LocalDate.now(java.time.ZoneOffset.UTC) + ".md"));
         List<Integer> rates = Arrays.stream(a.get("--rates").split(",")).map(String::trim).map(Integer::parseInt).toList();
         HopScenario hop = new HopScenario(rates, Duration.ofSeconds(Long.parseLong(a.get("--seconds"))),
                 Integer.parseInt(a.get("--connections")), Integer.parseInt(a.get("--payload")),
@@ -298,7 +298,7 @@ public final class HopScenario {
         double limit75 = 0.75 * Math.min(cg, ng);
 
         StringBuilder md = new StringBuilder();
-        md.append("# Hop: cellgate vs nginx grpc_pass vs direct gRPC, ").append(LocalDate.now()).append("\n\n");
+        md.append("# Hop: cellgate vs nginx grpc_pass vs direct gRPC, ").append(LocalDate.now(java.time.ZoneOffset.UTC)).append("\n\n");
         md.append("Machine: ").append(Procs.machine()).append(". Everything on this one machine: the sample AO, gatewayd,\n")
                 .append("nginx and the load generator share its cores, so every figure includes that contention, for every path alike.\n\n");
         md.append("Command: `perf/run hop").append(rates.equals(defaultRates()) ? "" : " --rates " + join(rates))

@@ -84,7 +84,8 @@ public final class SoakScenario {
 
     /** What the soak saw. */
     record Outcome(List<Sample> samples, Footprint start, Footprint end, int idleHeld, int idleLost, long pongs,
-                   long readsSent, long readsOk, long writesSent, long writesOk, long unanswered, String otherCodes,
+                   long readsSent, long readsOk, long readsShed, long writesSent, long writesOk, long writesShed, long unanswered,
+                   String otherCodes,
                    int routeChanges, int routeChangesFailed, long churned, long churnFailed, long leaks, boolean leakInLog,
                    List<String> events) {
     }
@@ -105,7 +106,7 @@ public final class SoakScenario {
     public static void main(String[] args) throws Exception {
         Map<String, String> a = Args.parse(args, Map.of("--minutes", "30", "--idle", "10000", "--rate", "5000",
                 "--connections", "100", "--window", "60s", "--route-interval", "30s", "--failover-down", "60s", "--churn", "50",
-                "--out", "perf/results/soak-" + LocalDate.now() + ".md"));
+                "--out", "perf/results/soak-" + LocalDate.now(java.time.ZoneOffset.UTC) + ".md"));
         Plan plan = new Plan(Duration.ofSeconds((long) (Double.parseDouble(a.get("--minutes")) * 60)), Integer.parseInt(a.get("--idle")),
                 Double.parseDouble(a.get("--rate")), Integer.parseInt(a.get("--connections")), seconds(a.get("--window")),
                 seconds(a.get("--route-interval")), seconds(a.get("--failover-down")), Integer.parseInt(a.get("--churn")), false,
@@ -159,7 +160,8 @@ public final class SoakScenario {
             out.println(holding);
 
             out.println("soak: warming up");
-            new LoadGenerator(loadOptions(Duration.ofSeconds(Math.min(10, plan.window().toSeconds())), plan.connections()))
+            // 10 s whatever the window: every JVM of the run (gateway, AOs, holder, this one) starts cold on few cores.
+            new LoadGenerator(loadOptions(Duration.ofSeconds(10), plan.connections()))
                     .run(QUIET);
             Footprint start = footprint(pid, metricsPort);
             out.printf(Locale.ROOT, "soak: start: live heap %.1f MiB, direct %.1f MiB, rss %.1f MiB, %d files, %d threads%n",
@@ -232,7 +234,8 @@ public final class SoakScenario {
                 eventsCopy = List.copyOf(events);
             }
             Outcome o = new Outcome(samples, start, endPrint, Integer.parseInt(h.group(1)), Integer.parseInt(h.group(2)),
-                    Long.parseLong(h.group(3)), sum(readCodes), readsOk, sum(writeCodes), writesOk, unanswered,
+                    Long.parseLong(h.group(3)), sum(readCodes), readsOk, shed(readCodes), sum(writeCodes), writesOk, shed(writeCodes),
+                    unanswered,
                     otherCodes(readCodes, writeCodes), routeTries[0], routeTries[1], churned.get(), churnFailed.get(),
                     (long) m.sum("cellgate_buffer_leaks_total", ""), gatewayLog.contains("LEAK:"), eventsCopy);
             out.printf(Locale.ROOT, "soak: reads %,d of %,d OK, writes %,d of %,d OK, unanswered %d, other answers: %s; idle held %,d"
@@ -423,6 +426,11 @@ public final class SoakScenario {
         }
     }
 
+    /** Requests answered SHED_OVERLOAD or DROPPED_OVERLOAD: refused at once by the gateway's own overload protection. */
+    private static long shed(long[] codes) {
+        return codes[Code.SHED_OVERLOAD_VALUE] + codes[Code.DROPPED_OVERLOAD_VALUE];
+    }
+
     private static long sum(long[] codes) {
         long total = 0;
         for (long c : codes) {
@@ -460,7 +468,7 @@ public final class SoakScenario {
         Path data = plan.report().toAbsolutePath().getParent().resolve(base);
         Files.createDirectories(data);
         StringBuilder md = new StringBuilder();
-        md.append("# Soak, ").append(LocalDate.now()).append("\n\n");
+        md.append("# Soak, ").append(LocalDate.now(java.time.ZoneOffset.UTC)).append("\n\n");
         md.append("Machine: ").append(Procs.machine()).append(". Everything runs on it: gatewayd, two AO processes, the idle-connection ")
                 .append("holder and the load generator share its cores.\n\n");
         md.append(String.format(Locale.ROOT, "Command: `perf/run soak --minutes %s --idle %d --rate %.0f --connections %d --window %ds"

@@ -54,7 +54,7 @@ public final class StormScenario {
 
     public static void main(String[] args) throws Exception {
         Map<String, String> a = Args.parse(args, Map.of("--clients", "max", "--processes", "2", "--accept-rate", "2000",
-                "--login-rate", "2000", "--out", "perf/results/storm-" + LocalDate.now() + ".md"));
+                "--login-rate", "2000", "--out", "perf/results/storm-" + LocalDate.now(java.time.ZoneOffset.UTC) + ".md"));
         new StormScenario(a.get("--clients"), Integer.parseInt(a.get("--processes")), Integer.parseInt(a.get("--accept-rate")),
                 Integer.parseInt(a.get("--login-rate")), Path.of(a.get("--out")), System.out).run();
     }
@@ -71,10 +71,9 @@ public final class StormScenario {
             int port = Procs.freePort();
             int metricsPort = Procs.freePort();
             Path config = dir.resolve("gateway.yaml");
-            Files.writeString(config, HopScenario.gatewayYaml(port, aoPort)
-                    .replace("metrics: off", "metrics: 127.0.0.1:" + metricsPort)
-                    .replace("accept-rate: 100000", "accept-rate: " + acceptRate)
-                    .replace("login-rate: 100000", "login-rate: " + loginRate));
+            String yaml = io.cellgate.perf.DemoCluster.replaceOnce(HopScenario.gatewayYaml(port, aoPort), "metrics: off", "metrics: 127.0.0.1:" + metricsPort);
+            yaml = io.cellgate.perf.DemoCluster.replaceOnce(yaml, "accept-rate: 100000", "accept-rate: " + acceptRate);
+            Files.writeString(config, io.cellgate.perf.DemoCluster.replaceOnce(yaml, "login-rate: 100000", "login-rate: " + loginRate));
             Path log = dir.resolve("gatewayd.log");
             gateway = Procs.java(log, List.of("-Xms1g", "-Xmx1g", "--add-exports", "java.base/jdk.internal.misc=ALL-UNNAMED"),
                     "io.cellgate.server.Gatewayd", "--config", config.toString());
@@ -164,7 +163,7 @@ public final class StormScenario {
 
     private void writeReport(Outcome o) throws IOException {
         StringBuilder md = new StringBuilder();
-        md.append("# Reconnect storm, ").append(LocalDate.now()).append("\n\n");
+        md.append("# Reconnect storm, ").append(LocalDate.now(java.time.ZoneOffset.UTC)).append("\n\n");
         md.append("Machine: ").append(Procs.machine()).append(".\n\n");
         md.append("Command: `perf/run storm --clients ").append(clients).append(" --processes ").append(processes)
                 .append(" --accept-rate ").append(acceptRate).append(" --login-rate ").append(loginRate).append("`\n\n");

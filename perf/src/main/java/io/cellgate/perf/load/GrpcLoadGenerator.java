@@ -105,7 +105,7 @@ public final class GrpcLoadGenerator {
                 ClientCalls.blockingUnaryCall(c.channel, SampleAoGrpc.getEchoMethod(), CallOptions.DEFAULT.withDeadlineAfter(10,
                         TimeUnit.SECONDS), request);
             }
-            Map<EventLoop, List<Caller>> byLoop = new IdentityHashMap<>();
+            IdentityHashMap<EventLoop, List<Caller>> byLoop = new IdentityHashMap<>();
             for (Caller c : callers) {
                 byLoop.computeIfAbsent(c.loop, k -> new ArrayList<>()).add(c);
             }

@@ -166,7 +166,7 @@ public final class LoadGenerator {
             startNanos = System.nanoTime();
             sending = true;
             // One 1 ms ticker per event loop sends what is due on each of that loop's connections.
-            Map<EventLoop, List<Connection>> byLoop = new java.util.IdentityHashMap<>();
+            java.util.IdentityHashMap<EventLoop, List<Connection>> byLoop = new java.util.IdentityHashMap<>();
             for (Connection c : connections) {
                 if (c.channel != null) {
                     byLoop.computeIfAbsent(c.channel.eventLoop(), k -> new ArrayList<>()).add(c);

@@ -10,12 +10,14 @@ import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import io.cellgate.testkit.StartsProcesses;
 
 /**
  * The connections scenario, short (100 and 300 connections): a gatewayd process and a plain Netty
  * server filled by generator processes from two source addresses, measured with jcmd and /proc, and
  * reported. The full run (to the open-file limit) is {@code perf/run conns}.
  */
+@StartsProcesses
 class ConnsScenarioTest {
     @Test
     void bothServersAreFilledMeasuredAndReported(@TempDir Path dir) throws Exception {

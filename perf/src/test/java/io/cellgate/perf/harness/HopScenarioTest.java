@@ -11,12 +11,14 @@ import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import io.cellgate.testkit.StartsProcesses;
 
 /**
  * The hop scenario, short (two low rates, one second each): the real AO, gatewayd and nginx
  * processes, both load generator front ends, the CPU readings, the JFR profile and the report with
  * its plots, so the harness keeps working. The full run is {@code perf/run hop}.
  */
+@StartsProcesses
 class HopScenarioTest {
     @Test
     void everyPathIsMeasuredAndReported(@TempDir Path dir) throws Exception {

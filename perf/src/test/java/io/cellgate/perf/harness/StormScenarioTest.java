@@ -9,12 +9,14 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import io.cellgate.testkit.StartsProcesses;
 
 /**
  * The reconnect storm, short: 2,000 clients from two generator processes at once against accept and
  * login limits of 500/s, while 50 connected clients send 500 requests/s. The full run (to the
  * open-file limit) is {@code perf/run storm}.
  */
+@StartsProcesses
 class StormScenarioTest {
     @Test
     void theLimitsHoldConnectedClientsAreServedAndEveryStormClientGetsIn(@TempDir Path dir) throws Exception {

@@ -1,4 +1,4 @@
-package io.cellgate.server.testing;
+package io.cellgate.testkit;
 
 import java.io.IOException;
 import java.net.HttpURLConnection;
@@ -70,7 +70,7 @@ public final class EtcdProcess implements AutoCloseable {
             c.setConnectTimeout(500);
             c.setReadTimeout(500);
             try {
-                return c.getResponseCode() == 200 && new String(c.getInputStream().readAllBytes()).contains("\"true\"");
+                return c.getResponseCode() == 200 && new String(c.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).contains("\"true\"");
             } finally {
                 c.disconnect();
             }

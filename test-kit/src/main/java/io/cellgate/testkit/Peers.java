@@ -1,4 +1,4 @@
-package io.cellgate.server.testing;
+package io.cellgate.testkit;
 
 import java.io.File;
 import java.nio.file.Files;

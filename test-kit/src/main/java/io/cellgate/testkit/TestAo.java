@@ -1,7 +1,6 @@
-package io.cellgate.server.testing;
+package io.cellgate.testkit;
 
 import com.google.protobuf.ByteString;
-import io.cellgate.server.internal.ByteStringMarshaller;
 import io.grpc.Metadata;
 import io.grpc.MethodDescriptor;
 import io.grpc.Server;
@@ -33,7 +32,22 @@ public final class TestAo implements AutoCloseable {
     public static final String FAIL = "test.Ao/Fail";
     public static final String SLOW = "test.Ao/Slow";
 
-    private static final MethodDescriptor.Marshaller<ByteString> BYTES = ByteStringMarshaller.INSTANCE;
+    /** Messages as plain bytes, as the gateway passes them. */
+    private static final MethodDescriptor.Marshaller<ByteString> BYTES = new MethodDescriptor.Marshaller<>() {
+        @Override
+        public java.io.InputStream stream(ByteString value) {
+            return value.newInput();
+        }
+
+        @Override
+        public ByteString parse(java.io.InputStream stream) {
+            try {
+                return ByteString.readFrom(stream);
+            } catch (IOException e) {
+                throw Status.INTERNAL.withDescription("cannot read the message").withCause(e).asRuntimeException();
+            }
+        }
+    };
 
     private final String setName;
     private final Server server;

@@ -1,6 +1,5 @@
-package io.cellgate.server.testing;
+package io.cellgate.testkit;
 
-import io.cellgate.server.Gatewayd;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -19,6 +18,8 @@ import java.util.regex.Pattern;
  * {@code gatewayd: listening on port ...} line; closing it stops it (SIGTERM, then SIGKILL).
  */
 public final class GatewaydProcess implements AutoCloseable {
+    /** The daemon's main class (on the caller's class path: the kit does not link the server). */
+    private static final String GATEWAYD = "io.cellgate.server.Gatewayd";
     private static final String LISTENING = "gatewayd: listening on port ";
     private static final Pattern PORT = Pattern.compile("(\\w+) on port (\\d+)");
 
@@ -42,7 +43,7 @@ public final class GatewaydProcess implements AutoCloseable {
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.addAll(List.of(jvmArgs));
         command.addAll(List.of("--add-exports", "java.base/jdk.internal.misc=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
-                Gatewayd.class.getName(), "--config", config.toString()));
+                GATEWAYD, "--config", config.toString()));
         int earlierStarts = Files.exists(log) ? count(log, LISTENING) : 0;
         ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));

@@ -1,4 +1,4 @@
-package io.cellgate.server.testing;
+package io.cellgate.testkit;
 
 import io.cellgate.protocol.v1.ClientFrame;
 import io.cellgate.protocol.v1.Login;

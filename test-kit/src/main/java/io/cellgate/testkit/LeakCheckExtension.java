@@ -1,4 +1,4 @@
-package io.cellgate.server.testing;
+package io.cellgate.testkit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
