@@ -131,7 +131,6 @@ class RouteTableTest {
     @Test
     void theReadPreferenceIsConfigurable() {
         RouteTable nearest = sixSets();
-        RouteTable city = nearest.toBuilder().build(1);
         RouteTable.Builder cityBuilder = RouteTable.builder(new Locality("A", "a-1", ReadPreference.CITY), SLOTS);
         RouteTable.Builder cityOnlyBuilder = RouteTable.builder(new Locality("A", "a-1", ReadPreference.CITY_ONLY), SLOTS);
         for (CellSet s : nearest.sets()) {
@@ -140,7 +139,7 @@ class RouteTableTest {
         }
         cityBuilder.apply(new RouteChange.MoveSlots(0, SLOTS - 1, "a1"));
         cityOnlyBuilder.apply(new RouteChange.MoveSlots(0, SLOTS - 1, "a1"));
-        city = cityBuilder.build(1);
+        RouteTable city = cityBuilder.build(1);
         assertThat(readSets(city)).contains("a1", "a2", "a3", "a4").doesNotContain("b1", "b2");
         RouteEngine cityOnly = new RouteEngine(cityOnlyBuilder.build(1));
         cityOnly.apply(List.of(new RouteChange.SetSetState("a1", SetState.DOWN), new RouteChange.SetSetState("a2", SetState.DOWN),
