@@ -12,8 +12,10 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import io.cellgate.testkit.StartsProcesses;
 
 /** Every gatewayctl verb, run as a process against a live gateway, in both output modes, and its errors. */
+@StartsProcesses
 class GatewayctlVerbsTest {
     @TempDir
     static Path dir;
