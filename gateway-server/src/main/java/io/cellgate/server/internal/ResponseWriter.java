@@ -1,10 +1,14 @@
 package io.cellgate.server.internal;
 
+import io.cellgate.protocol.v1.Code;
+import io.cellgate.protocol.v1.ServerFrame;
 import io.netty.channel.EventLoop;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 import org.agrona.concurrent.ManyToOneConcurrentLinkedQueue;
 
 /**
@@ -18,6 +22,7 @@ import org.agrona.concurrent.ManyToOneConcurrentLinkedQueue;
 final class ResponseWriter implements Runnable {
     private final GatewayContext context;
     private final EventLoop loop;
+    private static final Logger LOG = Logger.getLogger(ResponseWriter.class.getName());
     private final ManyToOneConcurrentLinkedQueue<UpstreamCall> completed = new ManyToOneConcurrentLinkedQueue<>();
     private final AtomicBoolean scheduled = new AtomicBoolean();
     /** Connections written to in the current batch; confined to the loop. */
@@ -53,10 +58,18 @@ final class ResponseWriter implements Runnable {
                 touched.add(session);
             }
             if (session.finish(call)) {
-                if (call.retryable() && session.dispatcher != null && session.dispatcher.retry(call)) {
-                    continue; // a new call carries the request now
+                ServerFrame frame;
+                try {
+                    if (call.retryable() && session.dispatcher != null && session.dispatcher.retry(call)) {
+                        continue; // a new call carries the request now
+                    }
+                    frame = call.toFrame();
+                } catch (RuntimeException e) {
+                    // A defect here must not cost the client its answer, nor the rest of the batch theirs.
+                    LOG.log(Level.WARNING, "answering seq " + call.seq + " failed; answered INTERNAL", e);
+                    frame = Frames.response(call.seq, Code.INTERNAL, "the gateway failed to answer: " + e);
                 }
-                session.channel.write(call.toFrame(), session.channel.voidPromise());
+                session.channel.write(frame, session.channel.voidPromise());
                 session.wroteInBatch = true;
             }
         }

@@ -104,10 +104,14 @@ final class UpstreamCall extends ClientCall.Listener<ByteString> {
     public void onClose(Status closeStatus, Metadata trailers) {
         status = closeStatus;
         callEndNanos = System.nanoTime();
-        endpoint.record(closeStatus.getCode(), deadlineBlamesAo(callEndNanos));
-        endpoint.outstanding.decrementAndGet();
-        gatewayInFlight.decrement();
-        session.writer.completed(this);
+        try {
+            endpoint.record(closeStatus.getCode(), deadlineBlamesAo(callEndNanos));
+            endpoint.outstanding.decrementAndGet();
+            gatewayInFlight.decrement();
+        } finally {
+            // Whatever the accounting did, the client gets its answer.
+            session.writer.completed(this);
+        }
     }
 
     /**
