@@ -91,7 +91,8 @@ class AbusiveClientsTest {
     @Test
     void aClientThatNeverReadsIsPausedThenClosedWhileOthersAreServed() throws Exception {
         try (TestAo sz = new TestAo("sz-a"); TestAo sh = new TestAo("sh-a");
-             GatewayServer gateway = start(topology(sz, sh).limit("max-outbound-bytes-per-connection", 300000))) {
+             // A 3 s heartbeat: a client paused that long (reading nothing) is closed whatever it has queued.
+             GatewayServer gateway = start(topology(sz, sh).limit("max-outbound-bytes-per-connection", 300000).heartbeat("3s"))) {
             long uid = TestTopology.uidInSlots(1, 0, 8191);
             // The abuser: a small receive window, pipelines 600 requests with 16 KB answers (9.6 MB, more than the kernel's socket buffers take), never reads.
             try (Socket abuser = new Socket()) {

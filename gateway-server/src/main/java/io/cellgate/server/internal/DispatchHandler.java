@@ -247,7 +247,7 @@ final class DispatchHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelWritabilityChanged(ChannelHandlerContext ctx) {
-        SlowReaders.pauseWhileUnwritable(ctx.channel());
+        SlowReaders.pauseWhileUnwritable(context, ctx.channel());
         ctx.fireChannelWritabilityChanged();
     }
 
