@@ -27,8 +27,11 @@ class HopScenarioTest {
         List<HopScenario.Step> steps = new HopScenario(List.of(300, 600), Duration.ofSeconds(1), 4, 64, 2, report,
                 new PrintStream(log, true, StandardCharsets.UTF_8)).run();
 
-        assertThat(steps).extracting(HopScenario.Step::path).containsExactly("direct", "nginx", "cellgate", "direct", "nginx",
-                "cellgate");
+        // Every path at the first rate; at the second, each path whose first step was sustained (the
+        // harness stops a path at its first unsustained step, which a loaded test machine can cause).
+        assertThat(steps.subList(0, 3)).extracting(HopScenario.Step::path).containsExactly("direct", "nginx", "cellgate");
+        List<String> sustained = steps.subList(0, 3).stream().filter(HopScenario.Step::sustained).map(HopScenario.Step::path).toList();
+        assertThat(steps.subList(3, steps.size())).extracting(HopScenario.Step::path).containsExactlyElementsOf(sustained);
         for (HopScenario.Step s : steps) {
             assertThat(s.ok()).as(s.path() + " at " + s.offered()).isGreaterThanOrEqualTo((long) (s.offered() * 0.9));
             assertThat(s.failed()).as(s.path()).isZero();
