@@ -53,9 +53,9 @@ final class RoutesCommand extends GroupCommand {
             ctl.print(out(), r, () -> {
                 out().println("route epoch " + r.getEpoch() + ", " + r.getSlotCount() + " slots"
                         + (r.getCenterSet().isEmpty() ? "" : ", center set " + r.getCenterSet()));
-                Table sets = new Table("SET", "CITY", "IDC", "STATE", "WEIGHT", "SLOTS", "ENDPOINTS");
+                Table sets = new Table("SET", "CITY", "IDC", "STATE", "HEALTH", "WEIGHT", "SLOTS", "ENDPOINTS");
                 for (SetInfo s : r.getSetsList()) {
-                    sets.row(s.getName(), s.getCity(), s.getIdc(), s.getState(), s.getWeight(), s.getSlots(), String.join(",", s.getEndpointsList()));
+                    sets.row(s.getName(), s.getCity(), s.getIdc(), s.getState(), s.getHealth().isEmpty() ? "-" : s.getHealth(), s.getWeight(), s.getSlots(), String.join(",", s.getEndpointsList()));
                 }
                 sets.print(out());
                 Table wp = new Table("SLOTS", "WRITE POINT");

@@ -21,9 +21,9 @@ final class SetsCommand extends GroupCommand {
         void run(AdminClient client, Gatewayctl ctl) {
             Routes r = client.call(10).getRoutes(GetRoutesRequest.getDefaultInstance());
             ctl.print(out(), r, () -> {
-                Table t = new Table("SET", "CITY", "IDC", "STATE", "WEIGHT", "SLOTS", "ENDPOINTS");
+                Table t = new Table("SET", "CITY", "IDC", "STATE", "HEALTH", "WEIGHT", "SLOTS", "ENDPOINTS");
                 for (SetInfo s : r.getSetsList()) {
-                    t.row(s.getName(), s.getCity(), s.getIdc(), s.getState(), s.getWeight(), s.getSlots(), String.join(",", s.getEndpointsList()));
+                    t.row(s.getName(), s.getCity(), s.getIdc(), s.getState(), s.getHealth().isEmpty() ? "-" : s.getHealth(), s.getWeight(), s.getSlots(), String.join(",", s.getEndpointsList()));
                 }
                 t.print(out());
             });

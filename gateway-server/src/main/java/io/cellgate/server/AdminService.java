@@ -140,7 +140,20 @@ final class AdminService extends AdminGrpc.AdminImplBase {
 
     @java.lang.Override
     public void getRoutes(GetRoutesRequest request, StreamObserver<Routes> observer) {
-        answer(observer, () -> toMessage(gateway.routes().current()));
+        answer(observer, () -> {
+            Routes routes = toMessage(gateway.routes().current());
+            if (gateway.health() == null) {
+                return routes;
+            }
+            // The stored routes, with this gateway's own health view of each set beside them.
+            java.util.Set<String> down = gateway.health().down();
+            java.util.Set<String> held = gateway.health().heldUp();
+            Routes.Builder b = routes.toBuilder();
+            for (SetInfo.Builder set : b.getSetsBuilderList()) {
+                set.setHealth(down.contains(set.getName()) ? "DOWN" : held.contains(set.getName()) ? "HELD_UP" : "OK");
+            }
+            return b.build();
+        });
     }
 
     static Routes toMessage(RouteTable t) {
@@ -263,6 +276,14 @@ final class AdminService extends AdminGrpc.AdminImplBase {
                         .addAllDiff(RouteDiff.between(before, preview)).build();
             }
             RouteTable after = gateway.routes().apply(request.getExpectedEpoch(), changes);
+            if (gateway.health() != null) {
+                // The operator's word wins over this gateway's health verdict; health judges the set anew.
+                for (RouteChange change : changes) {
+                    if (change instanceof RouteChange.SetSetState c && c.state() == io.cellgate.route.SetState.UP) {
+                        gateway.health().forget(c.set());
+                    }
+                }
+            }
             List<String> diff = RouteDiff.between(before, after);
             LOG.info(() -> "admin: routes epoch " + after.epoch() + ": " + diff);
             return ApplyRoutesReply.newBuilder().setEpoch(after.epoch()).addAllDiff(diff).build();

@@ -37,6 +37,34 @@ final class GatewayMetrics {
             gauge(registry, "cellgate_discovery_age_seconds", "Age of the endpoints in use since they were last confirmed",
                     () -> gateway.discovery().ageMillis() / 1000.0);
         }
+        if (gateway.health() != null) {
+            io.cellgate.server.internal.SetHealthTracker health = gateway.health();
+            GaugeWithCallback.builder().name("cellgate_set_health_down")
+                    .help("1 while this gateway's health checks hold a set DOWN (its own view: the stored routes have it UP)")
+                    .labelNames("set")
+                    .callback(cb -> {
+                        java.util.Set<String> down = health.down();
+                        context.routeTable().sets().forEach(s -> cb.call(down.contains(s.name()) ? 1 : 0, s.name()));
+                    }).register(registry);
+            GaugeWithCallback.builder().name("cellgate_set_health_held_up")
+                    .help("1 while a set fails its health checks but is kept UP: the last UP set of its city, or its city's"
+                            + " share of health-DOWN sets reached (an operator decides)")
+                    .labelNames("set")
+                    .callback(cb -> {
+                        java.util.Set<String> held = health.heldUp();
+                        context.routeTable().sets().forEach(s -> cb.call(held.contains(s.name()) ? 1 : 0, s.name()));
+                    }).register(registry);
+            counter(registry, "cellgate_set_health_changes", "Sets taken DOWN or brought back UP by this gateway's health checks",
+                    health::changes);
+        }
+        GaugeWithCallback.builder().name("cellgate_set_concurrency_limit")
+                .help("Each set's adaptive limit on calls in flight (upstream.set-limit), learned from its latency")
+                .labelNames("set")
+                .callback(cb -> context.setLimits().forEach((set, limit) -> cb.call(limit.limit(), set))).register(registry);
+        CounterWithCallback.builder().name("cellgate_set_limit_refused")
+                .help("Requests refused SHED_OVERLOAD because their set was at its concurrency limit")
+                .labelNames("set")
+                .callback(cb -> context.setLimits().forEach((set, limit) -> cb.call(limit.refused(), set))).register(registry);
         GatewayCounters counters = context.counters();
         registry.register(context.requestDuration());
         registry.register(context.gatewayDuration());
@@ -60,6 +88,10 @@ final class GatewayMetrics {
         GaugeWithCallback.builder().name("cellgate_endpoint_ejected").help("1 when an AO endpoint is ejected by outlier detection")
                 .labelNames("endpoint")
                 .callback(cb -> context.endpointsEjected().forEach((endpoint, ejected) -> cb.call(ejected ? 1 : 0, endpoint)))
+                .register(registry);
+        CounterWithCallback.builder().name("cellgate_endpoint_ejections").help("Ejections of each AO endpoint by outlier detection")
+                .labelNames("endpoint")
+                .callback(cb -> context.endpointEjections().forEach((endpoint, n) -> cb.call(n, endpoint)))
                 .register(registry);
         gauge(registry, "cellgate_netty_direct_memory_bytes", "Direct memory held by Netty's buffers (all allocators)",
                 io.cellgate.server.internal.DirectMemory::used);

@@ -120,7 +120,7 @@ public final class GatewayServer implements AutoCloseable {
             this.fleet = started.fleet();
             this.fleetStore = started.fleetStore();
             this.storeWrittenMillis = started.storeWrittenMillis();
-            this.upstreams = new Upstreams(routes, loops, channelType, config.channelMode(), config.outlier(),
+            this.upstreams = new Upstreams(routes, loops, channelType, config.channelMode(), config.outlier(), config.setLimit(),
                     config.upstreamCaFile() == null ? null : ClientTls.upstream(config.upstreamCaFile()));
             upstreamsOrNull = upstreams;
             this.context = new GatewayContext(config, upstreams, loops, NanoClock.SYSTEM, openAccessLog(config));
@@ -162,8 +162,8 @@ public final class GatewayServer implements AutoCloseable {
         this.overloadMonitor = new OverloadMonitor(context, loops);
         IdleSweep.start(context, loops);
         HealthPolicy hp = config.health();
-        this.health = hp.enabled() ? new SetHealthTracker(routes, upstreams, hp.interval(), hp.timeout(),
-                hp.setDownFraction(), hp.recovery(), context::loadLevel, context.signals()::eventLoopsLagging) : null;
+        this.health = hp.enabled() ? new SetHealthTracker(upstreams, hp.interval(), hp.timeout(),
+                hp.setDownFraction(), hp.maxDownShare(), hp.recovery(), context::loadLevel, context.signals()::eventLoopsLagging) : null;
         if (fleet != null) {
             this.discovery = new EtcdEndpointRegistry(fleet, routes);
             this.membership = new FleetMembership(fleet, advertisedAddress(config), config.city(), config.idc(),
@@ -407,6 +407,26 @@ public final class GatewayServer implements AutoCloseable {
         return ((InetSocketAddress) serverChannel.localAddress()).getPort();
     }
 
+    /** This gateway's set health (its own verdicts, never stored); null when health checks are off. */
+    public SetHealthTracker health() {
+        return health;
+    }
+
+    /** Set health verdict changes (a set taken down by health, or brought back) since start; 0 when checks are off. */
+    public long healthChanges() {
+        return health == null ? 0 : health.changes();
+    }
+
+    /** Each set's adaptive concurrency limit, by set name; empty when set limits are off. */
+    public java.util.Map<String, io.cellgate.limit.SetConcurrencyLimit> setLimits() {
+        return context.setLimits();
+    }
+
+    /** The route table requests use now: the stored routes with this gateway's health verdicts applied. */
+    public io.cellgate.route.RouteTable routing() {
+        return context.routeTable();
+    }
+
     public RouteEngine routes() {
         return routes;
     }
@@ -462,6 +482,9 @@ public final class GatewayServer implements AutoCloseable {
         }
         if (!running.city().equals(next.city()) || !running.idc().equals(next.idc())) {
             restart.add("gateway.city/idc");
+        }
+        if (!Objects.equals(running.setLimit(), next.setLimit())) {
+            restart.add("upstream.set-limit");
         }
         if ((running.tlsCertFile() == null) != (next.tlsCertFile() == null)) {
             restart.add("listen.tls (on/off)");

@@ -49,9 +49,6 @@ public final class Gatewayd {
             System.exit(2);
             return;
         }
-        System.out.println("gatewayd: listening on port " + server.port()
-                + (server.metricsPort() >= 0 ? ", metrics on port " + server.metricsPort() : "")
-                + (server.adminPort() >= 0 ? ", admin on port " + server.adminPort() : ""));
         CountDownLatch stop = new CountDownLatch(1);
         AtomicBoolean stopping = new AtomicBoolean();
         for (String name : new String[] {"TERM", "INT"}) {
@@ -86,6 +83,11 @@ public final class Gatewayd {
             reload.setDaemon(true);
             reload.start();
         });
+        // Printed once every signal has its handler: whoever waits for this line may signal at once
+        // (a SIGHUP before its handler would end the JVM).
+        System.out.println("gatewayd: listening on port " + server.port()
+                + (server.metricsPort() >= 0 ? ", metrics on port " + server.metricsPort() : "")
+                + (server.adminPort() >= 0 ? ", admin on port " + server.adminPort() : ""));
         stop.await();
         server.drain(gatewayConfig.drainWindow(), gatewayConfig.drainTimeout());
         server.close();

@@ -30,8 +30,9 @@ class BlameTest {
         try (TestAo sz = new TestAo("sz-a"); TestAo sh = new TestAo("sh-a")) {
             sz.delayEcho(3);
             // Health on and quick, so a wrong verdict would show within the test.
+            // The floor off (1 ms): the deadlines really are shorter than the AO needs, and the blame rule is what is tested.
             String yaml = GatewayYaml.testTopology(sz.address(), sh.address()).health("interval", "100ms").health("recovery", "1s")
-                    .build();
+                    .limit("min-timeout", "1ms").build();
             try (GatewayServer gateway = GatewayServer.start(GatewayConfig.parse(yaml, Path.of("."), name -> null));
                  TestClient hasty = new TestClient(gateway.port());
                  TestClient other = new TestClient(gateway.port())) {
@@ -59,7 +60,7 @@ class BlameTest {
                 // Over several health intervals (a wrong verdict would be reached within them), the AO
                 // stays in rotation and its set UP.
                 Await.holdsFor("sz-a's AO in rotation and sz-a UP", Duration.ofMillis(600), () -> {
-                    RouteTable t = gateway.routes().current();
+                    RouteTable t = gateway.routing();
                     return !gateway.context().endpointsEjected().get(sz.address()) && t.set(t.indexOf("sz-a")).state() == SetState.UP;
                 });
 
@@ -69,6 +70,26 @@ class BlameTest {
                     ServerFrame answer = other.next();
                     assertThat(answer.getResponse().getCode()).as("answer %s", answer).isEqualTo(Code.OK);
                     assertThat(answer.getResponse().getBody().toStringUtf8()).startsWith("sz-a|");
+                }
+            }
+        }
+    }
+
+    @Test
+    void theMinTimeoutRaisesATinyDeadlineToWhatAnAoCanAnswerIn() throws Exception {
+        try (TestAo sz = new TestAo("sz-a"); TestAo sh = new TestAo("sh-a")) {
+            sz.delayEcho(3);
+            String yaml = GatewayYaml.testTopology(sz.address(), sh.address()).limit("min-timeout", "200ms").build();
+            try (GatewayServer gateway = GatewayServer.start(GatewayConfig.parse(yaml, Path.of("."), name -> null));
+                 TestClient hasty = new TestClient(gateway.port())) {
+                long uid = TestTopology.uidInSlots(2000, 0, 8191);
+                hasty.login(uid, TestTopology.token(uid));
+                assertThat(hasty.next().getLoginAck().getCode()).isEqualTo(Code.OK);
+                for (int i = 1; i <= 20; i++) {
+                    ClientFrame read = TestClient.request(i, TestTopology.READ, "hasty");
+                    hasty.send(read.toBuilder().setRequest(read.getRequest().toBuilder().setTimeoutMs(1)).build());
+                    ServerFrame answer = hasty.next();
+                    assertThat(answer.getResponse().getCode()).as("answer %s", answer).isEqualTo(Code.OK);
                 }
             }
         }

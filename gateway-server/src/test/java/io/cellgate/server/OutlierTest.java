@@ -49,19 +49,34 @@ class OutlierTest {
                 assertThat(c.calls()).as("calls to the ejected endpoint").isEqualTo(failingCallsBefore);
                 assertThat(a.calls() - aBefore + b.calls() - bBefore).isEqualTo(90);
 
-                // All three failing: ejecting them all would empty the set; below the panic threshold it keeps them.
+                // All three failing, all ejected. A read has another set to go to, and goes there at once.
                 a.failEcho(Status.UNAVAILABLE);
                 b.failEcho(Status.UNAVAILABLE);
                 reads(client, 300, 60);
-                long a2 = a.calls();
-                long b2 = b.calls();
-                long c2 = c.calls();
-                reads(client, 400, 60);
-                assertThat(a.calls() - a2).isPositive();
-                assertThat(b.calls() - b2).isPositive();
-                assertThat(c.calls() - c2).isPositive();
-                client.send(TestClient.request(999, TestTopology.READ, "o"));
-                assertThat(client.next().getResponse().getCode()).isEqualTo(Code.UPSTREAM_UNAVAILABLE);
+                assertThat(gateway.context().endpointsEjected()).containsEntry(a.address(), true)
+                        .containsEntry(b.address(), true).containsEntry(c.address(), true);
+                long sh1 = sh.calls();
+                client.send(TestClient.request(500, TestTopology.READ, "o"));
+                assertThat(client.next().getResponse().getBody().toStringUtf8()).isEqualTo("sh-a|o");
+                assertThat(sh.calls()).isEqualTo(sh1 + 1);
+
+                // A write has nowhere else: below the panic threshold the set uses every endpoint.
+                long writer = TestTopology.uidInSlots(3, 0, 8191);
+                try (TestClient writes = new TestClient(gateway.port())) {
+                    writes.login(writer, TestTopology.token(writer));
+                    assertThat(writes.next().getLoginAck().getCode()).isEqualTo(Code.OK);
+                    long a2 = a.calls();
+                    long b2 = b.calls();
+                    long c2 = c.calls();
+                    for (int i = 0; i < 60; i++) {
+                        writes.send(TestClient.request(600 + i, TestTopology.WRITE, "w"));
+                        assertThat(writes.next().getResponse().getCode()).isEqualTo(Code.UPSTREAM_UNAVAILABLE);
+                    }
+                    assertThat(a.calls() - a2).isPositive();
+                    assertThat(b.calls() - b2).isPositive();
+                    assertThat(c.calls() - c2).isPositive();
+                    assertThat(sh.calls()).isEqualTo(sh1 + 1);
+                }
             }
         }
     }

@@ -23,7 +23,9 @@ class RetryTest {
             unreachable = "127.0.0.1:" + s.getLocalPort();
         }
         try (TestAo sh = new TestAo("sh-a")) {
-            String yaml = GatewayYaml.testTopology(unreachable, sh.address()).retryBudget(0.1, 10).build();
+            // Never ejected: every read tries the unreachable set first, so the retry budget is what is seen.
+            String yaml = GatewayYaml.testTopology(unreachable, sh.address()).retryBudget(0.1, 10)
+                    .outlier("consecutive-failures", 1_000_000).build();
             try (GatewayServer gateway = GatewayServer.start(GatewayConfig.parse(yaml, Path.of("."), name -> null));
                  TestClient client = new TestClient(gateway.port())) {
                 long uid = TestTopology.uidInSlots(0, 0, 8191); // write point sz-a: unreachable
@@ -49,6 +51,31 @@ class RetryTest {
                 }
                 assertThat((long) ok).isEqualTo(gateway.context().counters().retries());
                 assertThat(ok).isBetween(10 + 10, 10 + 12);
+            }
+        }
+    }
+
+    @Test
+    void onceTheUnreachableSetsEndpointsAreEjectedReadsGoElsewhereWithoutSpendingRetries() throws Exception {
+        String unreachable;
+        try (ServerSocket s = new ServerSocket(0)) {
+            unreachable = "127.0.0.1:" + s.getLocalPort();
+        }
+        try (TestAo sh = new TestAo("sh-a")) {
+            String yaml = GatewayYaml.testTopology(unreachable, sh.address()).retryBudget(0.1, 10).build();
+            try (GatewayServer gateway = GatewayServer.start(GatewayConfig.parse(yaml, Path.of("."), name -> null));
+                 TestClient client = new TestClient(gateway.port())) {
+                long uid = TestTopology.uidInSlots(0, 0, 8191);
+                client.login(uid, TestTopology.token(uid));
+                assertThat(client.next().getLoginAck().getCode()).isEqualTo(Code.OK);
+                for (int seq = 1; seq <= 200; seq++) {
+                    client.send(TestClient.request(seq, TestTopology.READ, "r"));
+                    ServerFrame read = client.next();
+                    assertThat(read.getResponse().getBody().toStringUtf8()).as("read %d: %s", seq, read).isEqualTo("sh-a|r");
+                }
+                // Only the reads that ejected the endpoint (consecutive-failures, 5 by default) needed a retry.
+                assertThat(gateway.context().counters().retries()).isEqualTo(5);
+                assertThat(gateway.context().endpointsEjected()).containsEntry(unreachable, true);
             }
         }
     }

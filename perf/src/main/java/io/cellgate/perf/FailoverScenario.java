@@ -112,7 +112,8 @@ public final class FailoverScenario {
                     while (state(gateway) != SetState.DOWN && System.nanoTime() - killed < 10_000_000_000L) {
                         Thread.sleep(1);
                     }
-                    events.append(String.format("- sz-a killed (SIGKILL) at %d s; DOWN after **%d ms** (route epoch %d)%n",
+                    events.append(String.format("- sz-a killed (SIGKILL) at %d s; DOWN in the gateway after **%d ms**: from then on no "
+                            + "request goes to it (reads already skipped it once its endpoint was ejected); stored route epoch %d%n",
                             seconds / 4, (System.nanoTime() - killed) / 1_000_000, gateway.routes().current().epoch()));
                     Thread.sleep(seconds * 1000L / 4);
                     long restarted = System.nanoTime();
@@ -120,7 +121,8 @@ public final class FailoverScenario {
                     while (state(gateway) != SetState.UP && System.nanoTime() - restarted < 20_000_000_000L) {
                         Thread.sleep(5);
                     }
-                    events.append(String.format("- sz-a restarted at %d s; UP again after %d ms (JVM start + 2 s of passing checks; route epoch %d)%n",
+                    events.append(String.format("- sz-a restarted at %d s; UP again after %d ms (JVM start + 2 s of passing checks; stored "
+                            + "route epoch %d)%n",
                             seconds / 2, (System.nanoTime() - restarted) / 1_000_000, gateway.routes().current().epoch()));
                 } catch (Exception e) {
                     events.append("- controller failed: ").append(e).append('\n');
@@ -140,16 +142,17 @@ public final class FailoverScenario {
                     .append("recovery after 2 s of passing checks, FAIL write failover) and the open-loop load generator (100 connections, ")
                     .append((long) rate).append(" req/s, half reads half writes, users' write points half in sz-a, half in sh-a).\n\n");
             md.append(events);
-            md.append(String.format("- route epochs: 1 -> %d (%d state changes: DOWN once, UP once means no flapping)%n%n",
-                    finalEpoch, finalEpoch - 1));
+            md.append(String.format("- health verdict changes: %d (DOWN once, UP once means no flapping); stored route epoch 1 -> %d "
+                    + "(health verdicts are the gateway's own and are never stored)%n%n", gateway.healthChanges(), finalEpoch));
             md.append(String.format("| | sent | OK | lost (not OK) | codes |%n|---|---:|---:|---:|---|%n"));
             md.append(row("reads", reads)).append(row("writes", writes));
             md.append(String.format("%nunanswered: %d; latency from intended send (all answers): p50 %.2f ms, p99 %.2f ms, max %.2f ms%n",
                     r.unanswered(), r.latencyMicros().getValueAtPercentile(50) / 1000.0,
                     r.latencyMicros().getValueAtPercentile(99) / 1000.0, r.latencyMicros().getMaxValue() / 1000.0));
-            md.append("\nReads of the dead set are retried once on the nearest other set (sz-b) until the set is DOWN, then go ")
-                    .append("there directly. Writes of its users are answered by the FAIL policy: UPSTREAM_UNAVAILABLE before the set is ")
-                    .append("DOWN (not retried: at most once), NO_ROUTE after.\n");
+            md.append("\nReads that fail on the dead set are retried once on the nearest other set (sz-b); once its endpoint is ")
+                    .append("ejected they go there directly, and after the set is DOWN in the gateway so do they all. Writes of its users ")
+                    .append("are answered by the FAIL policy: UPSTREAM_UNAVAILABLE before the set is DOWN (not retried: at most once), ")
+                    .append("NO_ROUTE after.\n");
             Files.createDirectories(output.toAbsolutePath().getParent());
             Files.writeString(output, md.toString(), StandardCharsets.UTF_8);
             System.out.println(md);
@@ -160,8 +163,9 @@ public final class FailoverScenario {
         }
     }
 
+    /** sz-a's state as requests see it: the stored state with this gateway's health verdict applied. */
     private static SetState state(GatewayServer gateway) {
-        RouteTable t = gateway.routes().current();
+        RouteTable t = gateway.routing();
         return t.set(t.indexOf("sz-a")).state();
     }
 

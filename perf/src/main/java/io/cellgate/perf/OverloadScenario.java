@@ -22,9 +22,12 @@ import org.HdrHistogram.Histogram;
 
 /**
  * Overload: one set whose sample AO serves at most {@code concurrency / latency} requests per second
- * (requests beyond its concurrency queue, as a saturated backend's do), driven at a multiple of that
- * capacity with four commands of priorities P0..P3 in equal shares, with the gateway's shedding on
- * (load level from requests in flight, 1.0 at three times the AO's concurrency) and off.
+ * (requests beyond its concurrency queue, as a saturated backend's do: it does not protect itself),
+ * driven at a multiple of that capacity, under three protections: none (no gateway-wide in-flight
+ * limit, no set limit), the gateway-wide in-flight limit tuned by hand to three times the AO's
+ * concurrency, and the adaptive per-set limit (switched on with its default settings; every other
+ * setting at its default). Two mixes: four commands P0..P3 in equal shares, and 10% P0 writes with
+ * 90% P2 reads.
  *
  * <p>{@code OverloadScenario SECONDS MULTIPLIERS OUTPUT.md}, e.g. {@code 20 1.5,2 perf/results/overload.md}
  */
@@ -33,22 +36,74 @@ public final class OverloadScenario {
     static final long AO_LATENCY_MICROS = 20_000;
     /** Requests per second the AO can serve. */
     static final double CAPACITY = AO_CONCURRENCY * 1e6 / AO_LATENCY_MICROS;
-    /** The gateway's in-flight limit (load level 1.0): three times the AO's concurrency, so a short queue keeps it busy. */
+    /** The hand-tuned gateway-wide in-flight limit (load level 1.0): three times the AO's concurrency. */
     static final int IN_FLIGHT_LIMIT = 3 * AO_CONCURRENCY;
 
     private OverloadScenario() {
     }
 
-    /** One run's figures. */
-    public record Outcome(String shedding, double multiplier, double offeredPerSecond, double goodputPerSecond,
-                          double[] successByPriority, Histogram admittedLatencyMicros, long[] codes, long unanswered) {
+    /** What stands between the clients and the AO. */
+    public enum Protection {
+        /** Nothing: no gateway-wide in-flight limit, no set limit. */
+        NONE("none"),
+        /** The gateway-wide in-flight limit, tuned by hand for this AO ({@value #IN_FLIGHT_LIMIT}); no set limit. */
+        TUNED_IN_FLIGHT("tuned in-flight"),
+        /** The adaptive per-set limit switched on with its default settings; nothing tuned. */
+        SET_LIMIT("set limit");
+
+        final String label;
+
+        Protection(String label) {
+            this.label = label;
+        }
+    }
+
+    /** The traffic. */
+    public enum Mix {
+        /** Four READ commands, P0..P3, 25% each. */
+        PRIORITIES("P0-P3 reads"),
+        /** 10% P0 writes, 90% P2 reads. */
+        WRITES_AND_READS("10% P0 writes, 90% P2 reads");
+
+        final String label;
+
+        Mix(String label) {
+            this.label = label;
+        }
+
+        List<CommandMix> commands() {
+            List<CommandMix> mix = new ArrayList<>();
+            if (this == PRIORITIES) {
+                for (int p = 0; p < 4; p++) {
+                    mix.add(new CommandMix(10 + p, CommandMix.Kind.ECHO, false, 1));
+                }
+            } else {
+                mix.add(new CommandMix(14, CommandMix.Kind.PUT, true, 0.1));
+                mix.add(new CommandMix(12, CommandMix.Kind.GET, false, 0.9));
+            }
+            return mix;
+        }
+
+        /** The command word of priority {@code p}'s traffic, or -1 when the mix has none. */
+        int cmdOf(int p) {
+            if (this == PRIORITIES) {
+                return 10 + p;
+            }
+            return p == 0 ? 14 : p == 2 ? 12 : -1;
+        }
+    }
+
+    /** One run's figures; success per priority is NaN for a priority the mix does not send. */
+    public record Outcome(Protection protection, Mix mix, double multiplier, double offeredPerSecond, double goodputPerSecond,
+                          double[] successByPriority, Histogram admittedLatencyMicros, long[] codes, long unanswered,
+                          long healthChanges, int finalSetLimit) {
         public double goodputRatio() {
             return goodputPerSecond / CAPACITY;
         }
     }
 
-    static String yaml(String aoAddress, String secret, boolean shedding) {
-        return """
+    static String yaml(String aoAddress, String secret, Protection protection) {
+        String base = """
                 gateway: {city: sz, idc: sz-1, event-loop-threads: 2}
                 listen: {client: 127.0.0.1:0}
                 login: {token-secret: %s}
@@ -61,53 +116,58 @@ public final class OverloadScenario {
                 commands:
                   - {cmd: 10, method: cellgate.sample.v1.SampleAo/Echo, route: READ, priority: P0, timeout: 2s}
                   - {cmd: 11, method: cellgate.sample.v1.SampleAo/Echo, route: READ, priority: P1, timeout: 2s}
-                  - {cmd: 12, method: cellgate.sample.v1.SampleAo/Echo, route: READ, priority: P2, timeout: 2s}
+                  - {cmd: 12, method: cellgate.sample.v1.SampleAo/Get, route: READ, priority: P2, timeout: 2s}
                   - {cmd: 13, method: cellgate.sample.v1.SampleAo/Echo, route: READ, priority: P3, timeout: 2s}
+                  - {cmd: 14, method: cellgate.sample.v1.SampleAo/Put, route: WRITE, priority: P0, timeout: 2s}
+                """.formatted(secret, aoAddress);
+        if (protection == Protection.SET_LIMIT) {
+            return base + "upstream:\n  set-limit: {enabled: true}\n";
+        }
+        return base + """
+                upstream:
+                  set-limit: {enabled: false}
                 admission:
                   connection-rate: 0
                   window: 200ms
                   max-event-loop-lag: 1s
                   max-in-flight: %d
-                """.formatted(secret, aoAddress, shedding ? IN_FLIGHT_LIMIT : 0);
-    }
-
-    static List<CommandMix> mix() {
-        List<CommandMix> mix = new ArrayList<>();
-        for (int p = 0; p < 4; p++) {
-            mix.add(new CommandMix(10 + p, CommandMix.Kind.ECHO, false, 1));
-        }
-        return mix;
+                """.formatted(protection == Protection.TUNED_IN_FLIGHT ? IN_FLIGHT_LIMIT : 0);
     }
 
     /** Runs one load at {@code multiplier} x capacity for {@code duration} against a fresh gateway and AO. */
-    public static Outcome run(boolean shedding, double multiplier, Duration duration, int connections) throws Exception {
+    public static Outcome run(Protection protection, Mix mix, double multiplier, Duration duration, int connections) throws Exception {
         byte[] secretBytes = new byte[24];
         new SecureRandom().nextBytes(secretBytes);
         String secret = HexFormat.of().formatHex(secretBytes);
         byte[] secretUtf8 = secret.getBytes(StandardCharsets.UTF_8);
-        try (SampleAoServer ao = new SampleAoServer("sz-a", "127.0.0.1", 0, 0, 0)) {
-            GatewayConfig config = GatewayConfig.parse(yaml("127.0.0.1:" + ao.port(), secret, shedding), Path.of("."), name -> null);
+        try (SampleAoServer ao = new SampleAoServer("sz-a", "127.0.0.1", 0, AO_LATENCY_MICROS, 0)) {
+            ao.concurrency(AO_CONCURRENCY);
+            GatewayConfig config = GatewayConfig.parse(yaml("127.0.0.1:" + ao.port(), secret, protection), Path.of("."), name -> null);
             try (GatewayServer gateway = GatewayServer.start(config)) {
-                // Warm up fast (no latency), then make the AO a backend of bounded capacity.
-                new LoadGenerator(new LoadGenerator.Options("127.0.0.1", gateway.port(), List.of("127.0.0.1"), 20, 2000,
-                        Duration.ofSeconds(4), secretUtf8, 5_000_000, mix(), 64, 1)).run(new PrintStream(OutputStream.nullOutputStream()));
-                ao.latencyMicros(AO_LATENCY_MICROS);
-                ao.concurrency(AO_CONCURRENCY);
-                Thread.sleep(1_000); // let the admission windows settle on the new AO
+                // Warm up at half the AO's capacity: the JIT compiles, and the set's limit learns its latency.
+                new LoadGenerator(new LoadGenerator.Options("127.0.0.1", gateway.port(), List.of("127.0.0.1"), 20, CAPACITY / 2,
+                        Duration.ofSeconds(4), secretUtf8, 5_000_000, mix.commands(), 64, 1))
+                        .run(new PrintStream(OutputStream.nullOutputStream()));
+                long healthBefore = gateway.healthChanges();
                 double offered = CAPACITY * multiplier;
                 LoadGenerator.Result r = new LoadGenerator(new LoadGenerator.Options("127.0.0.1", gateway.port(),
-                        List.of("127.0.0.1"), connections, offered, duration, secretUtf8, 1_000_000, mix(), 64, 1)).run(System.out);
+                        List.of("127.0.0.1"), connections, offered, duration, secretUtf8, 1_000_000, mix.commands(), 64, 1)).run(System.out);
                 double[] success = new double[4];
                 for (int p = 0; p < 4; p++) {
-                    long[] byCode = r.codesByCmd().getOrDefault(10 + p, new long[64]);
+                    int cmd = mix.cmdOf(p);
+                    long[] byCode = cmd < 0 ? null : r.codesByCmd().get(cmd);
                     long total = 0;
-                    for (long c : byCode) {
-                        total += c;
+                    if (byCode != null) {
+                        for (long c : byCode) {
+                            total += c;
+                        }
                     }
-                    success[p] = total == 0 ? 0 : (double) byCode[Code.OK_VALUE] / total;
+                    success[p] = total == 0 ? Double.NaN : (double) byCode[Code.OK_VALUE] / total;
                 }
-                return new Outcome(shedding ? "on" : "off", multiplier, r.sent() / r.seconds(), r.ok() / r.seconds(), success,
-                        r.okLatencyMicros(), r.codes(), r.unanswered());
+                long healthChanges = gateway.healthChanges() - healthBefore;
+                io.cellgate.limit.SetConcurrencyLimit limit = gateway.setLimits().get("sz-a");
+                return new Outcome(protection, mix, multiplier, r.sent() / r.seconds(), r.ok() / r.seconds(), success,
+                        r.okLatencyMicros(), r.codes(), r.unanswered(), healthChanges, limit == null ? 0 : limit.limit());
             }
         }
     }
@@ -121,11 +181,15 @@ public final class OverloadScenario {
                 codes.append(codes.length() == 0 ? "" : ", ").append(c == null ? "code" + i : c.name()).append(' ').append(o.codes()[i]);
             }
         }
-        return String.format("| %s | %.1fx | %.0f | %.0f | %.2f | %.2f%% | %.2f%% | %.2f%% | %.2f%% | %.1f | %.1f | %.1f | %d | %s |",
-                o.shedding(), o.multiplier(), o.offeredPerSecond(), o.goodputPerSecond(), o.goodputRatio(),
-                100 * o.successByPriority()[0], 100 * o.successByPriority()[1], 100 * o.successByPriority()[2],
-                100 * o.successByPriority()[3], h.getValueAtPercentile(50) / 1000.0, h.getValueAtPercentile(99) / 1000.0,
-                h.getValueAtPercentile(99.9) / 1000.0, o.unanswered(), codes);
+        StringBuilder success = new StringBuilder();
+        for (double s : o.successByPriority()) {
+            success.append(Double.isNaN(s) ? " - |" : String.format(" %.2f%% |", 100 * s));
+        }
+        return String.format("| %s | %s | %.1fx | %.0f | %.0f | %.2f |%s %.1f | %.1f | %.1f | %d | %d | %s | %s |",
+                o.protection().label, o.mix().label, o.multiplier(), o.offeredPerSecond(), o.goodputPerSecond(), o.goodputRatio(),
+                success, h.getValueAtPercentile(50) / 1000.0, h.getValueAtPercentile(99) / 1000.0,
+                h.getValueAtPercentile(99.9) / 1000.0, o.unanswered(), o.healthChanges(),
+                o.finalSetLimit() == 0 ? "-" : Integer.toString(o.finalSetLimit()), codes);
     }
 
     public static void main(String[] args) throws Exception {
@@ -133,14 +197,16 @@ public final class OverloadScenario {
         String[] multipliers = (args.length > 1 ? args[1] : "1.5,2").split(",");
         Path output = Path.of(args.length > 2 ? args[2] : "perf/results/overload-" + LocalDate.now(java.time.ZoneOffset.UTC) + ".md");
         List<String> rows = new ArrayList<>();
-        for (String m : multipliers) {
-            for (boolean shedding : new boolean[] {true, false}) {
-                Outcome o = run(shedding, Double.parseDouble(m), Duration.ofSeconds(seconds), 100);
-                rows.add(row(o));
-                System.out.println(rows.get(rows.size() - 1));
+        for (Mix mix : Mix.values()) {
+            for (String m : multipliers) {
+                for (Protection protection : Protection.values()) {
+                    Outcome o = run(protection, mix, Double.parseDouble(m), Duration.ofSeconds(seconds), 100);
+                    rows.add(row(o));
+                    System.out.println(rows.get(rows.size() - 1));
+                }
             }
         }
-        StringBuilder md = new StringBuilder("# Overload: shedding on and off\n\n");
+        StringBuilder md = new StringBuilder("# Overload: an AO that does not protect itself, offered more than its capacity\n\n");
         md.append("Date: ").append(LocalDate.now(java.time.ZoneOffset.UTC)).append(". Machine: ").append(Runtime.getRuntime().availableProcessors())
                 .append(" cores, ").append(System.getProperty("os.name")).append(' ').append(System.getProperty("os.arch"))
                 .append(", Java ").append(System.getProperty("java.version")).append(".\n\n");
@@ -148,12 +214,16 @@ public final class OverloadScenario {
         md.append("One JVM runs the sample AO (one set, ").append(AO_CONCURRENCY).append(" requests at once, ")
                 .append(AO_LATENCY_MICROS / 1000).append(" ms each: capacity ").append((long) CAPACITY)
                 .append(" req/s; more requests queue), the gateway (2 event loops) and the open-loop load generator ")
-                .append("(100 connections, 1 event loop). Four commands, P0..P3, 25% each. Shedding on: load level = requests ")
-                .append("in flight / ").append(IN_FLIGHT_LIMIT).append(", 200 ms windows; off: no overload signal. ")
-                .append("Goodput = OK responses per second; success = OK / sent per priority; admitted latency = ")
-                .append("latency of OK responses from the intended send time (ms). Each run follows a 4 s warm-up.\n\n");
-        md.append("| shedding | load | offered/s | goodput/s | goodput / capacity | P0 OK | P1 OK | P2 OK | P3 OK | p50 | p99 | p99.9 | unanswered | codes |\n");
-        md.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n");
+                .append("(100 connections, 1 event loop). Protection: none (no gateway-wide in-flight limit, set limit off); ")
+                .append("tuned in-flight (admission.max-in-flight ").append(IN_FLIGHT_LIMIT)
+                .append(", set limit off, 200 ms windows); set limit (`upstream.set-limit.enabled: true`, no admission section: ")
+                .append("every other setting at its default). Goodput = OK responses per second; success = OK / sent per ")
+                .append("priority (- : the mix sends none); admitted latency = latency of OK responses from the intended ")
+                .append("send time (ms); health = set health changes during the run (DOWN or UP); limit = sz-a's set limit ")
+                .append("at the end. Each run follows a 4 s warm-up at half the capacity.\n\n");
+        md.append("| protection | mix | load | offered/s | goodput/s | goodput / capacity | P0 OK | P1 OK | P2 OK | P3 OK | p50 | p99 | p99.9 "
+                + "| unanswered | health | limit | codes |\n");
+        md.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n");
         for (String r : rows) {
             md.append(r).append('\n');
         }

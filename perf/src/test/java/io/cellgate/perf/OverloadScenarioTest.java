@@ -13,7 +13,8 @@ import org.junit.jupiter.api.Test;
 class OverloadScenarioTest {
     @Test
     void atTwiceCapacityP0IsServedAndGoodputStaysNearCapacity() throws Exception {
-        OverloadScenario.Outcome o = OverloadScenario.run(true, 2.0, Duration.ofSeconds(6), 50);
+        OverloadScenario.Outcome o = OverloadScenario.run(OverloadScenario.Protection.TUNED_IN_FLIGHT,
+                OverloadScenario.Mix.PRIORITIES, 2.0, Duration.ofSeconds(6), 50);
         System.out.println(OverloadScenario.row(o));
         assertThat(o.unanswered()).isZero();
         assertThat(o.successByPriority()[0]).as("P0 success").isGreaterThanOrEqualTo(0.999);
@@ -24,5 +25,19 @@ class OverloadScenarioTest {
         assertThat(o.goodputRatio()).as("goodput / capacity").isGreaterThanOrEqualTo(0.75);
         // Admitted requests do not wait for the 2 s timeout: the queue at the AO stays short.
         assertThat(o.admittedLatencyMicros().getValueAtPercentile(99)).as("admitted p99 (us)").isLessThan(1_000_000);
+    }
+
+    @Test
+    void theSetsAdaptiveLimitKeepsGoodputAndP0WithoutTakingTheSetDown() throws Exception {
+        OverloadScenario.Outcome o = OverloadScenario.run(OverloadScenario.Protection.SET_LIMIT,
+                OverloadScenario.Mix.WRITES_AND_READS, 2.0, Duration.ofSeconds(6), 50);
+        System.out.println(OverloadScenario.row(o));
+        assertThat(o.unanswered()).isZero();
+        assertThat(o.successByPriority()[0]).as("P0 write success").isGreaterThanOrEqualTo(0.999);
+        // Full-length runs are in perf/results/overload-*.md; a 6 s run on a shared machine gets slack,
+        // and without protection goodput collapses to about 0.2.
+        assertThat(o.goodputRatio()).as("goodput / capacity").isGreaterThanOrEqualTo(0.75);
+        assertThat(o.healthChanges()).as("set health changes").isZero();
+        assertThat(o.codes()[io.cellgate.protocol.v1.Code.NO_ROUTE_VALUE]).as("NO_ROUTE").isZero();
     }
 }

@@ -56,8 +56,10 @@ public record CellSet(String name, String city, String idc, SetState state, int 
 
     private static void requireEndpoints(String set, List<String> endpoints) {
         for (String e : endpoints) {
-            if (e.isEmpty() || e.indexOf(' ') >= 0 || e.indexOf(',') >= 0 || e.lastIndexOf(':') <= 0) {
-                throw new RouteException("set " + set + " endpoint: " + e + " (expected: host:port)");
+            String problem = Endpoint.problem(e);
+            if (problem != null) {
+                throw new RouteException("set " + set + " endpoint: " + e + " (" + problem + "; expected: host:port, "
+                        + "a DNS name, IPv4 or [IPv6] address and a port 1-65535)");
             }
         }
     }

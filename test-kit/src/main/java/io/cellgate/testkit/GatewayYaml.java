@@ -71,6 +71,12 @@ public final class GatewayYaml {
     }
 
     /** {@code upstream.channel-mode}: shared or per-event-loop. */
+    /** One more set, holding no write points (reads may use it): e.g. a second set of city sz. */
+    public GatewayYaml addSet(String name, String city, String idc, String endpoints) {
+        sets.add(new SetSpec(name, city, idc, endpoints));
+        return this;
+    }
+
     public GatewayYaml channelMode(String mode) {
         this.channelMode = mode;
         return this;

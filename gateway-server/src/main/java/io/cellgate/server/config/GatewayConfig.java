@@ -72,6 +72,8 @@ import org.yaml.snakeyaml.error.YAMLException;
  * @param tlsKeyFile           its PEM (PKCS#8) private key; null when TLS is off
  * @param upstreamCaFile       PEM CA bundle the AOs' certificates are verified against; null: plaintext to AOs
  * @param maxInFlightBytes     request body bytes one connection may have in flight (calls not yet answered)
+ * @param minTimeout           the shortest deadline a client's {@code timeout_ms} may ask for (shorter ones are raised to it)
+ * @param setLimit             each set's adaptive limit on calls in flight; null when it is off
  */
 public record GatewayConfig(String city, String idc, String listenHost, int listenPort, Transport transport,
                             int eventLoopThreads, int maxFrameBytes, int maxInFlight, byte[] tokenSecret,
@@ -83,7 +85,8 @@ public record GatewayConfig(String city, String idc, String listenHost, int list
                             OutlierPolicy outlier, double retryRatio, int retryMax,
                             HealthPolicy health, Path endpointsFile, Duration endpointsPoll, FleetConfig fleet,
                             long maxOutboundBytes, Path tlsCertFile, Path tlsKeyFile, Path upstreamCaFile,
-                            long maxInFlightBytes) {
+                            long maxInFlightBytes, Duration minTimeout,
+                            io.cellgate.limit.SetConcurrencyLimit.Settings setLimit) {
 
     /** Which Netty transport to use. */
     public enum Transport { AUTO, EPOLL, NIO }
@@ -191,7 +194,8 @@ public record GatewayConfig(String city, String idc, String listenHost, int list
 
         ConfigNode limits = root.node("limits");
         limits.allowOnly(Set.of("max-frame-bytes", "max-in-flight-per-connection", "max-outbound-bytes-per-connection",
-                "max-in-flight-bytes-per-connection"));
+                "max-in-flight-bytes-per-connection", "min-timeout"));
+        Duration minTimeout = limits.duration("min-timeout", Duration.ofMillis(20), Duration.ofMillis(1), Duration.ofMinutes(1));
         int maxFrame = limits.intValue("max-frame-bytes", 1 << 20, 64, 64 << 20);
         int maxInFlight = limits.intValue("max-in-flight-per-connection", 1024, 1, 1 << 20);
         long maxOutbound = limits.longValue("max-outbound-bytes-per-connection", 4L << 20, 256L << 10, 1L << 32);
@@ -204,7 +208,7 @@ public record GatewayConfig(String city, String idc, String listenHost, int list
         List<CommandSpec> commands = commands(root, routes);
 
         ConfigNode upstream = root.node("upstream");
-        upstream.allowOnly(Set.of("channel-mode", "outlier", "retry-budget", "health", "tls"));
+        upstream.allowOnly(Set.of("channel-mode", "outlier", "retry-budget", "health", "tls", "set-limit"));
         ConfigNode upstreamTls = upstream.node("tls");
         upstreamTls.allowOnly(Set.of("ca-file"));
         Path upstreamCa = upstreamTls.has("ca-file") ? resolve(baseDir, upstreamTls.requiredString("ca-file")) : null;
@@ -212,12 +216,13 @@ public record GatewayConfig(String city, String idc, String listenHost, int list
             throw ConfigException.invalid(upstreamTls.key("ca-file"), upstreamCa, "a readable PEM CA bundle");
         }
         ConfigNode healthNode = upstream.node("health");
-        healthNode.allowOnly(Set.of("enabled", "interval", "timeout", "set-down-fraction", "recovery"));
+        healthNode.allowOnly(Set.of("enabled", "interval", "timeout", "set-down-fraction", "recovery", "max-down-share"));
         HealthPolicy health = new HealthPolicy(healthNode.bool("enabled", true),
                 healthNode.duration("interval", Duration.ofMillis(500), Duration.ofMillis(10), Duration.ofMinutes(10)),
                 healthNode.duration("timeout", Duration.ofSeconds(1), Duration.ofMillis(1), Duration.ofMinutes(1)),
                 healthNode.doubleValue("set-down-fraction", 0.6, 0.01, 1),
-                healthNode.duration("recovery", Duration.ofSeconds(5), Duration.ZERO, Duration.ofHours(1)));
+                healthNode.duration("recovery", Duration.ofSeconds(5), Duration.ZERO, Duration.ofHours(1)),
+                healthNode.doubleValue("max-down-share", 0.5, 0, 1));
         ConfigNode retry = upstream.node("retry-budget");
         retry.allowOnly(Set.of("ratio", "max"));
         double retryRatio = retry.doubleValue("ratio", 0.1, 0, 1);
@@ -242,13 +247,27 @@ public record GatewayConfig(String city, String idc, String listenHost, int list
                 outlierNode.doubleValue("panic-threshold", 0.5, 0, 1), Set.copyOf(failureCodes),
                 outlierNode.doubleValue("min-success-rate", 0.5, 0, 1), outlierNode.intValue("min-requests", 20, 1, 1_000_000));
         ChannelMode mode = upstream.enumValue("channel-mode", ChannelMode.class, ChannelMode.SHARED);
+        io.cellgate.limit.SetConcurrencyLimit.Settings setLimit = setLimit(upstream.node("set-limit"));
 
         return new GatewayConfig(city, idc, host, port, transport, threads, maxFrame, maxInFlight, secret,
                 loginTimeout, heartbeat, routes, List.copyOf(commands), mode, List.copyOf(alternates), routeStoreDir,
                 AdmissionConfig.parse(root.node("admission")), metricsHost, metricsPort,
                 drainWindow, drainTimeout, adminHost, adminPort, adminToken, accessLogFile, accessLogSample, accessLogRing,
                 outlier, retryRatio, retryMax, health, endpointsFile, endpointsPoll,
-                fleet(root, routeStoreDir, endpointsFile), maxOutbound, tlsCert, tlsKey, upstreamCa, maxInFlightBytes);
+                fleet(root, routeStoreDir, endpointsFile), maxOutbound, tlsCert, tlsKey, upstreamCa, maxInFlightBytes, minTimeout, setLimit);
+    }
+
+    /** The {@code upstream.set-limit} section: null when it is off. */
+    private static io.cellgate.limit.SetConcurrencyLimit.Settings setLimit(ConfigNode node) {
+        node.allowOnly(Set.of("enabled", "initial", "min", "max", "tolerance", "window"));
+        if (!node.bool("enabled", false)) {
+            return null;
+        }
+        int min = node.intValue("min", 8, 1, 1_000_000);
+        int max = node.intValue("max", 2000, min, 1_000_000);
+        int initial = node.intValue("initial", max, min, max);
+        return new io.cellgate.limit.SetConcurrencyLimit.Settings(initial, min, max, node.doubleValue("tolerance", 2.0, 1.0, 100.0),
+                node.duration("window", Duration.ofMillis(100), Duration.ofMillis(1), Duration.ofMinutes(1)).toNanos());
     }
 
     private static Path resolve(Path baseDir, String name) {

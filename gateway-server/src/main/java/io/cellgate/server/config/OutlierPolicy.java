@@ -7,13 +7,14 @@ import java.util.Set;
  * Passive health of AO endpoints. An endpoint is ejected when its calls fail
  * {@code consecutiveFailures} times in a row, or when, over a health interval with at least
  * {@code minRequests} calls, fewer than {@code minSuccessRate} of them succeed. A failure is a call
- * closed with one of {@code failureCodes} (gRPC status code names: by default UNAVAILABLE,
- * DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED; an AO's own error codes can be added, the "recognise
- * failure by error code" rule). Ejection lasts {@code baseEjection} times the number of ejections so
+ * closed with one of {@code failureCodes} (gRPC status code names: by default UNAVAILABLE and
+ * DEADLINE_EXCEEDED; an AO's own error codes can be added, the "recognise failure by error code"
+ * rule). RESOURCE_EXHAUSTED is not among them by default: an AO that says it is full is pushing back,
+ * not failing, and ejecting it would move its load onto its peers. Ejection lasts {@code baseEjection} times the number of ejections so
  * far, at most {@code maxEjection}. When fewer than {@code panicThreshold} of a set's endpoints are
  * healthy, the set uses all of them (a bad signal cannot empty a set).
  */
 public record OutlierPolicy(int consecutiveFailures, Duration baseEjection, Duration maxEjection, double panicThreshold,
                             Set<String> failureCodes, double minSuccessRate, int minRequests) {
-    public static final Set<String> DEFAULT_FAILURE_CODES = Set.of("UNAVAILABLE", "DEADLINE_EXCEEDED", "RESOURCE_EXHAUSTED");
+    public static final Set<String> DEFAULT_FAILURE_CODES = Set.of("UNAVAILABLE", "DEADLINE_EXCEEDED");
 }

@@ -117,6 +117,15 @@ public final class EtcdEndpointRegistry implements EndpointDiscovery {
         }
         String set = setAndAddress.substring(0, slash);
         String address = setAndAddress.substring(slash + 1);
+        String problem = io.cellgate.route.Endpoint.problem(address);
+        if (problem != null) {
+            // One AO's bad registration must not stop the set's other endpoints (or the routes) from changing.
+            if (present && warned.add(setAndAddress)) {
+                LOG.warning(() -> "discovery: registry key endpoints/" + setAndAddress + " is refused: " + problem
+                        + " (expected: SET/HOST:PORT, a port 1-65535)");
+            }
+            return;
+        }
         Set<String> endpoints = bySet.computeIfAbsent(set, s -> new TreeSet<>());
         if (present) {
             endpoints.add(address);
@@ -157,6 +166,9 @@ public final class EtcdEndpointRegistry implements EndpointDiscovery {
             LOG.info(() -> "discovery: endpoints of " + changes.size() + " sets changed in the registry, route epoch " + next.epoch());
         } catch (UncheckedIOException e) {
             LOG.warning(() -> "discovery: cannot store the registry's endpoints (" + e.getMessage() + "); retrying when etcd answers");
+        } catch (io.cellgate.route.RouteException e) {
+            LOG.warning(() -> "discovery: the registry's endpoints are refused (" + e.getMessage() + "); keeping epoch "
+                    + routes.current().epoch());
         }
     }
 

@@ -19,6 +19,8 @@ final class AoEndpoint {
     private final OutlierPolicy policy;
     private final AtomicInteger consecutiveFailures = new AtomicInteger();
     private final AtomicInteger ejections = new AtomicInteger();
+    /** Ejections since the endpoint was opened (never reset, for metrics). */
+    final java.util.concurrent.atomic.AtomicLong ejectionsTotal = new java.util.concurrent.atomic.AtomicLong();
     /** Until when it is ejected (by its clock); starts at its creation, so it starts in rotation. */
     private final java.util.concurrent.atomic.AtomicLong ejectedUntilNanos;
     private volatile boolean everEjected;
@@ -84,6 +86,7 @@ final class AoEndpoint {
             return;
         }
         ejections.incrementAndGet();
+        ejectionsTotal.incrementAndGet();
         everEjected = true;
         LOG.warning(() -> "AO endpoint " + address + " ejected for " + nanos / 1_000_000 + " ms after " + why + ", ejection " + n);
     }

@@ -164,21 +164,40 @@ final class DispatchHandler extends ChannelInboundHandlerAdapter {
             }
             return;
         }
+        if (command.spec.route() == io.cellgate.route.RouteClass.READ && routing.allEjected(set, command.service)) {
+            // Every endpoint of the nearest set is ejected (its AO died, say, before health judged the set):
+            // a read goes to the next set at once rather than failing there and spending a retry.
+            int other = table.resolveReadExcluding(session.uid, set);
+            if (other >= 0) {
+                set = other;
+            }
+        }
         AoEndpoint endpoint = routing.pick(set, command.service);
         if (endpoint == null) {
             reply(ctx, command, seq, Code.UPSTREAM_UNAVAILABLE, "set " + table.set(set).name() + " has no endpoint of " + command.service);
             return;
         }
+        io.cellgate.limit.SetConcurrencyLimit setLimit = routing.limit(set);
+        if (setLimit != null && !setLimit.tryAcquire(command.spec.priority())) {
+            // The set has as many calls in flight as its latency says it can serve: the lower priorities
+            // wait outside it (SHED_OVERLOAD, retry later) instead of queueing inside it.
+            reply(ctx, command, seq, Code.SHED_OVERLOAD, "set " + table.set(set).name() + " is at its concurrency limit ("
+                    + setLimit.limit() + "): " + command.spec.priority() + " requests are being refused");
+            return;
+        }
         long timeoutMillis = command.timeoutMillis;
         if (request.getTimeoutMs() > 0 && request.getTimeoutMs() < timeoutMillis) {
-            timeoutMillis = request.getTimeoutMs();
+            // A client may ask for less than the command's timeout, but not for less than the floor: a
+            // deadline shorter than any AO can answer in only turns work into timeouts.
+            timeoutMillis = Math.min(timeoutMillis, Math.max(request.getTimeoutMs(), context.config.minTimeout().toMillis()));
         }
         context.retryBudget.onRequest();
-        startCall(command, seq, table, set, endpoint, request.getBody(), requestDye, now, now + timeoutMillis * 1_000_000L, 1);
+        startCall(command, seq, table, set, endpoint, setLimit, request.getBody(), requestDye, now, now + timeoutMillis * 1_000_000L, 1);
     }
 
     /** Starts the gRPC call of request {@code seq} on {@code endpoint} of set {@code set}; it is in flight after this. */
-    private void startCall(Command command, long seq, RouteTable table, int set, AoEndpoint endpoint, ByteString body, String dye,
+    private void startCall(Command command, long seq, RouteTable table, int set, AoEndpoint endpoint,
+                           io.cellgate.limit.SetConcurrencyLimit setLimit, ByteString body, String dye,
                            long startNanos, long deadlineNanos, int attempt) {
         Metadata headers = new Metadata();
         headers.put(UID, Long.toUnsignedString(session.uid));
@@ -193,7 +212,8 @@ final class DispatchHandler extends ChannelInboundHandlerAdapter {
             context.counters.crossCity.increment();
         }
         UpstreamCall call = new UpstreamCall(session, seq, endpoint, context.counters.inFlight, command, startNanos,
-                table.set(set).name(), table.epoch(), dye, context.accessLog, set, body, deadlineNanos, attempt, context.signals);
+                table.set(set).name(), table.epoch(), dye, context.accessLog, set, body, deadlineNanos, attempt, context.signals,
+                setLimit);
         session.startCall(seq, call);
         long timeoutNanos = Math.max(1, deadlineNanos - System.nanoTime());
         call.start(endpoint.channel(session.loopIndex), command, timeoutNanos, headers, body);
@@ -220,8 +240,12 @@ final class DispatchHandler extends ChannelInboundHandlerAdapter {
         if (endpoint == null) {
             return false;
         }
+        io.cellgate.limit.SetConcurrencyLimit setLimit = routing.limit(set);
+        if (setLimit != null && !setLimit.tryAcquire(failed.command.spec.priority())) {
+            return false;
+        }
         context.counters.retries.increment();
-        startCall(failed.command, failed.seq, table, set, endpoint, failed.body, failed.dye, failed.startNanos,
+        startCall(failed.command, failed.seq, table, set, endpoint, setLimit, failed.body, failed.dye, failed.startNanos,
                 failed.deadlineNanos, failed.attempt + 1);
         return true;
     }

@@ -108,7 +108,14 @@ public final class EndpointsFileWatcher implements EndpointDiscovery {
             }
             List<String> endpoints = new ArrayList<>();
             for (Object o : list) {
-                endpoints.add(String.valueOf(o));
+                String endpoint = String.valueOf(o);
+                String problem = io.cellgate.route.Endpoint.problem(endpoint);
+                if (problem != null) {
+                    // The whole version is refused: applying part of an operator's edit would be a guess.
+                    throw new IOException("sets." + e.getKey() + ": endpoint " + endpoint + " is refused (" + problem
+                            + "; expected: host:port with a port 1-65535)");
+                }
+                endpoints.add(endpoint);
             }
             out.put(String.valueOf(e.getKey()), endpoints);
         }

@@ -261,6 +261,16 @@ public final class GatewayContext {
         return admissions.control.priority().effectiveThreshold();
     }
 
+    /** Every AO endpoint in use and how often it was ejected since it was opened. */
+    public java.util.Map<String, Long> endpointEjections() {
+        return upstreams.ejections();
+    }
+
+    /** Each set's adaptive concurrency limit, by set name; empty when limits are off. */
+    public java.util.Map<String, io.cellgate.limit.SetConcurrencyLimit> setLimits() {
+        return upstreams.setLimits();
+    }
+
     /** The route table requests use now. */
     public io.cellgate.route.RouteTable routeTable() {
         return upstreams.current().table;

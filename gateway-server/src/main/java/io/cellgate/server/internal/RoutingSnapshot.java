@@ -9,13 +9,25 @@ import java.util.concurrent.ThreadLocalRandom;
  * the AO endpoints. Immutable; published as a whole so the two always agree.
  */
 final class RoutingSnapshot {
+    /** What requests route by: the stored table with this gateway's health verdicts applied (same epoch). */
     final RouteTable table;
+    /** The stored, shared table, as the route engine published it. */
+    final RouteTable stored;
+    /** Sets this gateway's health checks hold DOWN (UP in {@link #stored}, DOWN in {@link #table}). */
+    final java.util.Set<String> healthDown;
     private final AoEndpoint[][] endpointsBySet;
     /** Per set, endpoints of particular services; null for a set without any. */
     private final Map<String, AoEndpoint[]>[] serviceEndpointsBySet;
 
-    RoutingSnapshot(RouteTable table, AoEndpoint[][] endpointsBySet, Map<String, AoEndpoint[]>[] serviceEndpointsBySet) {
+    /** Per set (same index), its adaptive concurrency limit; null entries when limits are off. */
+    private final io.cellgate.limit.SetConcurrencyLimit[] limitBySet;
+
+    RoutingSnapshot(RouteTable table, RouteTable stored, java.util.Set<String> healthDown, AoEndpoint[][] endpointsBySet,
+                    Map<String, AoEndpoint[]>[] serviceEndpointsBySet, io.cellgate.limit.SetConcurrencyLimit[] limitBySet) {
+        this.limitBySet = limitBySet;
         this.table = table;
+        this.stored = stored;
+        this.healthDown = healthDown;
         this.endpointsBySet = endpointsBySet;
         this.serviceEndpointsBySet = serviceEndpointsBySet;
     }
@@ -66,6 +78,31 @@ final class RoutingSnapshot {
             }
         }
         return endpoints[0];
+    }
+
+    /**
+     * Whether every endpoint of set {@code setIndex} serving {@code service} is ejected now: a READ is
+     * better served by another set than by the panic rule, which only makes sense when there is no other.
+     */
+    boolean allEjected(int setIndex, String service) {
+        Map<String, AoEndpoint[]> byService = serviceEndpointsBySet[setIndex];
+        AoEndpoint[] endpoints = byService == null ? endpointsBySet[setIndex]
+                : byService.getOrDefault(service, endpointsBySet[setIndex]);
+        if (endpoints.length == 0) {
+            return false;
+        }
+        long now = System.nanoTime();
+        for (AoEndpoint e : endpoints) {
+            if (!e.ejected(now)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Set {@code setIndex}'s concurrency limit; null when limits are off. */
+    io.cellgate.limit.SetConcurrencyLimit limit(int setIndex) {
+        return limitBySet[setIndex];
     }
 
     AoEndpoint[] endpoints(int setIndex) {

@@ -2,8 +2,6 @@ package io.cellgate.server.internal;
 
 import com.google.protobuf.ByteString;
 import io.cellgate.route.CellSet;
-import io.cellgate.route.RouteChange;
-import io.cellgate.route.RouteEngine;
 import io.cellgate.route.RouteTable;
 import io.cellgate.route.SetState;
 import io.grpc.CallOptions;
@@ -13,25 +11,36 @@ import io.grpc.MethodDescriptor;
 import io.grpc.Status;
 import java.time.Duration;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BooleanSupplier;
+import java.util.function.DoubleSupplier;
 import java.util.logging.Logger;
 
 /**
  * Set-level health, on its own thread ({@code cellgate-health}). Every interval it checks each AO
  * endpoint with {@code grpc.health.v1.Health/Check} (a failed check counts like a failed call for
  * outlier ejection), and judges each set: when at least {@code downFraction} of a set's endpoints
- * are ejected or have failed 3 checks in a row, the set is marked DOWN through the route engine (so reads skip
- * it and its writes follow the failover policy); a set this tracker took down comes back UP after
- * all its endpoints have passed their checks for {@code recovery} (no flapping). Sets an operator
- * forced are left alone, and no set is taken down while the gateway itself is overloaded (its own
- * lag makes every AO look slow).
+ * are ejected or have failed 3 checks in a row, the set is held DOWN in this gateway's routing
+ * snapshot (reads skip it; its writes follow the failover policy); it comes back after all its
+ * endpoints have passed their checks for {@code recovery} (no flapping).
+ *
+ * <p>A verdict is this gateway's own view, a soft overlay: it is never written to the route store,
+ * so it never spreads to a fleet and never outlives the process (a restarted gateway learns its
+ * verdicts again by probing). Operators' states are stored and win: only sets stored UP are judged.
+ *
+ * <p>Guards against a wrong verdict, which is worse than a slow one: no set is taken down while
+ * the gateway itself is overloaded (its own lag makes every AO look slow), and health never takes
+ * down the last UP set of a city, or more than {@code maxDownShare} of a city's sets; such a set is
+ * held up, keeps routing, and is reported ({@code cellgate_set_health_held_up}, a log line) for an
+ * operator to decide.
  */
 public final class SetHealthTracker implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(SetHealthTracker.class.getName());
@@ -44,9 +53,9 @@ public final class SetHealthTracker implements AutoCloseable {
             .setResponseMarshaller(ByteStringMarshaller.INSTANCE)
             .build();
 
-    private final RouteEngine routes;
     private final Upstreams upstreams;
     private final double downFraction;
+    private final double maxDownShare;
     private final long recoveryNanos;
     private final long timeoutMillis;
     private final ScheduledExecutorService timer;
@@ -56,23 +65,28 @@ public final class SetHealthTracker implements AutoCloseable {
     private static final int UNHEALTHY_THRESHOLD = 3;
     /** Endpoint address -> since when its checks pass. */
     private final Map<String, Long> passingSince = new ConcurrentHashMap<>();
-    /** Sets this tracker marked DOWN (only these does it bring back). */
-    private final Set<String> downedByHealth = new HashSet<>();
+    /** Sets held DOWN by health; written on the health thread only, published as copies. */
+    private final Set<String> down = new TreeSet<>();
+    /** Sets health would take down but the guard keeps routing; a copy, for metrics and status. */
+    private volatile Set<String> heldUp = Set.of();
+    /** Sets taken down and brought back by health since start (transitions). */
+    private final AtomicLong changes = new AtomicLong();
+    /** Operators' "this set is UP" since the last tick: their word clears the verdict. */
+    private final Set<String> forgotten = ConcurrentHashMap.newKeySet();
 
     /** The gateway's own load level: while it is overloaded, AO timeouts may be the gateway's fault. */
-    private final java.util.function.DoubleSupplier gatewayLoad;
+    private final DoubleSupplier gatewayLoad;
 
     /** True while the gateway's own event loops are late: a check that timed out then is not the AO's fault. */
-    private final java.util.function.BooleanSupplier gatewayLagging;
+    private final BooleanSupplier gatewayLagging;
 
-    public SetHealthTracker(RouteEngine routes, Upstreams upstreams, Duration interval, Duration timeout, double downFraction,
-                            Duration recovery, java.util.function.DoubleSupplier gatewayLoad,
-                            java.util.function.BooleanSupplier gatewayLagging) {
+    public SetHealthTracker(Upstreams upstreams, Duration interval, Duration timeout, double downFraction, double maxDownShare,
+                            Duration recovery, DoubleSupplier gatewayLoad, BooleanSupplier gatewayLagging) {
         this.gatewayLoad = gatewayLoad;
         this.gatewayLagging = gatewayLagging;
-        this.routes = routes;
         this.upstreams = upstreams;
         this.downFraction = downFraction;
+        this.maxDownShare = maxDownShare;
         this.recoveryNanos = recovery.toNanos();
         this.timeoutMillis = timeout.toMillis();
         this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -82,6 +96,29 @@ public final class SetHealthTracker implements AutoCloseable {
         });
         long every = interval.toMillis();
         timer.scheduleWithFixedDelay(this::tick, every, every, TimeUnit.MILLISECONDS);
+    }
+
+    /** Sets this gateway's health holds DOWN now (its own view; the stored routes have them UP). */
+    public Set<String> down() {
+        return upstreams.current().healthDown;
+    }
+
+    /** Sets health would take down, kept routing by the guard (last UP set of a city, or the city's share). */
+    public Set<String> heldUp() {
+        return heldUp;
+    }
+
+    /** Health verdict changes (a set taken down, or brought back) since start. */
+    public long changes() {
+        return changes.get();
+    }
+
+    /**
+     * An operator said {@code set} is UP: its verdict is dropped and its endpoints are back in
+     * rotation at the next tick; health judges it again from there.
+     */
+    public void forget(String set) {
+        forgotten.add(set);
     }
 
     private void tick() {
@@ -133,13 +170,30 @@ public final class SetHealthTracker implements AutoCloseable {
     }
 
     private void judge(RoutingSnapshot routing) {
-        RouteTable table = routing.table;
+        RouteTable stored = routing.stored;
         long now = System.nanoTime();
-        List<CellSet> sets = table.sets();
+        List<CellSet> sets = stored.sets();
+        for (java.util.Iterator<String> it = forgotten.iterator(); it.hasNext(); ) {
+            String set = it.next();
+            it.remove();
+            int index = stored.indexOf(set);
+            if (index >= 0) {
+                for (AoEndpoint e : routing.endpoints(index)) {
+                    e.clearEjection();
+                }
+            }
+            if (down.remove(set)) {
+                changes.incrementAndGet();
+                LOG.warning(() -> "set " + set + " UP in this gateway (an operator set it UP), route epoch " + stored.epoch());
+            }
+        }
+        // A set an operator took down, or one that left the table, is no longer health's to judge.
+        down.removeIf(name -> stored.indexOf(name) < 0 || stored.set(stored.indexOf(name)).state() != SetState.UP);
+        Set<String> held = new TreeSet<>();
         for (int i = 0; i < sets.size(); i++) {
             CellSet set = sets.get(i);
             AoEndpoint[] endpoints = routing.endpoints(i);
-            if (endpoints.length == 0) {
+            if (endpoints.length == 0 || set.state() != SetState.UP) {
                 continue;
             }
             int bad = 0;
@@ -153,31 +207,81 @@ public final class SetHealthTracker implements AutoCloseable {
                     allRecovered = false;
                 }
             }
-            if (set.state() == SetState.UP && bad >= Math.ceil(endpoints.length * downFraction)) {
+            boolean failing = bad >= Math.ceil(endpoints.length * downFraction);
+            if (!down.contains(set.name()) && failing) {
                 if (gatewayLoad.getAsDouble() >= 1.0) {
                     // The gateway itself is overloaded (its event loops lag): calls time out because of
                     // it, not of the set. Taking sets down now would spread the trouble; judge later.
                     continue;
                 }
-                apply(table, set.name(), SetState.DOWN, bad + " of " + endpoints.length + " endpoints failing");
-                downedByHealth.add(set.name());
-            } else if (set.state() == SetState.DOWN && downedByHealth.contains(set.name()) && allRecovered) {
+                String guard = guard(stored, set);
+                if (guard != null) {
+                    held.add(set.name());
+                    if (!heldUp.contains(set.name())) {
+                        LOG.warning(() -> "set " + set.name() + " failing (" + bad(endpoints, now) + ") but kept UP: " + guard
+                                + "; an operator decides (gatewayctl sets down " + set.name() + ")");
+                    }
+                    continue;
+                }
+                down.add(set.name());
+                changes.incrementAndGet();
+                int failingNow = bad;
+                LOG.warning(() -> "set " + set.name() + " DOWN in this gateway (" + failingNow + " of " + endpoints.length
+                        + " endpoints failing), route epoch " + stored.epoch());
+            } else if (down.contains(set.name()) && allRecovered) {
                 for (AoEndpoint e : endpoints) {
                     e.clearEjection();
                 }
-                apply(table, set.name(), SetState.UP, "every endpoint healthy for " + recoveryNanos / 1_000_000 + " ms");
-                downedByHealth.remove(set.name());
+                down.remove(set.name());
+                changes.incrementAndGet();
+                LOG.warning(() -> "set " + set.name() + " UP in this gateway (every endpoint healthy for "
+                        + recoveryNanos / 1_000_000 + " ms), route epoch " + stored.epoch());
             }
         }
+        heldUp = Set.copyOf(held);
+        upstreams.healthDown(down);
     }
 
-    private void apply(RouteTable seen, String set, SetState state, String why) {
-        try {
-            RouteTable next = routes.apply(seen.epoch(), List.of(new RouteChange.SetSetState(set, state)));
-            LOG.warning(() -> "set " + set + " " + state + " (" + why + "), route epoch " + next.epoch());
-        } catch (io.cellgate.route.RouteConflictException e) {
-            // Someone changed the routes meanwhile; judge again on the next tick.
+    private static String bad(AoEndpoint[] endpoints, long now) {
+        int ejected = 0;
+        for (AoEndpoint e : endpoints) {
+            if (e.ejected(now)) {
+                ejected++;
+            }
         }
+        return ejected + " of " + endpoints.length + " endpoints ejected";
+    }
+
+    /**
+     * Why health may not take {@code set} down now, or null when it may: it would leave its city with
+     * no UP set, or hold more than {@code maxDownShare} of the city's sets down by health.
+     */
+    private String guard(RouteTable stored, CellSet set) {
+        int citySets = 0;
+        int upAfter = 0;
+        int downByHealth = 1;
+        for (CellSet s : stored.sets()) {
+            if (!s.city().equals(set.city())) {
+                continue;
+            }
+            citySets++;
+            if (s.name().equals(set.name())) {
+                continue;
+            }
+            if (down.contains(s.name())) {
+                downByHealth++;
+            } else if (s.state() == SetState.UP) {
+                upAfter++;
+            }
+        }
+        if (upAfter == 0) {
+            return "it is the last UP set of city " + set.city();
+        }
+        if (downByHealth > Math.floor(citySets * maxDownShare + 1e-9)) {
+            return "health would hold " + downByHealth + " of city " + set.city() + "'s " + citySets
+                    + " sets down (upstream.health.max-down-share " + maxDownShare + ")";
+        }
+        return null;
     }
 
     @Override

@@ -44,6 +44,8 @@ final class UpstreamCall extends ClientCall.Listener<ByteString> {
     private final boolean ownDeadline;
     /** The gateway's lag signal: a deadline missed while its loops were late is not the AO's fault. */
     private final io.cellgate.limit.OverloadSignals signals;
+    /** The set's concurrency limit this call holds a place in until it closes; null when limits are off. */
+    private final io.cellgate.limit.SetConcurrencyLimit setLimit;
 
     /** The connection this call answers. */
     ClientSession session() {
@@ -52,8 +54,9 @@ final class UpstreamCall extends ClientCall.Listener<ByteString> {
 
     UpstreamCall(ClientSession session, long seq, AoEndpoint endpoint, LongAdder gatewayInFlight, Command command, long startNanos,
                  String setName, long epoch, String dye, AccessLog accessLog, int setIndex, ByteString body, long deadlineNanos,
-                 int attempt, io.cellgate.limit.OverloadSignals signals) {
+                 int attempt, io.cellgate.limit.OverloadSignals signals, io.cellgate.limit.SetConcurrencyLimit setLimit) {
         this.signals = signals;
+        this.setLimit = setLimit;
         this.ownDeadline = attempt == 1 && deadlineNanos - startNanos >= command.timeoutMillis * 1_000_000L;
         this.setIndex = setIndex;
         this.body = body;
@@ -105,7 +108,15 @@ final class UpstreamCall extends ClientCall.Listener<ByteString> {
         status = closeStatus;
         callEndNanos = System.nanoTime();
         try {
-            endpoint.record(closeStatus.getCode(), deadlineBlamesAo(callEndNanos));
+            Status.Code code = closeStatus.getCode();
+            boolean blamesAo = code == Status.Code.DEADLINE_EXCEEDED && deadlineBlamesAo(callEndNanos);
+            if (setLimit != null) {
+                // RESOURCE_EXHAUSTED is the AO saying it is full; a missed deadline of the gateway's own is
+                // the AO too slow for its load: both are pushback, which shrinks the set's limit.
+                setLimit.release(callEndNanos - callStartNanos, code == Status.Code.OK,
+                        code == Status.Code.RESOURCE_EXHAUSTED || blamesAo, callEndNanos);
+            }
+            endpoint.record(code, blamesAo);
             endpoint.outstanding.decrementAndGet();
             gatewayInFlight.decrement();
         } finally {

@@ -1,5 +1,6 @@
 package io.cellgate.server.internal;
 
+import io.cellgate.limit.SetConcurrencyLimit;
 import io.cellgate.route.CellSet;
 import io.cellgate.route.RouteEngine;
 import io.cellgate.route.RouteTable;
@@ -11,6 +12,7 @@ import io.netty.channel.socket.SocketChannel;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -36,8 +38,16 @@ public final class Upstreams implements AutoCloseable {
     private final Map<String, AoEndpoint> byAddress = new HashMap<>();
     private volatile RoutingSnapshot current;
     private boolean closed;
+    /** The last table the route engine published (the stored, shared routes). */
+    private RouteTable stored;
+    /** Sets this gateway's health checks hold DOWN: applied to the snapshot, never stored. */
+    private Set<String> healthDown = Set.of();
 
     private final io.cellgate.server.config.OutlierPolicy outlier;
+
+    /** Each set's adaptive limit, by set name (kept across rebuilds); null settings: no limits. */
+    private final SetConcurrencyLimit.Settings setLimit;
+    private final Map<String, SetConcurrencyLimit> limitsByName = new HashMap<>();
 
     /** TLS to the AOs; null for plaintext. */
     private final io.netty.handler.ssl.SslContext tls;
@@ -47,8 +57,10 @@ public final class Upstreams implements AutoCloseable {
      *            null for plaintext channels
      */
     public Upstreams(RouteEngine engine, EventLoop[] loops, Class<? extends SocketChannel> channelType, ChannelMode mode,
-                     io.cellgate.server.config.OutlierPolicy outlier, io.netty.handler.ssl.SslContext tls) {
+                     io.cellgate.server.config.OutlierPolicy outlier, SetConcurrencyLimit.Settings setLimit,
+                     io.netty.handler.ssl.SslContext tls) {
         this.outlier = outlier;
+        this.setLimit = setLimit;
         this.tls = tls;
         this.loops = loops.clone();
         this.channelType = channelType;
@@ -69,30 +81,75 @@ public final class Upstreams implements AutoCloseable {
         return out;
     }
 
+    /** Each set's adaptive concurrency limit, by set name; empty when limits are off. */
+    public synchronized Map<String, SetConcurrencyLimit> setLimits() {
+        return new java.util.TreeMap<>(limitsByName);
+    }
+
+    /** Every endpoint in use and how often it was ejected since it was opened. */
+    public synchronized java.util.Map<String, Long> ejections() {
+        java.util.Map<String, Long> out = new java.util.TreeMap<>();
+        byAddress.forEach((address, e) -> out.put(address, e.ejectionsTotal.get()));
+        return out;
+    }
+
     /** The number of AO endpoints with open channels. */
     public synchronized int endpointCount() {
         return byAddress.size();
+    }
+
+    /**
+     * Applies this gateway's health verdicts: the sets in {@code down} whose stored state is UP are DOWN
+     * in the routing snapshot, and only there (the route store and the fleet never see them).
+     */
+    synchronized void healthDown(Set<String> down) {
+        if (closed || down.equals(healthDown)) {
+            return;
+        }
+        healthDown = Set.copyOf(down);
+        rebuild(stored);
+    }
+
+    /** The stored table with the health verdicts applied: what requests route by. Same epoch. */
+    private RouteTable effective(RouteTable table) {
+        RouteTable.Builder builder = null;
+        for (String name : healthDown) {
+            int index = table.indexOf(name);
+            if (index >= 0 && table.set(index).state() == io.cellgate.route.SetState.UP) {
+                if (builder == null) {
+                    builder = table.toBuilder();
+                }
+                builder.apply(new io.cellgate.route.RouteChange.SetSetState(name, io.cellgate.route.SetState.DOWN));
+            }
+        }
+        return builder == null ? table : builder.build(table.epoch());
     }
 
     synchronized void rebuild(RouteTable table) {
         if (closed) {
             return;
         }
+        stored = table;
         Map<String, AoEndpoint> next = new HashMap<>();
         List<CellSet> sets = table.sets();
         AoEndpoint[][] bySet = new AoEndpoint[sets.size()][];
+        SetConcurrencyLimit[] limits = new SetConcurrencyLimit[sets.size()];
         @SuppressWarnings({"unchecked", "rawtypes"}) // an array of a generic type can only be made raw
         Map<String, AoEndpoint[]>[] byService = new Map[sets.size()];
         for (int i = 0; i < sets.size(); i++) {
             CellSet set = sets.get(i);
             bySet[i] = endpoints(set.endpoints(), next);
+            if (setLimit != null) {
+                limits[i] = limitsByName.computeIfAbsent(set.name(), name -> new SetConcurrencyLimit(setLimit, System.nanoTime()));
+            }
             if (!set.serviceEndpoints().isEmpty()) {
                 Map<String, AoEndpoint[]> services = new HashMap<>();
                 set.serviceEndpoints().forEach((service, addresses) -> services.put(service, endpoints(addresses, next)));
                 byService[i] = Map.copyOf(services);
             }
         }
-        current = new RoutingSnapshot(table, bySet, byService);
+        current = new RoutingSnapshot(effective(table), table, healthDown, bySet, byService, limits);
+        limitsByName.keySet().removeIf(name -> table.indexOf(name) < 0);
         for (Map.Entry<String, AoEndpoint> e : byAddress.entrySet()) {
             if (!next.containsKey(e.getKey())) {
                 e.getValue().shutdown();

@@ -307,6 +307,10 @@ public final class SoakScenario {
                         List.of(new CommandMix(2, CommandMix.Kind.GET, false, 1)), 16, 1)).run(QUIET);
                 churned.addAndGet(plan.churn());
                 failed.addAndGet(r.loginFailures() + r.unanswered());
+                if (r.loginFailures() + r.unanswered() > 0) {
+                    event(String.format(Locale.ROOT, "%.0f s: churn round: %d logins failed, %d requests unanswered of %d sent",
+                            elapsed(), r.loginFailures(), r.unanswered(), r.sent()));
+                }
                 uid += plan.churn();
                 if (uid > 80_000_000 + 1_000_000) {
                     uid = 80_000_000;
@@ -373,7 +377,9 @@ public final class SoakScenario {
         long deadline = since + TimeUnit.SECONDS.toNanos(60);
         while (System.nanoTime() < deadline) {
             for (SetInfo s : admin.withDeadlineAfter(5, TimeUnit.SECONDS).getRoutes(GetRoutesRequest.getDefaultInstance()).getSetsList()) {
-                if (s.getName().equals("sz-a") && s.getState().equals(state)) {
+                // As requests see it: a set this gateway's health holds DOWN is DOWN whatever is stored.
+                String seen = "DOWN".equals(s.getHealth()) ? "DOWN" : s.getState();
+                if (s.getName().equals("sz-a") && seen.equals(state)) {
                     event(String.format(Locale.ROOT, "%.0f s: sz-a %s after %d ms", elapsed(), what,
                             TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - since)));
                     return;

@@ -46,9 +46,9 @@ class SoakScenarioTest {
         assertThat(o.events()).as("sz-a went DOWN and came back UP").anyMatch(e -> e.contains("sz-a DOWN after"))
                 .anyMatch(e -> e.contains("sz-a UP again after"));
         assertThat(o.routeChanges()).isGreaterThanOrEqualTo(10);
-        assertThat(o.routeChangesFailed()).isZero();
+        assertThat(o.routeChangesFailed()).as("route changes failed: %s", o.events()).isZero();
         assertThat(o.churned()).isPositive();
-        assertThat(o.churnFailed()).isZero();
+        assertThat(o.churnFailed()).as("churn connections failed (login or an answer missing): %s %s", o.events(), progress).isZero();
         assertThat(o.leaks()).isZero();
         assertThat(o.leakInLog()).isFalse();
         // Flat: with no load, what the gateway holds at the end is what it held at the start, within a margin

@@ -1,0 +1,261 @@
+package io.cellgate.limit;
+
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * An adaptive limit on the calls in flight to one set (cell), learned from the latency of its calls:
+ * a backend that does not protect itself gets no more concurrency than it can serve without a long
+ * queue, so its latency and goodput hold when it is offered more than its capacity, and its trouble
+ * stays its own (every set has its limit).
+ *
+ * <p>A gradient, as in Netflix concurrency-limits' Gradient2: every window, the average latency of
+ * the window's successful calls (short) is compared with the set's unqueued latency (baseline). Over
+ * {@code tolerance} times the baseline and more than {@value #MIN_QUEUE_NANOS} ns over it, calls
+ * queue at the set: the limit is cut at once by the gradient {@code tolerance * baseline / short} (at
+ * most by half), to no less than twice the calls in flight when the limit was not what held the set
+ * back. At the limit with latency in tolerance, it grows: by half per window while the set shows no
+ * queue at all (as TCP's slow start), else by a fifth of its square root. Calm (not queueing, the
+ * limit not reached), it drifts back up toward the ceiling by a tenth per window. A window with calls the set refused for being full ({@code RESOURCE_EXHAUSTED})
+ * or that ran past the gateway's own deadline cuts a limit in use by a tenth: the set pushed back. The
+ * limit starts at {@code initial}, high by default: it knows nothing yet, and a burst to a fast set
+ * must pass; the latency brings it down when the set queues.
+ *
+ * <p>The baseline is what makes or breaks a gradient. A moving average of the latency itself creeps
+ * up under sustained load (the queue the limit allows becomes the next baseline). Here it is the
+ * lowest window latency of the last {@value #BASELINE_WINDOWS} windows. While the set is loaded every
+ * window is queued, so every {@value #PROBE_EVERY} windows at the limit a probe holds P1-P3 to a
+ * quarter of it for two windows (the first lets the set's queue drain, the second measures; P0 keeps
+ * its limit); a set that became slower for good shows its new latency once the old one ages out.
+ *
+ * <p>Priorities share the limit unequally: P1 may fill 85% of it, P2 70%, P3 55%, and P0 twice it. At
+ * the limit the lowest priorities are refused first, and P0 always has room the others cannot take,
+ * even while a cut brings the limit below what they hold in flight.
+ *
+ * <p>Threading: {@link #tryAcquire} and {@link #release} are called on any event loop, with one
+ * atomic add each and adders for the window's samples; the window is closed by whichever release
+ * passes its end first (a CAS), under this object's monitor, which nobody else contends.
+ */
+public final class SetConcurrencyLimit {
+    /**
+     * The share of the limit each priority may fill, P0 first. P0 may go past the limit, up to twice it:
+     * when a cut halves the limit while P2 fills its 70% of the old one, P0 still has room, so P0 is
+     * refused only when P0 alone overloads the set.
+     */
+    private static final double[] SHARE = {2.0, 0.85, 0.70, 0.55};
+    /** Windows over which the lowest unqueued latency is the baseline. */
+    static final int BASELINE_WINDOWS = 100;
+    /** Busy windows between probes. */
+    static final int PROBE_EVERY = 30;
+    /** Growth per window at the limit with latency in tolerance, in square roots of the limit. */
+    private static final double SMOOTHING = 0.2;
+    /** Latency within this factor of the baseline: the set shows no queue at all. */
+    private static final double UNQUEUED = 1.25;
+    /** Growth per window at the limit while the set shows no queue (as TCP's slow start). */
+    private static final double SLOW_START = 1.5;
+    /** Growth per window while calm (no queue, limit not reached). */
+    private static final double CALM_GROWTH = 1.1;
+    /**
+     * Latency over the baseline below which a set is not queueing, whatever the ratio. For a set that
+     * answers in 300 us, a few ms more is a pause somewhere (a GC, the host's other processes, the
+     * gateway's own event loop) that the latency cannot tell from a queue, and not worth refusing work
+     * for; 50 ms is a queue.
+     */
+    static final long MIN_QUEUE_NANOS = 50_000_000L;
+    /** The cut when the set pushed back. */
+    private static final double BACKOFF = 0.9;
+
+    /**
+     * How a set's limit behaves.
+     *
+     * @param initial   the limit before any latency is known
+     * @param min       the limit never goes below this (P0 calls always have room for this many)
+     * @param max       the configured ceiling
+     * @param tolerance how much latency may rise over its baseline before the limit falls (e.g. 2.0)
+     * @param windowNanos how often the limit is recomputed (at least; a window also needs samples)
+     */
+    public record Settings(int initial, int min, int max, double tolerance, long windowNanos) {
+        public Settings {
+            if (min < 1 || max < min || initial < min || initial > max) {
+                throw new IllegalArgumentException("set limit: expected 1 <= min <= initial <= max, got min " + min
+                        + ", initial " + initial + ", max " + max);
+            }
+            if (!(tolerance >= 1.0)) {
+                throw new IllegalArgumentException("set limit tolerance: " + tolerance + " (expected: >= 1)");
+            }
+            if (windowNanos <= 0) {
+                throw new IllegalArgumentException("set limit window: " + windowNanos + " ns (expected: > 0)");
+            }
+        }
+    }
+
+    private final Settings settings;
+    private final AtomicInteger inFlight = new AtomicInteger();
+    /** Per priority, the calls in flight at or above which that priority is refused. */
+    private volatile int[] caps;
+    /** The limit, rounded down, for readers off the window's monitor. */
+    private volatile int published;
+    /** The most calls in flight seen in the current window (racy max: a missed peak only delays growth). */
+    private volatile int peakInFlight;
+
+    private final LongAdder rttNanosSum = new LongAdder();
+    private final LongAdder rttSamples = new LongAdder();
+    private final LongAdder pushbacks = new LongAdder();
+    private final LongAdder refused = new LongAdder();
+    private final AtomicLong windowEndNanos;
+
+    /** Guarded by this: the exact limit, the baseline and what it is the minimum of, the probe's state. */
+    private double limit;
+    private double baselineNanos;
+    /** Unqueued short latencies, by window number mod {@link #BASELINE_WINDOWS}; 0 = none that window. */
+    private final double[] unqueued = new double[BASELINE_WINDOWS];
+    private long windows;
+    private int busyWindows;
+    /** 0: none; 1: draining (caps lowered); 2: measuring. */
+    private int probe;
+
+    public SetConcurrencyLimit(Settings settings, long nowNanos) {
+        this.settings = settings;
+        this.limit = settings.initial();
+        this.published = settings.initial();
+        this.caps = caps(limit);
+        this.windowEndNanos = new AtomicLong(nowNanos + settings.windowNanos());
+    }
+
+    /** A call of {@code priority} may start: true, and it is in flight until {@link #release}; false at the limit. */
+    public boolean tryAcquire(Priority priority) {
+        int n = inFlight.incrementAndGet();
+        if (n > caps[priority.ordinal()]) {
+            inFlight.decrementAndGet();
+            refused.increment();
+            return false;
+        }
+        if (n > peakInFlight) {
+            peakInFlight = n;
+        }
+        return true;
+    }
+
+    /**
+     * A call admitted by {@link #tryAcquire} ended, after {@code rttNanos}: {@code ok} when it
+     * succeeded (its latency is a sample), {@code pushback} when the set refused it for being full or
+     * it ran past the gateway's own deadline.
+     */
+    public void release(long rttNanos, boolean ok, boolean pushback, long nowNanos) {
+        inFlight.decrementAndGet();
+        if (ok) {
+            rttNanosSum.add(rttNanos);
+            rttSamples.increment();
+        } else if (pushback) {
+            pushbacks.increment();
+        }
+        long end = windowEndNanos.get();
+        if (nowNanos - end >= 0 && windowEndNanos.compareAndSet(end, nowNanos + settings.windowNanos())) {
+            endWindow();
+        }
+    }
+
+    private synchronized void endWindow() {
+        long samples = rttSamples.sumThenReset();
+        long sum = rttNanosSum.sumThenReset();
+        long pushed = pushbacks.sumThenReset();
+        int peak = peakInFlight;
+        peakInFlight = inFlight.get();
+        double shortRtt = samples == 0 ? 0 : (double) sum / samples;
+        int slot = (int) (windows++ % BASELINE_WINDOWS);
+        // Every window's latency is a candidate: while the set is loaded they are all queued and the
+        // probes' lower ones win; while it is not, they are its own latency.
+        unqueued[slot] = shortRtt;
+        baselineNanos = lowest(unqueued, baselineNanos);
+
+        if (probe == 1) {
+            probe = 2;
+            return;
+        }
+        if (probe == 2) {
+            probe = 0;
+            caps = caps(limit);
+            return;
+        }
+        boolean binding = peak >= limit / 2;
+        boolean queueing = shortRtt > settings.tolerance() * baselineNanos && shortRtt - baselineNanos > MIN_QUEUE_NANOS;
+        double next;
+        if (pushed > 0 && binding) {
+            next = limit * BACKOFF;
+        } else if (samples == 0) {
+            return;
+        } else if (queueing) {
+            // Calls queue at the set: cut at once, by how much the latency is over (at most half). A limit
+            // that was not what held the set back is cut no lower than twice what was in flight.
+            double gradient = Math.max(0.5, settings.tolerance() * baselineNanos / shortRtt);
+            next = binding ? limit * gradient + Math.sqrt(limit) : Math.max(limit * gradient, 2.0 * peak);
+        } else if (binding) {
+            // At the limit with latency in tolerance: grow; fast while the set shows no queue at all.
+            next = shortRtt <= UNQUEUED * baselineNanos ? limit * SLOW_START : limit + SMOOTHING * Math.sqrt(limit);
+        } else if (limit < settings.max()) {
+            // Calm: no queue worth the name, and the limit holds nothing back. Drift back toward the
+            // ceiling, so cuts made in a passing storm do not refuse the next burst to a set that is fine.
+            next = limit * CALM_GROWTH;
+        } else {
+            return;
+        }
+        // Never below half of what is in flight now: a lower limit drains nothing faster (calls leave at the
+        // set's pace), and P0, whose room is twice the limit, would be refused behind the others' calls.
+        limit = Math.max(Math.max(settings.min(), inFlight.get() / 2.0), Math.min(settings.max(), next));
+        published = (int) limit;
+        if (binding && ++busyWindows >= PROBE_EVERY) {
+            busyWindows = 0;
+            probe = 1;
+            // P0 keeps its room: a probe measures the set, it must not cost the calls that matter most.
+            int[] probing = caps(Math.max(settings.min(), limit / 4));
+            probing[0] = caps(limit)[0];
+            caps = probing;
+        } else {
+            caps = caps(limit);
+        }
+    }
+
+    /** The lowest non-zero value of {@code values}; {@code otherwise} when there is none. */
+    private static double lowest(double[] values, double otherwise) {
+        double min = 0;
+        for (double v : values) {
+            if (v > 0 && (min == 0 || v < min)) {
+                min = v;
+            }
+        }
+        return min == 0 ? otherwise : min;
+    }
+
+    private int[] caps(double exact) {
+        int[] out = new int[SHARE.length];
+        for (int p = 0; p < SHARE.length; p++) {
+            out[p] = Math.max(p == 0 ? settings.min() : 1, (int) (exact * SHARE[p]));
+        }
+        return out;
+    }
+
+    /** The limit now (P2 may fill 70% of it, P0 twice it). */
+    public int limit() {
+        return published;
+    }
+
+    /** Calls refused at the limit since start. */
+    public long refused() {
+        return refused.sum();
+    }
+
+    /** Calls in flight now. */
+    public int inFlight() {
+        return inFlight.get();
+    }
+
+    /** The baseline latency learned so far, in nanoseconds (0 before the first sample). */
+    public synchronized double baselineNanos() {
+        return baselineNanos;
+    }
+
+    public Settings settings() {
+        return settings;
+    }
+}

@@ -1,0 +1,174 @@
+package io.cellgate.limit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.PriorityQueue;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The limit against a simulated set that does not protect itself: {@code servers} calls at once,
+ * each taking {@code latency}, the rest waiting in a FIFO queue (as a saturated thread pool does).
+ * Simulated time, so the figures are exact and the test is fast.
+ */
+class SetConcurrencyLimitTest {
+    private static final long MS = 1_000_000L;
+
+    /** Outcome of a simulated run, over its last {@code measureMs}. */
+    record Run(double goodputPerMs, double meanLatencyMs, double[] admittedByPriority, int limit) {
+        @Override
+        public String toString() {
+            return String.format("goodput %.3f/ms, latency %.1f ms, admitted P0 %.4f P2 %.4f, limit %d", goodputPerMs, meanLatencyMs,
+                    admittedByPriority[0], admittedByPriority[1], limit);
+        }
+    }
+
+    /**
+     * Offers {@code perMs} calls per millisecond for {@code ms}, a share {@code p0Share} of them P0 and the
+     * rest P2, to a set of {@code servers} servers of {@code latencyMs} each.
+     */
+    static Run simulate(SetConcurrencyLimit limit, int servers, double latencyMs, double perMs, double p0Share, long ms, long measureMs) {
+        return simulate(limit, servers, latencyMs, perMs, p0Share, 0, ms, measureMs);
+    }
+
+    /** As above, with simulated time starting at {@code fromMs} (a second run on the same limit). */
+    static Run simulate(SetConcurrencyLimit limit, int servers, double latencyMs, double perMs, double p0Share, long fromMs, long ms,
+                        long measureMs) {
+        Random random = new Random(7);
+        PriorityQueue<long[]> done = new PriorityQueue<>((a, b) -> Long.compare(a[0], b[0])); // {end, start}
+        PriorityQueue<Long> free = new PriorityQueue<>();
+        for (int i = 0; i < servers; i++) {
+            free.add(fromMs * MS);
+        }
+        long ok = 0;
+        double latencySum = 0;
+        long[] offered = new long[2];
+        long[] admitted = new long[2];
+        double owed = 0;
+        for (long t = fromMs; t < fromMs + ms; t++) {
+            long now = t * MS;
+            while (!done.isEmpty() && done.peek()[0] <= now) {
+                long[] call = done.poll();
+                limit.release(call[0] - call[1], true, false, now);
+                if (t >= fromMs + ms - measureMs) {
+                    ok++;
+                    latencySum += (call[0] - call[1]) / (double) MS;
+                }
+            }
+            owed += perMs;
+            while (owed >= 1) {
+                owed--;
+                boolean p0 = random.nextDouble() < p0Share;
+                int k = p0 ? 0 : 1;
+                boolean measured = t >= fromMs + ms - measureMs;
+                if (measured) {
+                    offered[k]++;
+                }
+                if (limit.tryAcquire(p0 ? Priority.P0 : Priority.P2)) {
+                    if (measured) {
+                        admitted[k]++;
+                    }
+                    long start = Math.max(now, free.poll());
+                    long end = start + (long) (latencyMs * MS);
+                    free.add(end);
+                    done.add(new long[] {end, now});
+                }
+            }
+        }
+        while (!done.isEmpty()) {
+            long[] call = done.poll();
+            limit.release(call[0] - call[1], true, false, call[0]);
+        }
+        return new Run(ok / (double) measureMs, latencySum / Math.max(1, ok),
+                new double[] {admitted[0] / (double) Math.max(1, offered[0]), admitted[1] / (double) Math.max(1, offered[1])},
+                limit.limit());
+    }
+
+    /** The shipped defaults. */
+    private static SetConcurrencyLimit limit() {
+        return new SetConcurrencyLimit(new SetConcurrencyLimit.Settings(2000, 8, 2000, 2.0, 100 * MS), 0);
+    }
+
+    @Test
+    void twiceItsCapacityOfferedTheSetServesAboutItsCapacityWithAShortQueueAndP0Served() {
+        // 20 servers x 20 ms: 1 call per ms. Offered 2 per ms, 10% P0.
+        Run run = simulate(limit(), 20, 20, 2.0, 0.1, 60_000, 30_000);
+        System.out.println("set limit at 2x: " + run);
+        assertThat(run.goodputPerMs()).isGreaterThan(0.9);
+        // The queue it allows: what it takes to count as one (50 ms over the baseline), not the 2 s timeout.
+        assertThat(run.meanLatencyMs()).isLessThan(20 + SetConcurrencyLimit.MIN_QUEUE_NANOS / MS + 30);
+        assertThat(run.admittedByPriority()[0]).isGreaterThan(0.999);
+        assertThat(run.limit()).isBetween(20, 120);
+    }
+
+    @Test
+    void belowItsCapacityNothingIsRefusedAndTheLimitStaysPut() {
+        SetConcurrencyLimit limit = limit();
+        Run run = simulate(limit, 20, 20, 0.5, 0.1, 20_000, 10_000);
+        assertThat(run.admittedByPriority()).containsExactly(1.0, 1.0);
+        assertThat(limit.refused()).isZero();
+        assertThat(run.limit()).isEqualTo(2000);
+        assertThat(limit.baselineNanos()).isEqualTo(20 * MS, org.assertj.core.data.Offset.offset(1.0 * MS));
+    }
+
+    @Test
+    void aSetThatBecameSlowerForGoodGetsItsNewLatencyAsBaselineAndServesAgain() {
+        SetConcurrencyLimit limit = limit();
+        simulate(limit, 20, 2, 5.0, 0.1, 20_000, 10_000);
+        // Ten times slower: capacity 1 per ms. After the old baseline ages out it serves about that.
+        Run run = simulate(limit, 20, 20, 2.0, 0.1, 30_000, 60_000, 20_000);
+        System.out.println("set limit after a 10x slowdown: " + run);
+        assertThat(run.goodputPerMs()).isGreaterThan(0.85);
+        assertThat(run.admittedByPriority()[0]).isGreaterThan(0.99);
+    }
+
+    @Test
+    void afterTheStormACalmSetsLimitReturnsToTheCeilingSoTheNextBurstPasses() {
+        SetConcurrencyLimit limit = limit();
+        Run storm = simulate(limit, 20, 20, 2.0, 0.1, 0, 20_000, 10_000);
+        assertThat(storm.limit()).isLessThan(200);
+        Run calm = simulate(limit, 20, 20, 0.3, 0.1, 20_000, 10_000, 5_000);
+        assertThat(calm.admittedByPriority()).containsExactly(1.0, 1.0);
+        assertThat(limit.limit()).isEqualTo(2000);
+    }
+
+    @Test
+    void aFreshLimitLetsABurstToAFastSetThrough() {
+        SetConcurrencyLimit limit = limit();
+        for (int i = 0; i < 1000; i++) {
+            assertThat(limit.tryAcquire(Priority.P1)).isTrue();
+        }
+    }
+
+    @Test
+    void pushbackCutsTheLimitByATenth() {
+        SetConcurrencyLimit limit = new SetConcurrencyLimit(new SetConcurrencyLimit.Settings(100, 8, 1000, 2.0, 100 * MS), 0);
+        for (int i = 0; i < 100; i++) {
+            assertThat(limit.tryAcquire(Priority.P0)).isTrue();
+        }
+        for (int i = 0; i < 99; i++) {
+            limit.release(MS, false, true, 50 * MS);
+        }
+        limit.release(MS, false, true, 100 * MS);
+        assertThat(limit.limit()).isEqualTo(90);
+    }
+
+    @Test
+    void atTheLimitTheLowerPrioritiesAreRefusedFirst() {
+        SetConcurrencyLimit limit = new SetConcurrencyLimit(new SetConcurrencyLimit.Settings(100, 8, 1000, 2.0, 100 * MS), 0);
+        int p3 = 0;
+        while (limit.tryAcquire(Priority.P3)) {
+            p3++;
+        }
+        int p2 = 0;
+        while (limit.tryAcquire(Priority.P2)) {
+            p2++;
+        }
+        int p0 = 0;
+        while (limit.tryAcquire(Priority.P0)) {
+            p0++;
+        }
+        assertThat(new int[] {p3, p2, p0}).containsExactly(55, 15, 130);
+        assertThat(limit.inFlight()).isEqualTo(200);
+    }
+}
