@@ -52,7 +52,7 @@ public final class Gatewayd {
         CountDownLatch stop = new CountDownLatch(1);
         AtomicBoolean stopping = new AtomicBoolean();
         for (String name : new String[] {"TERM", "INT"}) {
-            Signals.handle(name, signal -> {
+            handleOrWarn(name, signal -> {
                 if (stopping.compareAndSet(false, true)) {
                     LOG.info(() -> "SIG" + signal + ": draining (send it again to exit at once)");
                     stop.countDown();
@@ -69,7 +69,7 @@ public final class Gatewayd {
             server.close();
             System.exit(0);
         });
-        Signals.handle("HUP", signal -> {
+        handleOrWarn("HUP", signal -> {
             // Off the signal thread: parsing reads the file.
             Thread reload = new Thread(() -> {
                 try {
@@ -92,6 +92,14 @@ public final class Gatewayd {
         server.drain(gatewayConfig.drainWindow(), gatewayConfig.drainTimeout());
         server.close();
         System.exit(0);
+    }
+
+    /** Installs {@code handler} for SIG{@code name}, or says why the signal will do nothing. */
+    private static void handleOrWarn(String name, java.util.function.Consumer<String> handler) {
+        if (!Signals.handle(name, handler)) {
+            LOG.warning(() -> "SIG" + name + " is ignored by this process (it was started with SIG" + name + " ignored, as nohup does):"
+                    + " it will do nothing" + ("HUP".equals(name) ? "; reload with gatewayctl reload" : "; stop with gatewayctl drain"));
+        }
     }
 
     private static void usage(String problem) {

@@ -13,8 +13,13 @@ final class Signals {
     private Signals() {
     }
 
-    /** Runs {@code handler} with the signal's name (e.g. "HUP") each time the process receives it. */
-    static void handle(String name, Consumer<String> handler) {
+    /**
+     * Runs {@code handler} with the signal's name (e.g. "HUP") each time the process receives it.
+     *
+     * @return false when the process was started with the signal ignored (e.g. SIGHUP under
+     *         {@code nohup}): the JVM then keeps it ignored and installs nothing
+     */
+    static boolean handle(String name, Consumer<String> handler) {
         try {
             Class<?> signalClass = Class.forName("sun.misc.Signal");
             Class<?> handlerClass = Class.forName("sun.misc.SignalHandler");
@@ -30,7 +35,8 @@ final class Signals {
                 default -> throw new UnsupportedOperationException(method.toString());
             };
             Object proxy = Proxy.newProxyInstance(Signals.class.getClassLoader(), new Class<?>[] {handlerClass}, call);
-            signalClass.getMethod("handle", signalClass, handlerClass).invoke(null, signal, proxy);
+            Object previous = signalClass.getMethod("handle", signalClass, handlerClass).invoke(null, signal, proxy);
+            return previous != handlerClass.getField("SIG_IGN").get(null);
         } catch (ReflectiveOperationException e) {
             throw new IllegalStateException("cannot handle SIG" + name + ": " + e, e);
         }

@@ -59,4 +59,16 @@ class ReloadTest {
             }
         }
     }
+
+    @Test
+    void startedWithSighupIgnoredGatewaydSaysSoAndHowToReload(@TempDir Path dir) throws Exception {
+        try (TestAo ao = new TestAo("sz-a")) {
+            Path config = dir.resolve("gateway.yaml");
+            Files.writeString(config, GatewayYaml.testTopology(ao.address(), ao.address()).build(), StandardCharsets.UTF_8);
+            try (GatewaydProcess daemon = GatewaydProcess.startWithHupIgnored(config, dir.resolve("gatewayd.log"))) {
+                daemon.awaitLine("SIGHUP is ignored by this process");
+                daemon.awaitLine("reload with gatewayctl reload");
+            }
+        }
+    }
 }

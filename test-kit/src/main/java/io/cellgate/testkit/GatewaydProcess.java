@@ -36,9 +36,29 @@ public final class GatewaydProcess implements AutoCloseable {
     /** Starts gatewayd on {@code config}, its output in {@code log}; {@code fileLimit} > 0 sets its open-file limit. */
     public static GatewaydProcess start(Path config, Path log, int fileLimit, Map<String, String> env, String... jvmArgs)
             throws IOException, InterruptedException {
+        return start(config, log, fileLimit, false, env, jvmArgs);
+    }
+
+    /**
+     * Starts gatewayd as a process started under {@code nohup} is: with SIGHUP ignored, which the JVM
+     * keeps (gatewayd says so at start).
+     */
+    public static GatewaydProcess startWithHupIgnored(Path config, Path log) throws IOException, InterruptedException {
+        return start(config, log, 0, true, Map.of());
+    }
+
+    private static GatewaydProcess start(Path config, Path log, int fileLimit, boolean hupIgnored, Map<String, String> env,
+                                         String... jvmArgs) throws IOException, InterruptedException {
         List<String> command = new ArrayList<>();
-        if (fileLimit > 0) {
-            command.addAll(List.of("bash", "-c", "ulimit -n " + fileLimit + " && exec \"$0\" \"$@\""));
+        if (hupIgnored) {
+            command.addAll(List.of("bash", "-c", "trap '' HUP && exec \"$0\" \"$@\""));
+        } else {
+            if (fileLimit > 0) {
+                command.addAll(List.of("bash", "-c", "ulimit -n " + fileLimit + " && exec \"$0\" \"$@\""));
+            }
+            // Signals at their defaults whatever the test runner inherited (a run under nohup ignores SIGHUP,
+            // and a JVM started so keeps it ignored): the tests signal gatewayd as an operator would.
+            command.addAll(List.of("env", "--default-signal=HUP,INT,TERM"));
         }
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.addAll(List.of(jvmArgs));
