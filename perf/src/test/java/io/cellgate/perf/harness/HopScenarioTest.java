@@ -41,11 +41,16 @@ class HopScenarioTest {
             }
         }
         String md = Files.readString(report);
-        assertThat(md).contains("| P1 |", "| P2 |", "nginx", "execution samples", "![latency percentiles]");
+        assertThat(md).contains("| P1 |", "| P2 |", "nginx", "![latency percentiles]");
+        // The gateway is profiled at 75% of the highest rate it sustained: when a loaded machine let it
+        // sustain none (a cold JVM's first second), the report says so instead.
+        boolean cellgateSustained = steps.stream().anyMatch(s -> s.path().equals("cellgate") && s.sustained());
+        assertThat(md).contains(cellgateSustained ? "execution samples" : "(no profile was taken)");
         Path data = dir.resolve("hop-smoke");
         assertThat(data.resolve("latency-percentiles.svg")).content().startsWith("<svg").contains("cellgate", "nginx", "direct");
         assertThat(data.resolve("p99-by-rate.svg")).exists();
         assertThat(data.resolve("summary.json")).content().contains("\"path\": \"cellgate\"");
-        assertThat(data.resolve("cellgate-600.hgrm")).content().contains("Value     Percentile");
+        long lastCellgateRate = steps.stream().filter(s -> s.path().equals("cellgate")).mapToLong(s -> (long) s.offered()).max().orElseThrow();
+        assertThat(data.resolve("cellgate-" + lastCellgateRate + ".hgrm")).content().contains("Value     Percentile");
     }
 }
