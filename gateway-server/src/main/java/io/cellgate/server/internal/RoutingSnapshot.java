@@ -37,9 +37,7 @@ final class RoutingSnapshot {
      * one with fewer calls in flight. Null when the set has no endpoint.
      */
     AoEndpoint pick(int setIndex, String service) {
-        Map<String, AoEndpoint[]> byService = serviceEndpointsBySet[setIndex];
-        AoEndpoint[] endpoints = byService == null ? endpointsBySet[setIndex]
-                : byService.getOrDefault(service, endpointsBySet[setIndex]);
+        AoEndpoint[] endpoints = endpointsOf(setIndex, service);
         int n = endpoints.length;
         if (n <= 1) {
             return n == 0 ? null : endpoints[0];
@@ -85,9 +83,7 @@ final class RoutingSnapshot {
      * better served by another set than by the panic rule, which only makes sense when there is no other.
      */
     boolean allEjected(int setIndex, String service) {
-        Map<String, AoEndpoint[]> byService = serviceEndpointsBySet[setIndex];
-        AoEndpoint[] endpoints = byService == null ? endpointsBySet[setIndex]
-                : byService.getOrDefault(service, endpointsBySet[setIndex]);
+        AoEndpoint[] endpoints = endpointsOf(setIndex, service);
         if (endpoints.length == 0) {
             return false;
         }
@@ -98,6 +94,12 @@ final class RoutingSnapshot {
             }
         }
         return true;
+    }
+
+    /** The endpoints of set {@code setIndex} serving {@code service}: the service's own, else the set's. */
+    private AoEndpoint[] endpointsOf(int setIndex, String service) {
+        Map<String, AoEndpoint[]> byService = serviceEndpointsBySet[setIndex];
+        return byService == null ? endpointsBySet[setIndex] : byService.getOrDefault(service, endpointsBySet[setIndex]);
     }
 
     /** Set {@code setIndex}'s concurrency limit; null when limits are off. */

@@ -218,7 +218,9 @@ public final class SetHealthTracker implements AutoCloseable {
                 if (guard != null) {
                     held.add(set.name());
                     if (!heldUp.contains(set.name())) {
-                        LOG.warning(() -> "set " + set.name() + " failing (" + bad(endpoints, now) + ") but kept UP: " + guard
+                        int failingNow = bad;
+                        LOG.warning(() -> "set " + set.name() + " failing (" + failingNow + " of " + endpoints.length
+                                + " endpoints ejected or failing checks) but kept UP: " + guard
                                 + "; an operator decides (gatewayctl sets down " + set.name() + ")");
                     }
                     continue;
@@ -240,16 +242,6 @@ public final class SetHealthTracker implements AutoCloseable {
         }
         heldUp = Set.copyOf(held);
         upstreams.healthDown(down);
-    }
-
-    private static String bad(AoEndpoint[] endpoints, long now) {
-        int ejected = 0;
-        for (AoEndpoint e : endpoints) {
-            if (e.ejected(now)) {
-                ejected++;
-            }
-        }
-        return ejected + " of " + endpoints.length + " endpoints ejected";
     }
 
     /**
