@@ -40,6 +40,8 @@ final class CityCommand extends GroupCommand {
                     out().println("switched " + r.getSlotsMoved() + " slots from " + from + " to " + to + ": writes forbidden at epoch "
                             + r.getForbidEpoch() + ", new write points at " + r.getSwitchedEpoch() + ", writes allowed at "
                             + r.getFinalEpoch() + "; gatewayctl city rollback restores epoch " + r.getPreviousEpoch() + "'s routes");
+                    out().println("fence " + r.getForbidEpoch() + " acknowledged by " + r.getFencedEndpoints() + " of "
+                            + r.getOldCityEndpoints() + " AO endpoints of " + from);
                 }
                 Table t = new Table("CHANGE");
                 r.getDiffList().forEach(t::row);

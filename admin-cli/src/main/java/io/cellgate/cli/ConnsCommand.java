@@ -24,9 +24,10 @@ final class ConnsCommand extends GroupCommand {
             ListConnectionsReply r = client.call(10).listConnections(ListConnectionsRequest.newBuilder().setLimit(limit).build());
             ctl.print(out(), r, () -> {
                 out().println(r.getTotal() + " connections open");
-                Table t = new Table("SESSION", "UID", "REMOTE", "IN FLIGHT");
+                Table t = new Table("SESSION", "UID", "REMOTE", "IN FLIGHT", "DEVICE", "APP");
                 for (ConnectionInfo c : r.getConnectionsList()) {
-                    t.row(c.getSessionId(), Long.toUnsignedString(c.getUid()), c.getRemote(), c.getInFlight());
+                    t.row(c.getSessionId(), Long.toUnsignedString(c.getUid()), c.getRemote(), c.getInFlight(),
+                            c.getDevice().isEmpty() ? "-" : c.getDevice(), c.getAppVersion().isEmpty() ? "-" : c.getAppVersion());
                 }
                 t.print(out());
             });

@@ -475,6 +475,14 @@ final class AdminService extends AdminGrpc.AdminImplBase {
         LOG.info(() -> "admin: city switch " + from + " -> " + to + ": writes of " + from + " forbidden at epoch " + forbidden.epoch());
         long settle = request.getSettleMs() > 0 ? request.getSettleMs() : 5_000;
         long deadline = System.nanoTime() + settle * 1_000_000L;
+        // Every AO of the old city learns the fence now, not at the next health tick: from here on it
+        // refuses writes of any gateway that has not seen the forbid (cut off from the store, say).
+        io.cellgate.server.internal.FenceNotice.Outcome fenced = context().tellFence(from, Math.max(100, settle / 2));
+        if (fenced.told() < fenced.endpoints()) {
+            LOG.warning(() -> "admin: city switch " + from + " -> " + to + ": " + fenced.told() + " of " + fenced.endpoints()
+                    + " AO endpoints of " + from + " acknowledged fence " + forbidden.epoch()
+                    + " (the others learn it from health checks; an AO without the fence module cannot refuse stale writes)");
+        }
         while (context().inFlightToCity(from) > 0 && System.nanoTime() < deadline) {
             Thread.sleep(5);
         }
@@ -484,6 +492,7 @@ final class AdminService extends AdminGrpc.AdminImplBase {
         beforeCitySwitch = before;
         LOG.info(() -> "admin: city switch " + from + " -> " + to + " done at epoch " + done.epoch() + " (" + moved + " slots moved)");
         return CitySwitchReply.newBuilder().setForbidEpoch(forbidden.epoch()).setSwitchedEpoch(switched.epoch())
+                .setFencedEndpoints(fenced.told()).setOldCityEndpoints(fenced.endpoints())
                 .setFinalEpoch(done.epoch()).setPreviousEpoch(before.epoch()).setSlotsMoved(moved)
                 .addAllDiff(RouteDiff.between(before, done)).build();
     }
@@ -515,7 +524,7 @@ final class AdminService extends AdminGrpc.AdminImplBase {
             ListConnectionsReply.Builder b = ListConnectionsReply.newBuilder().setTotal(context().clientConnections());
             for (GatewayContext.SessionInfo s : context().sessions(limit)) {
                 b.addConnections(ConnectionInfo.newBuilder().setSessionId(s.sessionId()).setUid(s.uid()).setRemote(s.remote())
-                        .setInFlight(s.inFlight()));
+                        .setInFlight(s.inFlight()).setDevice(s.device()).setDeviceId(s.deviceId()).setAppVersion(s.appVersion()));
             }
             return b.build();
         });

@@ -147,6 +147,15 @@ final class GatewayMetrics {
         counter(registry, "cellgate_slow_readers_closed",
                 "Client connections closed for leaving more than limits.max-outbound-bytes-per-connection unread",
                 counters::slowReadersClosed);
+        counter(registry, "cellgate_connections_close_forced", "Connections closed after their last frame because the peer did not take "
+                + "it within limits.close-timeout", counters::closesForced);
+        counter(registry, "cellgate_pre_login_closed", "Connections closed for sending more than limits.pre-login-frames frames "
+                + "before logging in", counters::preLoginClosed);
+        counter(registry, "cellgate_dyes_refused", "Logins and requests refused for a malformed dye", counters::dyesRefused);
+        counter(registry, "cellgate_login_fields_refused", "Logins refused for a malformed device, device id or app version",
+                counters::loginFieldsRefused);
+        counter(registry, "cellgate_fenced_writes", "Writes an AO's fence refused because this gateway's routes predated a city switch",
+                counters::fencedWrites);
         counter(registry, "cellgate_cross_city_requests", "Requests sent to a set in another city than the gateway's", counters::crossCityRequests);
         counter(registry, "cellgate_bad_frames", "Connections closed for a protocol violation (BAD_FRAME)", counters::badFrames);
 

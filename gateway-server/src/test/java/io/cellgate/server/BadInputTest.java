@@ -88,6 +88,15 @@ class BadInputTest {
             client.sendRaw(new byte[] {(byte) 0x80, (byte) 0x80, 0x40});
             ServerFrame frame = client.next();
             assertThat(frame.getGoAway().getCode()).isEqualTo(Code.BAD_FRAME);
+            assertThat(frame.getGoAway().getReason()).isEqualTo("frame length 1048576 exceeds the limit of 8192 bytes before login");
+            assertThat(client.awaitClosed(2_000)).isTrue();
+        }
+        // After the login the full limit (limits.max-frame-bytes) applies.
+        try (TestClient client = new TestClient(gateway.port())) {
+            client.login(8, TestTopology.token(8));
+            assertThat(client.next().getLoginAck().getCode()).isEqualTo(Code.OK);
+            client.sendRaw(new byte[] {(byte) 0x80, (byte) 0x80, 0x40});
+            ServerFrame frame = client.next();
             assertThat(frame.getGoAway().getReason()).isEqualTo("frame length 1048576 exceeds the limit of 65536 bytes");
             assertThat(client.awaitClosed(2_000)).isTrue();
         }

@@ -32,6 +32,15 @@ class ArchitectureTest {
     }
 
     @Test
+    void theAoFenceNeedsGrpcApiOnly() {
+        noClasses().that().resideInAPackage("io.cellgate.fence..")
+                .should().dependOnClassesThat().resideInAnyPackage("io.netty..", "com.google.protobuf..", "io.cellgate.server..",
+                        "io.cellgate.route..", "io.cellgate.limit..", "io.cellgate.protocol..")
+                .because("AOs take the fence as a small library on top of the gRPC they already have")
+                .check(classes);
+    }
+
+    @Test
     void gatewayctlDoesNotLinkTheServer() {
         noClasses().that().resideInAPackage("io.cellgate.cli..")
                 .should().dependOnClassesThat().resideInAPackage("io.cellgate.server..")
@@ -56,7 +65,7 @@ class ArchitectureTest {
     void theRulesSeeEveryModule() {
         // A rule over no classes passes whatever it says: prove each module's main classes are imported.
         for (String pkg : new String[] {"io.cellgate.route", "io.cellgate.limit", "io.cellgate.server.internal", "io.cellgate.cli",
-                "io.cellgate.protocol", "io.cellgate.perf"}) {
+                "io.cellgate.protocol", "io.cellgate.perf", "io.cellgate.fence"}) {
             org.assertj.core.api.Assertions.assertThat(classes.stream().anyMatch(c -> c.getPackageName().startsWith(pkg)))
                     .as("classes of %s imported", pkg).isTrue();
         }

@@ -40,6 +40,11 @@ public final class FileRouteStore implements RouteStore {
     private final Path dir;
     private final int compactEvery;
     private int records;
+    /**
+     * A write failed: the log may end in a torn record, after which an appended one would never be
+     * replayed. The next write is then a whole snapshot with an empty log.
+     */
+    private boolean needsRewrite;
 
     public FileRouteStore(Path dir) throws IOException {
         this(dir, 1000);
@@ -141,7 +146,7 @@ public final class FileRouteStore implements RouteStore {
 
     @Override
     public void append(List<? extends RouteChange> changes, RouteTable next) throws IOException {
-        if (records >= compactEvery) {
+        if (records >= compactEvery || needsRewrite) {
             replace(next);
             return;
         }
@@ -161,6 +166,10 @@ public final class FileRouteStore implements RouteStore {
                 ch.write(buf);
             }
             ch.force(false);
+        } catch (IOException | RuntimeException e) {
+            // The caller fails the change (nothing is published); the store recovers on its next write.
+            needsRewrite = true;
+            throw e;
         }
         records++;
     }
@@ -177,9 +186,11 @@ public final class FileRouteStore implements RouteStore {
         if (Files.exists(snapshot)) {
             Files.copy(snapshot, dir.resolve(PREVIOUS), StandardCopyOption.REPLACE_EXISTING);
         }
+        needsRewrite = true;
         writeAtomically(snapshot, text.toString().getBytes(StandardCharsets.UTF_8));
         writeAtomically(dir.resolve(LOG), new byte[0]);
         records = 0;
+        needsRewrite = false;
     }
 
     private RouteTable readSnapshot(Path file, Locality locality, List<String> problems) throws IOException {

@@ -62,7 +62,7 @@ final class RouteCodec {
         }
     }
 
-    /** The whole table as lines: header, sets, slot ranges, overrides, forbids. */
+    /** The whole table as lines: header, sets, slot ranges, overrides, forbids, fences. */
     static List<String> encode(RouteTable table) {
         List<String> lines = new ArrayList<>();
         lines.add("epoch " + table.epoch());
@@ -97,6 +97,7 @@ final class RouteCodec {
         for (String city : table.forbiddenCities()) {
             lines.add(encode(new RouteChange.ForbidCity(city, true)));
         }
+        table.fenceEpochs().forEach((city, epoch) -> lines.add("fence " + city + " " + epoch));
         return lines;
     }
 
@@ -111,6 +112,7 @@ final class RouteCodec {
                 case "epoch" -> epoch = Long.parseLong(t[1]);
                 case "slots" -> builder = RouteTable.builder(locality, Integer.parseInt(t[1]));
                 case "center" -> center = t[1];
+                case "fence" -> require(builder).fence(t[1], Long.parseLong(t[2]));
                 case "set" -> require(builder).addSet(new CellSet(t[1], t[2], t[3], SetState.valueOf(t[4]), Integer.parseInt(t[5]),
                         t[6].equals("-") ? List.of() : Arrays.asList(t[6].split(","))));
                 default -> require(builder).apply(decode(line));

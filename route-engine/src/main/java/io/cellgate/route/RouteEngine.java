@@ -56,7 +56,8 @@ public final class RouteEngine {
 
     /**
      * Replaces the whole table (e.g. a reloaded configuration), keeping epochs monotonic: the new
-     * snapshot's epoch is the larger of its own and the current one + 1.
+     * snapshot's epoch is the larger of its own and the current one + 1. City fences never go down:
+     * the current table's are kept where they are higher.
      */
     public synchronized RouteTable replace(RouteTable next) {
         return replace(0, next);
@@ -95,7 +96,7 @@ public final class RouteEngine {
         for (int attempt = 1; ; attempt++) {
             requireEpoch(expectedEpoch);
             RouteTable base = current;
-            RouteTable table = next.toBuilder().build(Math.max(next.epoch(), base.epoch() + 1));
+            RouteTable table = next.toBuilder().keepFences(base).build(Math.max(next.epoch(), base.epoch() + 1));
             try {
                 if (store != null) {
                     store.replace(base.epoch(), table);

@@ -41,7 +41,10 @@ public final class RouteTable {
     private final long[] slotsWithOverrides;
     private final long[] forbiddenSlots;
     private final Set<String> forbiddenCities;
+    /** City to the epoch at which its writes were last forbidden (kept after they are allowed again). */
+    private final Map<String, Long> fenceEpochs;
     private final boolean[] writeForbiddenBySet;
+    private final long[] fenceEpochBySet;
     private final boolean[] otherCityBySet;
     private final int[][] readTiers;
     private final int[][] cityPeersBySet;
@@ -67,11 +70,17 @@ public final class RouteTable {
         });
         this.forbiddenSlots = b.forbiddenSlots.clone();
         this.forbiddenCities = Set.copyOf(b.forbiddenCities);
+        Map<String, Long> fences = new java.util.TreeMap<>(b.fenceEpochs);
+        for (String city : b.fencePending) {
+            fences.put(city, epoch);
+        }
+        this.fenceEpochs = Collections.unmodifiableMap(fences);
         this.centerSetName = b.centerSetName;
         this.centerSet = b.centerSetName == null ? -1 : indexOf(b.centerSetName);
 
         int n = setArray.length;
         this.writeForbiddenBySet = new boolean[n];
+        this.fenceEpochBySet = new long[n];
         this.otherCityBySet = new boolean[n];
         this.setSeeds = new long[n];
         List<Integer> sameIdc = new ArrayList<>();
@@ -80,6 +89,7 @@ public final class RouteTable {
         for (int i = 0; i < n; i++) {
             CellSet s = setArray[i];
             writeForbiddenBySet[i] = forbiddenCities.contains(s.city());
+            fenceEpochBySet[i] = fenceEpochs.getOrDefault(s.city(), 0L);
             otherCityBySet[i] = !s.city().equals(localCity);
             setSeeds[i] = seedOf(s.name());
             if (s.state() != SetState.UP) {
@@ -127,7 +137,11 @@ public final class RouteTable {
             case READ:
                 return resolveRead(uid);
             case CENTER:
-                return centerSet >= 0 && setArray[centerSet].state() != SetState.DOWN ? centerSet : NO_ROUTE;
+                if (centerSet < 0 || setArray[centerSet].state() == SetState.DOWN) {
+                    return NO_ROUTE;
+                }
+                // The center set takes writes too: a forbidden city forbids them like any write.
+                return writeForbiddenBySet[centerSet] ? WRITE_FORBIDDEN : centerSet;
             default:
                 throw new AssertionError(routeClass);
         }
@@ -318,6 +332,21 @@ public final class RouteTable {
         return forbiddenCities;
     }
 
+    /**
+     * Each city's fence: the epoch at which its writes were last forbidden (a city switch away from it
+     * starts so), kept after its writes are allowed again. A write dispatched to the city under routes
+     * older than its fence comes from a gateway that missed the switch; AOs refuse it (the ao-fence
+     * module). Cities never forbidden have none.
+     */
+    public Map<String, Long> fenceEpochs() {
+        return fenceEpochs;
+    }
+
+    /** The fence of set {@code index}'s city (see {@link #fenceEpochs()}); 0 when it has none. */
+    public long fenceEpoch(int index) {
+        return fenceEpochBySet[index];
+    }
+
     public String centerSetName() {
         return centerSetName;
     }
@@ -332,6 +361,7 @@ public final class RouteTable {
         b.overrides.putAll(overrides);
         System.arraycopy(forbiddenSlots, 0, b.forbiddenSlots, 0, forbiddenSlots.length);
         b.forbiddenCities.addAll(forbiddenCities);
+        b.fenceEpochs.putAll(fenceEpochs);
         b.centerSetName = centerSetName;
         return b;
     }
@@ -363,6 +393,9 @@ public final class RouteTable {
         private final Long2LongHashMap overrides = new Long2LongHashMap(NO_OVERRIDE);
         private final long[] forbiddenSlots;
         private final Set<String> forbiddenCities = new LinkedHashSet<>();
+        private final Map<String, Long> fenceEpochs = new HashMap<>();
+        /** Cities forbidden by this builder's changes: their fence becomes the epoch the table is built at. */
+        private final Set<String> fencePending = new LinkedHashSet<>();
         private String centerSetName;
 
         private Builder(Locality locality, int slotCount) {
@@ -413,7 +446,9 @@ public final class RouteTable {
                     throw new RouteException("city: " + c.city() + " (expected: a city of a known set)");
                 }
                 if (c.forbidden()) {
-                    forbiddenCities.add(c.city());
+                    if (forbiddenCities.add(c.city())) {
+                        fencePending.add(c.city());
+                    }
                 } else {
                     forbiddenCities.remove(c.city());
                 }
@@ -429,6 +464,25 @@ public final class RouteTable {
             } else {
                 throw new AssertionError(change);
             }
+            return this;
+        }
+
+        /** Sets {@code city}'s fence to {@code epoch} as stored (see {@link RouteTable#fenceEpochs()}). */
+        public Builder fence(String city, long epoch) {
+            if (epoch <= 0) {
+                throw new RouteException("fence " + city + " " + epoch + " (expected: an epoch > 0)");
+            }
+            fencePending.remove(city);
+            fenceEpochs.put(city, epoch);
+            return this;
+        }
+
+        /**
+         * Keeps every fence of {@code older} that is higher than this builder's: fences only rise, so a
+         * table that replaces another (a reload, a restore) never lowers one.
+         */
+        public Builder keepFences(RouteTable older) {
+            older.fenceEpochs().forEach((city, epoch) -> fenceEpochs.merge(city, epoch, Math::max));
             return this;
         }
 

@@ -1,6 +1,7 @@
 package io.cellgate.route;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -24,6 +25,7 @@ class FileRouteStoreTest {
         assertThat(b.sets()).isEqualTo(a.sets());
         assertThat(b.centerSetName()).isEqualTo(a.centerSetName());
         assertThat(b.forbiddenCities()).isEqualTo(a.forbiddenCities());
+        assertThat(b.fenceEpochs()).isEqualTo(a.fenceEpochs());
         assertThat(b.overrideCount()).isEqualTo(a.overrideCount());
         for (int slot = 0; slot < a.slotCount(); slot++) {
             assertThat(b.setOfSlot(slot)).isEqualTo(a.setOfSlot(slot));
@@ -44,6 +46,7 @@ class FileRouteStoreTest {
         assertThat(loaded.problems()).isEmpty();
         assertSameRoutes(engine.current(), loaded.table());
         assertThat(loaded.table().epoch()).isEqualTo(4);
+        assertThat(loaded.table().fenceEpochs()).containsExactly(java.util.Map.entry("B", 3L));
     }
 
     @Test
@@ -69,6 +72,29 @@ class FileRouteStoreTest {
         RouteStore.Loaded last = new FileRouteStore(dir).load(Locality.of("A", "a-1"));
         assertThat(last.problems()).isEmpty();
         assertSameRoutes(resumed.current(), last.table());
+    }
+
+    @Test
+    void aFailedWriteFailsItsChangeAndTheNextWriteLeavesTheStoreWhole(@TempDir Path dir) throws IOException {
+        RouteEngine engine = engineWithStore(new FileRouteStore(dir));
+        engine.apply(List.of(new RouteChange.MoveSlots(0, 99, "b1")));
+        RouteTable before = engine.current();
+        // The log cannot be written (here: a directory in its place).
+        Path log = dir.resolve(FileRouteStore.LOG);
+        Files.delete(log);
+        Files.createDirectory(log);
+        assertThatThrownBy(() -> engine.apply(List.of(new RouteChange.MoveSlots(100, 199, "b2"))))
+                .isInstanceOf(java.io.UncheckedIOException.class).hasMessageContaining("cannot save epoch 3");
+        assertThat(engine.current()).as("nothing published").isSameAs(before);
+        // What a write cut off half-way leaves behind: a torn record at the end of the log.
+        Files.delete(log);
+        Files.writeString(log, "3 1234 move 100 1");
+
+        engine.apply(List.of(new RouteChange.MoveSlots(200, 299, "b2")));
+        RouteStore.Loaded loaded = new FileRouteStore(dir).load(Locality.of("A", "a-1"));
+        assertThat(loaded.problems()).isEmpty();
+        assertSameRoutes(engine.current(), loaded.table());
+        assertThat(loaded.table().setOfSlot(150)).isEqualTo(before.setOfSlot(150));
     }
 
     @Test

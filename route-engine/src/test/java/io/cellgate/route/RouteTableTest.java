@@ -116,6 +116,39 @@ class RouteTableTest {
     }
 
     @Test
+    void aCitysFenceIsTheEpochItsWritesWereLastForbiddenAtAndOutlivesTheForbid() {
+        RouteEngine engine = new RouteEngine(sixSets());
+        int b1 = engine.current().indexOf("b1");
+        int a1 = engine.current().indexOf("a1");
+        assertThat(engine.current().fenceEpochs()).isEmpty();
+        assertThat(engine.current().fenceEpoch(b1)).isZero();
+
+        RouteTable forbidden = engine.apply(List.of(new RouteChange.ForbidCity("B", true)));
+        assertThat(forbidden.epoch()).isEqualTo(2);
+        assertThat(forbidden.fenceEpochs()).containsExactly(java.util.Map.entry("B", 2L));
+        assertThat(forbidden.fenceEpoch(b1)).isEqualTo(2);
+        assertThat(forbidden.fenceEpoch(a1)).isZero();
+        // The center set (b1) takes writes: a forbidden city forbids CENTER commands too; reads pass.
+        assertThat(forbidden.resolve(99, RouteClass.CENTER, WriteFailover.FAIL)).isEqualTo(RouteTable.WRITE_FORBIDDEN);
+
+        // Forbidding it again moves nothing; allowing it keeps the fence; a later forbid raises it.
+        assertThat(engine.apply(List.of(new RouteChange.ForbidCity("B", true))).fenceEpoch(b1)).isEqualTo(2);
+        RouteTable allowed = engine.apply(List.of(new RouteChange.ForbidCity("B", false)));
+        assertThat(allowed.fenceEpoch(b1)).isEqualTo(2);
+        assertThat(allowed.set(allowed.resolve(99, RouteClass.CENTER, WriteFailover.FAIL)).name()).isEqualTo("b1");
+        RouteTable again = engine.apply(List.of(new RouteChange.ForbidCity("B", true)));
+        assertThat(again.fenceEpoch(b1)).isEqualTo(again.epoch()).isEqualTo(5);
+
+        // The fence is part of the stored form, and replacing the table (a reload, a restore) never lowers it.
+        RouteTable decoded = RouteTable.decode(again.encode(), again.locality());
+        assertThat(decoded.fenceEpochs()).isEqualTo(again.fenceEpochs());
+        assertThat(decoded.sameRoutes(again)).isTrue();
+        RouteTable restored = engine.replace(sixSets());
+        assertThat(restored.forbiddenCities()).isEmpty();
+        assertThat(restored.fenceEpoch(restored.indexOf("b2"))).isEqualTo(5);
+    }
+
+    @Test
     void readsPreferTheSameIdcThenTheSameCityThenOtherCities() {
         RouteEngine engine = new RouteEngine(sixSets());
         assertThat(readSets(engine.current())).containsOnly("a1", "a2");

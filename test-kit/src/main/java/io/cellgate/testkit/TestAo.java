@@ -25,7 +25,10 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * A real gRPC server standing in for the AOs of one set, for gateway tests. Service {@code test.Ao}:
  * {@code Echo} answers {@code "<set>|<request bytes>"}; {@code Fail} answers INTERNAL; {@code Slow}
- * answers like Echo after 2 s. The headers of every call are kept for assertions.
+ * answers like Echo after 2 s. The headers of every call are kept for assertions. It also answers
+ * {@code grpc.health.v1.Health/Check} with SERVING, and runs the AO write fence (ao-fence) in front of
+ * everything, as an AO behind cellgate should: calls the fence refuses never reach the service (nor
+ * {@link #calls()} or the kept headers).
  */
 public final class TestAo implements AutoCloseable {
     public static final String ECHO = "test.Ao/Echo";
@@ -49,11 +52,15 @@ public final class TestAo implements AutoCloseable {
         }
     };
 
+    /** HealthCheckResponse{status: SERVING}: field 1, varint 1. */
+    private static final ByteString SERVING = ByteString.copyFrom(new byte[] {0x08, 0x01});
+
     private final String setName;
     private final Server server;
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor();
     private final BlockingQueue<Metadata> headers = new LinkedBlockingQueue<>();
     private final AtomicLong calls = new AtomicLong();
+    private final io.cellgate.fence.WriteFence fence = new io.cellgate.fence.WriteFence();
     private volatile Status failEcho;
     private volatile long echoDelayMillis;
 
@@ -117,8 +124,16 @@ public final class TestAo implements AutoCloseable {
                 return next.startCall(call, md);
             }
         };
+        ServerServiceDefinition health = ServerServiceDefinition.builder("grpc.health.v1.Health")
+                .addMethod(method("grpc.health.v1.Health/Check"), ServerCalls.asyncUnaryCall((request, observer) -> {
+                    observer.onNext(SERVING);
+                    observer.onCompleted();
+                }))
+                .build();
         NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", port))
-                .addService(ServerInterceptors.intercept(service, capture));
+                .intercept(fence)
+                .addService(ServerInterceptors.intercept(service, capture))
+                .addService(health);
         if (certFile != null) {
             builder.sslContext(io.grpc.netty.GrpcSslContexts.forServer(certFile, keyFile).build());
         }
@@ -164,6 +179,11 @@ public final class TestAo implements AutoCloseable {
 
     public long calls() {
         return calls.get();
+    }
+
+    /** The AO's write fence: its fence epoch and the writes it refused. */
+    public io.cellgate.fence.WriteFence fence() {
+        return fence;
     }
 
     @Override

@@ -74,6 +74,7 @@ import org.yaml.snakeyaml.error.YAMLException;
  * @param maxInFlightBytes     request body bytes one connection may have in flight (calls not yet answered)
  * @param minTimeout           the shortest deadline a client's {@code timeout_ms} may ask for (shorter ones are raised to it)
  * @param setLimit             each set's adaptive limit on calls in flight; null when it is off
+ * @param edge                 what a client may do before it logs in, and how long a closing connection may linger
  */
 public record GatewayConfig(String city, String idc, String listenHost, int listenPort, Transport transport,
                             int eventLoopThreads, int maxFrameBytes, int maxInFlight, byte[] tokenSecret,
@@ -86,7 +87,18 @@ public record GatewayConfig(String city, String idc, String listenHost, int list
                             HealthPolicy health, Path endpointsFile, Duration endpointsPoll, FleetConfig fleet,
                             long maxOutboundBytes, Path tlsCertFile, Path tlsKeyFile, Path upstreamCaFile,
                             long maxInFlightBytes, Duration minTimeout,
-                            io.cellgate.limit.SetConcurrencyLimit.Settings setLimit) {
+                            io.cellgate.limit.SetConcurrencyLimit.Settings setLimit, EdgeLimits edge) {
+
+    /**
+     * Bounds at the edge.
+     *
+     * @param closeTimeout       after a go_away that ends a connection, the longest the gateway waits for the
+     *                           peer to take it before closing anyway (a peer that never reads keeps nothing)
+     * @param preLoginFrames     frames other than the login a connection may send before logging in
+     * @param preLoginFrameBytes the largest frame accepted before login
+     */
+    public record EdgeLimits(Duration closeTimeout, int preLoginFrames, int preLoginFrameBytes) {
+    }
 
     /** Which Netty transport to use. */
     public enum Transport { AUTO, EPOLL, NIO }
@@ -194,12 +206,15 @@ public record GatewayConfig(String city, String idc, String listenHost, int list
 
         ConfigNode limits = root.node("limits");
         limits.allowOnly(Set.of("max-frame-bytes", "max-in-flight-per-connection", "max-outbound-bytes-per-connection",
-                "max-in-flight-bytes-per-connection", "min-timeout"));
+                "max-in-flight-bytes-per-connection", "min-timeout", "close-timeout", "pre-login-frames", "pre-login-frame-bytes"));
         Duration minTimeout = limits.duration("min-timeout", Duration.ofMillis(20), Duration.ofMillis(1), Duration.ofMinutes(1));
         int maxFrame = limits.intValue("max-frame-bytes", 1 << 20, 64, 64 << 20);
         int maxInFlight = limits.intValue("max-in-flight-per-connection", 1024, 1, 1 << 20);
         long maxOutbound = limits.longValue("max-outbound-bytes-per-connection", 4L << 20, 256L << 10, 1L << 32);
         long maxInFlightBytes = limits.longValue("max-in-flight-bytes-per-connection", 16L << 20, maxFrame, 1L << 40);
+        EdgeLimits edge = new EdgeLimits(limits.duration("close-timeout", Duration.ofSeconds(2), Duration.ofMillis(10), Duration.ofMinutes(1)),
+                limits.intValue("pre-login-frames", 8, 0, 10_000),
+                limits.intValue("pre-login-frame-bytes", Math.min(8192, maxFrame), 64, maxFrame));
 
         Locality locality = new Locality(city, idc, gateway.enumValue("read-preference", ReadPreference.class, ReadPreference.NEAREST));
         RouteTable routes = routes(root, locality);
@@ -254,7 +269,8 @@ public record GatewayConfig(String city, String idc, String listenHost, int list
                 AdmissionConfig.parse(root.node("admission")), metricsHost, metricsPort,
                 drainWindow, drainTimeout, adminHost, adminPort, adminToken, accessLogFile, accessLogSample, accessLogRing,
                 outlier, retryRatio, retryMax, health, endpointsFile, endpointsPoll,
-                fleet(root, routeStoreDir, endpointsFile), maxOutbound, tlsCert, tlsKey, upstreamCa, maxInFlightBytes, minTimeout, setLimit);
+                fleet(root, routeStoreDir, endpointsFile), maxOutbound, tlsCert, tlsKey, upstreamCa, maxInFlightBytes, minTimeout, setLimit,
+                edge);
     }
 
     /** The {@code upstream.set-limit} section: null when it is off. */

@@ -1,7 +1,6 @@
 package io.cellgate.server.internal;
 
 import io.cellgate.protocol.v1.Code;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import java.util.List;
@@ -28,9 +27,9 @@ final class AcceptLimitHandler extends ChannelInboundHandlerAdapter {
             java.net.InetAddress address = remote.getAddress();
             if (!context.acquireAddress(address, perAddress)) {
                 context.counters.addressLimited.increment();
-                ctx.writeAndFlush(Frames.goAway(Code.RATE_LIMITED, "too many connections from " + address.getHostAddress()
-                                + " (limit " + perAddress + ")", ThreadLocalRandom.current().nextInt(5_000, 15_000), context.alternates()))
-                        .addListener(ChannelFutureListener.CLOSE);
+                LastWord.sayAndClose(ctx.channel(), Frames.goAway(Code.RATE_LIMITED, "too many connections from "
+                        + address.getHostAddress() + " (limit " + perAddress + ")", ThreadLocalRandom.current().nextInt(5_000, 15_000),
+                        context.alternates()));
                 return;
             }
             ctx.channel().closeFuture().addListener(f -> context.releaseAddress(address));

@@ -19,6 +19,9 @@ import java.util.List;
  */
 public final class ClientFrameDecoder extends ByteToMessageDecoder {
     private final int maxFrameBytes;
+    /** The limit now: {@code limits.pre-login-frame-bytes} until the login step says the client logged in. */
+    private int limitBytes;
+    private final int preLoginFrameBytes;
     private final java.util.concurrent.atomic.LongAdder frames;
     private boolean failed;
     /**
@@ -32,8 +35,20 @@ public final class ClientFrameDecoder extends ByteToMessageDecoder {
 
     /** Public for the codec benchmark; the gateway builds its pipeline in {@link ClientChannelInitializer}. */
     public ClientFrameDecoder(int maxFrameBytes, java.util.concurrent.atomic.LongAdder frames) {
+        this(maxFrameBytes, maxFrameBytes, frames);
+    }
+
+    /** A decoder that takes frames up to {@code preLoginFrameBytes} until {@link #loggedIn()}, then up to {@code maxFrameBytes}. */
+    ClientFrameDecoder(int maxFrameBytes, int preLoginFrameBytes, java.util.concurrent.atomic.LongAdder frames) {
         this.maxFrameBytes = maxFrameBytes;
+        this.preLoginFrameBytes = Math.min(preLoginFrameBytes, maxFrameBytes);
+        this.limitBytes = this.preLoginFrameBytes;
         this.frames = frames;
+    }
+
+    /** The client logged in: frames up to the full limit from now on. */
+    void loggedIn() {
+        limitBytes = maxFrameBytes;
     }
 
     @Override
@@ -48,9 +63,10 @@ public final class ClientFrameDecoder extends ByteToMessageDecoder {
             in.readerIndex(start);
             return;
         }
-        if (length < 0 || length > maxFrameBytes) {
+        if (length < 0 || length > limitBytes) {
             throw fail(length < 0 ? "malformed frame length" :
-                    "frame length " + length + " exceeds the limit of " + maxFrameBytes + " bytes");
+                    "frame length " + length + " exceeds the limit of " + limitBytes + " bytes"
+                            + (limitBytes < maxFrameBytes ? " before login" : ""));
         }
         if (in.readableBytes() < length) {
             in.readerIndex(start);

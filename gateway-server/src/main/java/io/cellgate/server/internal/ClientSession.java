@@ -14,6 +14,10 @@ final class ClientSession {
     final String sessionId;
     /** The login's dye; empty when none. */
     final String dye;
+    /** The login's device, device id and app version (validated; empty when not given), forwarded to AOs. */
+    final String device;
+    final String deviceId;
+    final String appVersion;
     /** Index of the connection's event loop, to pick the matching upstream channel. */
     final int loopIndex;
     private static final Long2ObjectHashMap<UpstreamCall> NONE = new Long2ObjectHashMap<>();
@@ -35,8 +39,11 @@ final class ClientSession {
     /** The drain's grace period after go_away has passed. */
     boolean graceOver;
 
-    ClientSession(Channel channel, long uid, String sessionId, String dye, int loopIndex, LocalTokenBucket requests,
-                  ResponseWriter writer) {
+    ClientSession(Channel channel, long uid, String sessionId, String dye, io.cellgate.protocol.v1.Login login, int loopIndex,
+                  LocalTokenBucket requests, ResponseWriter writer) {
+        this.device = login.getDevice();
+        this.deviceId = login.getDeviceId();
+        this.appVersion = login.getAppVersion();
         this.requests = requests;
         this.channel = channel;
         this.uid = uid;

@@ -24,8 +24,16 @@ final class DispatchHandler extends ChannelInboundHandlerAdapter {
     static final Metadata.Key<String> CMD = Metadata.Key.of("x-cellgate-cmd", Metadata.ASCII_STRING_MARSHALLER);
     static final Metadata.Key<String> DYE = Metadata.Key.of("x-cellgate-dye", Metadata.ASCII_STRING_MARSHALLER);
     static final Metadata.Key<String> TRACE_ID = Metadata.Key.of("x-cellgate-trace-id", Metadata.ASCII_STRING_MARSHALLER);
-    static final Metadata.Key<String> ROUTE_EPOCH = Metadata.Key.of("x-cellgate-route-epoch", Metadata.ASCII_STRING_MARSHALLER);
+    static final Metadata.Key<String> ROUTE_EPOCH = io.cellgate.fence.FenceHeaders.ROUTE_EPOCH;
+    static final Metadata.Key<String> FENCE_EPOCH = io.cellgate.fence.FenceHeaders.FENCE_EPOCH;
+    static final Metadata.Key<String> ROUTE_CLASS = io.cellgate.fence.FenceHeaders.ROUTE_CLASS;
+    /** {@code x-cellgate-route-class} values by {@link io.cellgate.route.RouteClass} ordinal. */
+    private static final String[] ROUTE_CLASS_VALUES = java.util.Arrays.stream(io.cellgate.route.RouteClass.values())
+            .map(c -> c.name().toLowerCase(java.util.Locale.ROOT)).toArray(String[]::new);
     static final Metadata.Key<String> SET = Metadata.Key.of("x-cellgate-set", Metadata.ASCII_STRING_MARSHALLER);
+    static final Metadata.Key<String> DEVICE = Metadata.Key.of("x-cellgate-device", Metadata.ASCII_STRING_MARSHALLER);
+    static final Metadata.Key<String> DEVICE_ID = Metadata.Key.of("x-cellgate-device-id", Metadata.ASCII_STRING_MARSHALLER);
+    static final Metadata.Key<String> APP_VERSION = Metadata.Key.of("x-cellgate-app-version", Metadata.ASCII_STRING_MARSHALLER);
 
     private final GatewayContext context;
     private ClientSession session;
@@ -57,7 +65,7 @@ final class DispatchHandler extends ChannelInboundHandlerAdapter {
     private void startDrain(ChannelHandlerContext ctx, Drain drain) {
         ServerFrame goAway = Frames.goAway(Code.SHUTTING_DOWN, "draining", drain.reconnectAfterMillis(), context.alternates());
         if (session == null) {
-            ctx.writeAndFlush(goAway).addListener(io.netty.channel.ChannelFutureListener.CLOSE);
+            LastWord.sayAndClose(ctx.channel(), goAway);
             return;
         }
         if (session.draining) {
@@ -85,19 +93,49 @@ final class DispatchHandler extends ChannelInboundHandlerAdapter {
                 dispatch(ctx, frame.getRequest());
                 break;
             case LOGIN:
-                ctx.write(ServerFrame.newBuilder().setLoginAck(LoginAck.newBuilder().setCode(Code.INVALID_REQUEST)
-                        .setSessionId(session.sessionId).setMessage("already logged in")).build(), ctx.voidPromise());
+                // Counts against the connection's rate like any frame; over it, not even answered.
+                if (session.requests == null || session.requests.tryAcquire(batchNanos())) {
+                    ctx.write(ServerFrame.newBuilder().setLoginAck(LoginAck.newBuilder().setCode(Code.INVALID_REQUEST)
+                            .setSessionId(session.sessionId).setMessage("already logged in")).build(), ctx.voidPromise());
+                }
                 break;
             default:
                 ctx.fireChannelRead(msg);
         }
     }
 
+    /** The clock read once per read batch. */
+    private long batchNanos() {
+        if (batchNanos == 0) {
+            batchNanos = System.nanoTime();
+        }
+        return batchNanos;
+    }
+
     private void dispatch(ChannelHandlerContext ctx, Request request) {
         long seq = request.getSeq();
-        requestDye = request.hasDye() ? request.getDye().getTag() : session.dye;
+        requestDye = session.dye;
         requestCmd = request.getCmd();
         Command command = context.commands().get(request.getCmd());
+        long now = batchNanos();
+        // Every request counts against the connection's rate, unknown commands and bad dyes included.
+        if (session.requests != null && !session.requests.tryAcquire(now)) {
+            if (command != null) {
+                command.count(Admission.OVER_CONNECTION_LIMIT);
+            }
+            reply(ctx, command, seq, Code.CONNECTION_RATE_LIMITED, "this connection is over its request rate");
+            return;
+        }
+        if (request.hasDye()) {
+            String problem = ClientFields.dyeProblem(request.getDye().getTag());
+            if (problem != null) {
+                // Refused before it is kept, logged or forwarded anywhere.
+                context.counters.dyesRefused.increment();
+                reply(ctx, command, seq, Code.INVALID_REQUEST, problem);
+                return;
+            }
+            requestDye = request.getDye().getTag();
+        }
         if (command == null) {
             context.counters.unknownCommands.increment();
             reply(ctx, null, seq, Code.UNKNOWN_COMMAND, "cmd " + Integer.toUnsignedString(request.getCmd()) + " is not in the command table");
@@ -105,15 +143,6 @@ final class DispatchHandler extends ChannelInboundHandlerAdapter {
         }
         if (session.draining) {
             reply(ctx, command, seq, Code.SHUTTING_DOWN, "the gateway is draining; reconnect elsewhere (see go_away)");
-            return;
-        }
-        if (batchNanos == 0) {
-            batchNanos = System.nanoTime();
-        }
-        long now = batchNanos;
-        if (session.requests != null && !session.requests.tryAcquire(now)) {
-            command.count(Admission.OVER_CONNECTION_LIMIT);
-            reply(ctx, command, seq, Code.CONNECTION_RATE_LIMITED, "this connection is over its request rate");
             return;
         }
         if (session.inFlightCount() >= context.config.maxInFlight()) {
@@ -206,12 +235,27 @@ final class DispatchHandler extends ChannelInboundHandlerAdapter {
             headers.put(DYE, dye);
         }
         headers.put(TRACE_ID, session.sessionId + '-' + Long.toUnsignedString(seq));
+        if (!session.device.isEmpty()) {
+            headers.put(DEVICE, session.device);
+        }
+        if (!session.deviceId.isEmpty()) {
+            headers.put(DEVICE_ID, session.deviceId);
+        }
+        if (!session.appVersion.isEmpty()) {
+            headers.put(APP_VERSION, session.appVersion);
+        }
         headers.put(ROUTE_EPOCH, Long.toString(table.epoch()));
+        headers.put(ROUTE_CLASS, ROUTE_CLASS_VALUES[command.spec.route().ordinal()]);
+        long fence = table.fenceEpoch(set);
+        if (fence > 0) {
+            // Tells the AO its city's fence, so it refuses writes from any gateway whose routes predate it.
+            headers.put(FENCE_EPOCH, Long.toString(fence));
+        }
         headers.put(SET, table.set(set).name());
         if (table.crossesCity(set)) {
             context.counters.crossCity.increment();
         }
-        UpstreamCall call = new UpstreamCall(session, seq, endpoint, context.counters.inFlight, command, startNanos,
+        UpstreamCall call = new UpstreamCall(session, seq, endpoint, context.counters, command, startNanos,
                 table.set(set).name(), table.epoch(), dye, context.accessLog, set, body, deadlineNanos, attempt, context.signals,
                 setLimit);
         session.startCall(seq, call);

@@ -1,7 +1,6 @@
 package io.cellgate.server.internal;
 
 import io.cellgate.protocol.v1.Code;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -35,14 +34,12 @@ final class ErrorHandler extends ChannelInboundHandlerAdapter {
         }
         if (root instanceof BadFrameException) {
             GatewayContext.of(ctx).counters.badFrames.increment();
-            ctx.writeAndFlush(Frames.goAway(Code.BAD_FRAME, root.getMessage(), 0, List.of()))
-                    .addListener(ChannelFutureListener.CLOSE);
+            LastWord.sayAndClose(ctx.channel(), Frames.goAway(Code.BAD_FRAME, root.getMessage(), 0, List.of()));
         } else if (root instanceof IOException) {
             ctx.close();
         } else {
             LOG.log(Level.WARNING, "closing " + ctx.channel() + " after an unexpected error", cause);
-            ctx.writeAndFlush(Frames.goAway(Code.INTERNAL, "internal error", 0, List.of()))
-                    .addListener(ChannelFutureListener.CLOSE);
+            LastWord.sayAndClose(ctx.channel(), Frames.goAway(Code.INTERNAL, "internal error", 0, List.of()));
         }
     }
 }

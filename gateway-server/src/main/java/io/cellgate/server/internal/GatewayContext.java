@@ -24,7 +24,7 @@ public final class GatewayContext {
     static final io.netty.util.AttributeKey<ClientSession> SESSION = io.netty.util.AttributeKey.valueOf("cellgate.session");
 
     /** What an operator sees of one connection. */
-    public record SessionInfo(String sessionId, long uid, String remote, int inFlight) {
+    public record SessionInfo(String sessionId, long uid, String remote, int inFlight, String device, String deviceId, String appVersion) {
     }
 
     static GatewayContext of(io.netty.channel.ChannelHandlerContext ctx) {
@@ -184,7 +184,8 @@ public final class GatewayContext {
         for (io.netty.channel.Channel ch : clients) {
             ClientSession s = ch.attr(SESSION).get();
             if (s != null) {
-                out.add(new SessionInfo(s.sessionId, s.uid, String.valueOf(ch.remoteAddress()), s.inFlightCount()));
+                out.add(new SessionInfo(s.sessionId, s.uid, String.valueOf(ch.remoteAddress()), s.inFlightCount(), s.device, s.deviceId,
+                        s.appVersion));
                 if (out.size() >= limit) {
                     break;
                 }
@@ -203,6 +204,11 @@ public final class GatewayContext {
             }
         }
         return false;
+    }
+
+    /** Tells every AO of {@code city} its fence in the current routes now; see {@link FenceNotice}. Blocks. */
+    public FenceNotice.Outcome tellFence(String city, long timeoutMillis) throws InterruptedException {
+        return FenceNotice.tell(upstreams.current(), city, timeoutMillis);
     }
 
     /** Calls in flight to the sets of {@code city}, counted on their endpoints. */

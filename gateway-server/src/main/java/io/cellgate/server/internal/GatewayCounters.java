@@ -19,6 +19,11 @@ public final class GatewayCounters {
     final LongAdder badFrames = new LongAdder();
     final LongAdder framesIn = new LongAdder();
     final LongAdder retries = new LongAdder();
+    final LongAdder fencedWrites = new LongAdder();
+    final LongAdder closesForced = new LongAdder();
+    final LongAdder preLoginClosed = new LongAdder();
+    final LongAdder dyesRefused = new LongAdder();
+    final LongAdder loginFieldsRefused = new LongAdder();
 
     public long inFlight() {
         return inFlight.sum();
@@ -73,6 +78,31 @@ public final class GatewayCounters {
 
     public long badFrames() {
         return badFrames.sum();
+    }
+
+    /** Connections the gateway closed after its last frame because the peer had not taken it within the close timeout. */
+    public long closesForced() {
+        return closesForced.sum();
+    }
+
+    /** Connections closed for sending more than {@code limits.pre-login-frames} frames before logging in. */
+    public long preLoginClosed() {
+        return preLoginClosed.sum();
+    }
+
+    /** Logins and requests refused for a dye that is too long or holds characters outside {@code [A-Za-z0-9._:-]}. */
+    public long dyesRefused() {
+        return dyesRefused.sum();
+    }
+
+    /** Logins refused for a device, device id or app version that is too long or malformed. */
+    public long loginFieldsRefused() {
+        return loginFieldsRefused.sum();
+    }
+
+    /** Writes an AO's fence refused: this gateway dispatched them under routes older than a city switch. */
+    public long fencedWrites() {
+        return fencedWrites.sum();
     }
 
     public long retries() {

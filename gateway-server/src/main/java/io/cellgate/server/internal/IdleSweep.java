@@ -2,7 +2,6 @@ package io.cellgate.server.internal;
 
 import io.cellgate.protocol.v1.Code;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.EventLoop;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -43,8 +42,7 @@ public final class IdleSweep implements Runnable {
                 continue;
             }
             decoder.idleClosing = true;
-            ch.writeAndFlush(Frames.goAway(Code.OK, "idle: no complete frame for 3 heartbeat intervals", 0, List.of()))
-                    .addListener(ChannelFutureListener.CLOSE);
+            LastWord.sayAndClose(ch, Frames.goAway(Code.OK, "idle: no complete frame for 3 heartbeat intervals", 0, List.of()));
         }
     }
 }

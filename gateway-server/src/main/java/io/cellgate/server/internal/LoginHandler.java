@@ -6,7 +6,6 @@ import io.cellgate.protocol.v1.Code;
 import io.cellgate.protocol.v1.Login;
 import io.cellgate.protocol.v1.LoginAck;
 import io.cellgate.protocol.v1.ServerFrame;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.util.concurrent.ScheduledFuture;
@@ -16,14 +15,21 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The login step. Until a valid {@code Login} arrives: requests are answered {@code UNAUTHENTICATED},
- * a wrong token gets a {@code LoginAck} with {@code UNAUTHENTICATED} and a close, and a connection
- * without a login after the configured timeout gets a go_away and a close. On success it answers
- * {@code LoginAck OK}, hands the new {@link ClientSession} to the next steps as a user event and
- * removes itself.
+ * pings are answered by the next step, and both count against {@code limits.pre-login-frames}: one
+ * frame more and the connection gets a go_away and a close. A refused login (wrong token, a malformed
+ * dye or login field, a login storm) gets a {@code LoginAck} saying why and a close; a connection
+ * without a login after the configured timeout gets a go_away and a close. Every such close happens
+ * within {@code limits.close-timeout} even if the peer never reads ({@link LastWord}). On success it
+ * answers {@code LoginAck OK}, lifts the frame size limit to the full one, hands the new
+ * {@link ClientSession} to the next steps as a user event and removes itself.
  */
 final class LoginHandler extends ChannelInboundHandlerAdapter {
     private final GatewayContext context;
     private ScheduledFuture<?> loginDeadline;
+    /** Frames other than a login received so far. */
+    private int framesBeforeLogin;
+    /** The last word was said: whatever is still in the read batch is dropped. */
+    private boolean closing;
 
     LoginHandler(GatewayContext context) {
         this.context = context;
@@ -48,9 +54,10 @@ final class LoginHandler extends ChannelInboundHandlerAdapter {
         }
         long timeoutMillis = context.config.loginTimeout().toMillis();
         loginDeadline = ctx.executor().schedule(() -> {
-            if (ctx.channel().isActive()) {
-                ctx.writeAndFlush(Frames.goAway(Code.UNAUTHENTICATED, "no login within " + timeoutMillis + " ms", 0, List.of()))
-                        .addListener(ChannelFutureListener.CLOSE);
+            if (ctx.channel().isActive() && !closing) {
+                closing = true;
+                LastWord.sayAndClose(ctx.channel(), Frames.goAway(Code.UNAUTHENTICATED, "no login within " + timeoutMillis + " ms", 0,
+                        List.of()));
             }
         }, timeoutMillis, TimeUnit.MILLISECONDS);
     }
@@ -64,47 +71,77 @@ final class LoginHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        ClientFrame frame = (ClientFrame) msg;
-        switch (frame.getKindCase()) {
-            case LOGIN:
-                login(ctx, frame.getLogin());
-                break;
-            case REQUEST:
-                context.counters.requestsBeforeLogin.increment();
-                ctx.write(Frames.response(frame.getRequest().getSeq(), Code.UNAUTHENTICATED, "log in first"), ctx.voidPromise());
-                break;
-            default:
-                ctx.fireChannelRead(msg);
+        if (closing) {
+            return;
         }
+        ClientFrame frame = (ClientFrame) msg;
+        if (frame.getKindCase() == ClientFrame.KindCase.LOGIN) {
+            login(ctx, frame.getLogin());
+            return;
+        }
+        int limit = context.config.edge().preLoginFrames();
+        if (++framesBeforeLogin > limit) {
+            // A client that floods before logging in costs the gateway a little per frame; a few
+            // frames are enough for any real client (a ping, a request sent too early).
+            closing = true;
+            context.counters.preLoginClosed.increment();
+            LastWord.sayAndClose(ctx.channel(), Frames.goAway(Code.UNAUTHENTICATED, "more than " + limit + " frames before login", 0,
+                    List.of()));
+            return;
+        }
+        if (frame.getKindCase() == ClientFrame.KindCase.REQUEST) {
+            context.counters.requestsBeforeLogin.increment();
+            ctx.write(Frames.response(frame.getRequest().getSeq(), Code.UNAUTHENTICATED, "log in first"), ctx.voidPromise());
+            return;
+        }
+        ctx.fireChannelRead(msg);
+    }
+
+    private void refuse(ChannelHandlerContext ctx, Code code, String message) {
+        closing = true;
+        LastWord.sayAndClose(ctx.channel(), ServerFrame.newBuilder().setLoginAck(LoginAck.newBuilder().setCode(code).setMessage(message))
+                .build());
     }
 
     private void login(ChannelHandlerContext ctx, Login login) {
         if (!context.admissions().loginAllowed()) {
             // A login storm: refuse before spending an HMAC on it; the client retries later.
             context.counters.loginsRefused.increment();
-            ServerFrame ack = ServerFrame.newBuilder().setLoginAck(LoginAck.newBuilder()
-                    .setCode(Code.RATE_LIMITED).setMessage("too many logins; retry after a random delay of 1-5 s")).build();
-            ctx.writeAndFlush(ack).addListener(ChannelFutureListener.CLOSE);
+            refuse(ctx, Code.RATE_LIMITED, "too many logins; retry after a random delay of 1-5 s");
+            return;
+        }
+        String dye = login.hasDye() ? login.getDye().getTag() : "";
+        String dyeProblem = ClientFields.dyeProblem(dye);
+        if (dyeProblem != null) {
+            context.counters.dyesRefused.increment();
+            refuse(ctx, Code.INVALID_REQUEST, dyeProblem);
+            return;
+        }
+        String fieldProblem = ClientFields.loginProblem(login.getDevice(), login.getDeviceId(), login.getAppVersion());
+        if (fieldProblem != null) {
+            context.counters.loginFieldsRefused.increment();
+            refuse(ctx, Code.INVALID_REQUEST, fieldProblem);
             return;
         }
         LoginToken.Verdict verdict = context.tokens().verify(login.getUid(), login.getToken(), System.currentTimeMillis() / 1000);
         if (verdict != LoginToken.Verdict.OK) {
             context.counters.loginsFailed.increment();
-            ServerFrame ack = ServerFrame.newBuilder().setLoginAck(LoginAck.newBuilder()
-                    .setCode(Code.UNAUTHENTICATED).setMessage("token refused: " + verdict)).build();
-            ctx.writeAndFlush(ack).addListener(ChannelFutureListener.CLOSE);
+            refuse(ctx, Code.UNAUTHENTICATED, "token refused: " + verdict);
             return;
         }
         context.counters.loginsOk.increment();
         String sessionId = Long.toHexString(ThreadLocalRandom.current().nextLong() | Long.MIN_VALUE);
         int loop = context.loopIndex(ctx.channel().eventLoop());
-        ClientSession session = new ClientSession(ctx.channel(), login.getUid(), sessionId,
-                login.hasDye() ? login.getDye().getTag() : "", loop, context.admissions().connectionBucket(),
-                context.responseWriter(loop));
+        ClientSession session = new ClientSession(ctx.channel(), login.getUid(), sessionId, dye, login, loop,
+                context.admissions().connectionBucket(), context.responseWriter(loop));
         ctx.write(ServerFrame.newBuilder().setLoginAck(LoginAck.newBuilder().setCode(Code.OK)
                 .setHeartbeatIntervalMs((int) context.config.heartbeatInterval().toMillis())
                 .setSessionId(sessionId)).build(), ctx.voidPromise());
         ctx.channel().attr(GatewayContext.SESSION).set(session);
+        ClientFrameDecoder decoder = ctx.pipeline().get(ClientFrameDecoder.class);
+        if (decoder != null) {
+            decoder.loggedIn();
+        }
         ctx.pipeline().remove(this);
         ctx.fireUserEventTriggered(session);
     }

@@ -46,7 +46,7 @@ public final class SetHealthTracker implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(SetHealthTracker.class.getName());
     /** HealthCheckResponse.status = SERVING (1), as bytes: field 1, varint 1. */
     private static final ByteString SERVING = ByteString.copyFrom(new byte[] {0x08, 0x01});
-    private static final MethodDescriptor<ByteString, ByteString> CHECK = MethodDescriptor.<ByteString, ByteString>newBuilder()
+    static final MethodDescriptor<ByteString, ByteString> CHECK = MethodDescriptor.<ByteString, ByteString>newBuilder()
             .setType(MethodDescriptor.MethodType.UNARY)
             .setFullMethodName("grpc.health.v1.Health/Check")
             .setRequestMarshaller(ByteStringMarshaller.INSTANCE)
@@ -125,12 +125,15 @@ public final class SetHealthTracker implements AutoCloseable {
         try {
             RoutingSnapshot routing = upstreams.current();
             Map<String, AoEndpoint> endpoints = new HashMap<>();
+            Map<String, Long> fences = new HashMap<>();
             for (int i = 0; i < routing.table.sets().size(); i++) {
                 for (AoEndpoint e : routing.endpoints(i)) {
                     endpoints.put(e.address, e);
+                    fences.merge(e.address, routing.table.fenceEpoch(i), Math::max);
                 }
             }
-            endpoints.values().forEach(this::check);
+            long epoch = routing.table.epoch();
+            endpoints.values().forEach(e -> check(e, epoch, fences.get(e.address)));
             endpoints.values().forEach(AoEndpoint::judgeSuccessRate);
             judge(routing);
         } catch (RuntimeException e) {
@@ -138,8 +141,12 @@ public final class SetHealthTracker implements AutoCloseable {
         }
     }
 
-    /** Starts a health check of {@code e}; its outcome arrives on the channel's event loop. */
-    private void check(AoEndpoint e) {
+    /**
+     * Starts a health check of {@code e}; its outcome arrives on the channel's event loop. The check
+     * carries the route epoch and the city's fence like a call, so every AO learns a fence within a
+     * tick even when no client request reaches it.
+     */
+    private void check(AoEndpoint e, long routeEpoch, long fence) {
         ClientCall<ByteString, ByteString> call = e.channel(0).newCall(CHECK,
                 CallOptions.DEFAULT.withDeadlineAfter(timeoutMillis, TimeUnit.MILLISECONDS));
         call.start(new ClientCall.Listener<>() {
@@ -163,7 +170,7 @@ public final class SetHealthTracker implements AutoCloseable {
                     e.record(status.isOk() ? Status.Code.UNAVAILABLE : status.getCode(), !gatewayLagging.getAsBoolean());
                 }
             }
-        }, new Metadata());
+        }, FenceNotice.headers(routeEpoch, fence));
         call.request(1);
         call.sendMessage(ByteString.EMPTY);
         call.halfClose();

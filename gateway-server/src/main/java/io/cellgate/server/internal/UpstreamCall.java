@@ -9,7 +9,6 @@ import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
 import io.grpc.Status;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.LongAdder;
 
 /**
  * One request forwarded to an AO: a unary gRPC call and its listener. Started on the client's event
@@ -21,13 +20,15 @@ final class UpstreamCall extends ClientCall.Listener<ByteString> {
     final long seq;
     private final ClientSession session;
     private final AoEndpoint endpoint;
-    private final LongAdder gatewayInFlight;
+    private final GatewayCounters counters;
     private ClientCall<ByteString, ByteString> call;
     private ByteString responseBody;
     /** When the AO call started and ended (System.nanoTime). */
     private long callStartNanos;
     private long callEndNanos;
     private Status status;
+    /** The AO's fence refused the call: the routes it was dispatched under predate a city switch. */
+    private boolean fenced;
 
     /** What a retry needs: the set tried, the request, its absolute deadline and attempt number. */
     final Command command;
@@ -52,7 +53,7 @@ final class UpstreamCall extends ClientCall.Listener<ByteString> {
         return session;
     }
 
-    UpstreamCall(ClientSession session, long seq, AoEndpoint endpoint, LongAdder gatewayInFlight, Command command, long startNanos,
+    UpstreamCall(ClientSession session, long seq, AoEndpoint endpoint, GatewayCounters counters, Command command, long startNanos,
                  String setName, long epoch, String dye, AccessLog accessLog, int setIndex, ByteString body, long deadlineNanos,
                  int attempt, io.cellgate.limit.OverloadSignals signals, io.cellgate.limit.SetConcurrencyLimit setLimit) {
         this.signals = signals;
@@ -68,7 +69,7 @@ final class UpstreamCall extends ClientCall.Listener<ByteString> {
         this.accessLog = accessLog;
         this.command = command;
         this.startNanos = startNanos;
-        this.gatewayInFlight = gatewayInFlight;
+        this.counters = counters;
         this.session = session;
         this.seq = seq;
         this.endpoint = endpoint;
@@ -85,7 +86,7 @@ final class UpstreamCall extends ClientCall.Listener<ByteString> {
 
     void start(ManagedChannel channel, Command command, long timeoutNanos, Metadata headers, ByteString request) {
         endpoint.outstanding.incrementAndGet();
-        gatewayInFlight.increment();
+        counters.inFlight.increment();
         callStartNanos = System.nanoTime();
         call = channel.newCall(command.method, CallOptions.DEFAULT.withDeadlineAfter(timeoutNanos, TimeUnit.NANOSECONDS));
         call.start(this, headers);
@@ -116,9 +117,13 @@ final class UpstreamCall extends ClientCall.Listener<ByteString> {
                 setLimit.release(callEndNanos - callStartNanos, code == Status.Code.OK,
                         code == Status.Code.RESOURCE_EXHAUSTED || blamesAo, callEndNanos);
             }
+            if (code == Status.Code.FAILED_PRECONDITION && trailers.containsKey(io.cellgate.fence.FenceHeaders.FENCED)) {
+                fenced = true;
+                counters.fencedWrites.increment();
+            }
             endpoint.record(code, blamesAo);
             endpoint.outstanding.decrementAndGet();
-            gatewayInFlight.decrement();
+            counters.inFlight.decrement();
         } finally {
             // Whatever the accounting did, the client gets its answer.
             session.writer.completed(this);
@@ -156,6 +161,12 @@ final class UpstreamCall extends ClientCall.Listener<ByteString> {
         if (status.isOk()) {
             return responseBody != null ? Frames.ok(seq, responseBody)
                     : Frames.response(seq, Code.UPSTREAM_ERROR, "AO " + endpoint + " closed the call without a response");
+        }
+        if (fenced) {
+            // This gateway's routes are older than a city switch the AO has been told of: the write must
+            // not land here, and the client should retry (through a gateway with current routes).
+            return Frames.response(seq, Code.WRITE_FORBIDDEN, "AO " + endpoint + " refused a write dispatched under route epoch "
+                    + epoch + ": the routes predate a city switch; retry later");
         }
         return Frames.response(seq, codeOf(status), "AO " + endpoint + ": " + status.getCode()
                 + (status.getDescription() == null ? "" : ": " + status.getDescription()));

@@ -120,10 +120,12 @@ class ClientPipelineFuzzTest {
         if (data.consumeBoolean()) {
             // What a successful login leaves behind (LoginHandler.login), on this embedded loop.
             LOGGED_IN_INPUTS.incrementAndGet();
-            session = new ClientSession(ch, data.consumeLong(), "fuzz", "", 0, context.admissions().connectionBucket(),
+            session = new ClientSession(ch, data.consumeLong(), "fuzz", "", io.cellgate.protocol.v1.Login.getDefaultInstance(), 0,
+                    context.admissions().connectionBucket(),
                     new ResponseWriter(context, ch.eventLoop()));
             ch.attr(GatewayContext.SESSION).set(session);
             ch.pipeline().remove("login");
+            ch.pipeline().get(ClientFrameDecoder.class).loggedIn();
             ch.pipeline().fireUserEventTriggered(session);
         }
         int budget = MAX_BYTES;

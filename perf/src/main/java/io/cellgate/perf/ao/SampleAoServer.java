@@ -41,6 +41,7 @@ public final class SampleAoServer implements AutoCloseable {
     private volatile double errorRate;
     /** Requests processed at once; more wait in FIFO order (a backend of bounded capacity). 0 = unlimited. */
     private volatile int concurrency;
+    private final io.cellgate.fence.WriteFence fence = new io.cellgate.fence.WriteFence();
     private int active;
     private final java.util.ArrayDeque<Runnable> waiting = new java.util.ArrayDeque<>();
 
@@ -58,6 +59,8 @@ public final class SampleAoServer implements AutoCloseable {
         });
         HealthStatusManager health = new HealthStatusManager();
         this.server = NettyServerBuilder.forAddress(new InetSocketAddress(host, port))
+                // Writes from a gateway whose routes predate a city switch are refused (see ao-fence).
+                .intercept(fence)
                 .addService(new Service())
                 .addService(health.getHealthService())
                 .build()
@@ -74,6 +77,11 @@ public final class SampleAoServer implements AutoCloseable {
 
     public long served() {
         return served.get();
+    }
+
+    /** This AO's write fence: its fence epoch and the writes it refused. */
+    public io.cellgate.fence.WriteFence fence() {
+        return fence;
     }
 
     public void latencyMicros(long micros) {

@@ -183,6 +183,11 @@ public final class LoadGenerator {
                             answered.get() - codes[0].sum(), sent.get() - answered.get()));
             sending = false;
             tickers.forEach(t -> t.cancel(false));
+            // A tick already running on a loop may still send one last request: wait for each loop to
+            // pass a no-op, so the count of requests sent is final before answers are awaited.
+            for (EventLoop loop : byLoop.keySet()) {
+                loop.submit(() -> { }).await(5, TimeUnit.SECONDS);
+            }
             double seconds = (System.nanoTime() - startNanos) / 1e9;
             // Far above every command timeout the scenarios configure (2-10 s): a request still without an
             // answer after this is lost, not late.
