@@ -419,7 +419,7 @@ final class AdminService extends AdminGrpc.AdminImplBase {
                     burst(login, a.loginRate(), a.loginBurst(), 5), connection, burst(connection, a.connectionRate(), a.connectionBurst(), 1),
                     user, burst(user, a.userRate(), a.userBurst(), 0.5), a.userSlots(), a.window(), a.alpha(), a.beta(), a.recover(),
                     a.dropLow(), a.dropHigh(), a.maxEventLoopLag(), maxInFlight, a.maxPendingOutbound(), a.maxHeapUsed(),
-                    a.maxDirectUsed(), context().degradeLevel(), a.maxConnectionsPerAddress());
+                    a.maxDirectUsed(), context().degradeLevel(), a.maxConnectionsPerAddress(), a.fairness());
             context().admission(next);
             LOG.info(() -> "admin: limits updated");
             return limits();

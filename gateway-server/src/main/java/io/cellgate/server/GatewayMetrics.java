@@ -152,6 +152,8 @@ final class GatewayMetrics {
         counter(registry, "cellgate_pre_login_closed", "Connections closed for sending more than limits.pre-login-frames frames "
                 + "before logging in", counters::preLoginClosed);
         counter(registry, "cellgate_dyes_refused", "Logins and requests refused for a malformed dye", counters::dyesRefused);
+        counter(registry, "cellgate_dyes_ignored", "Client dyes ignored because no dye rule lets the client choose its dye",
+                counters::dyesIgnored);
         counter(registry, "cellgate_login_fields_refused", "Logins refused for a malformed device, device id or app version",
                 counters::loginFieldsRefused);
         counter(registry, "cellgate_fenced_writes", "Writes an AO's fence refused because this gateway's routes predated a city switch",

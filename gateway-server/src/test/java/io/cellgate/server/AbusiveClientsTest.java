@@ -39,6 +39,68 @@ class AbusiveClientsTest {
         assertThat(c.next().getLoginAck().getCode()).isEqualTo(Code.OK);
     }
 
+    /** Connects from {@code source}; true when the gateway took the connection (no go_away RATE_LIMITED at once). */
+    private static boolean accepted(int port, String source, List<TestClient> open) throws Exception {
+        TestClient c = new TestClient(port, source);
+        open.add(c);
+        c.login(77, TestTopology.token(77));
+        ServerFrame f = c.next();
+        if (f.hasGoAway()) {
+            assertThat(f.getGoAway().getCode()).isEqualTo(Code.RATE_LIMITED);
+            return false;
+        }
+        return f.getLoginAck().getCode() == Code.OK;
+    }
+
+    @Test
+    void oneSourceNetworkCannotSpendTheAcceptAndLoginBudgetsForEveryone() throws Exception {
+        // Accepts: 1/s, a burst of 8; one /24 may use a quarter of that (a burst of 2, one more every 4 s).
+        try (TestAo sz = new TestAo("sz-a"); TestAo sh = new TestAo("sh-a");
+             GatewayServer gateway = start(topology(sz, sh).admission("accept-rate", 1).admission("accept-burst", 8)
+                     .admission("source-share", 0.25))) {
+            List<TestClient> open = new ArrayList<>();
+            try {
+                int fromOne = 0;
+                for (int i = 0; i < 6; i++) {
+                    fromOne += accepted(gateway.port(), "127.0.5.1", open) ? 1 : 0;
+                }
+                assertThat(fromOne).as("connections taken from one /24 in a burst").isBetween(2, 3);
+                // Another /24 still gets in: its addresses spend a budget of their own.
+                assertThat(accepted(gateway.port(), "127.0.6.1", open)).isTrue();
+                assertThat(accepted(gateway.port(), "127.0.6.2", open)).isTrue();
+                assertThat(gateway.context().counters().acceptsRefused()).isGreaterThanOrEqualTo(3);
+            } finally {
+                for (TestClient c : open) {
+                    c.close();
+                }
+            }
+        }
+        // Logins: the same share of the login rate.
+        try (TestAo sz = new TestAo("sz-a"); TestAo sh = new TestAo("sh-a");
+             GatewayServer gateway = start(topology(sz, sh).admission("login-rate", 1).admission("login-burst", 8)
+                     .admission("source-share", 0.25))) {
+            List<TestClient> open = new ArrayList<>();
+            try {
+                int okFromOne = 0;
+                for (int i = 0; i < 5; i++) {
+                    TestClient c = new TestClient(gateway.port(), "127.0.7.1");
+                    open.add(c);
+                    c.login(80 + i, TestTopology.token(80 + i));
+                    okFromOne += c.next().getLoginAck().getCode() == Code.OK ? 1 : 0;
+                }
+                assertThat(okFromOne).as("logins from one /24 in a burst").isBetween(2, 3);
+                assertThat(gateway.context().counters().loginsRefused()).isGreaterThanOrEqualTo(2);
+                TestClient other = new TestClient(gateway.port(), "127.0.8.1");
+                open.add(other);
+                loginOk(other, 90);
+            } finally {
+                for (TestClient c : open) {
+                    c.close();
+                }
+            }
+        }
+    }
+
     @Test
     void oneAddressCannotHoldMoreThanItsShareOfConnections() throws Exception {
         try (TestAo sz = new TestAo("sz-a"); TestAo sh = new TestAo("sh-a");
@@ -193,10 +255,13 @@ class AbusiveClientsTest {
              TestClient heavy = new TestClient(gateway.port()); TestClient other = new TestClient(gateway.port())) {
             loginOk(heavy, 31);
             loginOk(other, 32);
-            // 20 slow requests of 16 KiB in one write: 4 fit in the 64 KiB budget, the rest are refused at once.
+            // 20 requests of 16 KiB in one write to an AO that holds each for 3 s (far longer than reading
+            // them takes, however loaded the machine): 4 fit in the 64 KiB budget, the rest are refused at once.
+            sz.delayEcho(3_000);
+            sh.delayEcho(3_000);
             String body = "x".repeat(16 * 1024);
             for (int seq = 1; seq <= 20; seq++) {
-                heavy.sendNoFlush(TestClient.request(seq, 5, body));
+                heavy.sendNoFlush(TestClient.request(seq, TestTopology.READ, body));
             }
             heavy.flush();
             // The budget is per connection: another client's large request goes through meanwhile.
@@ -212,7 +277,10 @@ class AbusiveClientsTest {
                 }
             }
             assertThat(answers.values().stream().filter(c -> c == Code.TOO_MANY_IN_FLIGHT).count()).as("refused").isEqualTo(16);
-            // Answered (here: timed out), the bytes are free again.
+            assertThat(answers.values().stream().filter(c -> c == Code.OK).count()).as("served").isEqualTo(4);
+            // Answered, the bytes are free again.
+            sz.delayEcho(0);
+            sh.delayEcho(0);
             heavy.send(TestClient.request(21, TestTopology.READ, body));
             assertThat(heavy.next().getResponse().getCode()).isEqualTo(Code.OK);
         }

@@ -66,7 +66,9 @@ class AccessLogTest {
         Path file = dir.resolve("logs/access.log");
         try (TestAo ao = new TestAo("sz-a")) {
             String yaml = TestTopology.yaml(ao.address(), ao.address(), "shared", "8s", "30s")
-                    + "access-log:\n  file: " + file + "\n  sample: 0\n";
+                    + "access-log:\n  file: " + file + "\n  sample: 0\n"
+                    // uid 31 may dye its own requests (no rule: client dyes are ignored).
+                    + "dye:\n  rules:\n    - {uids: [31], client-dye: true}\n";
             try (GatewayServer gateway = GatewayServer.start(GatewayConfig.parse(yaml, Path.of("."), name -> null));
                  TestClient client = new TestClient(gateway.port())) {
                 client.login(31, TestTopology.token(31));

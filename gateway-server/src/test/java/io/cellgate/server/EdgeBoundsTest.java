@@ -63,7 +63,8 @@ class EdgeBoundsTest {
         Path accessLog = dir.resolve("access.log");
         try (TestAo sz = new TestAo("sz-a"); TestAo sh = new TestAo("sh-a");
              GatewayServer gateway = start(GatewayYaml.testTopology(sz.address(), sh.address())
-                     .section("access-log:\n  file: " + accessLog + "\n  sample: 1.0\n"))) {
+                     .section("access-log:\n  file: " + accessLog + "\n  sample: 1.0\n")
+                     .section("dye:\n  rules:\n    - {uids: [7], client-dye: true}\n"))) {
             String[] bad = {"x".repeat(1000), "a\r\nb", "nul\u0000", "sp ace", "é", "x".repeat(65)};
             for (String dye : bad) {
                 try (TestClient c = new TestClient(gateway.port())) {
@@ -97,6 +98,74 @@ class EdgeBoundsTest {
             String log = Files.readString(accessLog, StandardCharsets.UTF_8);
             assertThat(log).doesNotContain("xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "sp ace", "nul", "\\r", "\\u0000");
             assertThat(log.lines()).allMatch(line -> line.length() < 400);
+        }
+    }
+
+    private static final Metadata.Key<String> SET = Metadata.Key.of("x-cellgate-set", Metadata.ASCII_STRING_MARSHALLER);
+
+    /** Logs {@code uid} in with {@code edit} applied to its login; sends one READ and one WRITE; returns what the AOs saw. */
+    private static List<Metadata> readAndWrite(GatewayServer gateway, long uid, Consumer<Login.Builder> edit, String requestDye,
+                                               TestAo... aos) throws Exception {
+        try (TestClient c = new TestClient(gateway.port())) {
+            c.send(login(uid, edit));
+            assertThat(c.next().getLoginAck().getCode()).isEqualTo(Code.OK);
+            for (int cmd : new int[] {TestTopology.READ, TestTopology.WRITE}) {
+                Request.Builder r = Request.newBuilder().setSeq(cmd).setCmd(cmd).setBody(ByteString.copyFromUtf8("x"));
+                if (requestDye != null) {
+                    r.setDye(Dye.newBuilder().setTag(requestDye));
+                }
+                c.send(ClientFrame.newBuilder().setRequest(r).build());
+                assertThat(c.next().getResponse().getCode()).isEqualTo(Code.OK);
+            }
+        }
+        List<Metadata> seen = new ArrayList<>();
+        for (TestAo ao : aos) {
+            seen.addAll(ao.drainHeaders());
+        }
+        seen.sort(java.util.Comparator.comparing(h -> h.get(Metadata.Key.of("x-cellgate-cmd", Metadata.ASCII_STRING_MARSHALLER))));
+        return seen;
+    }
+
+    @Test
+    void dyeRulesDecideWhoIsDyedAndSendDyedTrafficToTheCanarySet() throws Exception {
+        try (TestAo sz = new TestAo("sz-a"); TestAo sh = new TestAo("sh-a"); TestAo canary = new TestAo("sz-canary");
+             GatewayServer gateway = start(GatewayYaml.testTopology(sz.address(), sh.address())
+                     .addSet("sz-canary", "sz", "sz-2", canary.address())
+                     .section("""
+                             dye:
+                               rules:
+                                 - {tag: canary, uid-range: 1000-1999, read-set: sz-canary}
+                                 - {tag: canary-data, uids: [2001], read-set: sz-canary, write-set: sz-canary}
+                                 - {devices: [android], app-versions: [8.0.0], client-dye: true}
+                             """))) {
+            long canaryUser = TestTopology.uidInSlots(1000, 0, 8191); // write point sz-a
+            assertThat(canaryUser).isBetween(1000L, 1999L);
+            // Matched by uid range: dyed by the gateway; reads go to the canary set, writes to the write point.
+            List<Metadata> seen = readAndWrite(gateway, canaryUser, b -> { }, null, sz, sh, canary);
+            assertThat(seen).extracting(h -> h.get(SET)).containsExactly("sz-canary", "sz-a");
+            assertThat(seen).extracting(h -> h.get(DYE)).containsExactly("canary", "canary");
+            // Its own dye, at login or per request, does not count: the rule does not let it choose.
+            seen = readAndWrite(gateway, canaryUser, b -> b.setDye(Dye.newBuilder().setTag("mine")), "mine-too", sz, sh, canary);
+            assertThat(seen).extracting(h -> h.get(DYE)).containsExactly("canary", "canary");
+            assertThat(gateway.context().counters().dyesIgnored()).isEqualTo(3);
+            // The canary set holds this user's data: its writes go there too.
+            seen = readAndWrite(gateway, 2001, b -> { }, null, sz, sh, canary);
+            assertThat(seen).extracting(h -> h.get(SET)).containsExactly("sz-canary", "sz-canary");
+            // No rule matches: a client's dye is ignored, nothing is dyed, routing as usual.
+            long plain = TestTopology.uidInSlots(5000, 0, 8191);
+            seen = readAndWrite(gateway, plain, b -> b.setDye(Dye.newBuilder().setTag("trace-all")), "x", sz, sh, canary);
+            assertThat(seen).extracting(h -> h.get(DYE)).containsOnlyNulls();
+            assertThat(seen).extracting(h -> h.get(SET)).doesNotContain("sz-canary");
+            // A rule that lets a device and version choose: the login's dye, and a request's own, are honoured.
+            seen = readAndWrite(gateway, plain, b -> b.setDevice("android").setAppVersion("8.0.0")
+                    .setDye(Dye.newBuilder().setTag("beta")), null, sz, sh, canary);
+            assertThat(seen).extracting(h -> h.get(DYE)).containsExactly("beta", "beta");
+            seen = readAndWrite(gateway, plain, b -> b.setDevice("android").setAppVersion("8.0.0"), "trace-1", sz, sh, canary);
+            assertThat(seen).extracting(h -> h.get(DYE)).containsExactly("trace-1", "trace-1");
+            // The same device on another version matches no rule.
+            seen = readAndWrite(gateway, plain, b -> b.setDevice("android").setAppVersion("7.9.9")
+                    .setDye(Dye.newBuilder().setTag("beta")), null, sz, sh, canary);
+            assertThat(seen).extracting(h -> h.get(DYE)).containsOnlyNulls();
         }
     }
 
@@ -190,8 +259,16 @@ class EdgeBoundsTest {
                     new ClosePath("refused login", s -> send(s, login(5, b -> b.setToken("v1.5.1.forged")))),
                     new ClosePath("bad frame", s -> send(s, ClientFrame.getDefaultInstance())),
                     new ClosePath("pre-login flood", s -> {
-                        for (int i = 0; i < 5; i++) {
-                            send(s, ClientFrame.newBuilder().setPing(Ping.newBuilder().setNonce(i)).build());
+                        // One write: the gateway may close the connection before a later write would land.
+                        java.io.ByteArrayOutputStream pings = new java.io.ByteArrayOutputStream();
+                        try {
+                            for (int i = 0; i < 5; i++) {
+                                ClientFrame.newBuilder().setPing(Ping.newBuilder().setNonce(i)).build().writeDelimitedTo(pings);
+                            }
+                            s.getOutputStream().write(pings.toByteArray());
+                            s.getOutputStream().flush();
+                        } catch (IOException e) {
+                            throw new java.io.UncheckedIOException(e);
                         }
                     }),
                     new ClosePath("idle after login", s -> send(s, login(6, b -> { }))));

@@ -342,6 +342,11 @@ public final class RouteTable {
         return fenceEpochs;
     }
 
+    /** True when writes to set {@code index} are forbidden now (its city is). */
+    public boolean isWriteForbidden(int index) {
+        return writeForbiddenBySet[index];
+    }
+
     /** The fence of set {@code index}'s city (see {@link #fenceEpochs()}); 0 when it has none. */
     public long fenceEpoch(int index) {
         return fenceEpochBySet[index];

@@ -29,19 +29,34 @@ import java.time.Duration;
  * @param maxHeapUsed         heap use fraction that counts as load 1.0
  * @param maxDirectUsed       direct memory use fraction that counts as load 1.0
  * @param degrade             operator's cap: only priorities up to this are admitted; null = none
- * @param maxConnectionsPerAddress connections one client address may hold at once; 0 = no limit
+ * @param maxConnectionsPerAddress connections one client address (an IPv6 client: its source prefix) may hold at once;
+ *                                 0 = no limit
+ * @param fairness            how the accept and login budgets are shared among source prefixes
  */
 public record AdmissionConfig(double acceptRate, int acceptBurst, double loginRate, int loginBurst,
                               double connectionRate, int connectionBurst, double userRate, int userBurst, int userSlots,
                               Duration window, double alpha, double beta, double recover, double dropLow, double dropHigh,
                               Duration maxEventLoopLag, long maxInFlight, long maxPendingOutbound, double maxHeapUsed,
-                              double maxDirectUsed, Priority degrade, int maxConnectionsPerAddress) {
+                              double maxDirectUsed, Priority degrade, int maxConnectionsPerAddress, SourceFairness fairness) {
+
+    /**
+     * The accept and login rates shared fairly: one source prefix (the first {@code prefixV4} bits of an
+     * IPv4 address, {@code prefixV6} of an IPv6 one) may spend at most {@code share} of each, so a storm
+     * from one network leaves the rest for everyone else.
+     *
+     * @param share    the fraction of the accept and login rates (and bursts) one source prefix may use; 1 = no limit of its own
+     * @param prefixV4 IPv4 prefix length a source is counted by
+     * @param prefixV6 IPv6 prefix length a source is counted by (also what the per-address cap counts)
+     */
+    public record SourceFairness(double share, int prefixV4, int prefixV6) {
+    }
 
     static AdmissionConfig parse(ConfigNode n) {
         n.allowOnly(java.util.Set.of("accept-rate", "accept-burst", "login-rate", "login-burst", "connection-rate",
                 "connection-burst", "user-rate", "user-burst", "user-slots", "window", "alpha", "beta", "recover",
                 "drop-low", "drop-high", "max-event-loop-lag", "max-in-flight", "max-pending-outbound-bytes",
-                "max-heap-used", "max-direct-used", "degrade", "max-connections-per-address"));
+                "max-heap-used", "max-direct-used", "degrade", "max-connections-per-address", "source-share", "source-prefix-v4",
+                "source-prefix-v6"));
         double acceptRate = n.doubleValue("accept-rate", 5000, 0, 1e7);
         double loginRate = n.doubleValue("login-rate", 5000, 0, 1e7);
         double connectionRate = n.doubleValue("connection-rate", 2000, 0, 1e7);
@@ -66,6 +81,8 @@ public record AdmissionConfig(double acceptRate, int acceptBurst, double loginRa
                 n.longValue("max-in-flight", 0, 0, Long.MAX_VALUE),
                 n.longValue("max-pending-outbound-bytes", 256L << 20, 0, Long.MAX_VALUE),
                 n.doubleValue("max-heap-used", 0.9, 0, 1), n.doubleValue("max-direct-used", 0.9, 0, 1), cap,
-                n.intValue("max-connections-per-address", 0, 0, 10_000_000));
+                n.intValue("max-connections-per-address", 0, 0, 10_000_000),
+                new SourceFairness(n.doubleValue("source-share", 0.25, 0.001, 1), n.intValue("source-prefix-v4", 24, 8, 32),
+                        n.intValue("source-prefix-v6", 64, 16, 128)));
     }
 }

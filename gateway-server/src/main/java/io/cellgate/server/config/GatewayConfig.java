@@ -75,6 +75,7 @@ import org.yaml.snakeyaml.error.YAMLException;
  * @param minTimeout           the shortest deadline a client's {@code timeout_ms} may ask for (shorter ones are raised to it)
  * @param setLimit             each set's adaptive limit on calls in flight; null when it is off
  * @param edge                 what a client may do before it logs in, and how long a closing connection may linger
+ * @param dyeRules             who is dyed, whose own dyes count, and where dyed traffic goes; tried in order
  */
 public record GatewayConfig(String city, String idc, String listenHost, int listenPort, Transport transport,
                             int eventLoopThreads, int maxFrameBytes, int maxInFlight, byte[] tokenSecret,
@@ -87,7 +88,8 @@ public record GatewayConfig(String city, String idc, String listenHost, int list
                             HealthPolicy health, Path endpointsFile, Duration endpointsPoll, FleetConfig fleet,
                             long maxOutboundBytes, Path tlsCertFile, Path tlsKeyFile, Path upstreamCaFile,
                             long maxInFlightBytes, Duration minTimeout,
-                            io.cellgate.limit.SetConcurrencyLimit.Settings setLimit, EdgeLimits edge) {
+                            io.cellgate.limit.SetConcurrencyLimit.Settings setLimit, EdgeLimits edge,
+                            List<DyeRule> dyeRules) {
 
     /**
      * Bounds at the edge.
@@ -137,7 +139,7 @@ public record GatewayConfig(String city, String idc, String listenHost, int list
         }
         ConfigNode root = ConfigNode.root(parsed);
         root.allowOnly(Set.of("gateway", "listen", "login", "limits", "routes", "topology", "commands", "upstream", "admission",
-                "drain", "admin", "access-log", "discovery", "fleet"));
+                "drain", "admin", "access-log", "discovery", "fleet", "dye"));
         ConfigNode discovery = root.node("discovery");
         discovery.allowOnly(Set.of("endpoints-file", "poll"));
         String endpointsName = discovery.string("endpoints-file", "off");
@@ -270,7 +272,66 @@ public record GatewayConfig(String city, String idc, String listenHost, int list
                 drainWindow, drainTimeout, adminHost, adminPort, adminToken, accessLogFile, accessLogSample, accessLogRing,
                 outlier, retryRatio, retryMax, health, endpointsFile, endpointsPoll,
                 fleet(root, routeStoreDir, endpointsFile), maxOutbound, tlsCert, tlsKey, upstreamCa, maxInFlightBytes, minTimeout, setLimit,
-                edge);
+                edge, dyeRules(root.node("dye"), routes));
+    }
+
+    private static final Pattern DYE_TAG = Pattern.compile("[A-Za-z0-9._:-]{1,64}");
+
+    /** The {@code dye} section: its {@code rules}, in order. */
+    private static List<DyeRule> dyeRules(ConfigNode node, RouteTable routes) {
+        node.allowOnly(Set.of("rules"));
+        List<DyeRule> rules = new ArrayList<>();
+        for (ConfigNode r : node.nodes("rules")) {
+            r.allowOnly(Set.of("tag", "uids", "uid-range", "devices", "app-versions", "client-dye", "read-set", "write-set"));
+            String tag = r.string("tag", null);
+            if (tag != null && !DYE_TAG.matcher(tag).matches()) {
+                throw ConfigException.invalid(r.key("tag"), tag, "1-64 of [A-Za-z0-9._:-]");
+            }
+            boolean clientDye = r.bool("client-dye", false);
+            if (tag == null && !clientDye) {
+                throw ConfigException.invalid(r.key("tag"), "missing", "a tag, or client-dye: true (a rule must dye or allow dyes)");
+            }
+            Set<Long> uids = new HashSet<>();
+            for (String uid : r.strings("uids")) {
+                try {
+                    uids.add(Long.parseUnsignedLong(uid.trim()));
+                } catch (NumberFormatException e) {
+                    throw ConfigException.invalid(r.key("uids"), uid, "unsigned 64-bit uids");
+                }
+            }
+            long from = -1;
+            long to = 0;
+            String range = r.string("uid-range", null);
+            if (range != null) {
+                String[] ends = range.split("-", -1);
+                try {
+                    if (ends.length != 2) {
+                        throw new NumberFormatException(range);
+                    }
+                    from = Long.parseUnsignedLong(ends[0].trim());
+                    to = Long.parseUnsignedLong(ends[1].trim());
+                } catch (NumberFormatException e) {
+                    throw ConfigException.invalid(r.key("uid-range"), range, "FIRST-LAST, two unsigned uids");
+                }
+                if (Long.compareUnsigned(from, to) > 0) {
+                    throw ConfigException.invalid(r.key("uid-range"), range, "FIRST-LAST with FIRST <= LAST");
+                }
+            }
+            String readSet = dyeSet(r, "read-set", routes);
+            String writeSet = dyeSet(r, "write-set", routes);
+            rules.add(new DyeRule(tag, uids, from, to, Set.copyOf(r.strings("devices")), Set.copyOf(r.strings("app-versions")),
+                    clientDye, readSet, writeSet));
+        }
+        return List.copyOf(rules);
+    }
+
+    private static String dyeSet(ConfigNode rule, String key, RouteTable routes) {
+        String set = rule.string(key, null);
+        if (set != null && routes.indexOf(set) < 0) {
+            throw ConfigException.invalid(rule.key(key), set, "one of the topology's sets " + routes.sets().stream()
+                    .map(CellSet::name).toList());
+        }
+        return set;
     }
 
     /** The {@code upstream.set-limit} section: null when it is off. */

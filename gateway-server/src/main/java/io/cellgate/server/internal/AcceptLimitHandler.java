@@ -25,14 +25,17 @@ final class AcceptLimitHandler extends ChannelInboundHandlerAdapter {
         int perAddress = context.admission().maxConnectionsPerAddress();
         if (perAddress > 0 && ctx.channel().remoteAddress() instanceof java.net.InetSocketAddress remote) {
             java.net.InetAddress address = remote.getAddress();
-            if (!context.acquireAddress(address, perAddress)) {
+            // An IPv6 client is counted by its source prefix (a /64 by default): one host commonly holds all of it.
+            int v6Bits = context.admission().fairness().prefixV6();
+            long key = SourcePrefix.key(address, 32, v6Bits);
+            if (!context.acquireAddress(key, perAddress)) {
                 context.counters.addressLimited.increment();
                 LastWord.sayAndClose(ctx.channel(), Frames.goAway(Code.RATE_LIMITED, "too many connections from "
-                        + address.getHostAddress() + " (limit " + perAddress + ")", ThreadLocalRandom.current().nextInt(5_000, 15_000),
-                        context.alternates()));
+                        + SourcePrefix.text(address, v6Bits) + " (limit " + perAddress + ")",
+                        ThreadLocalRandom.current().nextInt(5_000, 15_000), context.alternates()));
                 return;
             }
-            ctx.channel().closeFuture().addListener(f -> context.releaseAddress(address));
+            ctx.channel().closeFuture().addListener(f -> context.releaseAddress(key));
         }
         ctx.pipeline().remove(this);
         ctx.fireChannelActive();

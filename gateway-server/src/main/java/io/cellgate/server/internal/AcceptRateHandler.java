@@ -29,7 +29,7 @@ public final class AcceptRateHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        if (!(msg instanceof Channel child) || context.admissions().acceptAllowed()) {
+        if (!(msg instanceof Channel child) || context.admissions().acceptAllowed(remoteAddress(child))) {
             ctx.fireChannelRead(msg);
             return;
         }
@@ -45,6 +45,10 @@ public final class AcceptRateHandler extends ChannelInboundHandlerAdapter {
                 child.unsafe().closeForcibly();
             }
         });
+    }
+
+    private static java.net.InetAddress remoteAddress(Channel child) {
+        return child.remoteAddress() instanceof java.net.InetSocketAddress remote ? remote.getAddress() : null;
     }
 
     /** Says why and when to come back, then closes. */

@@ -21,6 +21,9 @@ final class Admissions {
     /** Null when unlimited. */
     private final TokenBucket accepts;
     private final TokenBucket logins;
+    /** Each source prefix's share of the accept and login rates; null when unlimited or a source may use all. */
+    private final KeyedTokenBuckets acceptsBySource;
+    private final KeyedTokenBuckets loginsBySource;
     private final KeyedTokenBuckets users;
     final AdmissionControl control;
 
@@ -29,6 +32,11 @@ final class Admissions {
         this.clock = clock;
         this.accepts = config.acceptRate() > 0 ? new TokenBucket(config.acceptRate(), config.acceptBurst(), clock) : null;
         this.logins = config.loginRate() > 0 ? new TokenBucket(config.loginRate(), config.loginBurst(), clock) : null;
+        double share = config.fairness().share();
+        this.acceptsBySource = share < 1 && config.acceptRate() > 0 ? new KeyedTokenBuckets(config.acceptRate() * share,
+                (int) Math.max(1, config.acceptBurst() * share), SOURCE_SLOTS, clock) : null;
+        this.loginsBySource = share < 1 && config.loginRate() > 0 ? new KeyedTokenBuckets(config.loginRate() * share,
+                (int) Math.max(1, config.loginBurst() * share), SOURCE_SLOTS, clock) : null;
         this.users = config.userRate() > 0 ? new KeyedTokenBuckets(config.userRate(), config.userBurst(), config.userSlots(), clock) : null;
         PriorityAdmission priority = new PriorityAdmission(config.alpha(), config.beta(), config.recover());
         priority.degrade(config.degrade());
@@ -41,12 +49,23 @@ final class Admissions {
                 c.maxHeapUsed(), c.maxDirectUsed());
     }
 
-    boolean acceptAllowed() {
-        return accepts == null || accepts.tryAcquire();
+    /** Buckets per source prefix: fixed memory (8 bytes a slot); prefixes that share a slot share a budget. */
+    private static final int SOURCE_SLOTS = 1 << 16;
+
+    /** A new connection from {@code source}: within its prefix's share, then within the gateway's rate. */
+    boolean acceptAllowed(java.net.InetAddress source) {
+        return (acceptsBySource == null || source == null || acceptsBySource.tryAcquire(sourceKey(source)))
+                && (accepts == null || accepts.tryAcquire());
     }
 
-    boolean loginAllowed() {
-        return logins == null || logins.tryAcquire();
+    /** A login from {@code source}: within its prefix's share, then within the gateway's rate. */
+    boolean loginAllowed(java.net.InetAddress source) {
+        return (loginsBySource == null || source == null || loginsBySource.tryAcquire(sourceKey(source)))
+                && (logins == null || logins.tryAcquire());
+    }
+
+    private long sourceKey(java.net.InetAddress source) {
+        return SourcePrefix.key(source, config.fairness().prefixV4(), config.fairness().prefixV6());
     }
 
     boolean userAllowed(long uid, long groupKey, long nowNanos) {

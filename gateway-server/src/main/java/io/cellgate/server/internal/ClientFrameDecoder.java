@@ -46,6 +46,11 @@ public final class ClientFrameDecoder extends ByteToMessageDecoder {
         this.frames = frames;
     }
 
+    /** The connection is ending: every further byte is dropped unparsed. */
+    void discardInput() {
+        failed = true;
+    }
+
     /** The client logged in: frames up to the full limit from now on. */
     void loggedIn() {
         limitBytes = maxFrameBytes;

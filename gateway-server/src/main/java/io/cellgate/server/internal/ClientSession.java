@@ -12,8 +12,10 @@ final class ClientSession {
     final Channel channel;
     final long uid;
     final String sessionId;
-    /** The login's dye; empty when none. */
+    /** The connection's dye (its dye rule's tag, or the client's own where the rule allows it); empty when none. */
     final String dye;
+    /** The dye rule that matched the login; null when none did. */
+    final io.cellgate.server.config.DyeRule dyeRule;
     /** The login's device, device id and app version (validated; empty when not given), forwarded to AOs. */
     final String device;
     final String deviceId;
@@ -39,8 +41,9 @@ final class ClientSession {
     /** The drain's grace period after go_away has passed. */
     boolean graceOver;
 
-    ClientSession(Channel channel, long uid, String sessionId, String dye, io.cellgate.protocol.v1.Login login, int loopIndex,
-                  LocalTokenBucket requests, ResponseWriter writer) {
+    ClientSession(Channel channel, long uid, String sessionId, String dye, io.cellgate.server.config.DyeRule dyeRule,
+                  io.cellgate.protocol.v1.Login login, int loopIndex, LocalTokenBucket requests, ResponseWriter writer) {
+        this.dyeRule = dyeRule;
         this.device = login.getDevice();
         this.deviceId = login.getDeviceId();
         this.appVersion = login.getAppVersion();

@@ -134,7 +134,12 @@ final class DispatchHandler extends ChannelInboundHandlerAdapter {
                 reply(ctx, command, seq, Code.INVALID_REQUEST, problem);
                 return;
             }
-            requestDye = request.getDye().getTag();
+            if (session.dyeRule != null && session.dyeRule.clientDye()) {
+                requestDye = request.getDye().getTag();
+            } else if (!request.getDye().getTag().isEmpty()) {
+                // Only a dye rule lets a client choose its dye; otherwise the connection's dye stands.
+                context.counters.dyesIgnored.increment();
+            }
         }
         if (command == null) {
             context.counters.unknownCommands.increment();
@@ -185,6 +190,9 @@ final class DispatchHandler extends ChannelInboundHandlerAdapter {
         RoutingSnapshot routing = context.upstreams.current();
         RouteTable table = routing.table;
         int set = table.resolve(session.uid, command.spec.route(), command.spec.failover());
+        if (session.dyeRule != null) {
+            set = dyedSet(table, command.spec.route(), set);
+        }
         if (set < 0) {
             if (set == RouteTable.WRITE_FORBIDDEN) {
                 reply(ctx, command, seq, Code.WRITE_FORBIDDEN, "writes are forbidden for this user now; retry later");
@@ -222,6 +230,28 @@ final class DispatchHandler extends ChannelInboundHandlerAdapter {
         }
         context.retryBudget.onRequest();
         startCall(command, seq, table, set, endpoint, setLimit, request.getBody(), requestDye, now, now + timeoutMillis * 1_000_000L, 1);
+    }
+
+    /**
+     * Where the connection's dye rule sends a request that would go to {@code set}: dyed reads to the
+     * rule's read set, dyed writes to its write set (the canary holds these users' data), each while
+     * that set is UP; a write obeys the target's forbidden city. Otherwise {@code set} as it was.
+     */
+    private int dyedSet(RouteTable table, io.cellgate.route.RouteClass route, int set) {
+        io.cellgate.server.config.DyeRule rule = session.dyeRule;
+        String name = route == io.cellgate.route.RouteClass.READ ? rule.readSet()
+                : route == io.cellgate.route.RouteClass.WRITE && set != RouteTable.WRITE_FORBIDDEN ? rule.writeSet() : null;
+        if (name == null) {
+            return set;
+        }
+        int target = table.indexOf(name);
+        if (target < 0 || table.set(target).state() != io.cellgate.route.SetState.UP) {
+            return set;
+        }
+        if (route == io.cellgate.route.RouteClass.WRITE && table.isWriteForbidden(target)) {
+            return RouteTable.WRITE_FORBIDDEN;
+        }
+        return target;
     }
 
     /** Starts the gRPC call of request {@code seq} on {@code endpoint} of set {@code set}; it is in flight after this. */

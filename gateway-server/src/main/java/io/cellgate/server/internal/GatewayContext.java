@@ -141,15 +141,18 @@ public final class GatewayContext {
         return clients.size();
     }
 
-    /** Open client connections per remote address, kept only while admission.max-connections-per-address is set. */
-    private final java.util.concurrent.ConcurrentHashMap<java.net.InetAddress, java.util.concurrent.atomic.AtomicInteger> byAddress =
+    /**
+     * Open client connections per remote address ({@link SourcePrefix} key: an IPv4 address, an IPv6
+     * prefix), kept only while admission.max-connections-per-address is set.
+     */
+    private final java.util.concurrent.ConcurrentHashMap<Long, java.util.concurrent.atomic.AtomicInteger> byAddress =
             new java.util.concurrent.ConcurrentHashMap<>();
 
     /**
      * Counts a new connection from {@code address} against {@code limit}; false (nothing counted) when
      * the address already holds {@code limit}. A counted connection must be {@link #releaseAddress}ed.
      */
-    boolean acquireAddress(java.net.InetAddress address, int limit) {
+    boolean acquireAddress(long address, int limit) {
         java.util.concurrent.atomic.AtomicInteger n = byAddress.computeIfAbsent(address, a -> new java.util.concurrent.atomic.AtomicInteger());
         if (n.incrementAndGet() > limit) {
             releaseAddress(address);
@@ -158,7 +161,7 @@ public final class GatewayContext {
         return true;
     }
 
-    void releaseAddress(java.net.InetAddress address) {
+    void releaseAddress(long address) {
         byAddress.computeIfPresent(address, (a, n) -> n.decrementAndGet() <= 0 ? null : n);
     }
 

@@ -23,6 +23,7 @@ public final class GatewayCounters {
     final LongAdder closesForced = new LongAdder();
     final LongAdder preLoginClosed = new LongAdder();
     final LongAdder dyesRefused = new LongAdder();
+    final LongAdder dyesIgnored = new LongAdder();
     final LongAdder loginFieldsRefused = new LongAdder();
 
     public long inFlight() {
@@ -93,6 +94,11 @@ public final class GatewayCounters {
     /** Logins and requests refused for a dye that is too long or holds characters outside {@code [A-Za-z0-9._:-]}. */
     public long dyesRefused() {
         return dyesRefused.sum();
+    }
+
+    /** Client dyes (login or request) ignored because no dye rule lets that client choose its dye. */
+    public long dyesIgnored() {
+        return dyesIgnored.sum();
     }
 
     /** Logins refused for a device, device id or app version that is too long or malformed. */

@@ -9,9 +9,10 @@ import java.util.concurrent.TimeUnit;
 /**
  * Ends a client connection with a last frame (a go_away, or a refused login's ack) and a close that
  * does not depend on the peer: the close follows the frame's write, or {@code limits.close-timeout}
- * after it at the latest, whether or not the peer ever reads. The gateway stops reading the
- * connection at once: nothing it sends after its last word is looked at. Closing fails and releases
- * whatever was still queued for it.
+ * after it at the latest, whether or not the peer ever reads. Whatever the peer sends after the last
+ * word is read and dropped unparsed (reading on, rather than stopping, lets the close be a FIN that
+ * delivers the last frame: a socket closed with unread input is reset, and a reset can discard it).
+ * Closing fails and releases whatever was still queued for it.
  */
 final class LastWord {
     private LastWord() {
@@ -20,7 +21,10 @@ final class LastWord {
     /** Sends {@code frame}, then closes {@code ch} once it is written, or after the close timeout. On {@code ch}'s loop. */
     static void sayAndClose(Channel ch, ServerFrame frame) {
         GatewayContext context = ch.attr(GatewayContext.KEY).get();
-        ch.config().setAutoRead(false);
+        ClientFrameDecoder decoder = ch.pipeline().get(ClientFrameDecoder.class);
+        if (decoder != null) {
+            decoder.discardInput();
+        }
         if (!ch.isActive()) {
             ch.close();
             return;

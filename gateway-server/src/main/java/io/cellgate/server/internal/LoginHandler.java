@@ -97,6 +97,15 @@ final class LoginHandler extends ChannelInboundHandlerAdapter {
         ctx.fireChannelRead(msg);
     }
 
+    private io.cellgate.server.config.DyeRule dyeRule(Login login) {
+        for (io.cellgate.server.config.DyeRule rule : context.config.dyeRules()) {
+            if (rule.matches(login.getUid(), login.getDevice(), login.getAppVersion())) {
+                return rule;
+            }
+        }
+        return null;
+    }
+
     private void refuse(ChannelHandlerContext ctx, Code code, String message) {
         closing = true;
         LastWord.sayAndClose(ctx.channel(), ServerFrame.newBuilder().setLoginAck(LoginAck.newBuilder().setCode(code).setMessage(message))
@@ -104,7 +113,9 @@ final class LoginHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void login(ChannelHandlerContext ctx, Login login) {
-        if (!context.admissions().loginAllowed()) {
+        java.net.InetAddress source = ctx.channel().remoteAddress() instanceof java.net.InetSocketAddress remote
+                ? remote.getAddress() : null;
+        if (!context.admissions().loginAllowed(source)) {
             // A login storm: refuse before spending an HMAC on it; the client retries later.
             context.counters.loginsRefused.increment();
             refuse(ctx, Code.RATE_LIMITED, "too many logins; retry after a random delay of 1-5 s");
@@ -132,7 +143,18 @@ final class LoginHandler extends ChannelInboundHandlerAdapter {
         context.counters.loginsOk.increment();
         String sessionId = Long.toHexString(ThreadLocalRandom.current().nextLong() | Long.MIN_VALUE);
         int loop = context.loopIndex(ctx.channel().eventLoop());
-        ClientSession session = new ClientSession(ctx.channel(), login.getUid(), sessionId, dye, login, loop,
+        // The gateway decides who is dyed: the first dye rule that matches the login; the client's own
+        // dye counts only where that rule lets it choose.
+        io.cellgate.server.config.DyeRule rule = dyeRule(login);
+        String sessionDye = rule == null ? "" : rule.tag() == null ? "" : rule.tag();
+        if (!dye.isEmpty()) {
+            if (rule != null && rule.clientDye()) {
+                sessionDye = dye;
+            } else {
+                context.counters.dyesIgnored.increment();
+            }
+        }
+        ClientSession session = new ClientSession(ctx.channel(), login.getUid(), sessionId, sessionDye, rule, login, loop,
                 context.admissions().connectionBucket(), context.responseWriter(loop));
         ctx.write(ServerFrame.newBuilder().setLoginAck(LoginAck.newBuilder().setCode(Code.OK)
                 .setHeartbeatIntervalMs((int) context.config.heartbeatInterval().toMillis())

@@ -89,6 +89,14 @@ class GatewayConfigTest {
                 .hasMessageStartingWith("login.color: unknown key (expected: one of");
         assertThatThrownBy(() -> parse("gateway: [1, 2"))
                 .hasMessageStartingWith("config: not valid YAML");
+        assertThatThrownBy(() -> parse(ok + "\ndye:\n  rules:\n    - {tag: canary, read-set: nowhere}\n"))
+                .hasMessage("dye.rules[0].read-set: nowhere (expected: one of the topology's sets [sz-a, sz-b, sh-a, sh-b])");
+        assertThatThrownBy(() -> parse(ok + "\ndye:\n  rules:\n    - {uids: [1]}\n"))
+                .hasMessageStartingWith("dye.rules[0].tag: missing (expected: a tag, or client-dye: true");
+        assertThatThrownBy(() -> parse(ok + "\ndye:\n  rules:\n    - {tag: 'a b'}\n"))
+                .hasMessage("dye.rules[0].tag: a b (expected: 1-64 of [A-Za-z0-9._:-])");
+        assertThatThrownBy(() -> parse(ok + "\ndye:\n  rules:\n    - {tag: x, uid-range: 9-1}\n"))
+                .hasMessage("dye.rules[0].uid-range: 9-1 (expected: FIRST-LAST with FIRST <= LAST)");
     }
 
     @Test

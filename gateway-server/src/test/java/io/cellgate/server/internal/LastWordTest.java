@@ -28,10 +28,16 @@ class LastWordTest {
     @Test
     void aLastWordThatIsNeverWrittenStillClosesAtTheTimeout() {
         NeverWritten stuck = new NeverWritten();
-        EmbeddedChannel ch = new EmbeddedChannel(stuck);
+        EmbeddedChannel ch = new EmbeddedChannel(stuck, new ClientFrameDecoder(1024, new java.util.concurrent.atomic.LongAdder()));
         LastWord.sayAndClose(ch, Frames.goAway(Code.BAD_FRAME, "bad", 0, List.of()));
         assertThat(stuck.writes).isEqualTo(1);
-        assertThat(ch.config().isAutoRead()).as("nothing more is read").isFalse();
+        // What the peer sends after the last word is read and dropped: a whole valid ping frame yields nothing.
+        byte[] ping = io.cellgate.protocol.v1.ClientFrame.newBuilder().setPing(io.cellgate.protocol.v1.Ping.newBuilder().setNonce(1))
+                .build().toByteArray();
+        io.netty.buffer.ByteBuf in = io.netty.buffer.Unpooled.buffer().writeByte(ping.length).writeBytes(ping);
+        assertThat(ch.writeInbound(in)).isFalse();
+        Object decoded = ch.readInbound();
+        assertThat(decoded).isNull();
         ch.advanceTimeBy(1_900, TimeUnit.MILLISECONDS);
         ch.runScheduledPendingTasks();
         assertThat(ch.isOpen()).as("within the close timeout (2 s without a gateway context)").isTrue();

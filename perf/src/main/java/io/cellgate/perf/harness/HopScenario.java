@@ -229,6 +229,8 @@ public final class HopScenario {
                   accept-rate: 100000
                   login-rate: 100000
                   connection-rate: 1000000
+                  # Every simulated client comes from this host's loopback /24: no per-source share.
+                  source-share: 1
                 """.formatted(Integer.getInteger("cellgate.event-loops", Runtime.getRuntime().availableProcessors()), port, SECRET,
                 aoPort, System.getProperty("cellgate.channel-mode", "shared"));
     }
