@@ -42,7 +42,7 @@ abstract class AdminCall implements Callable<Integer> {
         }
     }
 
-    /** A duration written 500ms, 5s, 2m. */
+    /** A duration written 500ms, 5s, 2m, 24h, 7d. */
     static Duration duration(String option, String text) {
         String t = text.trim();
         try {
@@ -55,10 +55,16 @@ abstract class AdminCall implements Callable<Integer> {
             if (t.endsWith("m")) {
                 return Duration.ofMinutes(Long.parseLong(t.substring(0, t.length() - 1)));
             }
+            if (t.endsWith("h")) {
+                return Duration.ofHours(Long.parseLong(t.substring(0, t.length() - 1)));
+            }
+            if (t.endsWith("d")) {
+                return Duration.ofDays(Long.parseLong(t.substring(0, t.length() - 1)));
+            }
         } catch (NumberFormatException e) {
             // below
         }
-        throw new UsageException(option + ": " + text + " (expected: a duration such as 500ms, 5s, 2m)");
+        throw new UsageException(option + ": " + text + " (expected: a duration such as 500ms, 5s, 2m, 24h, 7d)");
     }
 
     static long uid(String text) {

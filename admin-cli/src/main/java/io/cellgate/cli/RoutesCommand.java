@@ -64,7 +64,8 @@ final class RoutesCommand extends GroupCommand {
                 }
                 wp.print(out());
                 out().println("overrides: " + r.getOverridesCount() + "; forbidden slot ranges: " + r.getForbiddenSlotsCount()
-                        + "; forbidden cities: " + (r.getForbiddenCitiesCount() == 0 ? "none" : String.join(",", r.getForbiddenCitiesList())));
+                        + "; forbidden cities: " + (r.getForbiddenCitiesCount() == 0 ? "none" : String.join(",", r.getForbiddenCitiesList()))
+                        + "; revoked users: " + r.getRevocationsCount());
             });
         }
     }

@@ -28,6 +28,10 @@ final class TokenCommand extends GroupCommand {
         @Option(names = "--ttl", defaultValue = "PT24H", description = "Validity, ISO-8601 (PT24H) or 30s/15m/24h. Default: ${DEFAULT-VALUE}.")
         String ttl;
 
+        @Option(names = "--key-id", description = "Mint a v2 token naming this key (the secret given is that key's); "
+                + "without it, a v1 token of the token secret.")
+        String keyId;
+
         @Option(names = "--secret-file", description = "File holding the token secret.")
         Path secretFile;
 
@@ -53,8 +57,16 @@ final class TokenCommand extends GroupCommand {
                     throw new IllegalStateException("no token secret: set " + secretEnv + " or pass --secret-file FILE");
                 }
             }
-            LoginToken tokens = new LoginToken(secret.getBytes(StandardCharsets.UTF_8));
-            spec.commandLine().getOut().println(tokens.issue(id, System.currentTimeMillis() / 1000 + validity.toSeconds()));
+            byte[] key = secret.getBytes(StandardCharsets.UTF_8);
+            long now = System.currentTimeMillis() / 1000;
+            String token;
+            try {
+                token = keyId == null ? new LoginToken(key).issue(id, now + validity.toSeconds())
+                        : new LoginToken(null, java.util.Map.of(keyId, key), 0).issue(keyId, id, now, now + validity.toSeconds());
+            } catch (IllegalArgumentException e) {
+                throw new UsageException(e.getMessage());
+            }
+            spec.commandLine().getOut().println(token);
             return 0;
         }
 

@@ -7,8 +7,54 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-@Command(name = "users", mixinStandardHelpOptions = true, description = "Users' routes.", subcommands = UsersCommand.Locate.class)
+@Command(name = "users", mixinStandardHelpOptions = true, description = "Users' routes, and revoking users.",
+        subcommands = {UsersCommand.Locate.class, UsersCommand.Revoke.class, UsersCommand.Restore.class})
 final class UsersCommand extends GroupCommand {
+
+    /** Applies one revocation change: {@code untilEpochSeconds} 0 lifts it. */
+    static void revoke(AdminCall call, AdminClient client, Gatewayctl ctl, String uid, long untilEpochSeconds, boolean dryRun) {
+        RoutesCommand.printApplied(call, ctl, client.call(30).applyRoutes(io.cellgate.protocol.admin.v1.ApplyRoutesRequest.newBuilder()
+                .setDryRun(dryRun).addChanges(io.cellgate.protocol.admin.v1.RouteChangeMsg.newBuilder()
+                        .setRevokeUser(io.cellgate.protocol.admin.v1.RevokeUserChange.newBuilder().setUid(AdminCall.uid(uid))
+                                .setUntilEpochSeconds(untilEpochSeconds))).build()));
+    }
+
+    @Command(name = "revoke", mixinStandardHelpOptions = true,
+            description = "Close a user's sessions on every gateway sharing the routes, and refuse its logins for a while.")
+    static final class Revoke extends AdminCall {
+        @Parameters(index = "0", description = "The user id.")
+        String uid;
+
+        @Option(names = "--for", defaultValue = "24h", description = "How long its logins are refused (e.g. 30m, 24h). Default: ${DEFAULT-VALUE}.")
+        String period;
+
+        @Option(names = "--dry-run", description = "Show what would change; change nothing.")
+        boolean dryRun;
+
+        @java.lang.Override
+        void run(AdminClient client, Gatewayctl ctl) {
+            java.time.Duration d = duration("--for", period);
+            if (d.isZero() || d.isNegative()) {
+                throw new UsageException("--for: " + period + " (expected: a positive duration)");
+            }
+            long until = System.currentTimeMillis() / 1000 + Math.max(1, d.toSeconds());
+            revoke(this, client, ctl, uid, until, dryRun);
+        }
+    }
+
+    @Command(name = "restore", mixinStandardHelpOptions = true, description = "Lift a user's revocation: it may log in again.")
+    static final class Restore extends AdminCall {
+        @Parameters(index = "0", description = "The user id.")
+        String uid;
+
+        @Option(names = "--dry-run", description = "Show what would change; change nothing.")
+        boolean dryRun;
+
+        @java.lang.Override
+        void run(AdminClient client, Gatewayctl ctl) {
+            revoke(this, client, ctl, uid, 0, dryRun);
+        }
+    }
 
     @Command(name = "locate", mixinStandardHelpOptions = true, description = "Where a user's requests go, and why.")
     static final class Locate extends AdminCall {

@@ -193,6 +193,10 @@ final class AdminService extends AdminGrpc.AdminImplBase {
             slot = end + 1;
         }
         b.addAllForbiddenCities(t.forbiddenCities());
+        java.util.TreeMap<Long, Long> revoked = new java.util.TreeMap<>(Long::compareUnsigned);
+        t.forEachRevocation(revoked::put);
+        revoked.forEach((uid, until) -> b.addRevocations(io.cellgate.protocol.admin.v1.RevokeUserChange.newBuilder().setUid(uid)
+                .setUntilEpochSeconds(until)));
         return b.build();
     }
 
@@ -215,6 +219,9 @@ final class AdminService extends AdminGrpc.AdminImplBase {
         }
         for (String city : r.getForbiddenCitiesList()) {
             b.apply(new RouteChange.ForbidCity(city, true));
+        }
+        for (io.cellgate.protocol.admin.v1.RevokeUserChange revoked : r.getRevocationsList()) {
+            b.apply(new RouteChange.RevokeUser(revoked.getUid(), revoked.getUntilEpochSeconds()));
         }
         b.centerSet(r.getCenterSet().isEmpty() ? null : r.getCenterSet());
         return b.build(r.getEpoch());
@@ -251,6 +258,8 @@ final class AdminService extends AdminGrpc.AdminImplBase {
                         ? new RouteChange.SetEndpoints(m.getSetEndpoints().getSet(), m.getSetEndpoints().getEndpointsList())
                         : new RouteChange.SetServiceEndpoints(m.getSetEndpoints().getSet(), m.getSetEndpoints().getService(),
                                 m.getSetEndpoints().getEndpointsList());
+            case REVOKE_USER:
+                return new RouteChange.RevokeUser(m.getRevokeUser().getUid(), m.getRevokeUser().getUntilEpochSeconds());
             default:
                 throw new IllegalArgumentException("change: empty (expected: one of move_slots, set_override, ...)");
         }

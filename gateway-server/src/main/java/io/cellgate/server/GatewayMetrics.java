@@ -152,6 +152,10 @@ final class GatewayMetrics {
         counter(registry, "cellgate_pre_login_closed", "Connections closed for sending more than limits.pre-login-frames frames "
                 + "before logging in", counters::preLoginClosed);
         counter(registry, "cellgate_dyes_refused", "Logins and requests refused for a malformed dye", counters::dyesRefused);
+        counter(registry, "cellgate_sessions_revoked", "Sessions closed because their user was revoked", counters::sessionsRevoked);
+        counter(registry, "cellgate_logins_revoked", "Logins refused because the user is revoked", counters::loginsRevoked);
+        counter(registry, "cellgate_sessions_expired", "Sessions sent go_away UNAUTHENTICATED because their login token expired",
+                counters::sessionsExpired);
         counter(registry, "cellgate_dyes_ignored", "Client dyes ignored because no dye rule lets the client choose its dye",
                 counters::dyesIgnored);
         counter(registry, "cellgate_login_fields_refused", "Logins refused for a malformed device, device id or app version",

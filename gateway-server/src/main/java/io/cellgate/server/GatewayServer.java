@@ -56,7 +56,6 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
@@ -124,6 +123,8 @@ public final class GatewayServer implements AutoCloseable {
                     config.upstreamCaFile() == null ? null : ClientTls.upstream(config.upstreamCaFile()));
             upstreamsOrNull = upstreams;
             this.context = new GatewayContext(config, upstreams, loops, NanoClock.SYSTEM, openAccessLog(config));
+            // A user revoked in the routes (by any gateway of the fleet) loses its sessions here too.
+            routes.addListener(context::closeRevokedSessions);
             if (config.tlsCertFile() != null) {
                 context.clientTls(ClientTls.load(config.tlsCertFile(), config.tlsKeyFile()));
             }
@@ -473,9 +474,6 @@ public final class GatewayServer implements AutoCloseable {
         }
         if (running.transport() != next.transport() || running.eventLoopThreads() != next.eventLoopThreads()) {
             restart.add("gateway.transport/event-loop-threads");
-        }
-        if (!Arrays.equals(running.tokenSecret(), next.tokenSecret())) {
-            restart.add("login.token-secret");
         }
         if (!Objects.equals(running.routeStoreDir(), next.routeStoreDir())) {
             restart.add("routes.store-dir");

@@ -112,6 +112,55 @@ class FleetTest {
     }
 
     @Test
+    void aRevokedUserIsDisconnectedOnEveryGatewayAndCannotLogInUntilItIsLifted(@TempDir Path dir) throws Exception {
+        try (EtcdProcess etcd = new EtcdProcess(dir); TestAo sz = new TestAo("sz-a"); TestAo sh = new TestAo("sh-a");
+             GatewayServer a = start(etcd, dir, "a", sz.address(), sh.address());
+             GatewayServer b = start(etcd, dir, "b", sz.address(), sh.address());
+             GatewayServer c = start(etcd, dir, "c", sz.address(), sh.address())) {
+            long uid = 555;
+            List<GatewayServer> fleet = List.of(a, b, c);
+            List<TestClient> sessions = new java.util.ArrayList<>();
+            try {
+                for (GatewayServer g : fleet) {
+                    TestClient client = new TestClient(g.port());
+                    sessions.add(client);
+                    client.login(uid, TestTopology.token(uid));
+                    assertThat(client.next().getLoginAck().getCode()).isEqualTo(Code.OK);
+                }
+                long until = System.currentTimeMillis() / 1000 + 3600;
+                long start = System.nanoTime();
+                a.routes().apply(List.of(new RouteChange.RevokeUser(uid, until)));
+                for (int i = 0; i < fleet.size(); i++) {
+                    ServerFrame f = sessions.get(i).poll(10_000);
+                    assertThat(f).as("go_away on gateway %d", i).isNotNull();
+                    assertThat(f.getGoAway().getCode()).isEqualTo(Code.UNAUTHENTICATED);
+                    assertThat(f.getGoAway().getReason()).isEqualTo("revoked until " + until);
+                    assertThat(sessions.get(i).awaitClosed(10_000)).isTrue();
+                }
+                System.out.printf("a revoked user's sessions on 3 gateways closed within %d ms%n", (System.nanoTime() - start) / 1_000_000);
+                for (GatewayServer g : fleet) {
+                    try (TestClient again = new TestClient(g.port())) {
+                        again.login(uid, TestTopology.token(uid));
+                        ServerFrame ack = again.next();
+                        assertThat(ack.getLoginAck().getCode()).isEqualTo(Code.UNAUTHENTICATED);
+                        assertThat(ack.getLoginAck().getMessage()).isEqualTo("revoked until " + until);
+                    }
+                    assertThat(read(g, uid + 1).getResponse().getCode()).as("other users").isEqualTo(Code.OK);
+                }
+                RouteTable lifted = b.routes().apply(List.of(new RouteChange.RevokeUser(uid, 0)));
+                for (GatewayServer g : fleet) {
+                    await("the lift reaches every gateway", () -> g.routes().current().epoch() >= lifted.epoch());
+                    assertThat(read(g, uid).getResponse().getCode()).isEqualTo(Code.OK);
+                }
+            } finally {
+                for (TestClient s : sessions) {
+                    s.close();
+                }
+            }
+        }
+    }
+
+    @Test
     void aRegisteredEndpointGetsTrafficAndOutagesAreServedFromTheLocalCopy(@TempDir Path dir) throws Exception {
         String dead;
         try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {

@@ -58,6 +58,20 @@ public sealed interface RouteChange {
         }
     }
 
+    /**
+     * User {@code uid} may not log in until {@code untilEpochSeconds} (Unix seconds), and its open
+     * sessions are closed; 0 lifts a revocation. Kept in the route table so that a fleet sharing the
+     * table applies it everywhere.
+     */
+    record RevokeUser(long uid, long untilEpochSeconds) implements RouteChange {
+        public RevokeUser {
+            if (untilEpochSeconds < 0) {
+                throw new RouteException("revoke " + Long.toUnsignedString(uid) + ": until " + untilEpochSeconds
+                        + " (expected: Unix seconds, or 0 to lift it)");
+            }
+        }
+    }
+
     /** Replaces the AO endpoints of {@code set}. */
     record SetEndpoints(String set, List<String> endpoints) implements RouteChange {
         public SetEndpoints {

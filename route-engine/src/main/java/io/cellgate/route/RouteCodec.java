@@ -28,6 +28,8 @@ final class RouteCodec {
             return (c.forbidden() ? "forbid-city " : "allow-city ") + c.city();
         } else if (change instanceof RouteChange.SetSetState c) {
             return "state " + c.set() + " " + c.state();
+        } else if (change instanceof RouteChange.RevokeUser c) {
+            return "revoke " + Long.toUnsignedString(c.uid()) + " " + c.untilEpochSeconds();
         } else if (change instanceof RouteChange.SetServiceEndpoints c) {
             return "service-endpoints " + c.set() + " " + c.service() + " " + (c.endpoints().isEmpty() ? "-" : String.join(",", c.endpoints()));
         } else if (change instanceof RouteChange.SetEndpoints c) {
@@ -53,6 +55,8 @@ final class RouteCodec {
                 return new RouteChange.ForbidCity(t[1], t[0].startsWith("forbid"));
             case "state":
                 return new RouteChange.SetSetState(t[1], SetState.valueOf(t[2]));
+            case "revoke":
+                return new RouteChange.RevokeUser(Long.parseUnsignedLong(t[1]), Long.parseLong(t[2]));
             case "service-endpoints":
                 return new RouteChange.SetServiceEndpoints(t[1], t[2], t[3].equals("-") ? List.of() : Arrays.asList(t[3].split(",")));
             case "endpoints":
@@ -98,6 +102,9 @@ final class RouteCodec {
             lines.add(encode(new RouteChange.ForbidCity(city, true)));
         }
         table.fenceEpochs().forEach((city, epoch) -> lines.add("fence " + city + " " + epoch));
+        java.util.TreeMap<Long, Long> revoked = new java.util.TreeMap<>(Long::compareUnsigned);
+        table.forEachRevocation(revoked::put);
+        revoked.forEach((uid, until) -> lines.add(encode(new RouteChange.RevokeUser(uid, until))));
         return lines;
     }
 

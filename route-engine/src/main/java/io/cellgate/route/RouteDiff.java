@@ -33,6 +33,16 @@ public final class RouteDiff {
                 lines.add("set " + s.name() + ": removed");
             }
         }
+        after.forEachRevocation((uid, until) -> {
+            if (before.revokedUntil(uid) != until) {
+                lines.add("user " + Long.toUnsignedString(uid) + ": revoked until " + java.time.Instant.ofEpochSecond(until));
+            }
+        });
+        before.forEachRevocation((uid, until) -> {
+            if (after.revokedUntil(uid) == 0) {
+                lines.add("user " + Long.toUnsignedString(uid) + ": revocation lifted");
+            }
+        });
         if (before.slotCount() == after.slotCount()) {
             int n = after.slotCount();
             for (int slot = 0; slot < n; ) {

@@ -40,6 +40,8 @@ public final class RouteTable {
     /** Bit per slot: some user of the slot has an override. Most lookups then skip the map. */
     private final long[] slotsWithOverrides;
     private final long[] forbiddenSlots;
+    /** Revoked users: uid to the Unix second their revocation ends. */
+    private final Long2LongHashMap revocations;
     private final Set<String> forbiddenCities;
     /** City to the epoch at which its writes were last forbidden (kept after they are allowed again). */
     private final Map<String, Long> fenceEpochs;
@@ -69,6 +71,7 @@ public final class RouteTable {
             slotsWithOverrides[slot >>> 6] |= 1L << slot;
         });
         this.forbiddenSlots = b.forbiddenSlots.clone();
+        this.revocations = new Long2LongHashMap(b.revocations);
         this.forbiddenCities = Set.copyOf(b.forbiddenCities);
         Map<String, Long> fences = new java.util.TreeMap<>(b.fenceEpochs);
         for (String city : b.fencePending) {
@@ -332,6 +335,20 @@ public final class RouteTable {
         return forbiddenCities;
     }
 
+    /** The Unix second until which {@code uid} is revoked (may not log in); 0 when it is not. */
+    public long revokedUntil(long uid) {
+        return revocations.get(uid);
+    }
+
+    public int revocationCount() {
+        return revocations.size();
+    }
+
+    /** Calls {@code action} with (uid, until) for every revocation. Not for the hot path. */
+    public void forEachRevocation(java.util.function.BiConsumer<Long, Long> action) {
+        revocations.forEachLong(action::accept);
+    }
+
     /**
      * Each city's fence: the epoch at which its writes were last forbidden (a city switch away from it
      * starts so), kept after its writes are allowed again. A write dispatched to the city under routes
@@ -366,6 +383,7 @@ public final class RouteTable {
         b.overrides.putAll(overrides);
         System.arraycopy(forbiddenSlots, 0, b.forbiddenSlots, 0, forbiddenSlots.length);
         b.forbiddenCities.addAll(forbiddenCities);
+        b.revocations.putAll(revocations);
         b.fenceEpochs.putAll(fenceEpochs);
         b.centerSetName = centerSetName;
         return b;
@@ -396,6 +414,7 @@ public final class RouteTable {
         private final Map<String, Integer> indexByName = new HashMap<>();
         private final int[] slotToSet;
         private final Long2LongHashMap overrides = new Long2LongHashMap(NO_OVERRIDE);
+        private final Long2LongHashMap revocations = new Long2LongHashMap(0);
         private final long[] forbiddenSlots;
         private final Set<String> forbiddenCities = new LinkedHashSet<>();
         private final Map<String, Long> fenceEpochs = new HashMap<>();
@@ -456,6 +475,12 @@ public final class RouteTable {
                     }
                 } else {
                     forbiddenCities.remove(c.city());
+                }
+            } else if (change instanceof RouteChange.RevokeUser c) {
+                if (c.untilEpochSeconds() == 0) {
+                    revocations.remove(c.uid());
+                } else {
+                    revocations.put(c.uid(), c.untilEpochSeconds());
                 }
             } else if (change instanceof RouteChange.SetSetState c) {
                 int index = requireSet(c.set());

@@ -149,6 +149,24 @@ class RouteTableTest {
     }
 
     @Test
+    void revocationsAreKeptStoredAndLifted() {
+        RouteEngine engine = new RouteEngine(sixSets());
+        RouteTable revoked = engine.apply(List.of(new RouteChange.RevokeUser(-2L, 2_000_000_000L), new RouteChange.RevokeUser(7, 1)));
+        assertThat(revoked.revokedUntil(-2L)).isEqualTo(2_000_000_000L);
+        assertThat(revoked.revokedUntil(7)).isEqualTo(1);
+        assertThat(revoked.revokedUntil(8)).isZero();
+        RouteTable decoded = RouteTable.decode(revoked.encode(), revoked.locality());
+        assertThat(decoded.revokedUntil(-2L)).isEqualTo(2_000_000_000L);
+        assertThat(decoded.sameRoutes(revoked)).isTrue();
+        assertThat(RouteDiff.between(sixSets(), revoked)).contains("user 18446744073709551614: revoked until 2033-05-18T03:33:20Z");
+        RouteTable lifted = engine.apply(List.of(new RouteChange.RevokeUser(-2L, 0)));
+        assertThat(lifted.revokedUntil(-2L)).isZero();
+        assertThat(lifted.revocationCount()).isEqualTo(1);
+        assertThat(RouteDiff.between(revoked, lifted)).containsExactly("user 18446744073709551614: revocation lifted");
+        assertThatThrownBy(() -> new RouteChange.RevokeUser(1, -5)).isInstanceOf(RouteException.class);
+    }
+
+    @Test
     void readsPreferTheSameIdcThenTheSameCityThenOtherCities() {
         RouteEngine engine = new RouteEngine(sixSets());
         assertThat(readSets(engine.current())).containsOnly("a1", "a2");

@@ -36,6 +36,8 @@ public final class GatewayYaml {
     private String loginTimeout = "8s";
     private String heartbeat = "30s";
     private String tokenSecretLine = "token-secret: " + TestTopology.SECRET;
+    /** Further lines of the login section (token keys, max lifetime), each indented. */
+    private final StringBuilder loginLines = new StringBuilder();
     private final Map<String, String> listen = new LinkedHashMap<>();
     private final Map<String, String> limits = new LinkedHashMap<>();
     private final Map<String, String> routes = new LinkedHashMap<>();
@@ -92,6 +94,21 @@ public final class GatewayYaml {
 
     public GatewayYaml heartbeat(String duration) {
         this.heartbeat = duration;
+        return this;
+    }
+
+    /** {@code login.token-keys}: v2 keys as id, secret pairs, the signing key first. */
+    public GatewayYaml tokenKeys(String... idSecretPairs) {
+        loginLines.append("  token-keys:\n");
+        for (int i = 0; i + 1 < idSecretPairs.length; i += 2) {
+            loginLines.append("    - {id: ").append(idSecretPairs[i]).append(", secret: ").append(idSecretPairs[i + 1]).append("}\n");
+        }
+        return this;
+    }
+
+    /** {@code login.max-token-lifetime}. */
+    public GatewayYaml maxTokenLifetime(String duration) {
+        loginLines.append("  max-token-lifetime: ").append(duration).append('\n');
         return this;
     }
 
@@ -192,7 +209,7 @@ public final class GatewayYaml {
             y.append("  tls:\n").append(listenTls);
         }
         y.append("login:\n  ").append(tokenSecretLine).append("\n  timeout: ").append(loginTimeout)
-                .append("\n  heartbeat-interval: ").append(heartbeat).append('\n');
+                .append("\n  heartbeat-interval: ").append(heartbeat).append('\n').append(loginLines);
         y.append("limits:\n");
         limits.forEach((k, v) -> y.append("  ").append(k).append(": ").append(v).append('\n'));
         y.append("topology:\n  sets:\n");

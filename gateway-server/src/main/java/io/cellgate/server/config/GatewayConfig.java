@@ -76,6 +76,7 @@ import org.yaml.snakeyaml.error.YAMLException;
  * @param setLimit             each set's adaptive limit on calls in flight; null when it is off
  * @param edge                 what a client may do before it logs in, and how long a closing connection may linger
  * @param dyeRules             who is dyed, whose own dyes count, and where dyed traffic goes; tried in order
+ * @param tokenKeys            the v2 login token keys and the longest a token may live
  */
 public record GatewayConfig(String city, String idc, String listenHost, int listenPort, Transport transport,
                             int eventLoopThreads, int maxFrameBytes, int maxInFlight, byte[] tokenSecret,
@@ -89,7 +90,16 @@ public record GatewayConfig(String city, String idc, String listenHost, int list
                             long maxOutboundBytes, Path tlsCertFile, Path tlsKeyFile, Path upstreamCaFile,
                             long maxInFlightBytes, Duration minTimeout,
                             io.cellgate.limit.SetConcurrencyLimit.Settings setLimit, EdgeLimits edge,
-                            List<DyeRule> dyeRules) {
+                            List<DyeRule> dyeRules, TokenKeys tokenKeys) {
+
+    /**
+     * Login token keys beside the v1 {@link #tokenSecret} (which is null when only these are configured).
+     *
+     * @param keys        v2 keys by id, in configuration order: the first signs tokens tools mint, all verify
+     * @param maxLifetime the longest a token may live ({@code expiry - issued}; v1: {@code expiry - now}); zero: no limit
+     */
+    public record TokenKeys(Map<String, byte[]> keys, Duration maxLifetime) {
+    }
 
     /**
      * Bounds at the edge.
@@ -201,8 +211,23 @@ public record GatewayConfig(String city, String idc, String listenHost, int list
         int port = client.port();
 
         ConfigNode login = root.node("login");
-        login.allowOnly(Set.of("token-secret", "token-secret-file", "token-secret-env", "timeout", "heartbeat-interval"));
-        byte[] secret = secret(login, "token-secret", baseDir, env);
+        login.allowOnly(Set.of("token-secret", "token-secret-file", "token-secret-env", "timeout", "heartbeat-interval", "token-keys",
+                "max-token-lifetime"));
+        Map<String, byte[]> tokenKeys = new LinkedHashMap<>();
+        for (ConfigNode k : login.nodes("token-keys")) {
+            k.allowOnly(Set.of("id", "secret", "secret-file", "secret-env"));
+            String id = k.requiredString("id");
+            if (!TOKEN_KEY_ID.matcher(id).matches()) {
+                throw ConfigException.invalid(k.key("id"), id, "1-16 of [A-Za-z0-9_-]");
+            }
+            if (tokenKeys.put(id, secret(k, "secret", baseDir, env)) != null) {
+                throw ConfigException.invalid(k.key("id"), id, "a key id no other key has");
+            }
+        }
+        boolean v1Given = login.has("token-secret") || login.has("token-secret-file") || login.has("token-secret-env");
+        // Without v2 keys the v1 secret is required (and secret() says how to give it).
+        byte[] secret = v1Given || tokenKeys.isEmpty() ? secret(login, "token-secret", baseDir, env) : null;
+        Duration maxTokenLifetime = login.duration("max-token-lifetime", Duration.ZERO, Duration.ZERO, Duration.ofDays(3650));
         Duration loginTimeout = login.duration("timeout", Duration.ofSeconds(8), Duration.ofMillis(10), Duration.ofMinutes(10));
         Duration heartbeat = login.duration("heartbeat-interval", Duration.ofSeconds(30), Duration.ofMillis(10), Duration.ofHours(1));
 
@@ -272,8 +297,11 @@ public record GatewayConfig(String city, String idc, String listenHost, int list
                 drainWindow, drainTimeout, adminHost, adminPort, adminToken, accessLogFile, accessLogSample, accessLogRing,
                 outlier, retryRatio, retryMax, health, endpointsFile, endpointsPoll,
                 fleet(root, routeStoreDir, endpointsFile), maxOutbound, tlsCert, tlsKey, upstreamCa, maxInFlightBytes, minTimeout, setLimit,
-                edge, dyeRules(root.node("dye"), routes));
+                edge, dyeRules(root.node("dye"), routes), new TokenKeys(java.util.Collections.unmodifiableMap(tokenKeys),
+                maxTokenLifetime));
     }
+
+    private static final Pattern TOKEN_KEY_ID = Pattern.compile("[A-Za-z0-9_-]{1,16}");
 
     private static final Pattern DYE_TAG = Pattern.compile("[A-Za-z0-9._:-]{1,64}");
 

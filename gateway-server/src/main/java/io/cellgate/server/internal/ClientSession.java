@@ -38,11 +38,24 @@ final class ClientSession {
     final LocalTokenBucket requests;
     /** go_away was sent: new requests are refused, the connection closes when nothing is in flight. */
     boolean draining;
+    /** Why, once {@link #draining}. */
+    Drain drain;
+    /** The user was revoked: the last word is said, the close under way. */
+    boolean revoked;
+    /** When the login token expires (Unix seconds): the session then gets go_away and must log in again. */
+    final long tokenExpirySeconds;
     /** The drain's grace period after go_away has passed. */
     boolean graceOver;
 
     ClientSession(Channel channel, long uid, String sessionId, String dye, io.cellgate.server.config.DyeRule dyeRule,
                   io.cellgate.protocol.v1.Login login, int loopIndex, LocalTokenBucket requests, ResponseWriter writer) {
+        this(channel, uid, sessionId, dye, dyeRule, login, Long.MAX_VALUE, loopIndex, requests, writer);
+    }
+
+    ClientSession(Channel channel, long uid, String sessionId, String dye, io.cellgate.server.config.DyeRule dyeRule,
+                  io.cellgate.protocol.v1.Login login, long tokenExpirySeconds, int loopIndex, LocalTokenBucket requests,
+                  ResponseWriter writer) {
+        this.tokenExpirySeconds = tokenExpirySeconds;
         this.dyeRule = dyeRule;
         this.device = login.getDevice();
         this.deviceId = login.getDeviceId();

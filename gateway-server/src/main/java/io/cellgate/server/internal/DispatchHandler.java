@@ -63,7 +63,7 @@ final class DispatchHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void startDrain(ChannelHandlerContext ctx, Drain drain) {
-        ServerFrame goAway = Frames.goAway(Code.SHUTTING_DOWN, "draining", drain.reconnectAfterMillis(), context.alternates());
+        ServerFrame goAway = Frames.goAway(drain.code(), drain.reason(), drain.reconnectAfterMillis(), drain.alternates(context));
         if (session == null) {
             LastWord.sayAndClose(ctx.channel(), goAway);
             return;
@@ -72,6 +72,7 @@ final class DispatchHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         session.draining = true;
+        session.drain = drain;
         ctx.writeAndFlush(goAway);
         // Requests already on the wire still get an answer; then close once nothing is in flight.
         ctx.executor().schedule(() -> {
@@ -147,7 +148,7 @@ final class DispatchHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         if (session.draining) {
-            reply(ctx, command, seq, Code.SHUTTING_DOWN, "the gateway is draining; reconnect elsewhere (see go_away)");
+            reply(ctx, command, seq, session.drain.code(), session.drain.requestMessage());
             return;
         }
         if (session.inFlightCount() >= context.config.maxInFlight()) {

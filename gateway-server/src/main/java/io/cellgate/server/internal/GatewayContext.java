@@ -47,7 +47,7 @@ public final class GatewayContext {
     private final IdentityHashMap<EventLoop, Integer> loopIndex = new IdentityHashMap<>();
     /** One response writer per event loop, by loop index. */
     private final ResponseWriter[] responseWriters;
-    private final FastThreadLocal<LoginToken> tokens;
+    private final FastThreadLocal<Verifier> tokens;
     private volatile CommandTable commands;
 
     /**
@@ -79,15 +79,44 @@ public final class GatewayContext {
             responseWriters[i] = new ResponseWriter(this, loops[i]);
             loopIndex.put(loops[i], i);
         }
-        byte[] secret = config.tokenSecret().clone();
-        // One Mac per event loop: Mac is not thread-safe and login verification must not lock.
-        this.tokens = new FastThreadLocal<>() {
-            @Override
-            protected LoginToken initialValue() {
-                return new LoginToken(secret);
-            }
-        };
+        this.tokenSource = new TokenSource(config);
+        // One Mac per key per event loop: Mac is not thread-safe and login verification must not lock.
+        this.tokens = new FastThreadLocal<>();
     }
+
+    /**
+     * The token keys of one configuration; a loop's verifier is built again when a reload brings other
+     * keys, so keys rotate without a restart (tokens of every listed key keep logging in).
+     */
+    private static final class TokenSource {
+        final byte[] v1Secret;
+        final java.util.Map<String, byte[]> keys;
+        final long maxLifetimeSeconds;
+
+        TokenSource(GatewayConfig config) {
+            this.v1Secret = config.tokenSecret() == null ? null : config.tokenSecret().clone();
+            this.keys = config.tokenKeys().keys();
+            this.maxLifetimeSeconds = config.tokenKeys().maxLifetime().toSeconds();
+        }
+
+        boolean sameAs(GatewayConfig config) {
+            if (!java.util.Arrays.equals(v1Secret, config.tokenSecret()) || maxLifetimeSeconds != config.tokenKeys().maxLifetime().toSeconds()
+                    || !keys.keySet().equals(config.tokenKeys().keys().keySet())) {
+                return false;
+            }
+            return keys.entrySet().stream().allMatch(e -> java.util.Arrays.equals(e.getValue(), config.tokenKeys().keys().get(e.getKey())));
+        }
+
+        LoginToken verifier() {
+            return new LoginToken(v1Secret, keys, maxLifetimeSeconds);
+        }
+    }
+
+    /** A loop's verifier and the keys it was built from. */
+    private record Verifier(TokenSource source, LoginToken token) {
+    }
+
+    private volatile TokenSource tokenSource;
 
     CommandTable commands() {
         return commands;
@@ -209,6 +238,35 @@ public final class GatewayContext {
         return false;
     }
 
+    /**
+     * Closes the sessions of users {@code table} revokes now (go_away UNAUTHENTICATED and a close,
+     * calls in flight cancelled). Called with every published route table; scans the connections only
+     * when the table revokes someone.
+     */
+    public void closeRevokedSessions(io.cellgate.route.RouteTable table) {
+        if (table.revocationCount() == 0) {
+            return;
+        }
+        long now = System.currentTimeMillis() / 1000;
+        for (io.netty.channel.Channel ch : clients) {
+            ClientSession s = ch.attr(SESSION).get();
+            if (s == null) {
+                continue;
+            }
+            long until = table.revokedUntil(s.uid);
+            if (until > now) {
+                ch.eventLoop().execute(() -> {
+                    if (ch.isActive() && !s.revoked) {
+                        s.revoked = true;
+                        counters.sessionsRevoked.increment();
+                        LastWord.sayAndClose(ch, Frames.goAway(io.cellgate.protocol.v1.Code.UNAUTHENTICATED, "revoked until "
+                                + until, 0, java.util.List.of()));
+                    }
+                });
+            }
+        }
+    }
+
     /** Tells every AO of {@code city} its fence in the current routes now; see {@link FenceNotice}. Blocks. */
     public FenceNotice.Outcome tellFence(String city, long timeoutMillis) throws InterruptedException {
         return FenceNotice.tell(upstreams.current(), city, timeoutMillis);
@@ -308,6 +366,9 @@ public final class GatewayContext {
      */
     public void reload(GatewayConfig next) {
         limits(next);
+        if (!tokenSource.sameAs(next)) {
+            this.tokenSource = new TokenSource(next);
+        }
         this.config = next;
     }
 
@@ -327,7 +388,13 @@ public final class GatewayContext {
     }
 
     LoginToken tokens() {
-        return tokens.get();
+        TokenSource source = tokenSource;
+        Verifier v = tokens.get();
+        if (v == null || v.source() != source) {
+            v = new Verifier(source, source.verifier());
+            tokens.set(v);
+        }
+        return v.token();
     }
 
     ResponseWriter responseWriter(int loopIndex) {

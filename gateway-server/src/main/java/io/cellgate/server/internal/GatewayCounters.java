@@ -24,6 +24,9 @@ public final class GatewayCounters {
     final LongAdder preLoginClosed = new LongAdder();
     final LongAdder dyesRefused = new LongAdder();
     final LongAdder dyesIgnored = new LongAdder();
+    final LongAdder sessionsExpired = new LongAdder();
+    final LongAdder sessionsRevoked = new LongAdder();
+    final LongAdder loginsRevoked = new LongAdder();
     final LongAdder loginFieldsRefused = new LongAdder();
 
     public long inFlight() {
@@ -94,6 +97,21 @@ public final class GatewayCounters {
     /** Logins and requests refused for a dye that is too long or holds characters outside {@code [A-Za-z0-9._:-]}. */
     public long dyesRefused() {
         return dyesRefused.sum();
+    }
+
+    /** Sessions closed because their user was revoked. */
+    public long sessionsRevoked() {
+        return sessionsRevoked.sum();
+    }
+
+    /** Logins refused because the user is revoked. */
+    public long loginsRevoked() {
+        return loginsRevoked.sum();
+    }
+
+    /** Sessions sent go_away because their login token expired. */
+    public long sessionsExpired() {
+        return sessionsExpired.sum();
     }
 
     /** Client dyes (login or request) ignored because no dye rule lets that client choose its dye. */

@@ -33,8 +33,16 @@ public final class IdleSweep implements Runnable {
     public void run() {
         long limit = 3 * context.config.heartbeatInterval().toNanos();
         long now = System.nanoTime();
+        long nowSeconds = System.currentTimeMillis() / 1000;
         for (Channel ch : context.clients) {
             if (ch.eventLoop() != loop || !ch.isActive()) {
+                continue;
+            }
+            ClientSession session = ch.attr(GatewayContext.SESSION).get();
+            if (session != null && !session.draining && session.tokenExpirySeconds <= nowSeconds) {
+                // The token expired: the session winds down (calls in flight answered) and must log in again.
+                context.counters.sessionsExpired.increment();
+                ch.pipeline().fireUserEventTriggered(Drain.tokenExpired(session.tokenExpirySeconds));
                 continue;
             }
             ClientFrameDecoder decoder = ch.pipeline().get(ClientFrameDecoder.class);

@@ -134,10 +134,18 @@ final class LoginHandler extends ChannelInboundHandlerAdapter {
             refuse(ctx, Code.INVALID_REQUEST, fieldProblem);
             return;
         }
-        LoginToken.Verdict verdict = context.tokens().verify(login.getUid(), login.getToken(), System.currentTimeMillis() / 1000);
+        LoginToken tokens = context.tokens();
+        LoginToken.Verdict verdict = tokens.verify(login.getUid(), login.getToken(), System.currentTimeMillis() / 1000);
         if (verdict != LoginToken.Verdict.OK) {
             context.counters.loginsFailed.increment();
             refuse(ctx, Code.UNAUTHENTICATED, "token refused: " + verdict);
+            return;
+        }
+        long now = System.currentTimeMillis() / 1000;
+        long revokedUntil = context.upstreams.current().table.revokedUntil(login.getUid());
+        if (revokedUntil > now) {
+            context.counters.loginsRevoked.increment();
+            refuse(ctx, Code.UNAUTHENTICATED, "revoked until " + revokedUntil);
             return;
         }
         context.counters.loginsOk.increment();
@@ -154,8 +162,8 @@ final class LoginHandler extends ChannelInboundHandlerAdapter {
                 context.counters.dyesIgnored.increment();
             }
         }
-        ClientSession session = new ClientSession(ctx.channel(), login.getUid(), sessionId, sessionDye, rule, login, loop,
-                context.admissions().connectionBucket(), context.responseWriter(loop));
+        ClientSession session = new ClientSession(ctx.channel(), login.getUid(), sessionId, sessionDye, rule, login,
+                tokens.lastExpiry(), loop, context.admissions().connectionBucket(), context.responseWriter(loop));
         ctx.write(ServerFrame.newBuilder().setLoginAck(LoginAck.newBuilder().setCode(Code.OK)
                 .setHeartbeatIntervalMs((int) context.config.heartbeatInterval().toMillis())
                 .setSessionId(sessionId)).build(), ctx.voidPromise());
