@@ -19,7 +19,15 @@ final class AdminClient implements AutoCloseable {
     private final AdminGrpc.AdminBlockingStub stub;
     final String address;
 
+    /** TLS to the admin API: the CA to trust, and a client certificate and key when it requires one (else null). */
+    record Tls(Path caCert, Path clientCert, Path clientKey) {
+    }
+
     AdminClient(String address, String token) {
+        this(address, token, null);
+    }
+
+    AdminClient(String address, String token, Tls tls) {
         this.address = address;
         int colon = address.lastIndexOf(':');
         if (colon <= 0) {
@@ -31,10 +39,33 @@ final class AdminClient implements AutoCloseable {
         } catch (NumberFormatException e) {
             throw new UsageException("--admin: " + address + " (expected: host:port)");
         }
-        this.channel = NettyChannelBuilder.forAddress(address.substring(0, colon), port).usePlaintext().build();
+        NettyChannelBuilder builder = NettyChannelBuilder.forAddress(address.substring(0, colon), port);
+        if (tls == null) {
+            builder.usePlaintext();
+        } else {
+            builder.sslContext(sslContext(tls));
+        }
+        this.channel = builder.build();
         Metadata headers = new Metadata();
         headers.put(AUTHORIZATION, "Bearer " + token);
         this.stub = AdminGrpc.newBlockingStub(channel).withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers));
+    }
+
+    private static io.netty.handler.ssl.SslContext sslContext(Tls tls) {
+        for (Path f : java.util.Arrays.asList(tls.caCert(), tls.clientCert(), tls.clientKey())) {
+            if (f != null && !Files.isReadable(f)) {
+                throw new UsageException(f + ": cannot be read (expected: a readable PEM file for --cacert, --cert or --key)");
+            }
+        }
+        try {
+            io.netty.handler.ssl.SslContextBuilder b = io.grpc.netty.GrpcSslContexts.forClient().trustManager(tls.caCert().toFile());
+            if (tls.clientCert() != null) {
+                b.keyManager(tls.clientCert().toFile(), tls.clientKey().toFile());
+            }
+            return b.build();
+        } catch (javax.net.ssl.SSLException | IllegalArgumentException e) {
+            throw new UsageException("--cacert/--cert/--key: " + e.getMessage() + " (expected: PEM certificates and a PKCS#8 key)");
+        }
     }
 
     /** The stub with a deadline of {@code seconds}. */

@@ -26,7 +26,8 @@ import picocli.CommandLine.ScopeType;
             ReloadCommand.class, DrainCommand.class, AutoComplete.GenerateCompletion.class, CommandLine.HelpCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:success", "1:the gateway refused or failed the operation (stderr says why)", "2:usage error",
-            "3:the gateway's admin API cannot be reached", "4:the admin token was refused"})
+            "3:the gateway's admin API cannot be reached",
+            "4:the admin token was refused, or it may only read and the command changes something"})
 public final class Gatewayctl implements Runnable {
     static final int FAILED = 1;
     static final int USAGE = 2;
@@ -44,6 +45,18 @@ public final class Gatewayctl implements Runnable {
             description = "File holding the admin token (default: the environment variable CELLGATE_ADMIN_TOKEN).")
     Path adminTokenFile;
 
+    @Option(names = "--cacert", scope = ScopeType.INHERIT, defaultValue = "${env:CELLGATE_ADMIN_CACERT}",
+            description = "PEM CA certificate(s) to trust: talk to the admin API over TLS (env CELLGATE_ADMIN_CACERT).")
+    Path caCert;
+
+    @Option(names = "--cert", scope = ScopeType.INHERIT, defaultValue = "${env:CELLGATE_ADMIN_CERT}",
+            description = "PEM client certificate, for an admin API that requires one (env CELLGATE_ADMIN_CERT).")
+    Path clientCert;
+
+    @Option(names = "--key", scope = ScopeType.INHERIT, defaultValue = "${env:CELLGATE_ADMIN_KEY}",
+            description = "PEM (PKCS#8) private key of --cert (env CELLGATE_ADMIN_KEY).")
+    Path clientKey;
+
     @Option(names = {"-o", "--output"}, scope = ScopeType.INHERIT, defaultValue = "table",
             description = "Output: table (for people) or json (for scripts). Default: ${DEFAULT-VALUE}.")
     String output;
@@ -58,7 +71,14 @@ public final class Gatewayctl implements Runnable {
     }
 
     AdminClient connect() {
-        return new AdminClient(admin, AdminClient.token(adminTokenFile, "CELLGATE_ADMIN_TOKEN"));
+        if ((clientCert == null) != (clientKey == null)) {
+            throw new UsageException("--cert and --key: " + (clientCert == null ? "--key" : "--cert") + " given alone (expected: both, or neither)");
+        }
+        if (clientCert != null && caCert == null) {
+            throw new UsageException("--cert: given without --cacert (expected: --cacert FILE, the CA that signed the gateway's certificate)");
+        }
+        return new AdminClient(admin, AdminClient.token(adminTokenFile, "CELLGATE_ADMIN_TOKEN"),
+                caCert == null ? null : new AdminClient.Tls(caCert, clientCert, clientKey));
     }
 
     boolean json() {

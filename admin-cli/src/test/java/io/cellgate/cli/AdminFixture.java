@@ -79,6 +79,13 @@ final class AdminFixture implements AutoCloseable {
         return "127.0.0.1:" + gateway.adminPort();
     }
 
+    /** The number field {@code name} of gatewayctl's JSON output. */
+    static long field(String json, String name) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("\"" + name + "\": \"?(\\d+)").matcher(json);
+        assertThat(m.find()).as("%s in %s", name, json).isTrue();
+        return Long.parseLong(m.group(1));
+    }
+
     /** Runs gatewayctl against this gateway with the right token. */
     Run ctl(String... args) throws IOException, InterruptedException {
         List<String> all = new ArrayList<>(List.of("--admin", admin()));

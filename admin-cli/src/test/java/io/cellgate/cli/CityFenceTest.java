@@ -11,8 +11,6 @@ import io.cellgate.testkit.TestTopology;
 import io.grpc.Metadata;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import io.cellgate.testkit.StartsProcesses;
@@ -26,12 +24,6 @@ import io.cellgate.testkit.StartsProcesses;
 class CityFenceTest {
     private static final Metadata.Key<String> CMD = Metadata.Key.of("x-cellgate-cmd", Metadata.ASCII_STRING_MARSHALLER);
     private static final Metadata.Key<String> EPOCH = Metadata.Key.of("x-cellgate-route-epoch", Metadata.ASCII_STRING_MARSHALLER);
-
-    private static long field(String json, String name) {
-        Matcher m = Pattern.compile("\"" + name + "\": \"?(\\d+)").matcher(json);
-        assertThat(m.find()).as("%s in %s", name, json).isTrue();
-        return Long.parseLong(m.group(1));
-    }
 
     private static Response call(TestClient client, long seq, int cmd) throws Exception {
         client.send(TestClient.request(seq, cmd, "x"));
@@ -58,10 +50,10 @@ class CityFenceTest {
 
             AdminFixture.Run run = fx.ctl("-o", "json", "city", "switch", "--from", "sh", "--to", "sz", "--settle", "1s");
             assertThat(run.exit()).as(run.err()).isZero();
-            long forbidEpoch = field(run.out(), "forbidEpoch");
+            long forbidEpoch = AdminFixture.field(run.out(), "forbidEpoch");
             // The switch told sh's AO its fence before it moved a write point.
-            assertThat(field(run.out(), "fencedEndpoints")).isEqualTo(1);
-            assertThat(field(run.out(), "oldCityEndpoints")).isEqualTo(1);
+            assertThat(AdminFixture.field(run.out(), "fencedEndpoints")).isEqualTo(1);
+            assertThat(AdminFixture.field(run.out(), "oldCityEndpoints")).isEqualTo(1);
             assertThat(fx.shanghai.fence().fence()).isEqualTo(forbidEpoch);
             assertThat(stale.routes().current().epoch()).as("the second gateway never saw the switch").isEqualTo(staleEpoch);
             fx.shanghai.clearHeaders();

@@ -306,4 +306,111 @@ class FleetProcessTest {
         Files.createDirectories(file.toAbsolutePath().getParent());
         Files.writeString(file, md.toString());
     }
+
+    /**
+     * A city switch in a fleet of three gatewayd processes on etcd, with health checks on and writes
+     * flowing through every gateway; the third reaches etcd through a proxy that is killed as the
+     * switch starts. gatewayctl's switch waits until every live gateway has applied the forbid (the
+     * cut-off one leaves when its lease ends), completes although an operator takes a set down
+     * meanwhile, and the cut-off gateway, still on its old routes, lands no write in the old city (the
+     * AO's fence refuses them). A rollback after a later route change keeps that change.
+     */
+    @Test
+    void aCitySwitchHoldsAcrossTheFleetWhenOneGatewayIsCutOffFromEtcd(@TempDir Path dir) throws Exception {
+        try (EtcdProcess etcd = new EtcdProcess(dir); TestAo sz = new TestAo("sz-a"); TestAo sh = new TestAo("sh-a");
+             io.cellgate.testkit.TcpProxy proxy = io.cellgate.testkit.TcpProxy.to(etcd.url());
+             AdminFixture ctl = AdminFixture.forCtl(dir)) {
+            List<Node> nodes = new ArrayList<>();
+            List<io.cellgate.testkit.TestLoad> loads = new ArrayList<>();
+            try {
+                for (String name : List.of("a", "b", "c")) {
+                    String url = name.equals("c") ? proxy.url() : etcd.url();
+                    String yaml = GatewayYaml.testTopology(sz.address(), sh.address()).storeDir(dir.resolve(name + "-routes"))
+                            .health("interval", "200ms").admission("connection-rate", 1_000_000)
+                            .section("admin:\n  listen: 127.0.0.1:0\n  token: " + AdminFixture.ADMIN_TOKEN + "\n")
+                            .section("fleet:\n  store: etcd\n  etcd:\n    endpoints: [" + url + "]\n    prefix: " + PREFIX
+                                    + "\n    lease-ttl: 3s\n    timeout: 1s\n    probe-interval: 200ms\n").build();
+                    Node n = new Node(dir, name, yaml);
+                    n.start();
+                    nodes.add(n);
+                }
+                Node a = nodes.get(0);
+                Node b = nodes.get(1);
+                Node c = nodes.get(2);
+                await("three members", () -> a.status().getFleetCount() == 3);
+                long uid = TestTopology.uidInSlots(0, 8192, 16383); // write point sh-a, in city sh
+                for (Node n : nodes) {
+                    loads.add(new io.cellgate.testkit.TestLoad(n.port, uid, TestTopology.WRITE));
+                }
+                for (io.cellgate.testkit.TestLoad load : loads) {
+                    await("writes through every gateway", () -> load.count("write OK") >= 20);
+                }
+                long cutOffEpoch = c.epoch();
+                proxy.cut();
+
+                java.util.concurrent.CompletableFuture<AdminFixture.Run> switching = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                    try {
+                        return ctl.runAgainst(a.adminPort, "-o", "json", "city", "switch", "--from", "sh", "--to", "sz", "--settle", "500ms",
+                                "--wait", "30s");
+                    } catch (IOException | InterruptedException e) {
+                        throw new IllegalStateException(e);
+                    }
+                });
+                // Another operator takes the old city's set down while the switch waits: it goes on.
+                await("the switch forbids", () -> quietly(() -> a.admin.call(5).cityStatus(
+                        io.cellgate.protocol.admin.v1.CityStatusRequest.getDefaultInstance()).getPhase().equals("FORBIDDING")));
+                AdminFixture.Run down = ctl.runAgainst(b.adminPort, "sets", "down", "sh-a");
+                assertThat(down.exit()).as(down.err()).isZero();
+                AdminFixture.Run run = switching.get(60, TimeUnit.SECONDS);
+                assertThat(run.exit()).as(run.err()).isZero();
+                long forbidEpoch = AdminFixture.field(run.out(), "forbidEpoch");
+                long finalEpoch = AdminFixture.field(run.out(), "finalEpoch");
+                System.out.printf("city switch, 3 gatewayd processes, one cut off from etcd: writes of sh forbidden for %d ms"
+                        + " (forbid epoch %d, done at %d)%n", AdminFixture.field(run.out(), "forbiddenMs"), forbidEpoch, finalEpoch);
+                assertThat(AdminFixture.field(run.out(), "slotsMoved")).isEqualTo(8192);
+                assertThat(c.epoch()).as("the cut-off gateway never saw the switch").isEqualTo(cutOffEpoch);
+                await("b at the final epoch", () -> b.epoch() >= finalEpoch);
+                assertThat(sh.fence().fence()).isEqualTo(forbidEpoch);
+
+                // After the switch: a and b write in the new city; c's writes are refused at sh's fence.
+                sh.clearHeaders();
+                long refusedBefore = loads.get(2).count("write WRITE_FORBIDDEN");
+                long okA = loads.get(0).count("write OK");
+                long okB = loads.get(1).count("write OK");
+                await("a and b write in the new city", () -> loads.get(0).count("write OK") > okA + 20
+                        && loads.get(1).count("write OK") > okB + 20);
+                await("c's writes are refused", () -> loads.get(2).count("write WRITE_FORBIDDEN") > refusedBefore + 20);
+                assertThat(sh.drainHeaders()).as("writes accepted in the old city after the switch")
+                        .noneMatch(h -> "2".equals(h.get(io.grpc.Metadata.Key.of("x-cellgate-cmd", io.grpc.Metadata.ASCII_STRING_MARSHALLER))));
+                for (io.cellgate.testkit.TestLoad load : loads) {
+                    load.close();
+                }
+                assertThat(sh.writeEpochs()).as("writes the old city accepted, by route epoch").allMatch(e -> e < forbidEpoch);
+                for (io.cellgate.testkit.TestLoad load : loads) {
+                    assertThat(load.counts().keySet()).allMatch(k -> k.equals("write OK") || k.equals("write WRITE_FORBIDDEN"));
+                }
+
+                // A later change, then a rollback: the switched slots go back to sh-a, the later change stays.
+                assertThat(ctl.runAgainst(a.adminPort, "sets", "up", "sh-a").exit()).isZero();
+                assertThat(ctl.runAgainst(a.adminPort, "routes", "set", "--slots", "0-99", "--set", "sh-a").exit()).isZero();
+                AdminFixture.Run rollback = ctl.runAgainst(a.adminPort, "city", "rollback");
+                assertThat(rollback.exit()).as(rollback.err()).isZero();
+                assertThat(writePoint(a, uid)).isEqualTo("sh-a");
+                assertThat(writePoint(a, TestTopology.uidInSlots(0, 0, 99))).as("moved after the switch, kept").isEqualTo("sh-a");
+                assertThat(writePoint(a, TestTopology.uidInSlots(0, 100, 8191))).isEqualTo("sz-a");
+            } finally {
+                for (io.cellgate.testkit.TestLoad load : loads) {
+                    load.close();
+                }
+                for (Node n : nodes) {
+                    n.close();
+                }
+            }
+        }
+    }
+
+    private static String writePoint(Node node, long uid) {
+        return node.admin.call(5).locate(io.cellgate.protocol.admin.v1.LocateRequest.newBuilder().setUid(uid).build()).getWritePoint();
+    }
+
 }

@@ -4,7 +4,11 @@ import io.cellgate.limit.Priority;
 import io.cellgate.protocol.admin.v1.AdminGrpc;
 import io.cellgate.protocol.admin.v1.ApplyRoutesReply;
 import io.cellgate.protocol.admin.v1.ApplyRoutesRequest;
+import io.cellgate.protocol.admin.v1.CityAbortRequest;
+import io.cellgate.protocol.admin.v1.CityResumeRequest;
 import io.cellgate.protocol.admin.v1.CityRollbackRequest;
+import io.cellgate.protocol.admin.v1.CityStatusReply;
+import io.cellgate.protocol.admin.v1.CityStatusRequest;
 import io.cellgate.protocol.admin.v1.CitySwitchReply;
 import io.cellgate.protocol.admin.v1.CitySwitchRequest;
 import io.cellgate.protocol.admin.v1.CommandInfo;
@@ -57,21 +61,21 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
 import java.util.logging.Logger;
 
 /**
- * The admin API. Runs on the admin server's own executor, never on an event loop: route changes
- * write the route store, a city switch waits for writes in flight. Every change goes through the
- * route engine's single writer and is answered with its epoch; errors are gRPC statuses whose
- * description says what is wrong and what was expected.
+ * The admin API. Calls arrive on the admin server's own executor, never on an event loop; every
+ * change runs on the gateway's control thread, one at a time (no change is lost to another), and a
+ * city switch answers when it completes, holding no thread while it waits for the fleet. Route
+ * changes are answered with their epoch; errors are gRPC statuses whose description says what is
+ * wrong and what was expected.
  */
 final class AdminService extends AdminGrpc.AdminImplBase {
     private static final Logger LOG = Logger.getLogger(AdminService.class.getName());
 
     private final GatewayServer gateway;
     private final long startedAtMillis = System.currentTimeMillis();
-    /** The table before the last city switch, for rollback; guarded by this. */
-    private RouteTable beforeCitySwitch;
 
     AdminService(GatewayServer gateway) {
         this.gateway = gateway;
@@ -86,25 +90,46 @@ final class AdminService extends AdminGrpc.AdminImplBase {
         T reply;
         try {
             reply = call.call();
-        } catch (StatusRuntimeException e) {
-            observer.onError(e);
-            return;
-        } catch (RouteConflictException e) {
-            observer.onError(Status.FAILED_PRECONDITION.withDescription(e.getMessage()).asRuntimeException());
-            return;
-        } catch (ConfigException | IllegalArgumentException e) {
-            observer.onError(Status.INVALID_ARGUMENT.withDescription(e.getMessage()).asRuntimeException());
-            return;
-        } catch (UncheckedIOException e) {
-            // The gateway answered; its route store did not (a disk, or etcd): the operation failed, the API is up.
-            observer.onError(Status.FAILED_PRECONDITION.withDescription(e.getMessage()).asRuntimeException());
-            return;
         } catch (Exception e) {
-            observer.onError(Status.INTERNAL.withDescription(String.valueOf(e)).asRuntimeException());
+            observer.onError(statusOf(e));
             return;
         }
         observer.onNext(reply);
         observer.onCompleted();
+    }
+
+    /** Like {@link #answer}, on the gateway's control thread: changes to its settings apply one at a time. */
+    private <T> void change(StreamObserver<T> observer, Callable<T> call) {
+        answer(observer, () -> gateway.onControl(call));
+    }
+
+    /** Answers when {@code reply} completes (a city switch waits for the fleet without holding a thread). */
+    private static <T> void answerLater(StreamObserver<T> observer, CompletableFuture<T> reply) {
+        reply.whenComplete((r, e) -> {
+            if (e != null) {
+                observer.onError(statusOf(e instanceof java.util.concurrent.CompletionException && e.getCause() != null ? e.getCause() : e));
+            } else {
+                observer.onNext(r);
+                observer.onCompleted();
+            }
+        });
+    }
+
+    private static StatusRuntimeException statusOf(Throwable e) {
+        if (e instanceof StatusRuntimeException s) {
+            return s;
+        }
+        if (e instanceof RouteConflictException) {
+            return Status.FAILED_PRECONDITION.withDescription(e.getMessage()).asRuntimeException();
+        }
+        if (e instanceof ConfigException || e instanceof IllegalArgumentException) {
+            return Status.INVALID_ARGUMENT.withDescription(e.getMessage()).asRuntimeException();
+        }
+        if (e instanceof UncheckedIOException) {
+            // The gateway answered; its route store did not (a disk, or etcd): the operation failed, the API is up.
+            return Status.FAILED_PRECONDITION.withDescription(e.getMessage()).asRuntimeException();
+        }
+        return Status.INTERNAL.withDescription(String.valueOf(e)).asRuntimeException();
     }
 
     @java.lang.Override
@@ -267,7 +292,7 @@ final class AdminService extends AdminGrpc.AdminImplBase {
 
     @java.lang.Override
     public void applyRoutes(ApplyRoutesRequest request, StreamObserver<ApplyRoutesReply> observer) {
-        answer(observer, () -> {
+        change(observer, () -> {
             List<RouteChange> changes = new ArrayList<>();
             for (RouteChangeMsg m : request.getChangesList()) {
                 changes.add(toChange(m));
@@ -301,7 +326,7 @@ final class AdminService extends AdminGrpc.AdminImplBase {
 
     @java.lang.Override
     public void replaceRoutes(ReplaceRoutesRequest request, StreamObserver<ApplyRoutesReply> observer) {
-        answer(observer, () -> {
+        change(observer, () -> {
             RouteTable before = gateway.routes().current();
             RouteTable next = fromMessage(request.getRoutes(), before);
             if (request.getDryRun()) {
@@ -367,7 +392,7 @@ final class AdminService extends AdminGrpc.AdminImplBase {
 
     @java.lang.Override
     public void setCommand(SetCommandRequest request, StreamObserver<ListCommandsReply> observer) {
-        answer(observer, () -> {
+        change(observer, () -> {
             List<CommandSpec> specs = new ArrayList<>(context().commandTable().specs());
             int index = -1;
             for (int i = 0; i < specs.size(); i++) {
@@ -417,7 +442,7 @@ final class AdminService extends AdminGrpc.AdminImplBase {
 
     @java.lang.Override
     public void setLimits(SetLimitsRequest r, StreamObserver<Limits> observer) {
-        answer(observer, () -> {
+        change(observer, () -> {
             AdmissionConfig a = context().admission();
             double accept = r.getAcceptRate() >= 0 ? r.getAcceptRate() : a.acceptRate();
             double login = r.getLoginRate() >= 0 ? r.getLoginRate() : a.loginRate();
@@ -442,7 +467,7 @@ final class AdminService extends AdminGrpc.AdminImplBase {
 
     @java.lang.Override
     public void setDegrade(SetDegradeRequest request, StreamObserver<StatusReply> observer) {
-        answer(observer, () -> {
+        change(observer, () -> {
             String level = request.getLevel().trim();
             if (level.equalsIgnoreCase("none") || level.isEmpty()) {
                 context().degrade(null);
@@ -465,65 +490,53 @@ final class AdminService extends AdminGrpc.AdminImplBase {
 
     @java.lang.Override
     public void citySwitch(CitySwitchRequest request, StreamObserver<CitySwitchReply> observer) {
-        answer(observer, () -> citySwitch(request));
-    }
-
-    private synchronized CitySwitchReply citySwitch(CitySwitchRequest request) throws InterruptedException {
-        String from = request.getFrom();
-        String to = request.getTo();
-        RouteTable before = gateway.routes().current();
-        List<RouteChange> mapping = CitySwitchPlan.changes(before, from, to);
-        int moved = (int) mapping.stream().filter(c -> c instanceof RouteChange.MoveSlots)
-                .mapToLong(c -> ((RouteChange.MoveSlots) c).toSlot() - ((RouteChange.MoveSlots) c).fromSlot() + 1).sum();
         if (request.getDryRun()) {
-            return CitySwitchReply.newBuilder().setDryRun(true).setPreviousEpoch(before.epoch()).setSlotsMoved(moved)
-                    .addAllDiff(RouteDiff.between(before, gateway.routes().preview(mapping))).build();
+            answer(observer, () -> {
+                RouteTable before = gateway.routes().current();
+                List<RouteChange> mapping = CitySwitchPlan.changes(before, request.getFrom(), request.getTo());
+                return CitySwitchReply.newBuilder().setDryRun(true).setPreviousEpoch(before.epoch())
+                        .setSlotsMoved(CitySwitchProcedure.slotsMoved(mapping))
+                        .addAllDiff(RouteDiff.between(before, gateway.routes().preview(mapping))).build();
+            });
+            return;
         }
-        // Phase 1: forbid writes whose write point is in the old city, then let the ones in flight finish.
-        RouteTable forbidden = gateway.routes().apply(before.epoch(), List.of(new RouteChange.ForbidCity(from, true)));
-        LOG.info(() -> "admin: city switch " + from + " -> " + to + ": writes of " + from + " forbidden at epoch " + forbidden.epoch());
-        long settle = request.getSettleMs() > 0 ? request.getSettleMs() : 5_000;
-        long deadline = System.nanoTime() + settle * 1_000_000L;
-        // Every AO of the old city learns the fence now, not at the next health tick: from here on it
-        // refuses writes of any gateway that has not seen the forbid (cut off from the store, say).
-        io.cellgate.server.internal.FenceNotice.Outcome fenced = context().tellFence(from, Math.max(100, settle / 2));
-        if (fenced.told() < fenced.endpoints()) {
-            LOG.warning(() -> "admin: city switch " + from + " -> " + to + ": " + fenced.told() + " of " + fenced.endpoints()
-                    + " AO endpoints of " + from + " acknowledged fence " + forbidden.epoch()
-                    + " (the others learn it from health checks; an AO without the fence module cannot refuse stale writes)");
-        }
-        while (context().inFlightToCity(from) > 0 && System.nanoTime() < deadline) {
-            Thread.sleep(5);
-        }
-        // Phase 2: the new write points, then writes are allowed again (they now land in the new city).
-        RouteTable switched = gateway.routes().apply(forbidden.epoch(), mapping);
-        RouteTable done = gateway.routes().apply(switched.epoch(), List.of(new RouteChange.ForbidCity(from, false)));
-        beforeCitySwitch = before;
-        LOG.info(() -> "admin: city switch " + from + " -> " + to + " done at epoch " + done.epoch() + " (" + moved + " slots moved)");
-        return CitySwitchReply.newBuilder().setForbidEpoch(forbidden.epoch()).setSwitchedEpoch(switched.epoch())
-                .setFencedEndpoints(fenced.told()).setOldCityEndpoints(fenced.endpoints())
-                .setFinalEpoch(done.epoch()).setPreviousEpoch(before.epoch()).setSlotsMoved(moved)
-                .addAllDiff(RouteDiff.between(before, done)).build();
+        CitySwitchProcedure.Timing timing = CitySwitchProcedure.Timing.of(request.getSettleMs(), request.getWaitMs());
+        answerLater(observer, onControlLater(() -> gateway.citySwitch().start(request.getFrom(), request.getTo(), timing)));
     }
 
     @java.lang.Override
     public void cityRollback(CityRollbackRequest request, StreamObserver<ApplyRoutesReply> observer) {
-        answer(observer, () -> {
-            synchronized (this) {
-                if (beforeCitySwitch == null) {
-                    throw Status.FAILED_PRECONDITION.withDescription("no city switch to roll back (expected: gatewayctl city switch first)")
-                            .asRuntimeException();
-                }
-                RouteTable current = gateway.routes().current();
-                RouteTable restored = gateway.routes().replace(current.epoch(), beforeCitySwitch);
-                long previous = beforeCitySwitch.epoch();
-                beforeCitySwitch = null;
-                LOG.info(() -> "admin: city switch rolled back to the routes of epoch " + previous + ", now epoch " + restored.epoch());
-                return ApplyRoutesReply.newBuilder().setEpoch(restored.epoch())
-                        .addDiff("restored the routes of epoch " + previous)
-                        .addAllDiff(RouteDiff.between(current, restored)).build();
-            }
-        });
+        CitySwitchProcedure.Timing timing = CitySwitchProcedure.Timing.of(request.getSettleMs(), request.getWaitMs());
+        answerLater(observer, onControlLater(() -> gateway.citySwitch().rollback(timing)).thenApply(r -> ApplyRoutesReply.newBuilder()
+                .setEpoch(r.getFinalEpoch())
+                .addDiff("rolled back the last city switch: writes forbidden at epoch " + r.getForbidEpoch() + " for "
+                        + r.getForbiddenMs() + " ms, " + r.getSlotsMoved() + " slots moved back")
+                .addAllDiff(r.getDiffList()).build()));
+    }
+
+    @java.lang.Override
+    public void cityResume(CityResumeRequest request, StreamObserver<CitySwitchReply> observer) {
+        CitySwitchProcedure.Timing timing = CitySwitchProcedure.Timing.of(request.getSettleMs(), request.getWaitMs());
+        answerLater(observer, onControlLater(() -> gateway.citySwitch().resume(timing)));
+    }
+
+    @java.lang.Override
+    public void cityAbort(CityAbortRequest request, StreamObserver<CityStatusReply> observer) {
+        change(observer, () -> gateway.citySwitch().abort());
+    }
+
+    @java.lang.Override
+    public void cityStatus(CityStatusRequest request, StreamObserver<CityStatusReply> observer) {
+        change(observer, () -> gateway.citySwitch().status());
+    }
+
+    /** Starts a city switch step on the control thread; its outcome, which no thread waits for. */
+    private <T> CompletableFuture<T> onControlLater(Callable<CompletableFuture<T>> start) {
+        try {
+            return gateway.onControl(start);
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
     }
 
     @java.lang.Override
@@ -552,7 +565,7 @@ final class AdminService extends AdminGrpc.AdminImplBase {
 
     @java.lang.Override
     public void reload(ReloadRequest request, StreamObserver<ReloadReply> observer) {
-        answer(observer, () -> ReloadReply.newBuilder().addAllNeedsRestart(gateway.reloadFromSource()).build());
+        change(observer, () -> ReloadReply.newBuilder().addAllNeedsRestart(gateway.reloadFromSource()).build());
     }
 
     @java.lang.Override

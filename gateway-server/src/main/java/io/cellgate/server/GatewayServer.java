@@ -96,8 +96,22 @@ public final class GatewayServer implements AutoCloseable {
     private volatile boolean ready;
     private final Channel serverChannel;
     private final boolean nativeTransport;
+    /**
+     * The control thread ({@code cellgate-control}): the one writer of the gateway's settings. The
+     * admin API's changes, reloads and city switches run on it, one at a time, so none is lost to
+     * another; it never serves a request.
+     */
+    private final java.util.concurrent.ScheduledExecutorService control;
+    private volatile Thread controlThread;
+    private final CitySwitchProcedure citySwitch;
 
     private GatewayServer(GatewayConfig config) throws InterruptedException {
+        this.control = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "cellgate-control");
+            t.setDaemon(true);
+            controlThread = t;
+            return t;
+        });
         this.nativeTransport = useEpoll(config.transport());
         IoHandlerFactory io = nativeTransport ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
         Class<? extends ServerSocketChannel> serverChannelType = nativeTransport ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
@@ -120,7 +134,8 @@ public final class GatewayServer implements AutoCloseable {
             this.fleetStore = started.fleetStore();
             this.storeWrittenMillis = started.storeWrittenMillis();
             this.upstreams = new Upstreams(routes, loops, channelType, config.channelMode(), config.outlier(), config.setLimit(),
-                    config.upstreamCaFile() == null ? null : ClientTls.upstream(config.upstreamCaFile()));
+                    config.upstreamCaFile() == null ? null
+                            : ClientTls.upstream(config.upstreamCaFile(), config.upstreamCertFile(), config.upstreamKeyFile()));
             upstreamsOrNull = upstreams;
             this.context = new GatewayContext(config, upstreams, loops, NanoClock.SYSTEM, openAccessLog(config));
             // A user revoked in the routes (by any gateway of the fleet) loses its sessions here too.
@@ -155,6 +170,7 @@ public final class GatewayServer implements AutoCloseable {
                 startedOrNull.fleetStore().close();
                 startedOrNull.fleet().close();
             }
+            control.shutdownNow();
             bossGroup.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
             workerGroup.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
             throw e;
@@ -168,19 +184,25 @@ public final class GatewayServer implements AutoCloseable {
         if (fleet != null) {
             this.discovery = new EtcdEndpointRegistry(fleet, routes);
             this.membership = new FleetMembership(fleet, advertisedAddress(config), config.city(), config.idc(),
-                    () -> String.format(Locale.ROOT, "load=%.3f connections=%d epoch=%d", context.loadLevel(),
-                            context.clientConnections(), routes.current().epoch()),
+                    () -> String.format(Locale.ROOT, "load=%.3f connections=%d epoch=%d fenced-writes=%d", context.loadLevel(),
+                            context.clientConnections(), routes.current().epoch(), context.writesInFlightToForbiddenCities()),
                     context::fleetAlternates);
+            // A city switch waits for every gateway to report the forbid epoch and no writes in flight to
+            // the forbidden city: say both as soon as they change, not at the next lease renewal.
+            routes.addListener(table -> membership.publishSoon());
+            control.scheduleWithFixedDelay(new FencedWritesReporter(), 50, 50, TimeUnit.MILLISECONDS);
         } else {
             this.membership = null;
             this.discovery = config.endpointsFile() == null ? null : new EndpointsFileWatcher(
                     config.endpointsFile(), routes, config.endpointsPoll(),
                     storeWrittenMillis > 0 ? storeWrittenMillis : System.currentTimeMillis());
         }
+        this.citySwitch = new CitySwitchProcedure(routes, context, membership, control);
         MetricsServer metrics = null;
         if (config.metricsPort() >= 0) {
             try {
-                metrics = MetricsServer.start(this, config.metricsHost(), config.metricsPort());
+                metrics = MetricsServer.start(this, config.metricsHost(), config.metricsPort(), config.metricsCertFile(),
+                        config.metricsKeyFile());
             } catch (IOException e) {
                 overloadMonitor.close();
                 if (health != null) {
@@ -195,7 +217,8 @@ public final class GatewayServer implements AutoCloseable {
         AdminServer admin = null;
         if (config.adminPort() >= 0) {
             try {
-                admin = AdminServer.start(this, config.adminHost(), config.adminPort(), config.adminToken(), bossGroup, workerGroup,
+                admin = AdminServer.start(this, config.adminHost(), config.adminPort(), config.adminToken(), config.adminAccess(),
+                        bossGroup, workerGroup,
                         serverChannelType);
             } catch (IOException e) {
                 if (metrics != null) {
@@ -463,7 +486,81 @@ public final class GatewayServer implements AutoCloseable {
      *
      * @return the keys whose change needs a restart (empty when everything was applied)
      */
-    public synchronized List<String> reload(GatewayConfig next) {
+    public List<String> reload(GatewayConfig next) {
+        return onControl(() -> reloadNow(next));
+    }
+
+    /**
+     * Runs {@code task} on the control thread and returns its result (at once when called there): the
+     * gateway's settings have one writer, so concurrent changes apply one after the other, none lost.
+     */
+    <T> T onControl(java.util.concurrent.Callable<T> task) {
+        if (Thread.currentThread() == controlThread) {
+            return call(task);
+        }
+        java.util.concurrent.Future<T> result;
+        try {
+            result = control.submit(() -> call(task));
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            throw io.grpc.Status.UNAVAILABLE.withDescription("the gateway is closing").asRuntimeException();
+        }
+        try {
+            return result.get();
+        } catch (InterruptedException e) {
+            result.cancel(false);
+            Thread.currentThread().interrupt();
+            throw io.grpc.Status.CANCELLED.withDescription("interrupted").asRuntimeException();
+        } catch (java.util.concurrent.ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
+            }
+            if (e.getCause() instanceof Error err) {
+                throw err;
+            }
+            throw new IllegalStateException(e.getCause());
+        }
+    }
+
+    private static <T> T call(java.util.concurrent.Callable<T> task) {
+        try {
+            return task.call();
+        } catch (RuntimeException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** The control thread's scheduler, for work that waits by polling (a city switch). */
+    java.util.concurrent.ScheduledExecutorService control() {
+        return control;
+    }
+
+    CitySwitchProcedure citySwitch() {
+        return citySwitch;
+    }
+
+    /** While a city's writes are forbidden: publishes this gateway's writes in flight to it whenever that changes. */
+    private final class FencedWritesReporter implements Runnable {
+        private long lastEpoch = -1;
+        private long lastWrites = -1;
+
+        @Override
+        public void run() {
+            RouteTable t = routes.current();
+            if (t.forbiddenCities().isEmpty() && lastWrites <= 0) {
+                return;
+            }
+            long writes = context.writesInFlightToForbiddenCities();
+            if (writes != lastWrites || t.epoch() != lastEpoch) {
+                lastWrites = writes;
+                lastEpoch = t.epoch();
+                membership.publishSoon();
+            }
+        }
+    }
+
+    private List<String> reloadNow(GatewayConfig next) {
         GatewayConfig running = context.config();
         List<String> restart = new ArrayList<>();
         if (!running.listenHost().equals(next.listenHost()) || running.listenPort() != next.listenPort()) {
@@ -534,6 +631,7 @@ public final class GatewayServer implements AutoCloseable {
     }
 
     private void closeQuietly() {
+        control.shutdownNow();
         serverChannel.close().syncUninterruptibly();
         upstreams.close(0);
         workerGroup.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
@@ -557,6 +655,7 @@ public final class GatewayServer implements AutoCloseable {
         if (health != null) {
             health.close();
         }
+        control.shutdownNow();
         if (membership != null) {
             membership.close();
         }

@@ -8,8 +8,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.logging.Logger;
 
 /**
- * The {@code gatewayd} daemon: {@code gatewayd [--config conf/gateway.yaml]}. Exits with status 2 and
- * one line naming the key when the configuration is invalid.
+ * The {@code gatewayd} daemon: {@code gatewayd [--config conf/gateway.yaml] [--check]}. Exits with
+ * status 2 and one line naming the key when the configuration is invalid ({@code --check} only
+ * validates it: 0 or 2), and with status 1 and one line when it cannot start (a port in use, an
+ * unusable directory).
  *
  * <p>Signals: the first SIGTERM (or SIGINT) drains the gateway (see {@link GatewayServer#drain}) and
  * exits 0; a second one exits at once with status 1. SIGHUP reloads the configuration file: a valid
@@ -24,6 +26,7 @@ public final class Gatewayd {
 
     public static void main(String[] args) throws InterruptedException {
         Path config = Path.of("conf/gateway.yaml");
+        boolean check = false;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--config", "-c" -> {
@@ -32,8 +35,10 @@ public final class Gatewayd {
                     }
                     config = Path.of(args[++i]);
                 }
+                case "--check" -> check = true;
                 case "--help", "-h" -> {
-                    System.out.println("usage: gatewayd [--config FILE]   (default conf/gateway.yaml)");
+                    System.out.println("usage: gatewayd [--config FILE] [--check]   (default conf/gateway.yaml)");
+                    System.out.println("  --check   validate the configuration (and the files it names), print the result, exit 0 or 2");
                     return;
                 }
                 default -> usage("unknown argument: " + args[i]);
@@ -43,10 +48,21 @@ public final class Gatewayd {
         GatewayServer server;
         try {
             gatewayConfig = GatewayConfig.load(config);
+            if (check) {
+                System.out.println("gatewayd: configuration " + config + " is valid (" + gatewayConfig.commands().size()
+                        + " commands, " + gatewayConfig.routes().sets().size() + " sets)");
+                return;
+            }
             server = GatewayServer.start(gatewayConfig);
         } catch (ConfigException e) {
             System.err.println("gatewayd: invalid configuration " + config + ": " + e.getMessage());
             System.exit(2);
+            return;
+        } catch (java.io.UncheckedIOException e) {
+            // A port in use, an unwritable directory, etcd that never answered: one line, what and why.
+            System.err.println("gatewayd: cannot start: " + e.getMessage()
+                    + (e.getCause() == null || e.getCause().getMessage() == null ? "" : " (" + e.getCause().getMessage() + ")"));
+            System.exit(1);
             return;
         }
         CountDownLatch stop = new CountDownLatch(1);

@@ -24,7 +24,8 @@ final class MetricsServer implements AutoCloseable {
         this.executor = executor;
     }
 
-    static MetricsServer start(GatewayServer gateway, String host, int port) throws IOException {
+    static MetricsServer start(GatewayServer gateway, String host, int port, java.nio.file.Path certFile, java.nio.file.Path keyFile)
+            throws IOException {
         io.cellgate.server.internal.LeakReports.install();
         PrometheusRegistry registry = new PrometheusRegistry();
         JvmMetrics.builder().register(registry);
@@ -34,15 +35,36 @@ final class MetricsServer implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
-        HTTPServer server = HTTPServer.builder()
+        HTTPServer.Builder builder = HTTPServer.builder()
                 .hostname(host)
                 .port(port)
                 .registry(registry)
                 .executorService(executor)
                 .registerHealthHandler(false)
-                .defaultHandler(exchange -> health(exchange, gateway))
-                .buildAndStart();
+                .defaultHandler(exchange -> health(exchange, gateway));
+        if (certFile != null) {
+            builder.httpsConfigurator(new com.sun.net.httpserver.HttpsConfigurator(sslContext(certFile, keyFile)));
+        }
+        HTTPServer server;
+        try {
+            server = builder.buildAndStart();
+        } catch (IOException | RuntimeException e) {
+            executor.shutdownNow();
+            throw e;
+        }
         return new MetricsServer(server, executor);
+    }
+
+    /** The JDK TLS context of the PEM {@code certFile} and PKCS#8 {@code keyFile} (the HTTP server is the JDK's). */
+    private static javax.net.ssl.SSLContext sslContext(java.nio.file.Path certFile, java.nio.file.Path keyFile) {
+        try {
+            io.netty.handler.ssl.SslContext netty = io.netty.handler.ssl.SslContextBuilder.forServer(certFile.toFile(), keyFile.toFile())
+                    .sslProvider(io.netty.handler.ssl.SslProvider.JDK).protocols("TLSv1.3", "TLSv1.2").build();
+            return ((io.netty.handler.ssl.JdkSslContext) netty).context();
+        } catch (javax.net.ssl.SSLException | IllegalArgumentException e) {
+            throw new io.cellgate.server.config.ConfigException("listen.metrics-tls: " + certFile + ", " + keyFile
+                    + " (expected: a PEM certificate chain and its PEM (PKCS#8) private key): " + e.getMessage(), e);
+        }
     }
 
     private static void health(HttpExchange exchange, GatewayServer gateway) throws IOException {

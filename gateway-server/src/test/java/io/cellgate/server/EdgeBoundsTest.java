@@ -227,6 +227,105 @@ class EdgeBoundsTest {
         }
     }
 
+    /**
+     * 40 clients flood pings before login (50 frames in one write), and come back 50 ms after each
+     * close: each connection is answered at most {@code pre-login-frames} times and then closed with
+     * go_away; a logged-in client keeps being served meanwhile. Its latency before and during the flood is printed (the figure is
+     * in perf/results/edge-*.md); the test bounds only starvation, not timing.
+     */
+    @Test
+    void fortyPreLoginFloodersAreClosedAndOthersAreStillServed() throws Exception {
+        try (TestAo sz = new TestAo("sz-a"); TestAo sh = new TestAo("sh-a");
+             GatewayServer gateway = start(GatewayYaml.testTopology(sz.address(), sh.address()));
+             TestClient victim = new TestClient(gateway.port())) {
+            victim.login(9, TestTopology.token(9));
+            assertThat(victim.next().getLoginAck().getCode()).isEqualTo(Code.OK);
+            long[] before = latencies(victim, 1, 400);
+            java.io.ByteArrayOutputStream pings = new java.io.ByteArrayOutputStream();
+            for (int i = 1; i <= 50; i++) {
+                ClientFrame.newBuilder().setPing(Ping.newBuilder().setNonce(i)).build().writeDelimitedTo(pings);
+            }
+            byte[] flood = pings.toByteArray();
+            java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+            java.util.concurrent.atomic.AtomicLong closed = new java.util.concurrent.atomic.AtomicLong();
+            java.util.concurrent.ConcurrentLinkedQueue<String> wrong = new java.util.concurrent.ConcurrentLinkedQueue<>();
+            List<Thread> flooders = new ArrayList<>();
+            for (int t = 0; t < 40; t++) {
+                Thread flooder = new Thread(() -> {
+                    while (!stop.get()) {
+                        try (Socket s = new Socket()) {
+                            s.connect(new InetSocketAddress("127.0.0.1", gateway.port()), 5_000);
+                            s.setSoTimeout(10_000);
+                            try {
+                                s.getOutputStream().write(flood);
+                            } catch (IOException e) {
+                                // Closed while writing: the gateway had heard enough.
+                            }
+                            java.io.InputStream in = s.getInputStream();
+                            int pongs = 0;
+                            for (ServerFrame f; (f = ServerFrame.parseDelimitedFrom(in)) != null; ) {
+                                if (f.hasPong()) {
+                                    pongs++;
+                                } else if (f.hasGoAway()) {
+                                    // Closed after its few frames, or refused at once by the accept rate: both defined.
+                                    boolean flooded = pongs <= 8 && f.getGoAway().getReason().equals("more than 8 frames before login");
+                                    boolean refused = pongs == 0 && f.getGoAway().getCode() == Code.RATE_LIMITED;
+                                    if (!flooded && !refused) {
+                                        wrong.add(pongs + " pongs, then " + f.getGoAway());
+                                    }
+                                }
+                            }
+                            closed.incrementAndGet();
+                        } catch (IOException e) {
+                            if (!stop.get() && !(e instanceof java.net.SocketException)) {
+                                wrong.add(String.valueOf(e));
+                            }
+                        }
+                        try {
+                            Thread.sleep(50);
+                        } catch (InterruptedException e) {
+                            return;
+                        }
+                    }
+                }, "flooder-" + t);
+                flooder.setDaemon(true);
+                flooders.add(flooder);
+                flooder.start();
+            }
+            long[] during;
+            try {
+                Await.until("40 flooders closed at least once", () -> closed.get() >= 40);
+                during = latencies(victim, 1_000, 400);
+            } finally {
+                stop.set(true);
+                for (Thread f : flooders) {
+                    f.join(15_000);
+                }
+            }
+            System.out.printf("pre-login flood: 40 flooders, %d connections closed; a logged-in client's p50/p99 %.2f/%.2f ms before,"
+                    + " %.2f/%.2f ms during%n", closed.get(), before[before.length / 2] / 1e6, before[before.length * 99 / 100] / 1e6,
+                    during[during.length / 2] / 1e6, during[during.length * 99 / 100] / 1e6);
+            assertThat(wrong).isEmpty();
+            assertThat(closed.get()).isGreaterThanOrEqualTo(40);
+            // Starvation, not timing: the victim is answered well within a heartbeat however loaded the machine is.
+            assertThat(during[during.length * 99 / 100]).isLessThan(Duration.ofSeconds(1).toNanos());
+        }
+    }
+
+    /** {@code n} READs one at a time, each answered OK; their latencies in nanoseconds, sorted. */
+    private static long[] latencies(TestClient client, long firstSeq, int n) throws Exception {
+        long[] nanos = new long[n];
+        for (int i = 0; i < n; i++) {
+            long start = System.nanoTime();
+            client.send(TestClient.request(firstSeq + i, TestTopology.READ, "v"));
+            ServerFrame f = client.next();
+            nanos[i] = System.nanoTime() - start;
+            assertThat(f.getResponse().getCode()).isEqualTo(Code.OK);
+        }
+        java.util.Arrays.sort(nanos);
+        return nanos;
+    }
+
     /** A client socket that writes what it is given and never reads; a tiny receive buffer. */
     private static Socket nonReader(int port) throws IOException {
         Socket s = new Socket();

@@ -42,27 +42,27 @@ class TlsTest {
 
     /** A fresh self-signed certificate and PKCS#8 key for {@code cn} in {@code dir}. */
     static void makeCertificate(Path dir, String cn) throws Exception {
-        Process p = new ProcessBuilder(io.cellgate.testkit.Peers.openssl().toString(), "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
-                "-nodes", "-keyout", dir.resolve("key.pem").toString(), "-out", dir.resolve("cert.pem").toString(),
-                "-days", "1", "-subj", "/CN=" + cn, "-addext", "subjectAltName=IP:127.0.0.1")
-                .redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
-        assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
-        assertThat(p.exitValue()).as(out).isZero();
+        io.cellgate.testkit.TestCertificates.selfSigned(dir, cn);
     }
 
-    static SSLSocket tlsSocket(int port, Path trustedCert) throws Exception {
+    /** A TLS context that trusts only {@code trustedCert}. */
+    static SSLContext trusting(Path trustedCert) throws Exception {
         X509Certificate cert;
         try (InputStream in = Files.newInputStream(trustedCert)) {
             cert = (X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(in);
         }
         KeyStore trust = KeyStore.getInstance(KeyStore.getDefaultType());
         trust.load(null, null);
-        trust.setCertificateEntry("gateway", cert);
+        trust.setCertificateEntry("trusted", cert);
         TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
         tmf.init(trust);
         SSLContext ssl = SSLContext.getInstance("TLS");
         ssl.init(null, tmf.getTrustManagers(), null);
+        return ssl;
+    }
+
+    static SSLSocket tlsSocket(int port, Path trustedCert) throws Exception {
+        SSLContext ssl = trusting(trustedCert);
         SSLSocket socket = (SSLSocket) ssl.getSocketFactory().createSocket();
         socket.connect(new InetSocketAddress("127.0.0.1", port), 5_000);
         socket.startHandshake();
@@ -187,6 +187,65 @@ class TlsTest {
                 assertThat(client.next().getLoginAck().getCode()).isEqualTo(Code.OK);
                 client.send(TestClient.request(1, TestTopology.READ, "refused"));
                 assertThat(client.next().getResponse().getCode()).isEqualTo(Code.UPSTREAM_UNAVAILABLE);
+            }
+        }
+    }
+
+    @Test
+    void aoThatRequiresClientCertificatesServesTheGatewayThatPresentsOne(@TempDir Path dir) throws Exception {
+        makeCertificate(Files.createDirectories(dir.resolve("ao")), "ao-test");
+        makeCertificate(Files.createDirectories(dir.resolve("gateway")), "gateway-client");
+        makeCertificate(Files.createDirectories(dir.resolve("other")), "someone-else");
+        java.io.File aoCert = dir.resolve("ao/cert.pem").toFile();
+        java.io.File aoKey = dir.resolve("ao/key.pem").toFile();
+        java.io.File gatewayCa = dir.resolve("gateway/cert.pem").toFile();
+        try (TestAo sz = new TestAo("sz-a", aoCert, aoKey, gatewayCa); TestAo sh = new TestAo("sh-a", aoCert, aoKey, gatewayCa)) {
+            String mutual = GatewayYaml.testTopology(sz.address(), sh.address())
+                    .upstreamMutualTls("ao/cert.pem", "gateway/cert.pem", "gateway/key.pem").build();
+            assertThat(readThrough(mutual, dir)).isEqualTo("sz-a|mtls");
+            // Without a client certificate, or with one the AO does not trust, the AO refuses the connection.
+            assertThat(readThrough(GatewayYaml.testTopology(sz.address(), sh.address()).upstreamCaFile("ao/cert.pem").build(), dir))
+                    .isEqualTo(Code.UPSTREAM_UNAVAILABLE.name());
+            assertThat(readThrough(GatewayYaml.testTopology(sz.address(), sh.address())
+                    .upstreamMutualTls("ao/cert.pem", "other/cert.pem", "other/key.pem").build(), dir))
+                    .isEqualTo(Code.UPSTREAM_UNAVAILABLE.name());
+        }
+    }
+
+    /** One READ through a gateway started from {@code yaml}: the response body, or the code when it failed. */
+    private static String readThrough(String yaml, Path dir) throws Exception {
+        try (GatewayServer gateway = GatewayServer.start(GatewayConfig.parse(yaml, dir, n -> null));
+             TestClient client = new TestClient(gateway.port())) {
+            client.login(3, TestTopology.token(3));
+            assertThat(client.next().getLoginAck().getCode()).isEqualTo(Code.OK);
+            client.send(TestClient.request(1, TestTopology.READ, "mtls"));
+            io.cellgate.protocol.v1.Response r = client.next().getResponse();
+            return r.getCode() == Code.OK ? r.getBody().toStringUtf8() : r.getCode().name();
+        }
+    }
+
+    @Test
+    void theMetricsListenerSpeaksHttpsWhenConfigured(@TempDir Path dir) throws Exception {
+        makeCertificate(dir, "metrics-test");
+        try (TestAo sz = new TestAo("sz-a")) {
+            String yaml = GatewayYaml.testTopology(sz.address(), sz.address()).metrics("127.0.0.1:0").metricsTls("cert.pem", "key.pem")
+                    .build();
+            try (GatewayServer gateway = GatewayServer.start(GatewayConfig.parse(yaml, dir, n -> null))) {
+                SSLContext ssl = trusting(dir.resolve("cert.pem"));
+                javax.net.ssl.HttpsURLConnection https = (javax.net.ssl.HttpsURLConnection) java.net.URI.create(
+                        "https://127.0.0.1:" + gateway.metricsPort() + "/metrics").toURL().openConnection();
+                https.setSSLSocketFactory(ssl.getSocketFactory());
+                assertThat(https.getResponseCode()).isEqualTo(200);
+                assertThat(new String(https.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8))
+                        .contains("cellgate_client_connections");
+                https.disconnect();
+                // Plain HTTP gets no metrics.
+                java.net.HttpURLConnection plain = (java.net.HttpURLConnection) java.net.URI.create(
+                        "http://127.0.0.1:" + gateway.metricsPort() + "/metrics").toURL().openConnection();
+                plain.setReadTimeout(5_000);
+                assertThatThrownBy(() -> plain.getInputStream().readAllBytes())
+                        .isInstanceOf(java.io.IOException.class);
+                plain.disconnect();
             }
         }
     }

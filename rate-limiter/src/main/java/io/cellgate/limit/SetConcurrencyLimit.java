@@ -29,9 +29,10 @@ import java.util.concurrent.atomic.LongAdder;
  * quarter of it for two windows (the first lets the set's queue drain, the second measures; P0 keeps
  * its limit); a set that became slower for good shows its new latency once the old one ages out.
  *
- * <p>Priorities share the limit unequally: P1 may fill 85% of it, P2 70%, P3 55%, and P0 twice it. At
- * the limit the lowest priorities are refused first, and P0 always has room the others cannot take,
- * even while a cut brings the limit below what they hold in flight.
+ * <p>Priorities share the limit unequally: P1 may fill 85% of it, P2 70%, P3 55%, counting every call
+ * in flight; P0 has room of its own: as many P0 calls as the limit, whatever the others hold. At the
+ * limit the lowest priorities are refused first, and P0 is refused only when P0 alone fills the set,
+ * even while a cut brings the limit below what the others hold in flight.
  *
  * <p>Threading: {@link #tryAcquire} and {@link #release} are called on any event loop, with one
  * atomic add each and adders for the window's samples; the window is closed by whichever release
@@ -39,11 +40,11 @@ import java.util.concurrent.atomic.LongAdder;
  */
 public final class SetConcurrencyLimit {
     /**
-     * The share of the limit each priority may fill, P0 first. P0 may go past the limit, up to twice it:
-     * when a cut halves the limit while P2 fills its 70% of the old one, P0 still has room, so P0 is
-     * refused only when P0 alone overloads the set.
+     * The share of the limit each priority may fill, P0 first. P1-P3 count every call in flight; P0
+     * counts its own calls only, so the others' calls, however many a cut leaves in flight above the
+     * new limit, never take P0's room.
      */
-    private static final double[] SHARE = {2.0, 0.85, 0.70, 0.55};
+    private static final double[] SHARE = {1.0, 0.85, 0.70, 0.55};
     /** Windows over which the lowest unqueued latency is the baseline. */
     static final int BASELINE_WINDOWS = 100;
     /** Busy windows between probes. */
@@ -92,6 +93,8 @@ public final class SetConcurrencyLimit {
 
     private final Settings settings;
     private final AtomicInteger inFlight = new AtomicInteger();
+    /** P0 calls in flight (also counted in {@link #inFlight}): what P0's own room is measured against. */
+    private final AtomicInteger p0InFlight = new AtomicInteger();
     /** Per priority, the calls in flight at or above which that priority is refused. */
     private volatile int[] caps;
     /** The limit, rounded down, for readers off the window's monitor. */
@@ -125,6 +128,18 @@ public final class SetConcurrencyLimit {
 
     /** A call of {@code priority} may start: true, and it is in flight until {@link #release}; false at the limit. */
     public boolean tryAcquire(Priority priority) {
+        if (priority == Priority.P0) {
+            if (p0InFlight.incrementAndGet() > caps[0]) {
+                p0InFlight.decrementAndGet();
+                refused.increment();
+                return false;
+            }
+            int n = inFlight.incrementAndGet();
+            if (n > peakInFlight) {
+                peakInFlight = n;
+            }
+            return true;
+        }
         int n = inFlight.incrementAndGet();
         if (n > caps[priority.ordinal()]) {
             inFlight.decrementAndGet();
@@ -138,11 +153,14 @@ public final class SetConcurrencyLimit {
     }
 
     /**
-     * A call admitted by {@link #tryAcquire} ended, after {@code rttNanos}: {@code ok} when it
-     * succeeded (its latency is a sample), {@code pushback} when the set refused it for being full or
-     * it ran past the gateway's own deadline.
+     * A call of {@code priority} admitted by {@link #tryAcquire} ended, after {@code rttNanos}: {@code ok}
+     * when it succeeded (its latency is a sample), {@code pushback} when the set refused it for being
+     * full or it ran past the gateway's own deadline.
      */
-    public void release(long rttNanos, boolean ok, boolean pushback, long nowNanos) {
+    public void release(Priority priority, long rttNanos, boolean ok, boolean pushback, long nowNanos) {
+        if (priority == Priority.P0) {
+            p0InFlight.decrementAndGet();
+        }
         inFlight.decrementAndGet();
         if (ok) {
             rttNanosSum.add(rttNanos);
@@ -201,7 +219,7 @@ public final class SetConcurrencyLimit {
             return;
         }
         // Never below half of what is in flight now: a lower limit drains nothing faster (calls leave at the
-        // set's pace), and P0, whose room is twice the limit, would be refused behind the others' calls.
+        // set's pace).
         limit = Math.max(Math.max(settings.min(), inFlight.get() / 2.0), Math.min(settings.max(), next));
         published = (int) limit;
         if (binding && ++busyWindows >= PROBE_EVERY) {
@@ -235,7 +253,7 @@ public final class SetConcurrencyLimit {
         return out;
     }
 
-    /** The limit now (P2 may fill 70% of it, P0 twice it). */
+    /** The limit now (P2 may fill 70% of it with everyone's calls, P0 all of it with its own). */
     public int limit() {
         return published;
     }

@@ -35,7 +35,7 @@ class SetConcurrencyLimitTest {
     static Run simulate(SetConcurrencyLimit limit, int servers, double latencyMs, double perMs, double p0Share, long fromMs, long ms,
                         long measureMs) {
         Random random = new Random(7);
-        PriorityQueue<long[]> done = new PriorityQueue<>((a, b) -> Long.compare(a[0], b[0])); // {end, start}
+        PriorityQueue<long[]> done = new PriorityQueue<>((a, b) -> Long.compare(a[0], b[0])); // {end, start, 1 for P0}
         PriorityQueue<Long> free = new PriorityQueue<>();
         for (int i = 0; i < servers; i++) {
             free.add(fromMs * MS);
@@ -49,7 +49,7 @@ class SetConcurrencyLimitTest {
             long now = t * MS;
             while (!done.isEmpty() && done.peek()[0] <= now) {
                 long[] call = done.poll();
-                limit.release(call[0] - call[1], true, false, now);
+                limit.release(call[2] == 1 ? Priority.P0 : Priority.P2, call[0] - call[1], true, false, now);
                 if (t >= fromMs + ms - measureMs) {
                     ok++;
                     latencySum += (call[0] - call[1]) / (double) MS;
@@ -71,13 +71,13 @@ class SetConcurrencyLimitTest {
                     long start = Math.max(now, free.poll());
                     long end = start + (long) (latencyMs * MS);
                     free.add(end);
-                    done.add(new long[] {end, now});
+                    done.add(new long[] {end, now, p0 ? 1 : 0});
                 }
             }
         }
         while (!done.isEmpty()) {
             long[] call = done.poll();
-            limit.release(call[0] - call[1], true, false, call[0]);
+            limit.release(call[2] == 1 ? Priority.P0 : Priority.P2, call[0] - call[1], true, false, call[0]);
         }
         return new Run(ok / (double) measureMs, latencySum / Math.max(1, ok),
                 new double[] {admitted[0] / (double) Math.max(1, offered[0]), admitted[1] / (double) Math.max(1, offered[1])},
@@ -147,9 +147,9 @@ class SetConcurrencyLimitTest {
             assertThat(limit.tryAcquire(Priority.P0)).isTrue();
         }
         for (int i = 0; i < 99; i++) {
-            limit.release(MS, false, true, 50 * MS);
+            limit.release(Priority.P0, MS, false, true, 50 * MS);
         }
-        limit.release(MS, false, true, 100 * MS);
+        limit.release(Priority.P0, MS, false, true, 100 * MS);
         assertThat(limit.limit()).isEqualTo(90);
     }
 
@@ -168,7 +168,8 @@ class SetConcurrencyLimitTest {
         while (limit.tryAcquire(Priority.P0)) {
             p0++;
         }
-        assertThat(new int[] {p3, p2, p0}).containsExactly(55, 15, 130);
-        assertThat(limit.inFlight()).isEqualTo(200);
+        // P3 fills its 55%, P2 the rest of its 70%; P0 then has the whole limit of its own.
+        assertThat(new int[] {p3, p2, p0}).containsExactly(55, 15, 100);
+        assertThat(limit.inFlight()).isEqualTo(170);
     }
 }

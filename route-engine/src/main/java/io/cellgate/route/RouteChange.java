@@ -79,4 +79,14 @@ public sealed interface RouteChange {
             endpoints = List.copyOf(endpoints);
         }
     }
+
+    /**
+     * Records the city switch under way or last made (see {@link CitySwitch}); a {@code forbidEpoch} of
+     * 0 becomes the epoch this change is applied at.
+     */
+    record RecordCitySwitch(CitySwitch citySwitch) implements RouteChange {
+        public RecordCitySwitch {
+            Objects.requireNonNull(citySwitch, "citySwitch");
+        }
+    }
 }

@@ -34,6 +34,10 @@ final class RouteCodec {
             return "service-endpoints " + c.set() + " " + c.service() + " " + (c.endpoints().isEmpty() ? "-" : String.join(",", c.endpoints()));
         } else if (change instanceof RouteChange.SetEndpoints c) {
             return "endpoints " + c.set() + " " + (c.endpoints().isEmpty() ? "-" : String.join(",", c.endpoints()));
+        } else if (change instanceof RouteChange.RecordCitySwitch c) {
+            CitySwitch w = c.citySwitch();
+            return "city-switch " + w.from() + " " + w.to() + " " + w.phase() + " " + w.forbidEpoch() + " " + w.startedAtMillis() + " "
+                    + (w.rollback() ? "rollback" : "switch") + " " + steps(w.plan()) + " " + steps(w.undo());
         }
         throw new AssertionError(change);
     }
@@ -61,9 +65,48 @@ final class RouteCodec {
                 return new RouteChange.SetServiceEndpoints(t[1], t[2], t[3].equals("-") ? List.of() : Arrays.asList(t[3].split(",")));
             case "endpoints":
                 return new RouteChange.SetEndpoints(t[1], t[2].equals("-") ? List.of() : Arrays.asList(t[2].split(",")));
+            case "city-switch":
+                return new RouteChange.RecordCitySwitch(new CitySwitch(t[1], t[2], CitySwitch.Phase.valueOf(t[3]), Long.parseLong(t[4]),
+                        Long.parseLong(t[5]), t[6].equals("rollback"), steps(t[7]), steps(t[8])));
             default:
                 throw new IllegalArgumentException("unknown change: " + t[0]);
         }
+    }
+
+    /** City switch steps as one token: {@code m:FROM:TO:SET} and {@code o:UID:SET}, comma-separated; {@code -} when none. */
+    private static String steps(List<RouteChange> steps) {
+        if (steps.isEmpty()) {
+            return "-";
+        }
+        StringBuilder b = new StringBuilder();
+        for (RouteChange c : steps) {
+            if (b.length() > 0) {
+                b.append(',');
+            }
+            if (c instanceof RouteChange.MoveSlots m) {
+                b.append("m:").append(m.fromSlot()).append(':').append(m.toSlot()).append(':').append(m.set());
+            } else {
+                RouteChange.SetOverride o = (RouteChange.SetOverride) c;
+                b.append("o:").append(Long.toUnsignedString(o.uid())).append(':').append(o.set());
+            }
+        }
+        return b.toString();
+    }
+
+    private static List<RouteChange> steps(String token) {
+        if (token.equals("-")) {
+            return List.of();
+        }
+        List<RouteChange> steps = new ArrayList<>();
+        for (String step : token.split(",")) {
+            String[] p = step.split(":");
+            switch (p[0]) {
+                case "m" -> steps.add(new RouteChange.MoveSlots(Integer.parseInt(p[1]), Integer.parseInt(p[2]), p[3]));
+                case "o" -> steps.add(new RouteChange.SetOverride(Long.parseUnsignedLong(p[1]), p[2]));
+                default -> throw new IllegalArgumentException("city switch step: " + step);
+            }
+        }
+        return steps;
     }
 
     /** The whole table as lines: header, sets, slot ranges, overrides, forbids, fences. */
@@ -105,6 +148,9 @@ final class RouteCodec {
         java.util.TreeMap<Long, Long> revoked = new java.util.TreeMap<>(Long::compareUnsigned);
         table.forEachRevocation(revoked::put);
         revoked.forEach((uid, until) -> lines.add(encode(new RouteChange.RevokeUser(uid, until))));
+        if (table.citySwitch() != null) {
+            lines.add(encode(new RouteChange.RecordCitySwitch(table.citySwitch())));
+        }
         return lines;
     }
 

@@ -96,6 +96,9 @@ public final class RouteDiff {
                 lines.add("city " + city + ": writes allowed");
             }
         }
+        if (after.citySwitch() != null && !after.citySwitch().equals(before.citySwitch())) {
+            lines.add("city switch: " + after.citySwitch().describe());
+        }
         if (!Objects.equals(before.centerSetName(), after.centerSetName())) {
             lines.add("center set: " + before.centerSetName() + " -> " + after.centerSetName());
         }

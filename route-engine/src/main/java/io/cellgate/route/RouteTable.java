@@ -53,6 +53,8 @@ public final class RouteTable {
     private final long[] setSeeds;
     private final String centerSetName;
     private final int centerSet;
+    /** The city switch under way or last made; null when there was none. */
+    private final CitySwitch citySwitch;
 
     private RouteTable(Builder b, long epoch) {
         this.epoch = epoch;
@@ -80,6 +82,7 @@ public final class RouteTable {
         this.fenceEpochs = Collections.unmodifiableMap(fences);
         this.centerSetName = b.centerSetName;
         this.centerSet = b.centerSetName == null ? -1 : indexOf(b.centerSetName);
+        this.citySwitch = b.citySwitch == null || b.citySwitch.forbidEpoch() > 0 ? b.citySwitch : b.citySwitch.atEpoch(epoch);
 
         int n = setArray.length;
         this.writeForbiddenBySet = new boolean[n];
@@ -140,11 +143,14 @@ public final class RouteTable {
             case READ:
                 return resolveRead(uid);
             case CENTER:
-                if (centerSet < 0 || setArray[centerSet].state() == SetState.DOWN) {
+                if (centerSet < 0) {
                     return NO_ROUTE;
                 }
                 // The center set takes writes too: a forbidden city forbids them like any write.
-                return writeForbiddenBySet[centerSet] ? WRITE_FORBIDDEN : centerSet;
+                if (writeForbiddenBySet[centerSet]) {
+                    return WRITE_FORBIDDEN;
+                }
+                return setArray[centerSet].state() == SetState.DOWN ? NO_ROUTE : centerSet;
             default:
                 throw new AssertionError(routeClass);
         }
@@ -171,6 +177,11 @@ public final class RouteTable {
             return WRITE_FORBIDDEN;
         }
         int target = writePointOf(uid, slot);
+        // A forbidden city answers first: during a city switch its writes wait ("retry later"), whatever
+        // the state of the set (a failover peer is in the same city anyway).
+        if (writeForbiddenBySet[target]) {
+            return WRITE_FORBIDDEN;
+        }
         if (setArray[target].state() == SetState.DOWN) {
             if (failover != WriteFailover.PEER) {
                 return NO_ROUTE;
@@ -180,7 +191,7 @@ public final class RouteTable {
                 return NO_ROUTE;
             }
         }
-        return writeForbiddenBySet[target] ? WRITE_FORBIDDEN : target;
+        return target;
     }
 
     /**
@@ -373,6 +384,11 @@ public final class RouteTable {
         return centerSetName;
     }
 
+    /** The city switch under way or last made (see {@link CitySwitch}); null when there was none. */
+    public CitySwitch citySwitch() {
+        return citySwitch;
+    }
+
     /** A builder holding a copy of this table, for the next snapshot. */
     public Builder toBuilder() {
         Builder b = new Builder(locality, slotToSet.length);
@@ -386,6 +402,7 @@ public final class RouteTable {
         b.revocations.putAll(revocations);
         b.fenceEpochs.putAll(fenceEpochs);
         b.centerSetName = centerSetName;
+        b.citySwitch = citySwitch;
         return b;
     }
 
@@ -421,6 +438,7 @@ public final class RouteTable {
         /** Cities forbidden by this builder's changes: their fence becomes the epoch the table is built at. */
         private final Set<String> fencePending = new LinkedHashSet<>();
         private String centerSetName;
+        private CitySwitch citySwitch;
 
         private Builder(Locality locality, int slotCount) {
             if (slotCount <= 0 || slotCount > (1 << 24)) {
@@ -491,6 +509,8 @@ public final class RouteTable {
             } else if (change instanceof RouteChange.SetServiceEndpoints c) {
                 int index = requireSet(c.set());
                 sets.set(index, sets.get(index).withServiceEndpoints(c.service(), c.endpoints()));
+            } else if (change instanceof RouteChange.RecordCitySwitch c) {
+                citySwitch = c.citySwitch();
             } else {
                 throw new AssertionError(change);
             }
@@ -513,11 +533,18 @@ public final class RouteTable {
          */
         public Builder keepFences(RouteTable older) {
             older.fenceEpochs().forEach((city, epoch) -> fenceEpochs.merge(city, epoch, Math::max));
+            if (citySwitch == null) {
+                // The record of the last switch is what rollback and an unfinished switch need: a table
+                // that replaces another (a reload) keeps it unless it brings its own.
+                citySwitch = older.citySwitch();
+            }
             return this;
         }
 
-        /** Validates and builds; every slot must have a write point. */
+        /** Validates and builds; every slot must have a write point. Revocations that have ended are dropped. */
         public RouteTable build(long epoch) {
+            long now = System.currentTimeMillis() / 1000;
+            revocations.entrySet().removeIf(e -> e.getValue() <= now);
             if (sets.isEmpty()) {
                 throw new RouteException("sets: none (expected: at least one set)");
             }

@@ -19,29 +19,48 @@ public final class EtcdProcess implements AutoCloseable {
     private final Path log;
     private final int clientPort;
     private final int peerPort;
+    /** Serves /health over plain HTTP whatever the client URLs speak. */
+    private final int metricsPort;
+    /** The server certificate ({@code cert.pem}, {@code key.pem}) when clients must use TLS; null: plaintext. */
+    private final Path tlsDir;
     private Process process;
 
     public EtcdProcess(Path dir) throws IOException, InterruptedException {
+        this(dir, null);
+    }
+
+    /**
+     * An etcd whose clients must speak TLS to it with the certificate {@code cert.pem} and key
+     * {@code key.pem} of {@code tlsDir} (null: plaintext).
+     */
+    public EtcdProcess(Path dir, Path tlsDir) throws IOException, InterruptedException {
         this.dataDir = dir.resolve("etcd-data");
         this.log = dir.resolve("etcd.log");
         this.clientPort = freePort();
         this.peerPort = freePort();
+        this.metricsPort = freePort();
+        this.tlsDir = tlsDir;
         start();
     }
 
-    /** The client URL, e.g. {@code http://127.0.0.1:40123}. */
+    /** The client URL, e.g. {@code http://127.0.0.1:40123} ({@code https://} with TLS). */
     public String url() {
-        return "http://127.0.0.1:" + clientPort;
+        return (tlsDir == null ? "http" : "https") + "://127.0.0.1:" + clientPort;
     }
 
     /** Starts etcd (again) and waits until it answers its health endpoint. */
     public void start() throws IOException, InterruptedException {
         String client = url();
         String peer = "http://127.0.0.1:" + peerPort;
-        process = new ProcessBuilder(List.of(binary(), "--name", "default", "--data-dir", dataDir.toString(),
+        List<String> command = new java.util.ArrayList<>(List.of(binary(), "--name", "default", "--data-dir", dataDir.toString(),
                 "--listen-client-urls", client, "--advertise-client-urls", client,
                 "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
-                "--initial-cluster", "default=" + peer, "--log-level", "warn"))
+                "--listen-metrics-urls", "http://127.0.0.1:" + metricsPort,
+                "--initial-cluster", "default=" + peer, "--log-level", "warn"));
+        if (tlsDir != null) {
+            command.addAll(List.of("--cert-file", tlsDir.resolve("cert.pem").toString(), "--key-file", tlsDir.resolve("key.pem").toString()));
+        }
+        process = new ProcessBuilder(command)
                 .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         while (System.nanoTime() < deadline) {
@@ -66,7 +85,7 @@ public final class EtcdProcess implements AutoCloseable {
 
     private boolean healthy() {
         try {
-            HttpURLConnection c = (HttpURLConnection) URI.create(url() + "/health").toURL().openConnection();
+            HttpURLConnection c = (HttpURLConnection) URI.create("http://127.0.0.1:" + metricsPort + "/health").toURL().openConnection();
             c.setConnectTimeout(500);
             c.setReadTimeout(500);
             try {

@@ -47,6 +47,7 @@ public final class GatewayYaml {
     private final Map<String, String> admission = new LinkedHashMap<>();
     private final StringBuilder sections = new StringBuilder();
     private String listenTls;
+    private String metricsTls;
     private String upstreamTls;
 
     private GatewayYaml() {
@@ -124,6 +125,12 @@ public final class GatewayYaml {
         return this;
     }
 
+    /** HTTPS on the metrics listener, with these PEM files (relative to the config's directory). */
+    public GatewayYaml metricsTls(String certFile, String keyFile) {
+        this.metricsTls = "    cert-file: " + certFile + "\n    key-file: " + keyFile + "\n";
+        return this;
+    }
+
     /** TLS on the client listener, with these PEM files (relative to the config's directory). */
     public GatewayYaml tls(String certFile, String keyFile) {
         this.listenTls = "    cert-file: " + certFile + "\n    key-file: " + keyFile + "\n";
@@ -167,6 +174,12 @@ public final class GatewayYaml {
         return this;
     }
 
+    /** TLS to the AOs as {@link #upstreamCaFile}, presenting the client certificate {@code certFile} (mutual TLS). */
+    public GatewayYaml upstreamMutualTls(String caFile, String certFile, String keyFile) {
+        this.upstreamTls = "    ca-file: " + caFile + "\n    cert-file: " + certFile + "\n    key-file: " + keyFile + "\n";
+        return this;
+    }
+
     /** {@code routes.store-dir}: where the route store keeps its files. */
     public GatewayYaml storeDir(Path dir) {
         routes.put("store-dir", dir.toString());
@@ -205,6 +218,9 @@ public final class GatewayYaml {
         y.append("gateway:\n  city: sz\n  idc: sz-1\n  transport: auto\n  event-loop-threads: 2\n");
         y.append("listen:\n");
         listen.forEach((k, v) -> y.append("  ").append(k).append(": ").append(v).append('\n'));
+        if (metricsTls != null) {
+            y.append("  metrics-tls:\n").append(metricsTls);
+        }
         if (listenTls != null) {
             y.append("  tls:\n").append(listenTls);
         }

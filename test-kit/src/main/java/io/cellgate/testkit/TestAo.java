@@ -32,6 +32,7 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 public final class TestAo implements AutoCloseable {
     public static final String ECHO = "test.Ao/Echo";
+    private final java.util.Queue<Long> writeEpochs = new java.util.concurrent.ConcurrentLinkedQueue<>();
     public static final String FAIL = "test.Ao/Fail";
     public static final String SLOW = "test.Ao/Slow";
 
@@ -80,15 +81,20 @@ public final class TestAo implements AutoCloseable {
 
     /** An AO on {@code port} (0: any free port), e.g. to restart one where it was. */
     public TestAo(String setName, int port) throws IOException {
-        this(setName, port, null, null);
+        this(setName, port, null, null, null);
     }
 
     /** An AO serving TLS with {@code certFile} and {@code keyFile} (PEM), on any free port. */
     public TestAo(String setName, java.io.File certFile, java.io.File keyFile) throws IOException {
-        this(setName, 0, certFile, keyFile);
+        this(setName, 0, certFile, keyFile, null);
     }
 
-    private TestAo(String setName, int port, java.io.File certFile, java.io.File keyFile) throws IOException {
+    /** A TLS AO that requires a client certificate signed by {@code clientCaFile} (mutual TLS). */
+    public TestAo(String setName, java.io.File certFile, java.io.File keyFile, java.io.File clientCaFile) throws IOException {
+        this(setName, 0, certFile, keyFile, clientCaFile);
+    }
+
+    private TestAo(String setName, int port, java.io.File certFile, java.io.File keyFile, java.io.File clientCaFile) throws IOException {
         this.setName = setName;
         ServerServiceDefinition service = ServerServiceDefinition.builder("test.Ao")
                 .addMethod(method(ECHO), ServerCalls.asyncUnaryCall((request, observer) -> {
@@ -121,6 +127,10 @@ public final class TestAo implements AutoCloseable {
             public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata md, ServerCallHandler<Q, R> next) {
                 headers.add(md);
                 calls.incrementAndGet();
+                if ("write".equals(md.get(io.cellgate.fence.FenceHeaders.ROUTE_CLASS))) {
+                    String epoch = md.get(io.cellgate.fence.FenceHeaders.ROUTE_EPOCH);
+                    writeEpochs.add(epoch == null ? -1 : Long.parseLong(epoch));
+                }
                 return next.startCall(call, md);
             }
         };
@@ -135,7 +145,11 @@ public final class TestAo implements AutoCloseable {
                 .addService(ServerInterceptors.intercept(service, capture))
                 .addService(health);
         if (certFile != null) {
-            builder.sslContext(io.grpc.netty.GrpcSslContexts.forServer(certFile, keyFile).build());
+            io.netty.handler.ssl.SslContextBuilder tls = io.grpc.netty.GrpcSslContexts.forServer(certFile, keyFile);
+            if (clientCaFile != null) {
+                tls.trustManager(clientCaFile).clientAuth(io.netty.handler.ssl.ClientAuth.REQUIRE);
+            }
+            builder.sslContext(tls.build());
         }
         this.server = builder.build().start();
     }
@@ -179,6 +193,11 @@ public final class TestAo implements AutoCloseable {
 
     public long calls() {
         return calls.get();
+    }
+
+    /** The route epoch of every write this AO accepted (passed its fence), in arrival order. */
+    public java.util.List<Long> writeEpochs() {
+        return java.util.List.copyOf(writeEpochs);
     }
 
     /** The AO's write fence: its fence epoch and the writes it refused. */

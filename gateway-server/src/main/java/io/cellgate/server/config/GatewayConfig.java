@@ -77,6 +77,11 @@ import org.yaml.snakeyaml.error.YAMLException;
  * @param edge                 what a client may do before it logs in, and how long a closing connection may linger
  * @param dyeRules             who is dyed, whose own dyes count, and where dyed traffic goes; tried in order
  * @param tokenKeys            the v2 login token keys and the longest a token may live
+ * @param adminAccess          the admin API's read-only token and TLS
+ * @param upstreamCertFile     PEM client certificate presented to the AOs (mutual TLS); null: none
+ * @param upstreamKeyFile      its PEM (PKCS#8) key
+ * @param metricsCertFile      PEM certificate chain of the metrics listener's TLS (HTTPS); null: plain HTTP
+ * @param metricsKeyFile       its PEM (PKCS#8) key
  */
 public record GatewayConfig(String city, String idc, String listenHost, int listenPort, Transport transport,
                             int eventLoopThreads, int maxFrameBytes, int maxInFlight, byte[] tokenSecret,
@@ -90,7 +95,8 @@ public record GatewayConfig(String city, String idc, String listenHost, int list
                             long maxOutboundBytes, Path tlsCertFile, Path tlsKeyFile, Path upstreamCaFile,
                             long maxInFlightBytes, Duration minTimeout,
                             io.cellgate.limit.SetConcurrencyLimit.Settings setLimit, EdgeLimits edge,
-                            List<DyeRule> dyeRules, TokenKeys tokenKeys) {
+                            List<DyeRule> dyeRules, TokenKeys tokenKeys, AdminAccess adminAccess, Path upstreamCertFile,
+                            Path upstreamKeyFile, Path metricsCertFile, Path metricsKeyFile) {
 
     /**
      * Login token keys beside the v1 {@link #tokenSecret} (which is null when only these are configured).
@@ -167,11 +173,12 @@ public record GatewayConfig(String city, String idc, String listenHost, int list
             throw ConfigException.invalid(accessLog.key("ring-size"), accessLogRing, "a power of two");
         }
         ConfigNode admin = root.node("admin");
-        admin.allowOnly(Set.of("listen", "token", "token-file", "token-env"));
+        admin.allowOnly(Set.of("listen", "token", "token-file", "token-env", "read-token", "read-token-file", "read-token-env", "tls"));
         Listener adminListen = listener(admin, "listen", "off");
         String adminHost = adminListen == null ? "127.0.0.1" : adminListen.host();
         int adminPort = adminListen == null ? -1 : adminListen.port();
         byte[] adminToken = adminListen == null ? null : secret(admin, "token", baseDir, env);
+        AdminAccess adminAccess = adminListen == null ? AdminAccess.TOKEN_ONLY : adminAccess(admin, adminToken, baseDir, env);
         ConfigNode drain = root.node("drain");
         drain.allowOnly(Set.of("reconnect-window", "timeout"));
         Duration drainWindow = drain.duration("reconnect-window", Duration.ofSeconds(10), Duration.ZERO, Duration.ofHours(1));
@@ -189,20 +196,17 @@ public record GatewayConfig(String city, String idc, String listenHost, int list
         }
 
         ConfigNode listen = root.node("listen");
-        listen.allowOnly(Set.of("client", "metrics", "tls"));
+        listen.allowOnly(Set.of("client", "metrics", "tls", "metrics-tls"));
         ConfigNode tls = listen.node("tls");
         tls.allowOnly(Set.of("cert-file", "key-file"));
-        Path tlsCert = null;
-        Path tlsKey = null;
-        if (tls.has("cert-file") || tls.has("key-file")) {
-            tlsCert = resolve(baseDir, tls.requiredString("cert-file"));
-            tlsKey = resolve(baseDir, tls.requiredString("key-file"));
-            for (Path f : List.of(tlsCert, tlsKey)) {
-                if (!Files.isReadable(f)) {
-                    throw ConfigException.invalid(tls.key(f == tlsCert ? "cert-file" : "key-file"), f, "a readable PEM file");
-                }
-            }
-        }
+        Path[] clientPem = certAndKey(tls, baseDir);
+        Path tlsCert = clientPem == null ? null : clientPem[0];
+        Path tlsKey = clientPem == null ? null : clientPem[1];
+        ConfigNode metricsTls = listen.node("metrics-tls");
+        metricsTls.allowOnly(Set.of("cert-file", "key-file"));
+        Path[] metricsPem = certAndKey(metricsTls, baseDir);
+        Path metricsCert = metricsPem == null ? null : metricsPem[0];
+        Path metricsKey = metricsPem == null ? null : metricsPem[1];
         Listener metrics = listener(listen, "metrics", "off");
         String metricsHost = metrics == null ? "127.0.0.1" : metrics.host();
         int metricsPort = metrics == null ? -1 : metrics.port();
@@ -252,11 +256,17 @@ public record GatewayConfig(String city, String idc, String listenHost, int list
         ConfigNode upstream = root.node("upstream");
         upstream.allowOnly(Set.of("channel-mode", "outlier", "retry-budget", "health", "tls", "set-limit"));
         ConfigNode upstreamTls = upstream.node("tls");
-        upstreamTls.allowOnly(Set.of("ca-file"));
+        upstreamTls.allowOnly(Set.of("ca-file", "cert-file", "key-file"));
         Path upstreamCa = upstreamTls.has("ca-file") ? resolve(baseDir, upstreamTls.requiredString("ca-file")) : null;
         if (upstreamCa != null && !Files.isReadable(upstreamCa)) {
             throw ConfigException.invalid(upstreamTls.key("ca-file"), upstreamCa, "a readable PEM CA bundle");
         }
+        Path[] upstreamPem = certAndKey(upstreamTls, baseDir);
+        if (upstreamPem != null && upstreamCa == null) {
+            throw ConfigException.invalid(upstreamTls.key("ca-file"), "missing", "the CA bundle of the AOs, with a client certificate");
+        }
+        Path upstreamCert = upstreamPem == null ? null : upstreamPem[0];
+        Path upstreamKey = upstreamPem == null ? null : upstreamPem[1];
         ConfigNode healthNode = upstream.node("health");
         healthNode.allowOnly(Set.of("enabled", "interval", "timeout", "set-down-fraction", "recovery", "max-down-share"));
         HealthPolicy health = new HealthPolicy(healthNode.bool("enabled", true),
@@ -296,9 +306,35 @@ public record GatewayConfig(String city, String idc, String listenHost, int list
                 AdmissionConfig.parse(root.node("admission")), metricsHost, metricsPort,
                 drainWindow, drainTimeout, adminHost, adminPort, adminToken, accessLogFile, accessLogSample, accessLogRing,
                 outlier, retryRatio, retryMax, health, endpointsFile, endpointsPoll,
-                fleet(root, routeStoreDir, endpointsFile), maxOutbound, tlsCert, tlsKey, upstreamCa, maxInFlightBytes, minTimeout, setLimit,
+                fleet(root, routeStoreDir, endpointsFile, baseDir, env), maxOutbound, tlsCert, tlsKey, upstreamCa, maxInFlightBytes, minTimeout, setLimit,
                 edge, dyeRules(root.node("dye"), routes), new TokenKeys(java.util.Collections.unmodifiableMap(tokenKeys),
-                maxTokenLifetime));
+                maxTokenLifetime), adminAccess, upstreamCert, upstreamKey, metricsCert, metricsKey);
+    }
+
+    /** The admin API's read-only token and TLS ({@code admin.read-token*}, {@code admin.tls}). */
+    private static AdminAccess adminAccess(ConfigNode admin, byte[] adminToken, Path baseDir, Function<String, String> env) {
+        byte[] readToken = null;
+        if (admin.has("read-token") || admin.has("read-token-file") || admin.has("read-token-env")) {
+            readToken = secret(admin, "read-token", baseDir, env);
+            if (java.util.Arrays.equals(readToken, adminToken)) {
+                throw ConfigException.invalid(admin.key("read-token"), "the admin token", "a token of its own");
+            }
+        }
+        ConfigNode tls = admin.node("tls");
+        tls.allowOnly(Set.of("cert-file", "key-file", "client-ca-file"));
+        if (!tls.has("cert-file") && !tls.has("key-file") && !tls.has("client-ca-file")) {
+            return new AdminAccess(readToken, null, null, null);
+        }
+        Path cert = resolve(baseDir, tls.requiredString("cert-file"));
+        Path key = resolve(baseDir, tls.requiredString("key-file"));
+        Path clientCa = tls.has("client-ca-file") ? resolve(baseDir, tls.requiredString("client-ca-file")) : null;
+        for (Path f : java.util.Arrays.asList(cert, key, clientCa)) {
+            if (f != null && !Files.isReadable(f)) {
+                throw ConfigException.invalid(tls.key(f == cert ? "cert-file" : f == key ? "key-file" : "client-ca-file"), f,
+                        "a readable PEM file");
+            }
+        }
+        return new AdminAccess(readToken, cert, key, clientCa);
     }
 
     private static final Pattern TOKEN_KEY_ID = Pattern.compile("[A-Za-z0-9_-]{1,16}");
@@ -375,12 +411,27 @@ public record GatewayConfig(String city, String idc, String listenHost, int list
                 node.duration("window", Duration.ofMillis(100), Duration.ofMillis(1), Duration.ofMinutes(1)).toNanos());
     }
 
+    /** {@code cert-file} and {@code key-file} of {@code tls}, both readable PEM files; null when neither is given. */
+    private static Path[] certAndKey(ConfigNode tls, Path baseDir) {
+        if (!tls.has("cert-file") && !tls.has("key-file")) {
+            return null;
+        }
+        Path cert = resolve(baseDir, tls.requiredString("cert-file"));
+        Path key = resolve(baseDir, tls.requiredString("key-file"));
+        for (Path f : List.of(cert, key)) {
+            if (!Files.isReadable(f)) {
+                throw ConfigException.invalid(tls.key(f == cert ? "cert-file" : "key-file"), f, "a readable PEM file");
+            }
+        }
+        return new Path[] {cert, key};
+    }
+
     private static Path resolve(Path baseDir, String name) {
         return (baseDir == null ? Path.of(name) : baseDir.resolve(name)).normalize();
     }
 
     /** The {@code fleet} section: null for {@code store: file}, the etcd settings for {@code store: etcd}. */
-    private static FleetConfig fleet(ConfigNode root, Path routeStoreDir, Path endpointsFile) {
+    private static FleetConfig fleet(ConfigNode root, Path routeStoreDir, Path endpointsFile, Path baseDir, Function<String, String> env) {
         ConfigNode fleet = root.node("fleet");
         fleet.allowOnly(Set.of("store", "etcd"));
         String store = fleet.string("store", "file");
@@ -399,7 +450,8 @@ public record GatewayConfig(String city, String idc, String listenHost, int list
                     "off when fleet.store is etcd: AO endpoints come from the etcd registry");
         }
         ConfigNode etcd = fleet.node("etcd");
-        etcd.allowOnly(Set.of("endpoints", "prefix", "advertise", "lease-ttl", "timeout", "probe-interval"));
+        etcd.allowOnly(Set.of("endpoints", "prefix", "advertise", "lease-ttl", "timeout", "probe-interval", "tls", "user",
+                "password", "password-file", "password-env"));
         List<String> endpoints = etcd.strings("endpoints");
         if (endpoints.isEmpty()) {
             endpoints = List.of("http://127.0.0.1:2379");
@@ -421,7 +473,58 @@ public record GatewayConfig(String city, String idc, String listenHost, int list
                 advertise.equals("auto") ? null : advertise,
                 etcd.duration("lease-ttl", Duration.ofSeconds(5), Duration.ofSeconds(2), Duration.ofMinutes(10)),
                 etcd.duration("timeout", Duration.ofSeconds(2), Duration.ofMillis(100), Duration.ofMinutes(1)),
-                etcd.duration("probe-interval", Duration.ofSeconds(1), Duration.ofMillis(50), Duration.ofMinutes(1)));
+                etcd.duration("probe-interval", Duration.ofSeconds(1), Duration.ofMillis(50), Duration.ofMinutes(1)),
+                etcdSecurity(etcd, endpoints, baseDir, env));
+    }
+
+    /** {@code fleet.etcd.tls} and {@code user}/{@code password*}: how the gateway proves itself to etcd. */
+    private static FleetConfig.Security etcdSecurity(ConfigNode etcd, List<String> endpoints, Path baseDir, Function<String, String> env) {
+        ConfigNode tls = etcd.node("tls");
+        tls.allowOnly(Set.of("ca-file", "cert-file", "key-file"));
+        Path ca = tls.has("ca-file") ? resolve(baseDir, tls.requiredString("ca-file")) : null;
+        Path cert = tls.has("cert-file") ? resolve(baseDir, tls.requiredString("cert-file")) : null;
+        Path key = tls.has("key-file") ? resolve(baseDir, tls.requiredString("key-file")) : null;
+        if ((cert == null) != (key == null)) {
+            throw ConfigException.invalid(tls.key(cert == null ? "cert-file" : "key-file"), "missing", "cert-file and key-file together");
+        }
+        if (cert != null && ca == null) {
+            throw ConfigException.invalid(tls.key("ca-file"), "missing", "the CA that signs etcd's certificate, with a client certificate");
+        }
+        for (Path f : java.util.Arrays.asList(ca, cert, key)) {
+            if (f != null && !Files.isReadable(f)) {
+                throw ConfigException.invalid(tls.key(f == ca ? "ca-file" : f == cert ? "cert-file" : "key-file"), f, "a readable PEM file");
+            }
+        }
+        boolean https = endpoints.stream().allMatch(e -> e.startsWith("https://"));
+        if (ca != null && !https) {
+            throw ConfigException.invalid(etcd.key("endpoints"), endpoints, "https:// URLs when fleet.etcd.tls is set");
+        }
+        if (ca == null && endpoints.stream().anyMatch(e -> e.startsWith("https://"))) {
+            throw ConfigException.invalid(tls.key("ca-file"), "missing", "the CA that signs etcd's certificate, for https:// endpoints");
+        }
+        String user = etcd.has("user") ? etcd.requiredString("user") : null;
+        byte[] password = null;
+        if (user != null) {
+            password = secret(etcd, "password", baseDir, env);
+        } else if (etcd.has("password") || etcd.has("password-file") || etcd.has("password-env")) {
+            throw ConfigException.invalid(etcd.key("user"), "missing", "the etcd user the password belongs to");
+        }
+        return new FleetConfig.Security(ca, cert, key, user, password);
+    }
+
+    /** A secret file that its group or others can read is a leak waiting to happen: said once per load, not refused. */
+    private static void warnIfOthersCanRead(String key, Path file) {
+        try {
+            Set<java.nio.file.attribute.PosixFilePermission> p = Files.getPosixFilePermissions(file);
+            if (p.contains(java.nio.file.attribute.PosixFilePermission.GROUP_READ)
+                    || p.contains(java.nio.file.attribute.PosixFilePermission.OTHERS_READ)) {
+                java.util.logging.Logger.getLogger(GatewayConfig.class.getName()).warning(() -> key + ": " + file
+                        + " can be read by its group or others (" + java.nio.file.attribute.PosixFilePermissions.toString(p)
+                        + "); keep secrets to the gateway's user: chmod 600");
+            }
+        } catch (IOException | UnsupportedOperationException e) {
+            // Not a POSIX file system, or gone since it was read: nothing to say.
+        }
     }
 
     /**
@@ -446,6 +549,7 @@ public record GatewayConfig(String city, String idc, String listenHost, int list
             } catch (IOException e) {
                 throw ConfigException.invalid(key, file, "a readable file holding the secret (" + e.getClass().getSimpleName() + ")");
             }
+            warnIfOthersCanRead(key, file);
         } else if (node.has(envKey)) {
             key = node.key(envKey);
             String variable = node.string(envKey, "");

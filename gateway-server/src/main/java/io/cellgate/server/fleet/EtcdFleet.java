@@ -48,17 +48,39 @@ public final class EtcdFleet implements AutoCloseable {
 
     public EtcdFleet(FleetConfig config) {
         this.config = config;
-        this.client = Client.builder()
-                .endpoints(config.endpoints().toArray(new String[0]))
-                .connectTimeout(config.timeout())
-                .retryMaxDuration(config.timeout())
-                .retryDelay(50).retryMaxDelay(1_000)
-                .build();
+        this.client = client(config, config.endpoints());
         this.thread = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "cellgate-fleet");
             t.setDaemon(true);
             return t;
         });
+    }
+
+    /** A client of the fleet's etcd at {@code endpoints}, with its TLS and user as configured. */
+    static Client client(FleetConfig config, List<String> endpoints) {
+        io.etcd.jetcd.ClientBuilder b = Client.builder()
+                .endpoints(endpoints.toArray(new String[0]))
+                .connectTimeout(config.timeout())
+                .retryMaxDuration(config.timeout())
+                .retryDelay(50).retryMaxDelay(1_000);
+        FleetConfig.Security security = config.security();
+        if (security.caFile() != null) {
+            try {
+                io.netty.handler.ssl.SslContextBuilder tls = io.grpc.netty.GrpcSslContexts.forClient()
+                        .trustManager(security.caFile().toFile());
+                if (security.certFile() != null) {
+                    tls.keyManager(security.certFile().toFile(), security.keyFile().toFile());
+                }
+                b.sslContext(tls.build());
+            } catch (javax.net.ssl.SSLException | IllegalArgumentException e) {
+                throw new io.cellgate.server.config.ConfigException("fleet.etcd.tls: " + e.getMessage()
+                        + " (expected: PEM certificates and a PKCS#8 key)", e);
+            }
+        }
+        if (security.user() != null) {
+            b.user(bytes(security.user())).password(ByteSequence.from(security.password()));
+        }
+        return b.build();
     }
 
     /** Starts probing etcd every {@code probe-interval} (backing off while it does not answer). */

@@ -13,15 +13,20 @@ import java.util.function.Supplier;
 
 /**
  * This gateway's registration in the fleet ({@code gateways/ADDRESS} on a lease, value
- * {@code city=.. idc=.. state=serving|draining load=.. connections=.. epoch=..}) and its view of the
+ * {@code city=.. idc=.. state=serving|draining load=.. connections=.. epoch=.. fenced-writes=..}) and its view of the
  * other members, read back on every renewal. The view feeds {@code gatewayctl status} and the
  * alternates named in go_away frames: live peers in this gateway's city, least loaded first.
  */
 public final class FleetMembership implements AutoCloseable {
 
-    /** A gateway of the fleet as its registration describes it. */
+    /**
+     * A gateway of the fleet as its registration describes it.
+     *
+     * @param epoch        the route epoch it has applied
+     * @param fencedWrites its writes in flight to cities whose writes its routes forbid (a city switch waits for 0)
+     */
     public record Member(String address, String city, String idc, String state, double load, int connections, long epoch,
-                         boolean self) {
+                         long fencedWrites, boolean self) {
     }
 
     private final EtcdFleet fleet;
@@ -32,6 +37,8 @@ public final class FleetMembership implements AutoCloseable {
     private volatile List<Member> members = List.of();
     private volatile boolean draining;
     private volatile boolean closed;
+    /** A {@link #publishSoon} is queued: later ones before it runs are the same write. */
+    private final java.util.concurrent.atomic.AtomicBoolean publishPending = new java.util.concurrent.atomic.AtomicBoolean();
 
     /**
      * @param describe           the registration's value without the state (load, connections, epoch...)
@@ -55,18 +62,41 @@ public final class FleetMembership implements AutoCloseable {
         }
         registration.refresh();
         try {
-            List<Member> seen = new ArrayList<>();
-            for (KeyValue kv : fleet.await(fleet.client().getKVClient().get(fleet.key("gateways/"),
-                    GetOption.builder().isPrefix(true).build())).getKvs()) {
-                seen.add(parse(fleet.relative(kv.getKey(), "gateways/"), EtcdFleet.text(kv.getValue())));
-            }
-            seen.sort(Comparator.comparing(Member::address));
-            members = List.copyOf(seen);
+            members = readMembers();
             alternatesListener.accept(alternates());
         } catch (IOException e) {
             // Staleness is reported by the fleet's probe; the last view stays.
         }
         fleet.schedule(this::refresh, registration.period());
+    }
+
+    /**
+     * The fleet as etcd holds it now (a read, not the view of the last renewal), sorted by address.
+     * Blocks up to the fleet's timeout: call it from a control thread, never an event loop.
+     */
+    public List<Member> readMembers() throws IOException {
+        List<Member> seen = new ArrayList<>();
+        for (KeyValue kv : fleet.await(fleet.client().getKVClient().get(fleet.key("gateways/"),
+                GetOption.builder().isPrefix(true).build())).getKvs()) {
+            seen.add(parse(fleet.relative(kv.getKey(), "gateways/"), EtcdFleet.text(kv.getValue())));
+        }
+        seen.sort(Comparator.comparing(Member::address));
+        return List.copyOf(seen);
+    }
+
+    /**
+     * Writes this gateway's registration again soon (on the fleet thread), without renewing the
+     * lease: for a change others wait on, such as a new route epoch during a city switch.
+     */
+    public void publishSoon() {
+        if (publishPending.compareAndSet(false, true)) {
+            fleet.execute(() -> {
+                publishPending.set(false);
+                if (!closed) {
+                    registration.publish();
+                }
+            });
+        }
     }
 
     private Member parse(String memberAddress, String value) {
@@ -79,7 +109,7 @@ public final class FleetMembership implements AutoCloseable {
         }
         return new Member(memberAddress, fields.getOrDefault("city", "?"), fields.getOrDefault("idc", "?"),
                 fields.getOrDefault("state", "?"), number(fields.get("load")), (int) number(fields.get("connections")),
-                (long) number(fields.get("epoch")), memberAddress.equals(address));
+                (long) number(fields.get("epoch")), (long) number(fields.get("fenced-writes")), memberAddress.equals(address));
     }
 
     private static double number(String s) {

@@ -72,6 +72,23 @@ final class LeasedKey {
         }
     }
 
+    /**
+     * Writes the key's current value now, on the lease it has (a full {@link #refresh} when it has none):
+     * for a value that others wait on, such as the route epoch a gateway has applied.
+     */
+    boolean publish() {
+        if (lease == 0) {
+            return refresh();
+        }
+        try {
+            await(client.getKVClient().put(key, EtcdFleet.bytes(value.get()), PutOption.builder().withLeaseId(lease).build()));
+            return true;
+        } catch (IOException e) {
+            // The next refresh grants a lease again if etcd lost this one.
+            return false;
+        }
+    }
+
     /** Revokes the lease: the key is gone at once. */
     void close() {
         if (lease == 0) {

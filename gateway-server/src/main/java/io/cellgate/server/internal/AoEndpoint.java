@@ -16,6 +16,8 @@ final class AoEndpoint {
     final String address;
     private final ManagedChannel[] channels;
     final AtomicInteger outstanding = new AtomicInteger();
+    /** Writes and center calls in flight: what a city switch waits for before it moves write points. */
+    final AtomicInteger writesOutstanding = new AtomicInteger();
     private final OutlierPolicy policy;
     private final AtomicInteger consecutiveFailures = new AtomicInteger();
     private final AtomicInteger ejections = new AtomicInteger();

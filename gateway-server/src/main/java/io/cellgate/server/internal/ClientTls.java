@@ -25,14 +25,20 @@ public final class ClientTls {
 
     /**
      * A gRPC client context for the channels to the AOs, trusting the PEM CA bundle {@code caFile}
-     * (and only it); a clear configuration error when it does not load.
+     * (and only it), presenting {@code certFile} and {@code keyFile} to AOs that require a client
+     * certificate (null: none); a clear configuration error when they do not load.
      */
-    public static SslContext upstream(Path caFile) {
+    public static SslContext upstream(Path caFile, Path certFile, Path keyFile) {
         try {
-            return io.grpc.netty.GrpcSslContexts.forClient().trustManager(caFile.toFile()).build();
+            SslContextBuilder b = io.grpc.netty.GrpcSslContexts.forClient().trustManager(caFile.toFile());
+            if (certFile != null) {
+                b.keyManager(certFile.toFile(), keyFile.toFile());
+            }
+            return b.build();
         } catch (SSLException | IllegalArgumentException e) {
-            throw new ConfigException("upstream.tls.ca-file: " + caFile + " (expected: a PEM bundle of the CA certificates"
-                    + " that sign the AOs' certificates): " + e.getMessage(), e);
+            throw new ConfigException("upstream.tls: " + caFile + (certFile == null ? "" : ", " + certFile + ", " + keyFile)
+                    + " (expected: a PEM bundle of the CA certificates that sign the AOs' certificates"
+                    + (certFile == null ? "" : ", and a PEM client certificate with its PKCS#8 key") + "): " + e.getMessage(), e);
         }
     }
 

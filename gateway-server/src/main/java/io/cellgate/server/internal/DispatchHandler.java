@@ -230,7 +230,7 @@ final class DispatchHandler extends ChannelInboundHandlerAdapter {
             timeoutMillis = Math.min(timeoutMillis, Math.max(request.getTimeoutMs(), context.config.minTimeout().toMillis()));
         }
         context.retryBudget.onRequest();
-        startCall(command, seq, table, set, endpoint, setLimit, request.getBody(), requestDye, now, now + timeoutMillis * 1_000_000L, 1);
+        startCall(command, seq, routing, set, endpoint, setLimit, request.getBody(), requestDye, now, now + timeoutMillis * 1_000_000L, 1);
     }
 
     /**
@@ -256,9 +256,10 @@ final class DispatchHandler extends ChannelInboundHandlerAdapter {
     }
 
     /** Starts the gRPC call of request {@code seq} on {@code endpoint} of set {@code set}; it is in flight after this. */
-    private void startCall(Command command, long seq, RouteTable table, int set, AoEndpoint endpoint,
+    private void startCall(Command command, long seq, RoutingSnapshot routing, int set, AoEndpoint endpoint,
                            io.cellgate.limit.SetConcurrencyLimit setLimit, ByteString body, String dye,
                            long startNanos, long deadlineNanos, int attempt) {
+        RouteTable table = routing.table;
         Metadata headers = new Metadata();
         headers.put(UID, Long.toUnsignedString(session.uid));
         headers.put(CMD, Integer.toUnsignedString(command.spec.cmd()));
@@ -275,12 +276,12 @@ final class DispatchHandler extends ChannelInboundHandlerAdapter {
         if (!session.appVersion.isEmpty()) {
             headers.put(APP_VERSION, session.appVersion);
         }
-        headers.put(ROUTE_EPOCH, Long.toString(table.epoch()));
+        headers.put(ROUTE_EPOCH, routing.epochText);
         headers.put(ROUTE_CLASS, ROUTE_CLASS_VALUES[command.spec.route().ordinal()]);
-        long fence = table.fenceEpoch(set);
-        if (fence > 0) {
+        String fence = routing.fenceText(set);
+        if (fence != null) {
             // Tells the AO its city's fence, so it refuses writes from any gateway whose routes predate it.
-            headers.put(FENCE_EPOCH, Long.toString(fence));
+            headers.put(FENCE_EPOCH, fence);
         }
         headers.put(SET, table.set(set).name());
         if (table.crossesCity(set)) {
@@ -320,7 +321,7 @@ final class DispatchHandler extends ChannelInboundHandlerAdapter {
             return false;
         }
         context.counters.retries.increment();
-        startCall(failed.command, failed.seq, table, set, endpoint, setLimit, failed.body, failed.dye, failed.startNanos,
+        startCall(failed.command, failed.seq, routing, set, endpoint, setLimit, failed.body, failed.dye, failed.startNanos,
                 failed.deadlineNanos, failed.attempt + 1);
         return true;
     }

@@ -2,7 +2,6 @@ package io.cellgate.server.internal;
 
 import com.google.protobuf.ByteString;
 import io.cellgate.fence.FenceHeaders;
-import io.grpc.CallOptions;
 import io.grpc.ClientCall;
 import io.grpc.Metadata;
 import io.grpc.Status;
@@ -57,9 +56,7 @@ public final class FenceNotice {
         CountDownLatch answered = new CountDownLatch(endpoints.size());
         AtomicInteger told = new AtomicInteger();
         for (AoEndpoint e : endpoints) {
-            ClientCall<ByteString, ByteString> call = e.channel(0).newCall(SetHealthTracker.CHECK,
-                    CallOptions.DEFAULT.withDeadlineAfter(timeoutMillis, TimeUnit.MILLISECONDS));
-            call.start(new ClientCall.Listener<>() {
+            SetHealthTracker.startCheck(e, timeoutMillis, headers(routing.table.epoch(), fence), new ClientCall.Listener<>() {
                 @Override
                 public void onClose(Status status, Metadata trailers) {
                     // An answer from the service means the AO's interceptors saw the headers; UNIMPLEMENTED
@@ -69,10 +66,7 @@ public final class FenceNotice {
                     }
                     answered.countDown();
                 }
-            }, headers(routing.table.epoch(), fence));
-            call.request(1);
-            call.sendMessage(ByteString.EMPTY);
-            call.halfClose();
+            });
         }
         answered.await(timeoutMillis + 1_000, TimeUnit.MILLISECONDS);
         return new Outcome(told.get(), endpoints.size());

@@ -244,17 +244,30 @@ public final class GatewayContext {
      * when the table revokes someone.
      */
     public void closeRevokedSessions(io.cellgate.route.RouteTable table) {
+        io.cellgate.route.RouteTable previous = lastRevocations;
+        lastRevocations = table;
         if (table.revocationCount() == 0) {
             return;
         }
+        // Only revocations new in this table (or extended) can close a session: the others closed theirs
+        // when they arrived. Most route changes bring none, and then no connection is looked at.
         long now = System.currentTimeMillis() / 1000;
+        java.util.Map<Long, Long> fresh = new java.util.HashMap<>();
+        table.forEachRevocation((uid, until) -> {
+            if (until > now && (previous == null || previous.revokedUntil(uid) != until)) {
+                fresh.put(uid, until);
+            }
+        });
+        if (fresh.isEmpty()) {
+            return;
+        }
         for (io.netty.channel.Channel ch : clients) {
             ClientSession s = ch.attr(SESSION).get();
             if (s == null) {
                 continue;
             }
-            long until = table.revokedUntil(s.uid);
-            if (until > now) {
+            Long until = fresh.get(s.uid);
+            if (until != null) {
                 ch.eventLoop().execute(() -> {
                     if (ch.isActive() && !s.revoked) {
                         s.revoked = true;
@@ -267,13 +280,16 @@ public final class GatewayContext {
         }
     }
 
+    /** The table {@link #closeRevokedSessions} last saw; route-engine listeners run one at a time. */
+    private volatile io.cellgate.route.RouteTable lastRevocations;
+
     /** Tells every AO of {@code city} its fence in the current routes now; see {@link FenceNotice}. Blocks. */
     public FenceNotice.Outcome tellFence(String city, long timeoutMillis) throws InterruptedException {
         return FenceNotice.tell(upstreams.current(), city, timeoutMillis);
     }
 
-    /** Calls in flight to the sets of {@code city}, counted on their endpoints. */
-    public long inFlightToCity(String city) {
+    /** Writes and center calls in flight to the sets of {@code city}, counted on their endpoints. */
+    public long writesInFlightToCity(String city) {
         RoutingSnapshot routing = upstreams.current();
         long total = 0;
         java.util.Set<AoEndpoint> seen = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
@@ -281,10 +297,19 @@ public final class GatewayContext {
             if (routing.table.set(i).city().equals(city)) {
                 for (AoEndpoint e : routing.endpoints(i)) {
                     if (seen.add(e)) {
-                        total += e.outstanding.get();
+                        total += e.writesOutstanding.get();
                     }
                 }
             }
+        }
+        return total;
+    }
+
+    /** Writes in flight to the cities whose writes the current routes forbid (a city switch waits for 0). */
+    public long writesInFlightToForbiddenCities() {
+        long total = 0;
+        for (String city : upstreams.current().table.forbiddenCities()) {
+            total += writesInFlightToCity(city);
         }
         return total;
     }

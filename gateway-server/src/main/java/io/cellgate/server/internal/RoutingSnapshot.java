@@ -19,6 +19,11 @@ final class RoutingSnapshot {
     /** Per set, endpoints of particular services; null for a set without any. */
     private final Map<String, AoEndpoint[]>[] serviceEndpointsBySet;
 
+    /** The table's epoch as the AOs get it in every call's metadata, made once per snapshot. */
+    final String epochText;
+    /** Per set (same index), its city's fence as metadata text; null where the city has none. */
+    private final String[] fenceTextBySet;
+
     /** Per set (same index), its adaptive concurrency limit; null entries when limits are off. */
     private final io.cellgate.limit.SetConcurrencyLimit[] limitBySet;
 
@@ -30,6 +35,17 @@ final class RoutingSnapshot {
         this.healthDown = healthDown;
         this.endpointsBySet = endpointsBySet;
         this.serviceEndpointsBySet = serviceEndpointsBySet;
+        this.epochText = Long.toString(table.epoch());
+        this.fenceTextBySet = new String[table.sets().size()];
+        for (int i = 0; i < fenceTextBySet.length; i++) {
+            long fence = table.fenceEpoch(i);
+            fenceTextBySet[i] = fence > 0 ? Long.toString(fence) : null;
+        }
+    }
+
+    /** Set {@code setIndex}'s fence as metadata text, or null when its city has none. */
+    String fenceText(int setIndex) {
+        return fenceTextBySet[setIndex];
     }
 
     /**

@@ -147,9 +147,7 @@ public final class SetHealthTracker implements AutoCloseable {
      * tick even when no client request reaches it.
      */
     private void check(AoEndpoint e, long routeEpoch, long fence) {
-        ClientCall<ByteString, ByteString> call = e.channel(0).newCall(CHECK,
-                CallOptions.DEFAULT.withDeadlineAfter(timeoutMillis, TimeUnit.MILLISECONDS));
-        call.start(new ClientCall.Listener<>() {
+        startCheck(e, timeoutMillis, FenceNotice.headers(routeEpoch, fence), new ClientCall.Listener<>() {
             private boolean serving;
 
             @Override
@@ -170,7 +168,14 @@ public final class SetHealthTracker implements AutoCloseable {
                     e.record(status.isOk() ? Status.Code.UNAVAILABLE : status.getCode(), !gatewayLagging.getAsBoolean());
                 }
             }
-        }, FenceNotice.headers(routeEpoch, fence));
+        });
+    }
+
+    /** Starts one {@code Health/Check} of {@code e} carrying {@code headers}; its outcome goes to {@code listener}. */
+    static void startCheck(AoEndpoint e, long timeoutMillis, Metadata headers, ClientCall.Listener<ByteString> listener) {
+        ClientCall<ByteString, ByteString> call = e.channel(0).newCall(CHECK,
+                CallOptions.DEFAULT.withDeadlineAfter(timeoutMillis, TimeUnit.MILLISECONDS));
+        call.start(listener, headers);
         call.request(1);
         call.sendMessage(ByteString.EMPTY);
         call.halfClose();

@@ -84,8 +84,16 @@ final class UpstreamCall extends ClientCall.Listener<ByteString> {
                 && command.spec.route() == io.cellgate.route.RouteClass.READ;
     }
 
+    /** A WRITE or CENTER call: counted apart, a city switch waits for these. */
+    private boolean write() {
+        return command.spec.route() != io.cellgate.route.RouteClass.READ;
+    }
+
     void start(ManagedChannel channel, Command command, long timeoutNanos, Metadata headers, ByteString request) {
         endpoint.outstanding.incrementAndGet();
+        if (write()) {
+            endpoint.writesOutstanding.incrementAndGet();
+        }
         counters.inFlight.increment();
         callStartNanos = System.nanoTime();
         call = channel.newCall(command.method, CallOptions.DEFAULT.withDeadlineAfter(timeoutNanos, TimeUnit.NANOSECONDS));
@@ -114,7 +122,7 @@ final class UpstreamCall extends ClientCall.Listener<ByteString> {
             if (setLimit != null) {
                 // RESOURCE_EXHAUSTED is the AO saying it is full; a missed deadline of the gateway's own is
                 // the AO too slow for its load: both are pushback, which shrinks the set's limit.
-                setLimit.release(callEndNanos - callStartNanos, code == Status.Code.OK,
+                setLimit.release(command.spec.priority(), callEndNanos - callStartNanos, code == Status.Code.OK,
                         code == Status.Code.RESOURCE_EXHAUSTED || blamesAo, callEndNanos);
             }
             if (code == Status.Code.FAILED_PRECONDITION && trailers.containsKey(io.cellgate.fence.FenceHeaders.FENCED)) {
@@ -123,6 +131,9 @@ final class UpstreamCall extends ClientCall.Listener<ByteString> {
             }
             endpoint.record(code, blamesAo);
             endpoint.outstanding.decrementAndGet();
+            if (write()) {
+                endpoint.writesOutstanding.decrementAndGet();
+            }
             counters.inFlight.decrement();
         } finally {
             // Whatever the accounting did, the client gets its answer.
