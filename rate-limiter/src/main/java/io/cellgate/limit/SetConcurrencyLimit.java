@@ -30,9 +30,9 @@ import java.util.concurrent.atomic.LongAdder;
  * its limit); a set that became slower for good shows its new latency once the old one ages out.
  *
  * <p>Priorities share the limit unequally: P1 may fill 85% of it, P2 70%, P3 55%, counting every call
- * in flight; P0 has room of its own: as many P0 calls as the limit, whatever the others hold. At the
- * limit the lowest priorities are refused first, and P0 is refused only when P0 alone fills the set,
- * even while a cut brings the limit below what the others hold in flight.
+ * in flight; P0 has room of its own: twice the limit in P0 calls, whatever the others hold. At the
+ * limit the lowest priorities are refused first, and P0 is refused only when P0 alone overloads the
+ * set, even while a cut brings the limit below what the others hold in flight.
  *
  * <p>Threading: {@link #tryAcquire} and {@link #release} are called on any event loop, with one
  * atomic add each and adders for the window's samples; the window is closed by whichever release
@@ -44,7 +44,7 @@ public final class SetConcurrencyLimit {
      * counts its own calls only, so the others' calls, however many a cut leaves in flight above the
      * new limit, never take P0's room.
      */
-    private static final double[] SHARE = {1.0, 0.85, 0.70, 0.55};
+    private static final double[] SHARE = {2.0, 0.85, 0.70, 0.55};
     /** Windows over which the lowest unqueued latency is the baseline. */
     static final int BASELINE_WINDOWS = 100;
     /** Busy windows between probes. */
@@ -253,7 +253,7 @@ public final class SetConcurrencyLimit {
         return out;
     }
 
-    /** The limit now (P2 may fill 70% of it with everyone's calls, P0 all of it with its own). */
+    /** The limit now (P2 may fill 70% of it with everyone's calls, P0 twice it with its own). */
     public int limit() {
         return published;
     }

@@ -168,8 +168,8 @@ class SetConcurrencyLimitTest {
         while (limit.tryAcquire(Priority.P0)) {
             p0++;
         }
-        // P3 fills its 55%, P2 the rest of its 70%; P0 then has the whole limit of its own.
-        assertThat(new int[] {p3, p2, p0}).containsExactly(55, 15, 100);
-        assertThat(limit.inFlight()).isEqualTo(170);
+        // P3 fills its 55%, P2 the rest of its 70%; P0 then has twice the limit of its own.
+        assertThat(new int[] {p3, p2, p0}).containsExactly(55, 15, 200);
+        assertThat(limit.inFlight()).isEqualTo(270);
     }
 }
