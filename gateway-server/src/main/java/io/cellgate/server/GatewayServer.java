@@ -531,11 +531,6 @@ public final class GatewayServer implements AutoCloseable {
         }
     }
 
-    /** The control thread's scheduler, for work that waits by polling (a city switch). */
-    java.util.concurrent.ScheduledExecutorService control() {
-        return control;
-    }
-
     CitySwitchProcedure citySwitch() {
         return citySwitch;
     }

@@ -30,6 +30,5 @@ public record FleetConfig(List<String> endpoints, String prefix, String advertis
      * @param password its password (read once; never logged)
      */
     public record Security(Path caFile, Path certFile, Path keyFile, String user, byte[] password) {
-        public static final Security NONE = new Security(null, null, null, null, null);
     }
 }
