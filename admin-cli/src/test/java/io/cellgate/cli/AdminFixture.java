@@ -86,11 +86,22 @@ final class AdminFixture implements AutoCloseable {
         return Long.parseLong(m.group(1));
     }
 
-    /** Runs gatewayctl against this gateway with the right token. */
-    Run ctl(String... args) throws IOException, InterruptedException {
-        List<String> all = new ArrayList<>(List.of("--admin", admin()));
+    /**
+     * Runs gatewayctl against this gateway with the right token, in this JVM: the same parsing, client and
+     * printing as the process ({@link Gatewayctl#run}), without a JVM start per call. The process itself
+     * (exit status, environment) is covered by {@link #run} and GatewayctlProcessTest.
+     */
+    Run ctl(String... args) throws IOException {
+        Path tokenFile = dir.resolve("admin-token");
+        if (!Files.exists(tokenFile)) {
+            Files.writeString(tokenFile, ADMIN_TOKEN);
+        }
+        List<String> all = new ArrayList<>(List.of("--admin", admin(), "--admin-token-file", tokenFile.toString()));
         all.addAll(List.of(args));
-        return run(ADMIN_TOKEN, all.toArray(new String[0]));
+        java.io.StringWriter out = new java.io.StringWriter();
+        java.io.StringWriter err = new java.io.StringWriter();
+        int exit = Gatewayctl.run(all.toArray(new String[0]), new java.io.PrintWriter(out, true), new java.io.PrintWriter(err, true));
+        return new Run(exit, out.toString(), err.toString());
     }
 
     /** Runs gatewayctl as its own process with {@code token} in CELLGATE_ADMIN_TOKEN (null: unset). */

@@ -12,10 +12,8 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import io.cellgate.testkit.StartsProcesses;
 
-/** Every gatewayctl verb, run as a process against a live gateway, in both output modes, and its errors. */
-@StartsProcesses
+/** Every gatewayctl verb against a live gateway, in both output modes, and its errors (in this JVM: see AdminFixture.ctl). */
 class GatewayctlVerbsTest {
     @TempDir
     static Path dir;
