@@ -13,14 +13,12 @@ import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import io.cellgate.testkit.StartsProcesses;
 
 /**
  * Fencing at the AO: two gateways in front of the same AOs, the second with routes of its own that a
  * city switch on the first never reaches (a gateway cut off from the fleet's store). After the switch
  * the old city's AO refuses that gateway's writes, and the gateway answers them WRITE_FORBIDDEN.
  */
-@StartsProcesses
 class CityFenceTest {
     private static final Metadata.Key<String> CMD = Metadata.Key.of("x-cellgate-cmd", Metadata.ASCII_STRING_MARSHALLER);
     private static final Metadata.Key<String> EPOCH = Metadata.Key.of("x-cellgate-route-epoch", Metadata.ASCII_STRING_MARSHALLER);

@@ -12,10 +12,8 @@ import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import io.cellgate.testkit.StartsProcesses;
 
 /** A city switch with gatewayctl under load, its rollback, and a drain through the admin API. */
-@StartsProcesses
 class CitySwitchTest {
     private static final Metadata.Key<String> CMD = Metadata.Key.of("x-cellgate-cmd", Metadata.ASCII_STRING_MARSHALLER);
     private static final Metadata.Key<String> EPOCH = Metadata.Key.of("x-cellgate-route-epoch", Metadata.ASCII_STRING_MARSHALLER);
