@@ -21,17 +21,22 @@ final class ConnsCommand extends GroupCommand {
 
         @java.lang.Override
         void run(AdminClient client, Gatewayctl ctl) {
-            ListConnectionsReply r = client.call(10).listConnections(ListConnectionsRequest.newBuilder().setLimit(limit).build());
-            ctl.print(out(), r, () -> {
-                out().println(r.getTotal() + " connections open");
-                Table t = new Table("SESSION", "UID", "REMOTE", "IN FLIGHT", "DEVICE", "APP");
-                for (ConnectionInfo c : r.getConnectionsList()) {
-                    t.row(c.getSessionId(), Long.toUnsignedString(c.getUid()), c.getRemote(), c.getInFlight(),
-                            c.getDevice().isEmpty() ? "-" : c.getDevice(), c.getAppVersion().isEmpty() ? "-" : c.getAppVersion());
-                }
-                t.print(out());
-            });
+            print(this, ctl, client.call(10).listConnections(ListConnectionsRequest.newBuilder().setLimit(limit).build()), "connections open");
         }
+    }
+
+    /** Prints connections as a table, or the reply as JSON. */
+    static void print(AdminCall call, Gatewayctl ctl, ListConnectionsReply r, String total) {
+        ctl.print(call.out(), r, () -> {
+            call.out().println(r.getTotal() + " " + total);
+            Table t = new Table("SESSION", "UID", "REMOTE", "IN FLIGHT", "DEVICE", "DEVICE ID", "APP");
+            for (ConnectionInfo c : r.getConnectionsList()) {
+                t.row(c.getSessionId(), Long.toUnsignedString(c.getUid()), c.getRemote(), c.getInFlight(),
+                        c.getDevice().isEmpty() ? "-" : c.getDevice(), c.getDeviceId().isEmpty() ? "-" : c.getDeviceId(),
+                        c.getAppVersion().isEmpty() ? "-" : c.getAppVersion());
+            }
+            t.print(call.out());
+        });
     }
 
     @Command(name = "kick", mixinStandardHelpOptions = true,

@@ -7,8 +7,9 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-@Command(name = "users", mixinStandardHelpOptions = true, description = "Users' routes, and revoking users.",
-        subcommands = {UsersCommand.Locate.class, UsersCommand.Revoke.class, UsersCommand.Restore.class})
+@Command(name = "users", mixinStandardHelpOptions = true, description = "Users' routes and connections, and revoking users.",
+        subcommands = {UsersCommand.Locate.class, UsersCommand.Sessions.class, UsersCommand.Kick.class, UsersCommand.Revoke.class,
+                UsersCommand.Restore.class})
 final class UsersCommand extends GroupCommand {
 
     /** Applies one revocation change: {@code untilEpochSeconds} 0 lifts it. */
@@ -53,6 +54,38 @@ final class UsersCommand extends GroupCommand {
         @java.lang.Override
         void run(AdminClient client, Gatewayctl ctl) {
             revoke(this, client, ctl, uid, 0, dryRun);
+        }
+    }
+
+    @Command(name = "sessions", mixinStandardHelpOptions = true, description = "A user's connections on this gateway.")
+    static final class Sessions extends AdminCall {
+        @Parameters(index = "0", description = "The user id.")
+        String uid;
+
+        @java.lang.Override
+        void run(AdminClient client, Gatewayctl ctl) {
+            ConnsCommand.print(this, ctl, client.call(10).listConnections(io.cellgate.protocol.admin.v1.ListConnectionsRequest.newBuilder()
+                    .setUid(uid(uid)).build()), "connections of user " + uid);
+        }
+    }
+
+    @Command(name = "kick", mixinStandardHelpOptions = true,
+            description = "Send every connection of a user on this gateway go_away; each closes once its requests in flight are "
+                    + "answered. To keep the user out, use revoke.")
+    static final class Kick extends AdminCall {
+        @Parameters(index = "0", description = "The user id.")
+        String uid;
+
+        @Option(names = "--reconnect-after", defaultValue = "0s", description = "Ask the clients to reconnect after this delay.")
+        String reconnectAfter;
+
+        @java.lang.Override
+        void run(AdminClient client, Gatewayctl ctl) {
+            io.cellgate.protocol.admin.v1.KickConnectionReply r = client.call(10).kickConnection(
+                    io.cellgate.protocol.admin.v1.KickConnectionRequest.newBuilder().setUid(uid(uid))
+                            .setReconnectAfterMs((int) duration("--reconnect-after", reconnectAfter).toMillis()).build());
+            ctl.print(out(), r, () -> out().println("told " + r.getCount() + " connection" + (r.getCount() == 1 ? "" : "s")
+                    + " of user " + uid + " to go away"));
         }
     }
 

@@ -122,6 +122,32 @@ class GatewayctlVerbsTest {
     }
 
     @Test
+    void aUsersSessionsAreListedAndKickedTogether() throws Exception {
+        try (TestClient phone = new TestClient(fx.gateway.port()); TestClient tablet = new TestClient(fx.gateway.port());
+             TestClient other = new TestClient(fx.gateway.port())) {
+            for (TestClient c : new TestClient[] {phone, tablet}) {
+                c.login(78, TestTopology.token(78));
+                assertThat(c.next().getLoginAck().getCode()).isEqualTo(Code.OK);
+            }
+            other.login(79, TestTopology.token(79));
+            assertThat(other.next().getLoginAck().getCode()).isEqualTo(Code.OK);
+            AdminFixture.Run sessions = both("users", "sessions", "78");
+            assertThat(sessions.out()).startsWith("2 connections of user 78").contains("DEVICE ID");
+            assertThat(sessions.out().lines().filter(l -> l.contains(" 78 ")).count()).isEqualTo(2);
+            assertThat(sessions.out()).doesNotContain(" 79 ");
+            AdminFixture.Run kick = fx.ctl("users", "kick", "78", "--reconnect-after", "1s");
+            assertThat(kick.exit()).as(kick.err()).isZero();
+            assertThat(kick.out()).contains("told 2 connections of user 78 to go away");
+            for (TestClient c : new TestClient[] {phone, tablet}) {
+                assertThat(c.next().getGoAway().getReason()).isEqualTo("kicked by an operator");
+                assertThat(c.awaitClosed(5_000)).isTrue();
+            }
+            assertThat(other.isClosed()).isFalse();
+            assertThat(fx.ctl("users", "sessions", "nope").exit()).isEqualTo(2);
+        }
+    }
+
+    @Test
     void errorsHaveTheirExitCodesAndSayWhatToDo() throws Exception {
         AdminFixture.Run badToken = fx.run("wrong-token-0123456789", "--admin", fx.admin(), "status");
         assertThat(badToken.exit()).isEqualTo(4);

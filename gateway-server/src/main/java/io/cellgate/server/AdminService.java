@@ -543,8 +543,11 @@ final class AdminService extends AdminGrpc.AdminImplBase {
     public void listConnections(ListConnectionsRequest request, StreamObserver<ListConnectionsReply> observer) {
         answer(observer, () -> {
             int limit = request.getLimit() > 0 ? request.getLimit() : 100;
-            ListConnectionsReply.Builder b = ListConnectionsReply.newBuilder().setTotal(context().clientConnections());
-            for (GatewayContext.SessionInfo s : context().sessions(limit)) {
+            java.util.List<GatewayContext.SessionInfo> sessions = request.hasUid() ? context().sessionsOf(request.getUid())
+                    : context().sessions(limit);
+            ListConnectionsReply.Builder b = ListConnectionsReply.newBuilder()
+                    .setTotal(request.hasUid() ? sessions.size() : context().clientConnections());
+            for (GatewayContext.SessionInfo s : sessions) {
                 b.addConnections(ConnectionInfo.newBuilder().setSessionId(s.sessionId()).setUid(s.uid()).setRemote(s.remote())
                         .setInFlight(s.inFlight()).setDevice(s.device()).setDeviceId(s.deviceId()).setAppVersion(s.appVersion()));
             }
@@ -555,11 +558,15 @@ final class AdminService extends AdminGrpc.AdminImplBase {
     @java.lang.Override
     public void kickConnection(KickConnectionRequest request, StreamObserver<KickConnectionReply> observer) {
         answer(observer, () -> {
+            if (request.hasUid()) {
+                int told = context().kickUser(request.getUid(), Math.max(0, request.getReconnectAfterMs()));
+                return KickConnectionReply.newBuilder().setKicked(told > 0).setCount(told).build();
+            }
             if (!context().kick(request.getSessionId(), Math.max(0, request.getReconnectAfterMs()))) {
                 throw Status.NOT_FOUND.withDescription("session: " + request.getSessionId()
                         + " (expected: a session id of gatewayctl conns list)").asRuntimeException();
             }
-            return KickConnectionReply.newBuilder().setKicked(true).build();
+            return KickConnectionReply.newBuilder().setKicked(true).setCount(1).build();
         });
     }
 

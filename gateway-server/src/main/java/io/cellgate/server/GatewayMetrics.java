@@ -160,6 +160,19 @@ final class GatewayMetrics {
                 counters::dyesIgnored);
         counter(registry, "cellgate_login_fields_refused", "Logins refused for a malformed device, device id or app version",
                 counters::loginFieldsRefused);
+        counter(registry, "cellgate_sessions_replaced", "Connections sent go_away SESSION_REPLACED because a newer login of their user "
+                + "took their place (same device, or past sessions.max-per-user)", counters::sessionsReplaced);
+        counter(registry, "cellgate_logins_over_session_limit", "Logins refused TOO_MANY_SESSIONS: the user held sessions.max-per-user "
+                + "connections (when-full: reject-new)", counters::loginsOverSessionLimit);
+        CounterWithCallback.builder().name("cellgate_push")
+                .help("Pushes from services by result, per connection (not_connected: per user)")
+                .labelNames("result")
+                .callback(cb -> counters.pushes().forEach((result, n) -> cb.call(n, result)))
+                .register(registry);
+        counter(registry, "cellgate_push_acks_unknown", "PushAck frames for no push waiting on the connection (unknown, late or repeated)",
+                counters::pushAcksUnknown);
+        gauge(registry, "cellgate_connected_users", "Users with at least one logged-in connection", context::connectedUsers);
+        gauge(registry, "cellgate_push_topics", "Topics held for pushes", () -> context.topics().size());
         counter(registry, "cellgate_fenced_writes", "Writes an AO's fence refused because this gateway's routes predated a city switch",
                 counters::fencedWrites);
         counter(registry, "cellgate_cross_city_requests", "Requests sent to a set in another city than the gateway's", counters::crossCityRequests);

@@ -89,6 +89,7 @@ public final class GatewayServer implements AutoCloseable {
     private final long storeWrittenMillis;
     private final MetricsServer metricsServer;
     private final AdminServer adminServer;
+    private final PushServer pushServer;
     private volatile Supplier<GatewayConfig> reloadSource;
     private volatile Runnable afterDrain = this::close;
     private final AtomicBoolean draining = new AtomicBoolean();
@@ -234,6 +235,27 @@ public final class GatewayServer implements AutoCloseable {
             }
         }
         this.adminServer = admin;
+        PushServer push = null;
+        if (config.push().enabled()) {
+            try {
+                push = PushServer.start(context, config.push(), bossGroup, workerGroup, serverChannelType);
+            } catch (IOException e) {
+                if (admin != null) {
+                    admin.close();
+                }
+                if (metrics != null) {
+                    metrics.close();
+                }
+                if (health != null) {
+                    health.close();
+                }
+                overloadMonitor.close();
+                closeQuietly();
+                throw new UncheckedIOException("push.listen: " + config.push().host() + ":" + config.push().port()
+                        + " (expected: a free address for the push API)", e);
+            }
+        }
+        this.pushServer = push;
         this.ready = true;
         LOG.info(() -> "gatewayd listening on " + serverChannel.localAddress() + (config.tlsCertFile() == null ? "" : " with TLS ("
                 + ClientTls.provider() + ")") + " (" + (nativeTransport ? "epoll" : "nio")
@@ -370,6 +392,11 @@ public final class GatewayServer implements AutoCloseable {
     /** The discovery source (file watcher or etcd registry), or null when discovery is off. */
     public EndpointDiscovery discovery() {
         return discovery;
+    }
+
+    /** The bound push API port, or -1 when it is off. */
+    public int pushPort() {
+        return pushServer == null ? -1 : pushServer.port();
     }
 
     /** The bound admin API port, or -1 when it is off. */
@@ -573,6 +600,14 @@ public final class GatewayServer implements AutoCloseable {
         if (!running.city().equals(next.city()) || !running.idc().equals(next.idc())) {
             restart.add("gateway.city/idc");
         }
+        io.cellgate.server.config.PushConfig runningPush = running.push();
+        io.cellgate.server.config.PushConfig nextPush = next.push();
+        if (!runningPush.host().equals(nextPush.host()) || runningPush.port() != nextPush.port()
+                || !java.util.Arrays.equals(runningPush.token(), nextPush.token()) || !Objects.equals(runningPush.certFile(), nextPush.certFile())
+                || !Objects.equals(runningPush.keyFile(), nextPush.keyFile())
+                || !Objects.equals(runningPush.clientCaFile(), nextPush.clientCaFile())) {
+            restart.add("push.listen/token/tls");
+        }
         if (!Objects.equals(running.setLimit(), next.setLimit())) {
             restart.add("upstream.set-limit");
         }
@@ -645,6 +680,9 @@ public final class GatewayServer implements AutoCloseable {
         }
         if (adminServer != null) {
             adminServer.close();
+        }
+        if (pushServer != null) {
+            pushServer.close();
         }
         overloadMonitor.close();
         if (health != null) {

@@ -82,6 +82,8 @@ import org.yaml.snakeyaml.error.YAMLException;
  * @param upstreamKeyFile      its PEM (PKCS#8) key
  * @param metricsCertFile      PEM certificate chain of the metrics listener's TLS (HTTPS); null: plain HTTP
  * @param metricsKeyFile       its PEM (PKCS#8) key
+ * @param sessions             what a login does to the user's other connections
+ * @param push                 the push API for services and the bounds on pushes
  */
 public record GatewayConfig(String city, String idc, String listenHost, int listenPort, Transport transport,
                             int eventLoopThreads, int maxFrameBytes, int maxInFlight, byte[] tokenSecret,
@@ -96,7 +98,8 @@ public record GatewayConfig(String city, String idc, String listenHost, int list
                             long maxInFlightBytes, Duration minTimeout,
                             io.cellgate.limit.SetConcurrencyLimit.Settings setLimit, EdgeLimits edge,
                             List<DyeRule> dyeRules, TokenKeys tokenKeys, AdminAccess adminAccess, Path upstreamCertFile,
-                            Path upstreamKeyFile, Path metricsCertFile, Path metricsKeyFile) {
+                            Path upstreamKeyFile, Path metricsCertFile, Path metricsKeyFile, SessionPolicy sessions,
+                            PushConfig push) {
 
     /**
      * Login token keys beside the v1 {@link #tokenSecret} (which is null when only these are configured).
@@ -155,7 +158,7 @@ public record GatewayConfig(String city, String idc, String listenHost, int list
         }
         ConfigNode root = ConfigNode.root(parsed);
         root.allowOnly(Set.of("gateway", "listen", "login", "limits", "routes", "topology", "commands", "upstream", "admission",
-                "drain", "admin", "access-log", "discovery", "fleet", "dye"));
+                "drain", "admin", "access-log", "discovery", "fleet", "dye", "sessions", "push"));
         ConfigNode discovery = root.node("discovery");
         discovery.allowOnly(Set.of("endpoints-file", "poll"));
         String endpointsName = discovery.string("endpoints-file", "off");
@@ -308,7 +311,45 @@ public record GatewayConfig(String city, String idc, String listenHost, int list
                 outlier, retryRatio, retryMax, health, endpointsFile, endpointsPoll,
                 fleet(root, routeStoreDir, endpointsFile, baseDir, env), maxOutbound, tlsCert, tlsKey, upstreamCa, maxInFlightBytes, minTimeout, setLimit,
                 edge, dyeRules(root.node("dye"), routes), new TokenKeys(java.util.Collections.unmodifiableMap(tokenKeys),
-                maxTokenLifetime), adminAccess, upstreamCert, upstreamKey, metricsCert, metricsKey);
+                maxTokenLifetime), adminAccess, upstreamCert, upstreamKey, metricsCert, metricsKey, sessions(root.node("sessions")),
+                push(root.node("push"), baseDir, env));
+    }
+
+    /** The {@code sessions} section. */
+    private static SessionPolicy sessions(ConfigNode node) {
+        node.allowOnly(Set.of("max-per-user", "when-full"));
+        return new SessionPolicy(node.intValue("max-per-user", SessionPolicy.DEFAULT.maxPerUser(), 0, 1_000_000),
+                node.enumValue("when-full", SessionPolicy.WhenFull.class, SessionPolicy.DEFAULT.whenFull()));
+    }
+
+    /** The {@code push} section. */
+    private static PushConfig push(ConfigNode node, Path baseDir, Function<String, String> env) {
+        node.allowOnly(Set.of("listen", "token", "token-file", "token-env", "tls", "rate-per-connection", "topic-rate", "max-topics",
+                "max-topic-members", "ack-timeout"));
+        PushConfig d = PushConfig.OFF;
+        Listener listen = listener(node, "listen", "off");
+        byte[] token = listen == null ? null : secret(node, "token", baseDir, env);
+        ConfigNode tls = node.node("tls");
+        tls.allowOnly(Set.of("cert-file", "key-file", "client-ca-file"));
+        Path[] pem = certAndKey(tls, baseDir);
+        Path clientCa = null;
+        if (tls.has("client-ca-file")) {
+            if (pem == null) {
+                throw ConfigException.invalid(tls.key("client-ca-file"), "given without cert-file and key-file",
+                        "push.tls.cert-file and key-file as well");
+            }
+            clientCa = resolve(baseDir, tls.requiredString("client-ca-file"));
+            if (!Files.isReadable(clientCa)) {
+                throw ConfigException.invalid(tls.key("client-ca-file"), clientCa, "a readable PEM file");
+            }
+        }
+        return new PushConfig(listen == null ? d.host() : listen.host(), listen == null ? -1 : listen.port(), token,
+                pem == null ? null : pem[0], pem == null ? null : pem[1], clientCa,
+                node.doubleValue("rate-per-connection", d.ratePerConnection(), 0, 1_000_000),
+                node.doubleValue("topic-rate", d.topicRate(), 0, 10_000_000),
+                node.intValue("max-topics", d.maxTopics(), 1, 10_000_000),
+                node.intValue("max-topic-members", d.maxTopicMembers(), 1, 100_000_000),
+                node.duration("ack-timeout", d.ackTimeout(), Duration.ofMillis(10), Duration.ofMinutes(5)));
     }
 
     /** The admin API's read-only token and TLS ({@code admin.read-token*}, {@code admin.tls}). */

@@ -46,6 +46,15 @@ final class ClientSession {
     final long tokenExpirySeconds;
     /** The drain's grace period after go_away has passed. */
     boolean graceOver;
+    /** The connection's push rate; created with its first push, and again when the rate is changed. */
+    private LocalTokenBucket pushes;
+    private double pushRate;
+    /** Pushes sent with an ack requested and not acknowledged yet, by push id; null until the first. */
+    private Long2ObjectHashMap<PendingAck> acks;
+
+    /** A push waiting for this connection's ack. */
+    private record PendingAck(Pushes.Batch batch, int target, io.netty.util.concurrent.ScheduledFuture<?> timeout) {
+    }
 
     ClientSession(Channel channel, long uid, String sessionId, String dye, io.cellgate.server.config.DyeRule dyeRule,
                   io.cellgate.protocol.v1.Login login, int loopIndex, LocalTokenBucket requests, ResponseWriter writer) {
@@ -67,6 +76,57 @@ final class ClientSession {
         this.dye = dye;
         this.loopIndex = loopIndex;
         this.writer = writer;
+    }
+
+    /** The connection's push bucket at {@code rate} per second (burst the same), or null when {@code rate} is 0. On its loop. */
+    LocalTokenBucket pushBucket(double rate, io.cellgate.limit.NanoClock clock) {
+        if (rate <= 0) {
+            return null;
+        }
+        if (pushes == null || pushRate != rate) {
+            pushes = new LocalTokenBucket(rate, (int) Math.max(1, Math.ceil(rate)), clock);
+            pushRate = rate;
+        }
+        return pushes;
+    }
+
+    /** {@code batch} was sent to this connection with an ack requested: wait for it up to {@code timeoutMillis}. On its loop. */
+    void awaitAck(Pushes.Batch batch, int target, long timeoutMillis) {
+        if (acks == null) {
+            acks = new Long2ObjectHashMap<>();
+        }
+        long pushId = batch.pushId;
+        io.netty.util.concurrent.ScheduledFuture<?> timeout = channel.eventLoop().schedule(() -> {
+            PendingAck pending = acks.remove(pushId);
+            if (pending != null) {
+                pending.batch.acked(pending.target, Pushes.Result.NOT_ACKNOWLEDGED);
+            }
+        }, timeoutMillis, java.util.concurrent.TimeUnit.MILLISECONDS);
+        acks.put(pushId, new PendingAck(batch, target, timeout));
+    }
+
+    /** The client acknowledged {@code pushId}; false when no such push waits (unknown, late or twice). On its loop. */
+    boolean acknowledged(long pushId) {
+        PendingAck pending = acks == null ? null : acks.remove(pushId);
+        if (pending == null) {
+            return false;
+        }
+        pending.timeout.cancel(false);
+        pending.batch.acked(pending.target, Pushes.Result.DELIVERED);
+        return true;
+    }
+
+    /** The connection closed: every push still waiting for its ack ends NOT_ACKNOWLEDGED. On its loop. */
+    void abandonAcks() {
+        if (acks == null || acks.isEmpty()) {
+            return;
+        }
+        PendingAck[] pending = acks.values().toArray(new PendingAck[0]);
+        acks.clear();
+        for (PendingAck p : pending) {
+            p.timeout.cancel(false);
+            p.batch.acked(p.target, Pushes.Result.NOT_ACKNOWLEDGED);
+        }
     }
 
     /** Removes {@code call} from the calls in flight; false when it was not there (connection gone). */

@@ -100,6 +100,11 @@ final class DispatchHandler extends ChannelInboundHandlerAdapter {
                             .setSessionId(session.sessionId).setMessage("already logged in")).build(), ctx.voidPromise());
                 }
                 break;
+            case PUSH_ACK:
+                if (!session.acknowledged(frame.getPushAck().getPushId())) {
+                    context.counters.pushAcksUnknown.increment();
+                }
+                break;
             default:
                 ctx.fireChannelRead(msg);
         }
@@ -355,6 +360,8 @@ final class DispatchHandler extends ChannelInboundHandlerAdapter {
     public void channelInactive(ChannelHandlerContext ctx) {
         if (session != null) {
             session.cancelAll("client connection closed");
+            session.abandonAcks();
+            context.userSessions.unregister(session);
         }
         ctx.fireChannelInactive();
     }

@@ -30,6 +30,17 @@ public record Drain(int reconnectAfterMillis, Code code, String reason, String r
                 "the login token expired; log in again", false);
     }
 
+    /** An operator kicked the connection ({@code conns kick}, {@code users kick}): reconnect, here or elsewhere. */
+    static Drain kicked(int reconnectAfterMillis) {
+        return new Drain(reconnectAfterMillis, Code.SHUTTING_DOWN, "kicked by an operator",
+                "the connection was kicked by an operator; reconnect (see go_away)", true);
+    }
+
+    /** A newer login of the same user took this connection's place: do not reconnect on your own. */
+    static Drain replaced(String why) {
+        return new Drain(0, Code.SESSION_REPLACED, why, "this connection was replaced by a newer login of the user", false);
+    }
+
     List<String> alternates(GatewayContext context) {
         return withAlternates ? context.alternates() : List.of();
     }

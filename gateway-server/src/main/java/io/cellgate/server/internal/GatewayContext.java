@@ -45,6 +45,13 @@ public final class GatewayContext {
     /** Null when the access log is off. */
     final AccessLog accessLog;
     private final IdentityHashMap<EventLoop, Integer> loopIndex = new IdentityHashMap<>();
+    private final EventLoop[] loops;
+    /** The logged-in connections by user. */
+    final UserSessions userSessions = new UserSessions();
+    /** Pushes from services to clients. */
+    private final Pushes pushes;
+    /** Users joined to topics by services. */
+    private final Topics topics = new Topics();
     /** One response writer per event loop, by loop index. */
     private final ResponseWriter[] responseWriters;
     private final FastThreadLocal<Verifier> tokens;
@@ -74,6 +81,8 @@ public final class GatewayContext {
         this.clock = clock;
         this.signals = new OverloadSignals(Admissions.limits(config.admission()));
         this.admissions = new Admissions(config.admission(), signals, clock);
+        this.loops = loops.clone();
+        this.pushes = new Pushes(this, userSessions);
         this.responseWriters = new ResponseWriter[loops.length];
         for (int i = 0; i < loops.length; i++) {
             responseWriters[i] = new ResponseWriter(this, loops[i]);
@@ -216,8 +225,7 @@ public final class GatewayContext {
         for (io.netty.channel.Channel ch : clients) {
             ClientSession s = ch.attr(SESSION).get();
             if (s != null) {
-                out.add(new SessionInfo(s.sessionId, s.uid, String.valueOf(ch.remoteAddress()), s.inFlightCount(), s.device, s.deviceId,
-                        s.appVersion));
+                out.add(info(s));
                 if (out.size() >= limit) {
                     break;
                 }
@@ -226,12 +234,17 @@ public final class GatewayContext {
         return out;
     }
 
+    private static SessionInfo info(ClientSession s) {
+        return new SessionInfo(s.sessionId, s.uid, String.valueOf(s.channel.remoteAddress()), s.inFlightCount(), s.device, s.deviceId,
+                s.appVersion);
+    }
+
     /** Sends go_away to the connection of {@code sessionId} and closes it once its calls finish. */
     public boolean kick(String sessionId, int reconnectAfterMillis) {
         for (io.netty.channel.Channel ch : clients) {
             ClientSession s = ch.attr(SESSION).get();
             if (s != null && s.sessionId.equals(sessionId)) {
-                ch.eventLoop().execute(() -> ch.pipeline().fireUserEventTriggered(new Drain(reconnectAfterMillis)));
+                ch.eventLoop().execute(() -> ch.pipeline().fireUserEventTriggered(Drain.kicked(reconnectAfterMillis)));
                 return true;
             }
         }
@@ -424,6 +437,49 @@ public final class GatewayContext {
 
     ResponseWriter responseWriter(int loopIndex) {
         return responseWriters[loopIndex];
+    }
+
+    int loopCount() {
+        return loops.length;
+    }
+
+    EventLoop loop(int index) {
+        return loops[index];
+    }
+
+    NanoClock clock() {
+        return clock;
+    }
+
+    public Pushes pushes() {
+        return pushes;
+    }
+
+    public Topics topics() {
+        return topics;
+    }
+
+    /** The connections of {@code uid} here, for display; see {@link #sessions}. */
+    public java.util.List<SessionInfo> sessionsOf(long uid) {
+        java.util.List<SessionInfo> out = new java.util.ArrayList<>();
+        for (ClientSession s : userSessions.of(uid)) {
+            out.add(info(s));
+        }
+        return out;
+    }
+
+    /** Sends go_away to every connection of {@code uid} here; the number told. */
+    public int kickUser(long uid, int reconnectAfterMillis) {
+        ClientSession[] sessions = userSessions.of(uid);
+        for (ClientSession s : sessions) {
+            s.channel.eventLoop().execute(() -> s.channel.pipeline().fireUserEventTriggered(Drain.kicked(reconnectAfterMillis)));
+        }
+        return sessions.length;
+    }
+
+    /** Users with a connection here. */
+    public int connectedUsers() {
+        return userSessions.users();
     }
 
     int loopIndex(EventLoop loop) {

@@ -28,6 +28,47 @@ public final class GatewayCounters {
     final LongAdder sessionsRevoked = new LongAdder();
     final LongAdder loginsRevoked = new LongAdder();
     final LongAdder loginFieldsRefused = new LongAdder();
+    final LongAdder sessionsReplaced = new LongAdder();
+    final LongAdder loginsOverSessionLimit = new LongAdder();
+    final LongAdder pushesSent = new LongAdder();
+    final LongAdder pushesAcknowledged = new LongAdder();
+    final LongAdder pushesNotAcknowledged = new LongAdder();
+    final LongAdder pushesNotConnected = new LongAdder();
+    /** Pushes a connection did not get, by {@link Pushes.Drop} ordinal. */
+    final LongAdder[] pushDropped = {new LongAdder(), new LongAdder(), new LongAdder(), new LongAdder()};
+    final LongAdder pushAcksUnknown = new LongAdder();
+
+    /** Connections that gave way to a newer login of their user (same device, or past sessions.max-per-user). */
+    public long sessionsReplaced() {
+        return sessionsReplaced.sum();
+    }
+
+    /** Logins refused because the user held sessions.max-per-user connections (when-full: reject-new). */
+    public long loginsOverSessionLimit() {
+        return loginsOverSessionLimit.sum();
+    }
+
+    /**
+     * Pushes by result, per connection ({@code not_connected}: per user): {@code sent} (written),
+     * {@code acknowledged}, {@code not_acknowledged}, {@code not_connected}, {@code dropped_closing},
+     * {@code dropped_slow_reader}, {@code dropped_rate}, {@code dropped_overload}.
+     */
+    public java.util.Map<String, Long> pushes() {
+        java.util.Map<String, Long> out = new java.util.LinkedHashMap<>();
+        out.put("sent", pushesSent.sum());
+        out.put("acknowledged", pushesAcknowledged.sum());
+        out.put("not_acknowledged", pushesNotAcknowledged.sum());
+        out.put("not_connected", pushesNotConnected.sum());
+        for (Pushes.Drop d : Pushes.Drop.values()) {
+            out.put("dropped_" + d.name().toLowerCase(java.util.Locale.ROOT), pushDropped[d.ordinal()].sum());
+        }
+        return out;
+    }
+
+    /** PushAck frames for no push waiting on the connection (unknown, late or repeated). */
+    public long pushAcksUnknown() {
+        return pushAcksUnknown.sum();
+    }
 
     public long inFlight() {
         return inFlight.sum();

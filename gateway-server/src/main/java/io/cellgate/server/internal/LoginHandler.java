@@ -20,7 +20,9 @@ import java.util.concurrent.TimeUnit;
  * dye or login field, a login storm) gets a {@code LoginAck} saying why and a close; a connection
  * without a login after the configured timeout gets a go_away and a close. Every such close happens
  * within {@code limits.close-timeout} even if the peer never reads ({@link LastWord}). On success it
- * answers {@code LoginAck OK}, lifts the frame size limit to the full one, hands the new
+ * registers the session with its user ({@link UserSessions}: a login from the same device replaces
+ * the older connection, and past {@code sessions.max-per-user} the oldest goes or the login is refused
+ * {@code TOO_MANY_SESSIONS}), answers {@code LoginAck OK}, lifts the frame size limit to the full one, hands the new
  * {@link ClientSession} to the next steps as a user event and removes itself.
  */
 final class LoginHandler extends ChannelInboundHandlerAdapter {
@@ -164,6 +166,21 @@ final class LoginHandler extends ChannelInboundHandlerAdapter {
         }
         ClientSession session = new ClientSession(ctx.channel(), login.getUid(), sessionId, sessionDye, rule, login,
                 tokens.lastExpiry(), loop, context.admissions().connectionBucket(), context.responseWriter(loop));
+        io.cellgate.server.config.SessionPolicy policy = context.config.sessions();
+        UserSessions.Outcome outcome = context.userSessions.register(session, policy);
+        if (!outcome.admitted()) {
+            context.counters.loginsOverSessionLimit.increment();
+            refuse(ctx, Code.TOO_MANY_SESSIONS, "this user already holds " + policy.maxPerUser()
+                    + " connections here (sessions.max-per-user; when-full: reject-new keeps them); close one first");
+            return;
+        }
+        for (ClientSession old : outcome.replaced()) {
+            context.counters.sessionsReplaced.increment();
+            String why = !session.deviceId.isEmpty() && old.deviceId.equals(session.deviceId)
+                    ? "replaced by a newer login from the same device"
+                    : "replaced by a newer login of this user (at most " + policy.maxPerUser() + " connections per user)";
+            old.channel.eventLoop().execute(() -> old.channel.pipeline().fireUserEventTriggered(Drain.replaced(why)));
+        }
         ctx.write(ServerFrame.newBuilder().setLoginAck(LoginAck.newBuilder().setCode(Code.OK)
                 .setHeartbeatIntervalMs((int) context.config.heartbeatInterval().toMillis())
                 .setSessionId(sessionId)).build(), ctx.voidPromise());

@@ -1,0 +1,101 @@
+package io.cellgate.server;
+
+import io.cellgate.server.config.PushConfig;
+import io.cellgate.server.internal.GatewayContext;
+import io.grpc.Metadata;
+import io.grpc.Server;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
+import io.grpc.ServerInterceptor;
+import io.grpc.ServerInterceptors;
+import io.grpc.Status;
+import io.grpc.netty.NettyServerBuilder;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.socket.ServerSocketChannel;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The push API's gRPC server ({@code push.listen}), for services: its transport shares the gateway's
+ * event loops; the calls run on an executor of their own ({@code cellgate-push}), since a push to many
+ * users looks each of them up before any loop is asked to write. Every call must carry
+ * {@code authorization: Bearer <push token>}; with {@code push.tls} it speaks TLS only, and with a
+ * client CA it requires a client certificate signed by it.
+ */
+final class PushServer implements AutoCloseable {
+    private final Server server;
+    private final ExecutorService executor;
+
+    private PushServer(Server server, ExecutorService executor) {
+        this.server = server;
+        this.executor = executor;
+    }
+
+    static PushServer start(GatewayContext context, PushConfig config, EventLoopGroup boss, EventLoopGroup workers,
+                            Class<? extends ServerSocketChannel> channelType) throws IOException {
+        ExecutorService executor = Executors.newFixedThreadPool(2, r -> {
+            Thread t = new Thread(r, "cellgate-push");
+            t.setDaemon(true);
+            return t;
+        });
+        byte[] expected = ("Bearer " + new String(config.token(), StandardCharsets.UTF_8)).getBytes(StandardCharsets.UTF_8);
+        ServerInterceptor auth = new ServerInterceptor() {
+            @Override
+            public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next) {
+                String presented = headers.get(AdminServer.AUTHORIZATION);
+                byte[] bytes = presented == null ? new byte[0] : presented.getBytes(StandardCharsets.UTF_8);
+                if (!MessageDigest.isEqual(expected, bytes)) {
+                    call.close(Status.UNAUTHENTICATED.withDescription("push token missing or wrong (expected: authorization: Bearer "
+                            + "<the gateway's push token>)"), new Metadata());
+                    return new ServerCall.Listener<>() {
+                    };
+                }
+                return next.startCall(call, headers);
+            }
+        };
+        NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress(config.host(), config.port()))
+                .bossEventLoopGroup(boss)
+                .workerEventLoopGroup(workers)
+                .channelType(channelType)
+                .executor(executor)
+                .maxInboundMessageSize(8 << 20)
+                .addService(ServerInterceptors.intercept(new PushService(context), auth));
+        if (config.tls()) {
+            io.netty.handler.ssl.SslContextBuilder tls = io.grpc.netty.GrpcSslContexts.forServer(config.certFile().toFile(),
+                    config.keyFile().toFile());
+            if (config.clientCaFile() != null) {
+                tls.trustManager(config.clientCaFile().toFile()).clientAuth(io.netty.handler.ssl.ClientAuth.REQUIRE);
+            }
+            builder.sslContext(tls.build());
+        }
+        try {
+            return new PushServer(builder.build().start(), executor);
+        } catch (IOException | RuntimeException e) {
+            executor.shutdownNow();
+            throw e;
+        }
+    }
+
+    int port() {
+        return server.getPort();
+    }
+
+    @Override
+    public void close() {
+        server.shutdown();
+        try {
+            if (!server.awaitTermination(2, TimeUnit.SECONDS)) {
+                server.shutdownNow();
+            }
+        } catch (InterruptedException e) {
+            server.shutdownNow();
+            Thread.currentThread().interrupt();
+        }
+        executor.shutdownNow();
+    }
+}
