@@ -96,6 +96,8 @@ public final class GatewayServer implements AutoCloseable {
     private final AtomicBoolean closed = new AtomicBoolean();
     private volatile boolean ready;
     private final Channel serverChannel;
+    /** The WebSocket listener; null when it is off. */
+    private final Channel webSocketChannel;
     private final boolean nativeTransport;
     /**
      * The control thread ({@code cellgate-control}): the one writer of the gateway's settings. The
@@ -144,25 +146,13 @@ public final class GatewayServer implements AutoCloseable {
             if (config.tlsCertFile() != null) {
                 context.clientTls(ClientTls.load(config.tlsCertFile(), config.tlsKeyFile()));
             }
-            this.serverChannel = new ServerBootstrap()
-                    .group(bossGroup, workerGroup)
-                    .channel(serverChannelType)
-                    .option(ChannelOption.SO_BACKLOG, 4096)
-                    .option(ChannelOption.SO_REUSEADDR, true)
-                    .option(ChannelOption.ALLOCATOR, BufferAllocators.clients())
-                    .childOption(ChannelOption.ALLOCATOR, BufferAllocators.clients())
-                    .childOption(ChannelOption.TCP_NODELAY, true)
-                    .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(64 * 1024, 256 * 1024))
-                    .handler(new ChannelInitializer<Channel>() {
-                        @Override
-                        protected void initChannel(Channel listener) {
-                            listener.pipeline().addLast(new AcceptErrorHandler(context), new AcceptRateHandler(context));
-                        }
-                    })
-                    .childHandler(new ClientChannelInitializer(context))
-                    .bind(new InetSocketAddress(config.listenHost(), config.listenPort()))
-                    .sync()
-                    .channel();
+            this.serverChannel = listen(bossGroup, workerGroup, serverChannelType, context, new ClientChannelInitializer(context),
+                    new InetSocketAddress(config.listenHost(), config.listenPort()));
+            io.cellgate.server.config.WebSocketConfig ws = config.webSocket();
+            this.webSocketChannel = !ws.enabled() ? null : listen(bossGroup, workerGroup, serverChannelType, context,
+                    new io.cellgate.server.internal.WebSocketChannelInitializer(context,
+                            ws.certFile() == null ? null : ClientTls.load(ws.certFile(), ws.keyFile())),
+                    new InetSocketAddress(ws.host(), ws.port()));
         } catch (RuntimeException | InterruptedException e) {
             if (upstreamsOrNull != null) {
                 upstreamsOrNull.close(0);
@@ -394,6 +384,36 @@ public final class GatewayServer implements AutoCloseable {
         return discovery;
     }
 
+    /** A client listener (TCP or WebSocket) on the gateway's loops, with the accept rate and error steps. */
+    private static Channel listen(EventLoopGroup boss, EventLoopGroup workers, Class<? extends ServerSocketChannel> type,
+                                  GatewayContext context, ChannelInitializer<? extends Channel> children, InetSocketAddress address)
+            throws InterruptedException {
+        return new ServerBootstrap()
+                .group(boss, workers)
+                .channel(type)
+                .option(ChannelOption.SO_BACKLOG, 4096)
+                .option(ChannelOption.SO_REUSEADDR, true)
+                .option(ChannelOption.ALLOCATOR, BufferAllocators.clients())
+                .childOption(ChannelOption.ALLOCATOR, BufferAllocators.clients())
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(64 * 1024, 256 * 1024))
+                .handler(new ChannelInitializer<Channel>() {
+                    @Override
+                    protected void initChannel(Channel listener) {
+                        listener.pipeline().addLast(new AcceptErrorHandler(context), new AcceptRateHandler(context));
+                    }
+                })
+                .childHandler(children)
+                .bind(address)
+                .sync()
+                .channel();
+    }
+
+    /** The bound WebSocket port, or -1 when it is off. */
+    public int webSocketPort() {
+        return webSocketChannel == null ? -1 : ((InetSocketAddress) webSocketChannel.localAddress()).getPort();
+    }
+
     /** The bound push API port, or -1 when it is off. */
     public int pushPort() {
         return pushServer == null ? -1 : pushServer.port();
@@ -608,6 +628,9 @@ public final class GatewayServer implements AutoCloseable {
                 || !Objects.equals(runningPush.clientCaFile(), nextPush.clientCaFile())) {
             restart.add("push.listen/token/tls");
         }
+        if (!running.webSocket().equals(next.webSocket())) {
+            restart.add("listen.websocket*");
+        }
         if (!Objects.equals(running.setLimit(), next.setLimit())) {
             restart.add("upstream.set-limit");
         }
@@ -642,6 +665,9 @@ public final class GatewayServer implements AutoCloseable {
             membership.draining();
         }
         serverChannel.close().syncUninterruptibly();
+        if (webSocketChannel != null) {
+            webSocketChannel.close().syncUninterruptibly();
+        }
         long windowMillis = reconnectWindow.toMillis();
         for (Channel ch : context.clientChannels()) {
             int delay = windowMillis == 0 ? 0 : (int) ThreadLocalRandom.current().nextLong(windowMillis + 1);
@@ -663,6 +689,9 @@ public final class GatewayServer implements AutoCloseable {
     private void closeQuietly() {
         control.shutdownNow();
         serverChannel.close().syncUninterruptibly();
+        if (webSocketChannel != null) {
+            webSocketChannel.close().syncUninterruptibly();
+        }
         upstreams.close(0);
         workerGroup.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
         bossGroup.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
@@ -675,6 +704,9 @@ public final class GatewayServer implements AutoCloseable {
         }
         ready = false;
         serverChannel.close().syncUninterruptibly();
+        if (webSocketChannel != null) {
+            webSocketChannel.close().syncUninterruptibly();
+        }
         if (metricsServer != null) {
             metricsServer.close();
         }

@@ -125,6 +125,12 @@ public final class GatewayYaml {
         return this;
     }
 
+    /** Sets {@code listen.<key>} to {@code value} (written as given: quote it in YAML where needed). */
+    public GatewayYaml listen(String key, String value) {
+        listen.put(key, value);
+        return this;
+    }
+
     /** HTTPS on the metrics listener, with these PEM files (relative to the config's directory). */
     public GatewayYaml metricsTls(String certFile, String keyFile) {
         this.metricsTls = "    cert-file: " + certFile + "\n    key-file: " + keyFile + "\n";

@@ -84,6 +84,7 @@ import org.yaml.snakeyaml.error.YAMLException;
  * @param metricsKeyFile       its PEM (PKCS#8) key
  * @param sessions             what a login does to the user's other connections
  * @param push                 the push API for services and the bounds on pushes
+ * @param webSocket            the WebSocket listener for web clients
  */
 public record GatewayConfig(String city, String idc, String listenHost, int listenPort, Transport transport,
                             int eventLoopThreads, int maxFrameBytes, int maxInFlight, byte[] tokenSecret,
@@ -99,7 +100,7 @@ public record GatewayConfig(String city, String idc, String listenHost, int list
                             io.cellgate.limit.SetConcurrencyLimit.Settings setLimit, EdgeLimits edge,
                             List<DyeRule> dyeRules, TokenKeys tokenKeys, AdminAccess adminAccess, Path upstreamCertFile,
                             Path upstreamKeyFile, Path metricsCertFile, Path metricsKeyFile, SessionPolicy sessions,
-                            PushConfig push) {
+                            PushConfig push, WebSocketConfig webSocket) {
 
     /**
      * Login token keys beside the v1 {@link #tokenSecret} (which is null when only these are configured).
@@ -199,7 +200,9 @@ public record GatewayConfig(String city, String idc, String listenHost, int list
         }
 
         ConfigNode listen = root.node("listen");
-        listen.allowOnly(Set.of("client", "metrics", "tls", "metrics-tls"));
+        listen.allowOnly(Set.of("client", "metrics", "tls", "metrics-tls", "websocket", "websocket-path", "websocket-origins",
+                "websocket-tls"));
+        WebSocketConfig webSocket = webSocket(listen, baseDir);
         ConfigNode tls = listen.node("tls");
         tls.allowOnly(Set.of("cert-file", "key-file"));
         Path[] clientPem = certAndKey(tls, baseDir);
@@ -312,7 +315,31 @@ public record GatewayConfig(String city, String idc, String listenHost, int list
                 fleet(root, routeStoreDir, endpointsFile, baseDir, env), maxOutbound, tlsCert, tlsKey, upstreamCa, maxInFlightBytes, minTimeout, setLimit,
                 edge, dyeRules(root.node("dye"), routes), new TokenKeys(java.util.Collections.unmodifiableMap(tokenKeys),
                 maxTokenLifetime), adminAccess, upstreamCert, upstreamKey, metricsCert, metricsKey, sessions(root.node("sessions")),
-                push(root.node("push"), baseDir, env));
+                push(root.node("push"), baseDir, env), webSocket);
+    }
+
+    private static final Pattern WEBSOCKET_PATH = Pattern.compile("/[A-Za-z0-9._~/-]{0,127}");
+
+    /** The {@code listen.websocket*} keys. */
+    private static WebSocketConfig webSocket(ConfigNode listen, Path baseDir) {
+        WebSocketConfig d = WebSocketConfig.OFF;
+        Listener ws = listener(listen, "websocket", "off");
+        String path = listen.string("websocket-path", d.path());
+        if (!WEBSOCKET_PATH.matcher(path).matches()) {
+            throw ConfigException.invalid(listen.key("websocket-path"), path, "a path such as /cellgate (letters, digits, ._~-/)");
+        }
+        List<String> origins = listen.strings("websocket-origins");
+        for (String o : origins) {
+            if (!o.equals("*") && !o.matches("https?://[^/\\s]+")) {
+                throw ConfigException.invalid(listen.key("websocket-origins"), o,
+                        "origins such as https://app.example.com (scheme and host, no path), or *");
+            }
+        }
+        ConfigNode tls = listen.node("websocket-tls");
+        tls.allowOnly(Set.of("cert-file", "key-file"));
+        Path[] pem = certAndKey(tls, baseDir);
+        return new WebSocketConfig(ws == null ? d.host() : ws.host(), ws == null ? -1 : ws.port(), path, List.copyOf(origins),
+                pem == null ? null : pem[0], pem == null ? null : pem[1]);
     }
 
     /** The {@code sessions} section. */

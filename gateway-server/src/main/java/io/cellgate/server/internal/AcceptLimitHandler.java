@@ -15,9 +15,16 @@ import java.util.concurrent.ThreadLocalRandom;
  */
 final class AcceptLimitHandler extends ChannelInboundHandlerAdapter {
     private final GatewayContext context;
+    /** Say go_away before closing (TCP); a WebSocket connection has no frame to say it in before its upgrade. */
+    private final boolean sayGoAway;
 
     AcceptLimitHandler(GatewayContext context) {
+        this(context, true);
+    }
+
+    AcceptLimitHandler(GatewayContext context, boolean sayGoAway) {
         this.context = context;
+        this.sayGoAway = sayGoAway;
     }
 
     @Override
@@ -30,6 +37,10 @@ final class AcceptLimitHandler extends ChannelInboundHandlerAdapter {
             long key = SourcePrefix.key(address, 32, v6Bits);
             if (!context.acquireAddress(key, perAddress)) {
                 context.counters.addressLimited.increment();
+                if (!sayGoAway) {
+                    ctx.close();
+                    return;
+                }
                 LastWord.sayAndClose(ctx.channel(), Frames.goAway(Code.RATE_LIMITED, "too many connections from "
                         + SourcePrefix.text(address, v6Bits) + " (limit " + perAddress + ")",
                         ThreadLocalRandom.current().nextInt(5_000, 15_000), context.alternates()));

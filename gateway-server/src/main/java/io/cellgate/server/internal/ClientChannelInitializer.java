@@ -6,7 +6,8 @@ import io.netty.channel.socket.SocketChannel;
 
 /**
  * Assembles a client connection's pipeline in named steps:
- * {@code [tls ->] frame-encoder -> accept-limit -> frame-decoder -> login -> heartbeat -> dispatch -> errors}.
+ * {@code [tls ->] frame-encoder -> accept-limit -> frame-decoder -> login -> heartbeat -> dispatch -> errors}
+ * (a WebSocket connection has its own steps up to the frame decoder, {@link WebSocketChannelInitializer}).
  * The accept-limit step removes itself once the connection is admitted, the login step after a
  * successful login.
  */
@@ -35,12 +36,17 @@ public final class ClientChannelInitializer extends ChannelInitializer<SocketCha
         // The encoder comes first so that every later step, the accept limit included, writes frames.
         p.addLast("frame-encoder", ServerFrameEncoder.INSTANCE);
         p.addLast("accept-limit", new AcceptLimitHandler(context));
-        p.addLast("frame-decoder", new ClientFrameDecoder(context.config.maxFrameBytes(), context.config.edge().preLoginFrameBytes(),
+        p.addLast(ClientFrameSource.NAME, new ClientFrameDecoder(context.config.maxFrameBytes(), context.config.edge().preLoginFrameBytes(),
                 context.counters.framesIn));
-        // Login before heartbeat: pings sent before a login count against limits.pre-login-frames.
-        p.addLast("login", new LoginHandler(context));
-        p.addLast("heartbeat", HeartbeatHandler.INSTANCE);
-        p.addLast("dispatch", new DispatchHandler(context));
         p.addLast("errors", ErrorHandler.INSTANCE);
+        addSessionSteps(p, context);
+    }
+
+    /** The steps from the login on, before {@code errors}: the same for TCP and WebSocket connections. */
+    static void addSessionSteps(ChannelPipeline p, GatewayContext context) {
+        // Login before heartbeat: pings sent before a login count against limits.pre-login-frames.
+        p.addBefore("errors", "login", new LoginHandler(context));
+        p.addBefore("errors", "heartbeat", HeartbeatHandler.INSTANCE);
+        p.addBefore("errors", "dispatch", new DispatchHandler(context));
     }
 }

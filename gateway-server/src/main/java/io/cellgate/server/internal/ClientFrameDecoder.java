@@ -17,7 +17,7 @@ import java.util.List;
  * <p>Buffers: {@link ByteToMessageDecoder} owns and releases the cumulation; frames are parsed
  * straight out of it into heap messages, so nothing reference-counted leaves this handler.
  */
-public final class ClientFrameDecoder extends ByteToMessageDecoder {
+public final class ClientFrameDecoder extends ByteToMessageDecoder implements ClientFrameSource {
     private final int maxFrameBytes;
     /** The limit now: {@code limits.pre-login-frame-bytes} until the login step says the client logged in. */
     private int limitBytes;
@@ -29,9 +29,8 @@ public final class ClientFrameDecoder extends ByteToMessageDecoder {
      * connection without one for three heartbeat intervals. Bytes alone do not count, so a client
      * that trickles a frame byte by byte (slowloris) is closed too.
      */
-    long lastFrameNanos = System.nanoTime();
-    /** The idle sweep has sent go_away; the close is under way. */
-    boolean idleClosing;
+    private long lastFrameNanos = System.nanoTime();
+    private boolean idleClosing;
 
     /** Public for the codec benchmark; the gateway builds its pipeline in {@link ClientChannelInitializer}. */
     public ClientFrameDecoder(int maxFrameBytes, java.util.concurrent.atomic.LongAdder frames) {
@@ -46,14 +45,29 @@ public final class ClientFrameDecoder extends ByteToMessageDecoder {
         this.frames = frames;
     }
 
-    /** The connection is ending: every further byte is dropped unparsed. */
-    void discardInput() {
+    @Override
+    public void discardInput() {
         failed = true;
     }
 
-    /** The client logged in: frames up to the full limit from now on. */
-    void loggedIn() {
+    @Override
+    public void loggedIn() {
         limitBytes = maxFrameBytes;
+    }
+
+    @Override
+    public long lastFrameNanos() {
+        return lastFrameNanos;
+    }
+
+    @Override
+    public boolean idleClosing() {
+        return idleClosing;
+    }
+
+    @Override
+    public void markIdleClosing() {
+        idleClosing = true;
     }
 
     @Override

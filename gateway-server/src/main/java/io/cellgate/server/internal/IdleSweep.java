@@ -45,11 +45,11 @@ public final class IdleSweep implements Runnable {
                 ch.pipeline().fireUserEventTriggered(Drain.tokenExpired(session.tokenExpirySeconds));
                 continue;
             }
-            ClientFrameDecoder decoder = ch.pipeline().get(ClientFrameDecoder.class);
-            if (decoder == null || decoder.idleClosing || now - decoder.lastFrameNanos <= limit) {
+            ClientFrameSource decoder = ClientFrameSource.of(ch.pipeline());
+            if (decoder == null || decoder.idleClosing() || now - decoder.lastFrameNanos() <= limit) {
                 continue;
             }
-            decoder.idleClosing = true;
+            decoder.markIdleClosing();
             LastWord.sayAndClose(ch, Frames.goAway(Code.OK, "idle: no complete frame for 3 heartbeat intervals", 0, List.of()));
         }
     }

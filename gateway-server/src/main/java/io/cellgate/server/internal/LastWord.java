@@ -21,7 +21,7 @@ final class LastWord {
     /** Sends {@code frame}, then closes {@code ch} once it is written, or after the close timeout. On {@code ch}'s loop. */
     static void sayAndClose(Channel ch, ServerFrame frame) {
         GatewayContext context = ch.attr(GatewayContext.KEY).get();
-        ClientFrameDecoder decoder = ch.pipeline().get(ClientFrameDecoder.class);
+        ClientFrameSource decoder = ClientFrameSource.of(ch.pipeline());
         if (decoder != null) {
             decoder.discardInput();
         }

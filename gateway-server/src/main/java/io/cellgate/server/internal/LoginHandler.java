@@ -185,7 +185,7 @@ final class LoginHandler extends ChannelInboundHandlerAdapter {
                 .setHeartbeatIntervalMs((int) context.config.heartbeatInterval().toMillis())
                 .setSessionId(sessionId)).build(), ctx.voidPromise());
         ctx.channel().attr(GatewayContext.SESSION).set(session);
-        ClientFrameDecoder decoder = ctx.pipeline().get(ClientFrameDecoder.class);
+        ClientFrameSource decoder = ClientFrameSource.of(ctx.pipeline());
         if (decoder != null) {
             decoder.loggedIn();
         }

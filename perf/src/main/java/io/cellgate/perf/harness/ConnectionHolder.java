@@ -47,7 +47,11 @@ import java.util.concurrent.atomic.AtomicLong;
  * prints {@code holder: refused R times, all in after T ms}. Several of these spread a large count over processes and source addresses,
  * each within its own open-file limit. A logged-in connection pings at the heartbeat interval its
  * {@code LoginAck} gives, as clients do; a line {@code status} on standard input prints
- * {@code holder: held N lost L pongs P} (lost: logged-in connections the server closed).
+ * {@code holder: held N lost L pongs P} (lost: logged-in connections the server closed). Pushes are
+ * acknowledged when asked; a push whose body starts with a {@link System#nanoTime} (8 bytes, big-endian)
+ * has its delivery time recorded, and a line {@code pushes} prints one line per push id,
+ * {@code holder: push ID COUNT HISTOGRAM} (an HdrHistogram of microseconds, compressed, base64), then
+ * {@code holder: pushes done}.
  */
 public final class ConnectionHolder {
     private static final ClientFrame PING = ClientFrame.newBuilder().setPing(Ping.newBuilder().setNonce(1)).build();
@@ -79,8 +83,10 @@ public final class ConnectionHolder {
         AtomicInteger refused = new AtomicInteger();
         AtomicInteger lost = new AtomicInteger();
         AtomicLong pongs = new AtomicLong();
+        PushLatencies pushes = new PushLatencies();
         long start = System.nanoTime();
-        Connector connector = new Connector(bootstrap, host, port, login, tokens, expiry, held, failed, refused, retry, group, lost, pongs);
+        Connector connector = new Connector(bootstrap, host, port, login, tokens, expiry, held, failed, refused, retry, group, lost, pongs,
+                pushes);
         for (int i = 0; i < count; i++) {
             // Paced: a burst of thousands of SYNs would overflow the listen backlog and measure that instead.
             long due = start + (long) (i * 1e9 / connectRate);
@@ -106,6 +112,10 @@ public final class ConnectionHolder {
             if (line.strip().equals("status")) {
                 System.out.println("holder: held " + (held.get() - lost.get()) + " lost " + lost.get() + " pongs " + pongs.get());
                 System.out.flush();
+            } else if (line.strip().equals("pushes")) {
+                pushes.print(System.out);
+                System.out.println("holder: pushes done");
+                System.out.flush();
             }
         }
         group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
@@ -114,7 +124,7 @@ public final class ConnectionHolder {
     /** Opens one connection and logs it in; with retry, reconnects after a refusal. */
     private record Connector(Bootstrap bootstrap, String host, int port, boolean login, LoginToken tokens, long expiry,
                              AtomicInteger held, AtomicInteger failed, AtomicInteger refused, boolean retry, EventLoopGroup group,
-                             AtomicInteger lost, AtomicLong pongs) {
+                             AtomicInteger lost, AtomicLong pongs, PushLatencies pushes) {
 
         void connect(long uid, String source) {
             bootstrap.clone().handler(new ChannelInitializer<SocketChannel>() {
@@ -162,6 +172,12 @@ public final class ConnectionHolder {
                                         }
                                     } else if (frame.hasPong()) {
                                         pongs.incrementAndGet();
+                                    } else if (frame.hasPush()) {
+                                        pushes.record(frame.getPush(), System.nanoTime());
+                                        if (frame.getPush().getAckRequested()) {
+                                            ctx.writeAndFlush(ClientFrame.newBuilder().setPushAck(io.cellgate.protocol.v1.PushAck.newBuilder()
+                                                    .setPushId(frame.getPush().getPushId())).build());
+                                        }
                                     } else if (frame.hasGoAway()) {
                                         retryAfterMillis = Math.max(100, frame.getGoAway().getReconnectAfterMs());
                                         ctx.close();
@@ -202,6 +218,29 @@ public final class ConnectionHolder {
                         failed.incrementAndGet();
                     }
                 }
+            });
+        }
+    }
+
+    /** Delivery times of pushes, by push id. The holder's one event loop records; the main thread prints. */
+    static final class PushLatencies {
+        private final java.util.Map<Long, org.HdrHistogram.Histogram> byPush = new java.util.TreeMap<>();
+
+        synchronized void record(io.cellgate.protocol.v1.ServerPush push, long nowNanos) {
+            if (push.getBody().size() < 8) {
+                return;
+            }
+            long sent = push.getBody().asReadOnlyByteBuffer().getLong();
+            byPush.computeIfAbsent(push.getPushId(), id -> new org.HdrHistogram.Histogram(60_000_000L, 3))
+                    .recordValue(Math.max(0, (nowNanos - sent) / 1_000));
+        }
+
+        synchronized void print(java.io.PrintStream out) {
+            byPush.forEach((id, h) -> {
+                java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocate(h.getNeededByteBufferCapacity());
+                int n = h.encodeIntoCompressedByteBuffer(buf);
+                out.println("holder: push " + id + " " + h.getTotalCount() + " "
+                        + java.util.Base64.getEncoder().encodeToString(java.util.Arrays.copyOf(buf.array(), n)));
             });
         }
     }
