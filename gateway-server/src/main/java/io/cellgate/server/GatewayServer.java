@@ -90,6 +90,8 @@ public final class GatewayServer implements AutoCloseable {
     private final MetricsServer metricsServer;
     private final AdminServer adminServer;
     private final PushServer pushServer;
+    private final PushForwarder pushForwarder;
+    private final io.cellgate.server.internal.SessionDirectory directory;
     private volatile Supplier<GatewayConfig> reloadSource;
     private volatile Runnable afterDrain = this::close;
     private final AtomicBoolean draining = new AtomicBoolean();
@@ -226,9 +228,11 @@ public final class GatewayServer implements AutoCloseable {
         }
         this.adminServer = admin;
         PushServer push = null;
+        PushForwarder forwarder = null;
         if (config.push().enabled()) {
             try {
-                push = PushServer.start(context, config.push(), bossGroup, workerGroup, serverChannelType);
+                forwarder = config.sessions().directory() == null ? null : new PushForwarder(context::directory, config.push().token());
+                push = PushServer.start(context, config.push(), forwarder, bossGroup, workerGroup, serverChannelType);
             } catch (IOException e) {
                 if (admin != null) {
                     admin.close();
@@ -246,6 +250,10 @@ public final class GatewayServer implements AutoCloseable {
             }
         }
         this.pushServer = push;
+        this.pushForwarder = forwarder;
+        io.cellgate.server.config.SessionPolicy.Directory directoryConfig = config.sessions().directory();
+        this.directory = directoryConfig == null ? null : context.startDirectory(directoryConfig, directoryConfig.advertise() != null
+                ? directoryConfig.advertise() : advertisedPush(config.push().host(), push.port()));
         this.ready = true;
         LOG.info(() -> "gatewayd listening on " + serverChannel.localAddress() + (config.tlsCertFile() == null ? "" : " with TLS ("
                 + ClientTls.provider() + ")") + " (" + (nativeTransport ? "epoll" : "nio")
@@ -407,6 +415,12 @@ public final class GatewayServer implements AutoCloseable {
                 .bind(address)
                 .sync()
                 .channel();
+    }
+
+    /** The push API address other gateways reach: the listener's host (loopback when it listens on every address) and port. */
+    private static String advertisedPush(String host, int port) {
+        String h = host.equals("0.0.0.0") || host.equals("::") ? "127.0.0.1" : host;
+        return (h.contains(":") ? "[" + h + "]" : h) + ":" + port;
     }
 
     /** The bound WebSocket port, or -1 when it is off. */
@@ -713,8 +727,14 @@ public final class GatewayServer implements AutoCloseable {
         if (adminServer != null) {
             adminServer.close();
         }
+        if (directory != null) {
+            directory.close();
+        }
         if (pushServer != null) {
             pushServer.close();
+        }
+        if (pushForwarder != null) {
+            pushForwarder.close();
         }
         overloadMonitor.close();
         if (health != null) {

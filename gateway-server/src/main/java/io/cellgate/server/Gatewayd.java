@@ -103,7 +103,9 @@ public final class Gatewayd {
         // (a SIGHUP before its handler would end the JVM).
         System.out.println("gatewayd: listening on port " + server.port()
                 + (server.metricsPort() >= 0 ? ", metrics on port " + server.metricsPort() : "")
-                + (server.adminPort() >= 0 ? ", admin on port " + server.adminPort() : ""));
+                + (server.adminPort() >= 0 ? ", admin on port " + server.adminPort() : "")
+                + (server.pushPort() >= 0 ? ", push on port " + server.pushPort() : "")
+                + (server.webSocketPort() >= 0 ? ", websocket on port " + server.webSocketPort() : ""));
         stop.await();
         server.drain(gatewayConfig.drainWindow(), gatewayConfig.drainTimeout());
         server.close();

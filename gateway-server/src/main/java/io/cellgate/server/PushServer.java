@@ -28,6 +28,11 @@ import java.util.concurrent.TimeUnit;
  * client CA it requires a client certificate signed by it.
  */
 final class PushServer implements AutoCloseable {
+    /** Set by a gateway that forwards a push to this one: the push id to use; the receiver pushes locally only. */
+    static final Metadata.Key<String> FORWARDED = Metadata.Key.of("x-cellgate-push-forwarded", Metadata.ASCII_STRING_MARSHALLER);
+    /** The forwarded push's id within the call, or null when the call came from a service. */
+    static final io.grpc.Context.Key<Long> FORWARDED_ID = io.grpc.Context.key("cellgate-push-forwarded");
+
     private final Server server;
     private final ExecutorService executor;
 
@@ -36,7 +41,7 @@ final class PushServer implements AutoCloseable {
         this.executor = executor;
     }
 
-    static PushServer start(GatewayContext context, PushConfig config, EventLoopGroup boss, EventLoopGroup workers,
+    static PushServer start(GatewayContext context, PushConfig config, PushForwarder forwarder, EventLoopGroup boss, EventLoopGroup workers,
                             Class<? extends ServerSocketChannel> channelType) throws IOException {
         ExecutorService executor = Executors.newFixedThreadPool(2, r -> {
             Thread t = new Thread(r, "cellgate-push");
@@ -55,6 +60,19 @@ final class PushServer implements AutoCloseable {
                     return new ServerCall.Listener<>() {
                     };
                 }
+                String forwarded = headers.get(FORWARDED);
+                if (forwarded != null) {
+                    long id;
+                    try {
+                        id = Long.parseUnsignedLong(forwarded);
+                    } catch (NumberFormatException e) {
+                        call.close(Status.INVALID_ARGUMENT.withDescription("x-cellgate-push-forwarded: " + forwarded
+                                + " (expected: a push id)"), new Metadata());
+                        return new ServerCall.Listener<>() {
+                        };
+                    }
+                    return io.grpc.Contexts.interceptCall(io.grpc.Context.current().withValue(FORWARDED_ID, id), call, headers, next);
+                }
                 return next.startCall(call, headers);
             }
         };
@@ -64,7 +82,7 @@ final class PushServer implements AutoCloseable {
                 .channelType(channelType)
                 .executor(executor)
                 .maxInboundMessageSize(8 << 20)
-                .addService(ServerInterceptors.intercept(new PushService(context), auth));
+                .addService(ServerInterceptors.intercept(new PushService(context, executor, forwarder), auth));
         if (config.tls()) {
             io.netty.handler.ssl.SslContextBuilder tls = io.grpc.netty.GrpcSslContexts.forServer(config.certFile().toFile(),
                     config.keyFile().toFile());

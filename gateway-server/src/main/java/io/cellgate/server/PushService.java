@@ -31,9 +31,14 @@ final class PushService extends PushGrpc.PushImplBase {
     static final int MAX_USERS = 100_000;
 
     private final GatewayContext context;
+    private final java.util.concurrent.Executor executor;
+    /** Null without a session directory: pushes reach this gateway's connections only. */
+    private final PushForwarder forwarder;
 
-    PushService(GatewayContext context) {
+    PushService(GatewayContext context, java.util.concurrent.Executor executor, PushForwarder forwarder) {
         this.context = context;
+        this.executor = executor;
+        this.forwarder = forwarder;
     }
 
     private PushConfig config() {
@@ -61,16 +66,34 @@ final class PushService extends PushGrpc.PushImplBase {
             }
         }
         long[] distinct = users.toLongArray();
-        context.pushes().toUsers(distinct, message, batch -> {
+        Long forwardedId = PushServer.FORWARDED_ID.get();
+        long pushId = forwardedId != null ? forwardedId : context.pushes().newPushId();
+        java.util.concurrent.CompletableFuture<Pushes.Batch> local = new java.util.concurrent.CompletableFuture<>();
+        context.pushes().toUsers(pushId, distinct, message, local::complete);
+        // A push from a service also goes to the other gateways that hold these users; a forwarded one does not go on.
+        java.util.concurrent.CompletableFuture<java.util.Map<Integer, UserPushResult>> remote = forwarder == null || forwardedId != null
+                ? java.util.concurrent.CompletableFuture.completedFuture(java.util.Map.of())
+                : forwarder.forward(distinct, request.getMessage(), pushId, (message.ack() ? message.ackTimeoutMillis() : 0) + 2_000);
+        local.thenCombineAsync(remote, (batch, others) -> {
             UserPushResult[] byUser = new UserPushResult[distinct.length];
-            batch.forEachUser((u, result, connections, reached) -> byUser[u] = UserPushResult.newBuilder().setUid(distinct[u])
-                    .setResult(wire(result)).setConnections(connections).setReached(reached).build());
+            batch.forEachUser((u, result, connections, reached) -> {
+                UserPushResult here = UserPushResult.newBuilder().setUid(distinct[u]).setResult(wire(result))
+                        .setConnections(connections).setReached(reached).build();
+                UserPushResult there = others.get(u);
+                byUser[u] = there == null ? here : PushForwarder.better(here, there);
+            });
             PushToUsersReply.Builder reply = PushToUsersReply.newBuilder().setPushId(batch.pushId);
             for (int i = 0; i < request.getUidsCount(); i++) {
                 reply.addResults(byUser[(int) indexOf.get(request.getUids(i))]);
             }
-            observer.onNext(reply.build());
-            observer.onCompleted();
+            return reply.build();
+        }, executor).whenComplete((reply, error) -> {
+            if (error != null) {
+                observer.onError(Status.INTERNAL.withDescription("push " + pushId + ": " + error).asRuntimeException());
+            } else {
+                observer.onNext(reply);
+                observer.onCompleted();
+            }
         });
     }
 

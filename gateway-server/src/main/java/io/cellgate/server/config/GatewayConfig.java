@@ -307,6 +307,9 @@ public record GatewayConfig(String city, String idc, String listenHost, int list
         ChannelMode mode = upstream.enumValue("channel-mode", ChannelMode.class, ChannelMode.SHARED);
         io.cellgate.limit.SetConcurrencyLimit.Settings setLimit = setLimit(upstream.node("set-limit"));
 
+        SessionPolicy sessions = sessions(root.node("sessions"));
+        PushConfig push = push(root.node("push"), baseDir, env);
+        requirePushForDirectory(sessions, push);
         return new GatewayConfig(city, idc, host, port, transport, threads, maxFrame, maxInFlight, secret,
                 loginTimeout, heartbeat, routes, List.copyOf(commands), mode, List.copyOf(alternates), routeStoreDir,
                 AdmissionConfig.parse(root.node("admission")), metricsHost, metricsPort,
@@ -314,8 +317,16 @@ public record GatewayConfig(String city, String idc, String listenHost, int list
                 outlier, retryRatio, retryMax, health, endpointsFile, endpointsPoll,
                 fleet(root, routeStoreDir, endpointsFile, baseDir, env), maxOutbound, tlsCert, tlsKey, upstreamCa, maxInFlightBytes, minTimeout, setLimit,
                 edge, dyeRules(root.node("dye"), routes), new TokenKeys(java.util.Collections.unmodifiableMap(tokenKeys),
-                maxTokenLifetime), adminAccess, upstreamCert, upstreamKey, metricsCert, metricsKey, sessions(root.node("sessions")),
-                push(root.node("push"), baseDir, env), webSocket);
+                maxTokenLifetime), adminAccess, upstreamCert, upstreamKey, metricsCert, metricsKey, sessions,
+                push, webSocket);
+    }
+
+    /** A session directory forwards pushes between gateways' push APIs: it needs one. */
+    private static void requirePushForDirectory(SessionPolicy sessions, PushConfig push) {
+        if (sessions.directory() != null && !push.enabled()) {
+            throw ConfigException.invalid("sessions.directory", "set while push.listen is off",
+                    "push.listen and a push token: gateways forward pushes to each other's push API");
+        }
     }
 
     private static final Pattern WEBSOCKET_PATH = Pattern.compile("/[A-Za-z0-9._~/-]{0,127}");
@@ -344,9 +355,25 @@ public record GatewayConfig(String city, String idc, String listenHost, int list
 
     /** The {@code sessions} section. */
     private static SessionPolicy sessions(ConfigNode node) {
-        node.allowOnly(Set.of("max-per-user", "when-full"));
+        node.allowOnly(Set.of("max-per-user", "when-full", "directory"));
+        SessionPolicy.Directory directory = null;
+        ConfigNode d = node.node("directory");
+        d.allowOnly(Set.of("redis", "prefix", "ttl", "advertise"));
+        if (d.has("redis")) {
+            String uri = d.requiredString("redis");
+            if (!uri.matches("rediss?://\\S+")) {
+                throw ConfigException.invalid(d.key("redis"), uri, "a Redis URI such as redis://10.0.0.9:6379");
+            }
+            String advertise = d.has("advertise") ? d.requiredString("advertise") : null;
+            if (advertise != null) {
+                requireHostPort(d.key("advertise"), advertise);
+            }
+            directory = new SessionPolicy.Directory(uri, d.string("prefix", "cellgate"),
+                    d.duration("ttl", java.time.Duration.ofSeconds(3), java.time.Duration.ofMillis(300), java.time.Duration.ofMinutes(5)),
+                    advertise);
+        }
         return new SessionPolicy(node.intValue("max-per-user", SessionPolicy.DEFAULT.maxPerUser(), 0, 1_000_000),
-                node.enumValue("when-full", SessionPolicy.WhenFull.class, SessionPolicy.DEFAULT.whenFull()));
+                node.enumValue("when-full", SessionPolicy.WhenFull.class, SessionPolicy.DEFAULT.whenFull()), directory);
     }
 
     /** The {@code push} section. */

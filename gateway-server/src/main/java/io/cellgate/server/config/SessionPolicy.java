@@ -8,10 +8,24 @@ package io.cellgate.server.config;
  *
  * @param maxPerUser connections one user may hold here at once (devices); 0: no limit
  * @param whenFull   at the limit: close the user's oldest connection, or refuse the new login
+ * @param directory  the fleet's session directory ({@code sessions.directory}); null: pushes reach this
+ *                   gateway's connections only
  */
-public record SessionPolicy(int maxPerUser, WhenFull whenFull) {
-    /** The default: up to 16 connections per user, the newest win. */
-    public static final SessionPolicy DEFAULT = new SessionPolicy(16, WhenFull.KICK_OLD);
+public record SessionPolicy(int maxPerUser, WhenFull whenFull, Directory directory) {
+    /** The default: up to 16 connections per user, the newest win, no directory. */
+    public static final SessionPolicy DEFAULT = new SessionPolicy(16, WhenFull.KICK_OLD, null);
+
+    /**
+     * Where a fleet's gateways say which users they hold, so a push to any gateway reaches the user on
+     * whichever gateway it is connected to.
+     *
+     * @param redisUri  the Redis server, e.g. {@code redis://10.0.0.9:6379}
+     * @param prefix    the prefix of every key this fleet writes
+     * @param ttl       how long a gateway's entries stay valid after its last heartbeat (it beats at a third)
+     * @param advertise the push API address other gateways forward pushes to; null: the push listener's
+     */
+    public record Directory(String redisUri, String prefix, java.time.Duration ttl, String advertise) {
+    }
 
     /** At the per-user limit. */
     public enum WhenFull {

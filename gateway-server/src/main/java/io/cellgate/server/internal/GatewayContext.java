@@ -451,6 +451,20 @@ public final class GatewayContext {
         return clock;
     }
 
+    private volatile SessionDirectory directory;
+
+    /** Starts the fleet's session directory: this gateway's users are written to it from now on. */
+    public SessionDirectory startDirectory(io.cellgate.server.config.SessionPolicy.Directory config, String gatewayId) {
+        SessionDirectory d = new SessionDirectory(config, gatewayId, userSessions);
+        this.directory = d;
+        return d;
+    }
+
+    /** The fleet's session directory; null when there is none. */
+    public SessionDirectory directory() {
+        return directory;
+    }
+
     public Pushes pushes() {
         return pushes;
     }
@@ -479,7 +493,7 @@ public final class GatewayContext {
 
     /** Users with a connection here. */
     public int connectedUsers() {
-        return userSessions.users();
+        return userSessions.userCount();
     }
 
     int loopIndex(EventLoop loop) {

@@ -56,6 +56,16 @@ public final class Pushes {
      * the batch when every outcome is known. Any thread.
      */
     public void toUsers(long[] uids, Message message, Consumer<Batch> done) {
+        toUsers(newPushId(), uids, message, done);
+    }
+
+    /** A new push id. */
+    public long newPushId() {
+        return nextId.getAndIncrement();
+    }
+
+    /** As {@link #toUsers(long[], Message, Consumer)}, with the push id given (a push another gateway forwarded). */
+    public void toUsers(long pushId, long[] uids, Message message, Consumer<Batch> done) {
         List<ClientSession> targets = new ArrayList<>();
         List<Integer> owners = new ArrayList<>();
         for (int u = 0; u < uids.length; u++) {
@@ -68,7 +78,7 @@ public final class Pushes {
                 owners.add(u);
             }
         }
-        start(new Batch(context.counters, nextId.getAndIncrement(), message, uids.length, targets, owners, done));
+        start(new Batch(context.counters, pushId, message, uids.length, targets, owners, done));
     }
 
     /** One push to every logged-in connection here. Any thread. */

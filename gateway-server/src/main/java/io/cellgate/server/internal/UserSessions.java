@@ -20,6 +20,34 @@ final class UserSessions {
 
     private final java.util.List<Long2ObjectHashMap<Object>> stripes = new java.util.ArrayList<>(STRIPES);
 
+    /** Told when a user gets its first connection here and when it loses its last; under the user's stripe, so in order. */
+    interface Presence {
+        void arrived(long uid);
+
+        void left(long uid);
+    }
+
+    private volatile Presence presence;
+
+    /** Set once, when the fleet's session directory starts. */
+    void presence(Presence presence) {
+        this.presence = presence;
+    }
+
+    /** Every user with a connection here now (a copy, stripe by stripe). */
+    long[] users() {
+        org.agrona.collections.LongArrayList out = new org.agrona.collections.LongArrayList();
+        for (Long2ObjectHashMap<Object> stripe : stripes) {
+            synchronized (stripe) {
+                Long2ObjectHashMap<Object>.KeyIterator it = stripe.keySet().iterator();
+                while (it.hasNext()) {
+                    out.addLong(it.nextLong());
+                }
+            }
+        }
+        return out.toLongArray();
+    }
+
     UserSessions() {
         for (int i = 0; i < STRIPES; i++) {
             stripes.add(new Long2ObjectHashMap<>());
@@ -48,6 +76,10 @@ final class UserSessions {
             ClientSession[] current = asArray(stripe.get(session.uid));
             if (current.length == 0) {
                 stripe.put(session.uid, session);
+                Presence p = presence;
+                if (p != null) {
+                    p.arrived(session.uid);
+                }
                 return Outcome.ALONE;
             }
             int sameDevice = 0;
@@ -93,6 +125,10 @@ final class UserSessions {
             Object value = stripe.get(session.uid);
             if (value == session) {
                 stripe.remove(session.uid);
+                Presence p = presence;
+                if (p != null) {
+                    p.left(session.uid);
+                }
             } else if (value instanceof ClientSession[] several) {
                 int i = indexOf(several, session);
                 if (i < 0) {
@@ -117,7 +153,7 @@ final class UserSessions {
     }
 
     /** Users with at least one connection here. */
-    int users() {
+    int userCount() {
         int n = 0;
         for (Long2ObjectHashMap<Object> stripe : stripes) {
             synchronized (stripe) {
