@@ -70,8 +70,8 @@ final class UsersCommand extends GroupCommand {
     }
 
     @Command(name = "kick", mixinStandardHelpOptions = true,
-            description = "Send every connection of a user on this gateway go_away; each closes once its requests in flight are "
-                    + "answered. To keep the user out, use revoke.")
+            description = "Send every connection of a user on this gateway (or, with --fleet, on every gateway) go_away; each closes "
+                    + "once its requests in flight are answered. To keep the user out, use revoke.")
     static final class Kick extends AdminCall {
         @Parameters(index = "0", description = "The user id.")
         String uid;
@@ -79,13 +79,24 @@ final class UsersCommand extends GroupCommand {
         @Option(names = "--reconnect-after", defaultValue = "0s", description = "Ask the clients to reconnect after this delay.")
         String reconnectAfter;
 
+        @Option(names = "--fleet", description = "On every gateway that holds the user (needs sessions.directory).")
+        boolean fleet;
+
         @java.lang.Override
         void run(AdminClient client, Gatewayctl ctl) {
-            io.cellgate.protocol.admin.v1.KickConnectionReply r = client.call(10).kickConnection(
-                    io.cellgate.protocol.admin.v1.KickConnectionRequest.newBuilder().setUid(uid(uid))
+            io.cellgate.protocol.admin.v1.KickConnectionReply r = client.call(15).kickConnection(
+                    io.cellgate.protocol.admin.v1.KickConnectionRequest.newBuilder().setUid(uid(uid)).setFleet(fleet)
                             .setReconnectAfterMs((int) duration("--reconnect-after", reconnectAfter).toMillis()).build());
-            ctl.print(out(), r, () -> out().println("told " + r.getCount() + " connection" + (r.getCount() == 1 ? "" : "s")
-                    + " of user " + uid + " to go away"));
+            ctl.print(out(), r, () -> {
+                out().println("told " + r.getCount() + " connection" + (r.getCount() == 1 ? "" : "s") + " of user " + uid + " to go away"
+                        + (fleet ? " across the fleet" : ""));
+                if (r.getGatewaysUnreachable() > 0) {
+                    out().println(r.getGatewaysUnreachable() + " gateway(s) holding the user could not be reached");
+                }
+                if (r.getDirectoryUnavailable()) {
+                    out().println("the session directory did not answer: only this gateway's connections were kicked");
+                }
+            });
         }
     }
 

@@ -144,6 +144,10 @@ class GatewayctlVerbsTest {
             }
             assertThat(other.isClosed()).isFalse();
             assertThat(fx.ctl("users", "sessions", "nope").exit()).isEqualTo(2);
+            AdminFixture.Run fleet = fx.ctl("users", "kick", "79", "--fleet");
+            assertThat(fleet.exit()).isEqualTo(1);
+            assertThat(fleet.err()).contains("--fleet: this gateway has no session directory (sessions.directory)");
+            assertThat(other.isClosed()).as("nothing kicked when the fleet kick is refused").isFalse();
         }
     }
 

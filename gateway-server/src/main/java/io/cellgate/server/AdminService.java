@@ -559,7 +559,18 @@ final class AdminService extends AdminGrpc.AdminImplBase {
     public void kickConnection(KickConnectionRequest request, StreamObserver<KickConnectionReply> observer) {
         answer(observer, () -> {
             if (request.hasUid()) {
-                int told = context().kickUser(request.getUid(), Math.max(0, request.getReconnectAfterMs()));
+                int reconnect = Math.max(0, request.getReconnectAfterMs());
+                if (request.getFleet()) {
+                    if (gateway.pushForwarder() == null) {
+                        throw Status.FAILED_PRECONDITION.withDescription("--fleet: this gateway has no session directory "
+                                + "(sessions.directory); without one it cannot know the other gateways' users").asRuntimeException();
+                    }
+                    io.cellgate.protocol.v1.KickReply k = PushService.kickEverywhere(context(), gateway.pushForwarder(),
+                            new long[] {request.getUid()}, reconnect, "kicked by an operator", false).get(10, java.util.concurrent.TimeUnit.SECONDS);
+                    return KickConnectionReply.newBuilder().setKicked(k.getConnections() > 0).setCount(k.getConnections())
+                            .setGatewaysUnreachable(k.getGatewaysUnreachable()).setDirectoryUnavailable(k.getDirectoryUnavailable()).build();
+                }
+                int told = context().kickUser(request.getUid(), reconnect);
                 return KickConnectionReply.newBuilder().setKicked(told > 0).setCount(told).build();
             }
             if (!context().kick(request.getSessionId(), Math.max(0, request.getReconnectAfterMs()))) {

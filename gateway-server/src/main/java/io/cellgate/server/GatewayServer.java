@@ -428,6 +428,11 @@ public final class GatewayServer implements AutoCloseable {
         return webSocketChannel == null ? -1 : ((InetSocketAddress) webSocketChannel.localAddress()).getPort();
     }
 
+    /** Forwards pushes and kicks to the fleet's other gateways; null without a session directory. */
+    PushForwarder pushForwarder() {
+        return pushForwarder;
+    }
+
     /** The bound push API port, or -1 when it is off. */
     public int pushPort() {
         return pushServer == null ? -1 : pushServer.port();

@@ -66,12 +66,8 @@ final class PushForwarder implements AutoCloseable {
         for (int u : users) {
             request.addUids(uids[u]);
         }
-        Metadata headers = new Metadata();
-        headers.put(AdminServer.AUTHORIZATION, "Bearer " + new String(token, StandardCharsets.UTF_8));
-        headers.put(PushServer.FORWARDED, Long.toUnsignedString(pushId));
         CompletableFuture<Void> done = new CompletableFuture<>();
-        PushGrpc.newStub(channel(gateway)).withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers))
-                .withDeadlineAfter(deadlineMillis, TimeUnit.MILLISECONDS)
+        stub(gateway, pushId).withDeadlineAfter(deadlineMillis, TimeUnit.MILLISECONDS)
                 .pushToUsers(request.build(), new StreamObserver<>() {
                     @Override
                     public void onNext(PushToUsersReply reply) {
@@ -121,6 +117,60 @@ final class PushForwarder implements AutoCloseable {
             case NOT_CONNECTED -> 1;
             default -> 0;
         };
+    }
+
+    /** What kicking users on the other gateways reached. */
+    record Kicked(int connections, int unreachable, boolean directoryUnavailable) {
+    }
+
+    /** Sends every other gateway that holds some of {@code uids} a Kick for them. */
+    CompletableFuture<Kicked> kick(long[] uids, int reconnectAfterMillis) {
+        SessionDirectory d = directory.get();
+        if (d == null) {
+            return CompletableFuture.completedFuture(new Kicked(0, 0, false));
+        }
+        return d.locate(uids).handle((byGateway, error) -> {
+            if (error != null) {
+                return CompletableFuture.completedFuture(new Kicked(0, 0, true));
+            }
+            java.util.concurrent.atomic.AtomicInteger connections = new java.util.concurrent.atomic.AtomicInteger();
+            java.util.concurrent.atomic.AtomicInteger unreachable = new java.util.concurrent.atomic.AtomicInteger();
+            CompletableFuture<?>[] calls = byGateway.entrySet().stream().map(e -> {
+                io.cellgate.protocol.v1.KickRequest.Builder request = io.cellgate.protocol.v1.KickRequest.newBuilder()
+                        .setReconnectAfterMs(reconnectAfterMillis);
+                for (int u : e.getValue()) {
+                    request.addUids(uids[u]);
+                }
+                CompletableFuture<Void> done = new CompletableFuture<>();
+                stub(e.getKey(), 0).withDeadlineAfter(2, TimeUnit.SECONDS).kick(request.build(), new StreamObserver<>() {
+                    @Override
+                    public void onNext(io.cellgate.protocol.v1.KickReply reply) {
+                        connections.addAndGet(reply.getConnections());
+                    }
+
+                    @Override
+                    public void onError(Throwable t) {
+                        unreachable.incrementAndGet();
+                        done.complete(null);
+                    }
+
+                    @Override
+                    public void onCompleted() {
+                        done.complete(null);
+                    }
+                });
+                return done;
+            }).toArray(CompletableFuture[]::new);
+            return CompletableFuture.allOf(calls).thenApply(x -> new Kicked(connections.get(), unreachable.get(), false));
+        }).thenCompose(f -> f);
+    }
+
+    /** A stub for {@code gateway}'s push API with the push token, marked forwarded (push id {@code pushId}). */
+    private PushGrpc.PushStub stub(String gateway, long pushId) {
+        Metadata headers = new Metadata();
+        headers.put(AdminServer.AUTHORIZATION, "Bearer " + new String(token, StandardCharsets.UTF_8));
+        headers.put(PushServer.FORWARDED, Long.toUnsignedString(pushId));
+        return PushGrpc.newStub(channel(gateway)).withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers));
     }
 
     private ManagedChannel channel(String gateway) {

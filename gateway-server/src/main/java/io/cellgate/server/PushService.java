@@ -153,6 +153,39 @@ final class PushService extends PushGrpc.PushImplBase {
         observer.onCompleted();
     }
 
+    @Override
+    public void kick(io.cellgate.protocol.v1.KickRequest request, StreamObserver<io.cellgate.protocol.v1.KickReply> observer) {
+        if (request.getUidsCount() > MAX_USERS) {
+            invalid(observer, "uids: " + request.getUidsCount() + " users (expected: at most " + MAX_USERS + " per call)");
+            return;
+        }
+        long[] uids = request.getUidsList().stream().mapToLong(Long::longValue).distinct().toArray();
+        int reconnect = (int) Math.min(Integer.MAX_VALUE, Integer.toUnsignedLong(request.getReconnectAfterMs()));
+        kickEverywhere(context, forwarder, uids, reconnect, "kicked by a service", PushServer.FORWARDED_ID.get() != null).whenComplete((reply, error) -> {
+            if (error != null) {
+                observer.onError(Status.INTERNAL.withDescription("kick: " + error).asRuntimeException());
+            } else {
+                observer.onNext(reply);
+                observer.onCompleted();
+            }
+        });
+    }
+
+    /** Kicks {@code uids} here ({@code reason} in the go_away) and, unless {@code localOnly} or without a directory, on the other gateways that hold them. */
+    static java.util.concurrent.CompletableFuture<io.cellgate.protocol.v1.KickReply> kickEverywhere(GatewayContext context,
+            PushForwarder forwarder, long[] uids, int reconnectAfterMillis, String reason, boolean localOnly) {
+        int here = 0;
+        for (long uid : uids) {
+            here += context.kickUser(uid, reconnectAfterMillis, reason);
+        }
+        int local = here;
+        java.util.concurrent.CompletableFuture<PushForwarder.Kicked> others = forwarder == null || localOnly
+                ? java.util.concurrent.CompletableFuture.completedFuture(new PushForwarder.Kicked(0, 0, false))
+                : forwarder.kick(uids, reconnectAfterMillis);
+        return others.thenApply(k -> io.cellgate.protocol.v1.KickReply.newBuilder().setConnections(local + k.connections())
+                .setGatewaysUnreachable(k.unreachable()).setDirectoryUnavailable(k.directoryUnavailable()).build());
+    }
+
     private static long[] uids(TopicMembersRequest request) {
         return request.getUidsList().stream().mapToLong(Long::longValue).toArray();
     }

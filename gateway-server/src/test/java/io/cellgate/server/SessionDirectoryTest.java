@@ -109,11 +109,26 @@ class SessionDirectoryTest {
                     onB.send(ClientFrame.newBuilder().setPushAck(PushAck.newBuilder().setPushId(p.getPushId())).build());
                     assertThat(acked.get(10, TimeUnit.SECONDS).getResults(0).getResult()).isEqualTo(PushResult.DELIVERED);
 
-                    // B killed: its users are not connected anywhere, and A says so at once.
+                    // A service's kick through A reaches the user's connection on B.
+                    Metadata auth = new Metadata();
+                    auth.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + TOKEN);
+                    io.cellgate.protocol.v1.KickReply kicked = PushGrpc.newBlockingStub(toA)
+                            .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(auth))
+                            .kick(io.cellgate.protocol.v1.KickRequest.newBuilder().addUids(42).setReconnectAfterMs(500).build());
+                    assertThat(kicked.getConnections()).isEqualTo(1);
+                    io.cellgate.protocol.v1.GoAway goAway = onB.next().getGoAway();
+                    assertThat(goAway.getReason()).isEqualTo("kicked by a service");
+                    assertThat(goAway.getReconnectAfterMs()).isEqualTo(500);
+                    assertThat(onB.awaitClosed(5_000)).isTrue();
+                    TestClient back = login(b.port(), 42);
+                    Await.until("42 back on B", () -> push(toA, false, 42).getResults(0).getResult() == PushResult.SENT);
+
+                    // B killed while it holds 42: its users are not connected anywhere, and A says so at once.
                     b.process().destroyForcibly().waitFor(10, TimeUnit.SECONDS);
                     long start = System.nanoTime();
                     assertThat(push(toA, false, 42).getResults(0).getResult()).isEqualTo(PushResult.NOT_CONNECTED);
                     assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start)).as("ms to NOT_CONNECTED").isLessThan(1_000);
+                    back.close();
 
                     // Redis killed: users elsewhere are unknown, local pushes still go.
                     redis.kill();

@@ -54,10 +54,10 @@ public final class Demo {
      * changes, which a run against healthy sample AOs should never cause.
      */
     public record Outcome(boolean readsServed, boolean writesServed, long answered, long unanswered, long loginFailures,
-                          long failed, long shed, long noRoute, long healthChanges) {
-        /** The demo's verdict: reads and writes served, every request answered, at most 1% failed. */
+                          long failed, long shed, long noRoute, long healthChanges, long pushes) {
+        /** The demo's verdict: reads and writes served, pushes received, every request answered, at most 1% failed. */
         public boolean passed() {
-            return readsServed && writesServed && unanswered == 0 && loginFailures == 0 && failed <= answered / 100;
+            return readsServed && writesServed && pushes > 0 && unanswered == 0 && loginFailures == 0 && failed <= answered / 100;
         }
     }
 
@@ -76,17 +76,18 @@ public final class Demo {
             System.out.println("warming up for 5s (not counted)...");
             warmUp(gateway.port(), cluster.secret(), Math.min(connections, 10), rate / 2, Duration.ofSeconds(5));
             LoadGenerator load = new LoadGenerator(new LoadGenerator.Options("127.0.0.1", gateway.port(),
-                    List.of("127.0.0.1"), connections, rate, duration, cluster.secret(), 1_000_000, CommandMix.demo(), 64, 1));
+                    List.of("127.0.0.1"), connections, rate, duration, cluster.secret(), 1_000_000, CommandMix.demoWithPushes(), 64, 1));
             LoadGenerator.Result result = load.run(System.out);
             LoadReport.print(result, System.out);
+            System.out.printf("pushes: %,d received (cmd 5 asks the sample AO to push a line back to its caller)%n", result.pushes());
             boolean reads = result.servedBy().keySet().stream().anyMatch(k -> k.startsWith("read "));
             boolean writes = result.servedBy().keySet().stream().anyMatch(k -> k.startsWith("write "));
             long shed = result.codes()[Code.SHED_OVERLOAD_VALUE] + result.codes()[Code.DROPPED_OVERLOAD_VALUE];
             long failed = result.answered() - result.codes()[Code.OK_VALUE] - shed;
             Outcome outcome = new Outcome(reads, writes, result.answered(), result.unanswered(), result.loginFailures(),
-                    failed, shed, result.codes()[Code.NO_ROUTE_VALUE], gateway.healthChanges());
+                    failed, shed, result.codes()[Code.NO_ROUTE_VALUE], gateway.healthChanges(), result.pushes());
             System.out.println(outcome.passed() ? "demo: OK, reads and writes served, nothing lost"
-                    : "demo: FAILED (reads served: " + reads + ", writes served: " + writes + ", failed: " + failed
+                    : "demo: FAILED (reads served: " + reads + ", writes served: " + writes + ", pushes: " + result.pushes() + ", failed: " + failed
                     + ", shed: " + shed + ", unanswered: " + result.unanswered() + ")");
             return outcome;
         }

@@ -47,6 +47,9 @@ public final class DemoCluster implements AutoCloseable {
         local = replaceOnce(local, "metrics: 127.0.0.1:9410", "metrics: 127.0.0.1:0");
         local = replaceOnce(local, "listen: 127.0.0.1:9411", "listen: 127.0.0.1:0");
         local = replaceOnce(local, "file: ../logs/access.log", "file: off");
+        // The push API on, so the sample AOs' Notify can push back to the demo's clients.
+        local = replaceOnce(local, "  listen: off\n  # listen: 127.0.0.1:9412\n  # token-env: CELLGATE_PUSH_TOKEN\n",
+                "  listen: 127.0.0.1:0\n  token-env: CELLGATE_PUSH_TOKEN\n");
         this.yaml = replaceOnce(local, "store-dir: ../data/routes\n", "");
     }
 
@@ -61,11 +64,22 @@ public final class DemoCluster implements AutoCloseable {
     /** The rewritten configuration, after {@code edit}. */
     public GatewayConfig config(UnaryOperator<String> edit) {
         return GatewayConfig.parse(edit.apply(yaml), Path.of("."),
-                Map.of("CELLGATE_TOKEN_SECRET", secret, "CELLGATE_ADMIN_TOKEN", secret + "-admin")::get);
+                Map.of("CELLGATE_TOKEN_SECRET", secret, "CELLGATE_ADMIN_TOKEN", secret + "-admin", "CELLGATE_PUSH_TOKEN", pushToken())::get);
     }
 
+    private String pushToken() {
+        return secret + "-push";
+    }
+
+    /** Starts the gateway and points the sample AOs' Notify at its push API. */
     public GatewayServer startGateway(UnaryOperator<String> edit) throws InterruptedException {
-        return GatewayServer.start(config(edit));
+        GatewayServer gateway = GatewayServer.start(config(edit));
+        if (gateway.pushPort() >= 0) {
+            for (SampleAoServer ao : aos) {
+                ao.pushThrough("127.0.0.1", gateway.pushPort(), pushToken());
+            }
+        }
+        return gateway;
     }
 
     /** {@code text} with {@code from} replaced; fails unless {@code from} is in it exactly once (a template edit never silently misses). */

@@ -24,6 +24,7 @@ class DemoTest {
         Demo.Outcome o = Demo.run(Path.of("..", "conf", "gateway.yaml"), Duration.ofSeconds(3), 20, 500);
         assertThat(o.readsServed()).as("reads served").isTrue();
         assertThat(o.writesServed()).as("writes served").isTrue();
+        assertThat(o.pushes()).as("pushes the sample AO sent back").isPositive();
         assertThat(o.unanswered()).as("unanswered").isZero();
         assertThat(o.loginFailures()).as("login failures").isZero();
         assertThat(o.noRoute()).as("NO_ROUTE answers").isZero();

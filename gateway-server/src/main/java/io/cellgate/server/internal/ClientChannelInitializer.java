@@ -6,7 +6,7 @@ import io.netty.channel.socket.SocketChannel;
 
 /**
  * Assembles a client connection's pipeline in named steps:
- * {@code [tls ->] frame-encoder -> accept-limit -> frame-decoder -> login -> heartbeat -> dispatch -> errors}
+ * {@code [tls ->] frame-encoder -> accept-limit -> frame-decoder -> login -> dispatch -> errors}
  * (a WebSocket connection has its own steps up to the frame decoder, {@link WebSocketChannelInitializer}).
  * The accept-limit step removes itself once the connection is admitted, the login step after a
  * successful login.
@@ -44,9 +44,8 @@ public final class ClientChannelInitializer extends ChannelInitializer<SocketCha
 
     /** The steps from the login on, before {@code errors}: the same for TCP and WebSocket connections. */
     static void addSessionSteps(ChannelPipeline p, GatewayContext context) {
-        // Login before heartbeat: pings sent before a login count against limits.pre-login-frames.
+        // Login before dispatch: pings sent before a login count against limits.pre-login-frames; dispatch answers them.
         p.addBefore("errors", "login", new LoginHandler(context));
-        p.addBefore("errors", "heartbeat", HeartbeatHandler.INSTANCE);
         p.addBefore("errors", "dispatch", new DispatchHandler(context));
     }
 }

@@ -49,4 +49,25 @@ final class ClientFields {
         }
         return null;
     }
+
+    /** The few distinct device kinds and app versions, shared by every session that names them. */
+    private static final java.util.concurrent.ConcurrentHashMap<String, String> SHARED = new java.util.concurrent.ConcurrentHashMap<>();
+    private static final int MAX_SHARED = 4096;
+
+    /**
+     * One instance of {@code value} for every session that logs in with it (device kinds and app
+     * versions take few values across millions of connections: each session would otherwise keep its
+     * own copy); past 4,096 distinct values, {@code value} itself.
+     */
+    static String shared(String value) {
+        String known = SHARED.get(value);
+        if (known != null) {
+            return known;
+        }
+        if (SHARED.size() >= MAX_SHARED) {
+            return value;
+        }
+        known = SHARED.putIfAbsent(value, value);
+        return known == null ? value : known;
+    }
 }

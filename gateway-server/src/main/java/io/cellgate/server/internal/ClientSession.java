@@ -11,7 +11,8 @@ import org.agrona.collections.Long2ObjectHashMap;
 final class ClientSession {
     final Channel channel;
     final long uid;
-    final String sessionId;
+    /** The session id, shown as 16 hex digits ({@link #sessionId()}): a long, not a String, on every idle connection. */
+    private final long sessionKey;
     /** The connection's dye (its dye rule's tag, or the client's own where the rule allows it); empty when none. */
     final String dye;
     /** The dye rule that matched the login; null when none did. */
@@ -46,33 +47,46 @@ final class ClientSession {
     final long tokenExpirySeconds;
     /** The drain's grace period after go_away has passed. */
     boolean graceOver;
-    /** The connection's push rate; created with its first push, and again when the rate is changed. */
-    private LocalTokenBucket pushes;
-    private double pushRate;
-    /** Pushes sent with an ack requested and not acknowledged yet, by push id; null until the first. */
-    private Long2ObjectHashMap<PendingAck> acks;
+    /** The connection's pushes; null until its first (an idle connection that gets none pays one field). */
+    private PushState push;
+
+    /** What a connection that received pushes keeps: its push rate and the pushes waiting for its acks. */
+    private static final class PushState {
+        /** Created with the first push, and again when the rate is changed. */
+        LocalTokenBucket bucket;
+        double rate;
+        /** Pushes sent with an ack requested and not acknowledged yet, by push id; null until the first. */
+        Long2ObjectHashMap<PendingAck> acks;
+    }
+
+    private PushState push() {
+        if (push == null) {
+            push = new PushState();
+        }
+        return push;
+    }
 
     /** A push waiting for this connection's ack. */
     private record PendingAck(Pushes.Batch batch, int target, io.netty.util.concurrent.ScheduledFuture<?> timeout) {
     }
 
-    ClientSession(Channel channel, long uid, String sessionId, String dye, io.cellgate.server.config.DyeRule dyeRule,
+    ClientSession(Channel channel, long uid, long sessionKey, String dye, io.cellgate.server.config.DyeRule dyeRule,
                   io.cellgate.protocol.v1.Login login, int loopIndex, LocalTokenBucket requests, ResponseWriter writer) {
-        this(channel, uid, sessionId, dye, dyeRule, login, Long.MAX_VALUE, loopIndex, requests, writer);
+        this(channel, uid, sessionKey, dye, dyeRule, login, Long.MAX_VALUE, loopIndex, requests, writer);
     }
 
-    ClientSession(Channel channel, long uid, String sessionId, String dye, io.cellgate.server.config.DyeRule dyeRule,
+    ClientSession(Channel channel, long uid, long sessionKey, String dye, io.cellgate.server.config.DyeRule dyeRule,
                   io.cellgate.protocol.v1.Login login, long tokenExpirySeconds, int loopIndex, LocalTokenBucket requests,
                   ResponseWriter writer) {
         this.tokenExpirySeconds = tokenExpirySeconds;
         this.dyeRule = dyeRule;
-        this.device = login.getDevice();
+        this.device = ClientFields.shared(login.getDevice());
         this.deviceId = login.getDeviceId();
-        this.appVersion = login.getAppVersion();
+        this.appVersion = ClientFields.shared(login.getAppVersion());
         this.requests = requests;
         this.channel = channel;
         this.uid = uid;
-        this.sessionId = sessionId;
+        this.sessionKey = sessionKey;
         this.dye = dye;
         this.loopIndex = loopIndex;
         this.writer = writer;
@@ -83,18 +97,21 @@ final class ClientSession {
         if (rate <= 0) {
             return null;
         }
-        if (pushes == null || pushRate != rate) {
-            pushes = new LocalTokenBucket(rate, (int) Math.max(1, Math.ceil(rate)), clock);
-            pushRate = rate;
+        PushState p = push();
+        if (p.bucket == null || p.rate != rate) {
+            p.bucket = new LocalTokenBucket(rate, (int) Math.max(1, Math.ceil(rate)), clock);
+            p.rate = rate;
         }
-        return pushes;
+        return p.bucket;
     }
 
     /** {@code batch} was sent to this connection with an ack requested: wait for it up to {@code timeoutMillis}. On its loop. */
     void awaitAck(Pushes.Batch batch, int target, long timeoutMillis) {
-        if (acks == null) {
-            acks = new Long2ObjectHashMap<>();
+        PushState p = push();
+        if (p.acks == null) {
+            p.acks = new Long2ObjectHashMap<>();
         }
+        Long2ObjectHashMap<PendingAck> acks = p.acks;
         long pushId = batch.pushId;
         io.netty.util.concurrent.ScheduledFuture<?> timeout = channel.eventLoop().schedule(() -> {
             PendingAck pending = acks.remove(pushId);
@@ -107,7 +124,7 @@ final class ClientSession {
 
     /** The client acknowledged {@code pushId}; false when no such push waits (unknown, late or twice). On its loop. */
     boolean acknowledged(long pushId) {
-        PendingAck pending = acks == null ? null : acks.remove(pushId);
+        PendingAck pending = push == null || push.acks == null ? null : push.acks.remove(pushId);
         if (pending == null) {
             return false;
         }
@@ -118,15 +135,20 @@ final class ClientSession {
 
     /** The connection closed: every push still waiting for its ack ends NOT_ACKNOWLEDGED. On its loop. */
     void abandonAcks() {
-        if (acks == null || acks.isEmpty()) {
+        if (push == null || push.acks == null || push.acks.isEmpty()) {
             return;
         }
-        PendingAck[] pending = acks.values().toArray(new PendingAck[0]);
-        acks.clear();
+        PendingAck[] pending = push.acks.values().toArray(new PendingAck[0]);
+        push.acks.clear();
         for (PendingAck p : pending) {
             p.timeout.cancel(false);
             p.batch.acked(p.target, Pushes.Result.NOT_ACKNOWLEDGED);
         }
+    }
+
+    /** The session id as the client and operators see it: 16 hex digits. */
+    String sessionId() {
+        return Long.toHexString(sessionKey);
     }
 
     /** Removes {@code call} from the calls in flight; false when it was not there (connection gone). */

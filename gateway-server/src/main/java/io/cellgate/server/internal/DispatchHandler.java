@@ -84,8 +84,12 @@ final class DispatchHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         ClientFrame frame = (ClientFrame) msg;
+        if (frame.getKindCase() == ClientFrame.KindCase.PING) {
+            pong(ctx, frame);
+            return;
+        }
         if (session == null) {
-            // The login step answers everything before a login; nothing else can get here.
+            // The login step answers everything else before a login; nothing else can get here.
             ctx.fireChannelRead(msg);
             return;
         }
@@ -97,7 +101,7 @@ final class DispatchHandler extends ChannelInboundHandlerAdapter {
                 // Counts against the connection's rate like any frame; over it, not even answered.
                 if (session.requests == null || session.requests.tryAcquire(batchNanos())) {
                     ctx.write(ServerFrame.newBuilder().setLoginAck(LoginAck.newBuilder().setCode(Code.INVALID_REQUEST)
-                            .setSessionId(session.sessionId).setMessage("already logged in")).build(), ctx.voidPromise());
+                            .setSessionId(session.sessionId()).setMessage("already logged in")).build(), ctx.voidPromise());
                 }
                 break;
             case PUSH_ACK:
@@ -108,6 +112,20 @@ final class DispatchHandler extends ChannelInboundHandlerAdapter {
             default:
                 ctx.fireChannelRead(msg);
         }
+    }
+
+    /**
+     * Answers a ping with a pong (flushed with the read batch). Silence is {@link IdleSweep}'s. A
+     * logged-in connection's pings count against its rate like requests, and a ping over it gets no
+     * pong; before the login the login step bounds them ({@code limits.pre-login-frames}). Done here
+     * rather than in a step of its own: every step costs each idle connection a pipeline context.
+     */
+    private void pong(ChannelHandlerContext ctx, ClientFrame frame) {
+        if (session != null && session.requests != null && !session.requests.tryAcquire(batchNanos())) {
+            return;
+        }
+        ctx.write(ServerFrame.newBuilder().setPong(io.cellgate.protocol.v1.Pong.newBuilder().setNonce(frame.getPing().getNonce())).build(),
+                ctx.voidPromise());
     }
 
     /** The clock read once per read batch. */
@@ -271,7 +289,7 @@ final class DispatchHandler extends ChannelInboundHandlerAdapter {
         if (!dye.isEmpty()) {
             headers.put(DYE, dye);
         }
-        headers.put(TRACE_ID, session.sessionId + '-' + Long.toUnsignedString(seq));
+        headers.put(TRACE_ID, session.sessionId() + '-' + Long.toUnsignedString(seq));
         if (!session.device.isEmpty()) {
             headers.put(DEVICE, session.device);
         }
@@ -337,7 +355,7 @@ final class DispatchHandler extends ChannelInboundHandlerAdapter {
         }
         AccessLog log = context.accessLog;
         if (log != null && log.sampled(requestDye)) {
-            log.record(session.sessionId, session.uid, seq, requestCmd, code.name(), null, 0, 0, requestDye);
+            log.record(session.sessionId(), session.uid, seq, requestCmd, code.name(), null, 0, 0, requestDye);
         }
         ctx.write(Frames.response(seq, code, message), ctx.voidPromise());
     }

@@ -32,8 +32,12 @@ public record Drain(int reconnectAfterMillis, Code code, String reason, String r
 
     /** An operator kicked the connection ({@code conns kick}, {@code users kick}): reconnect, here or elsewhere. */
     static Drain kicked(int reconnectAfterMillis) {
-        return new Drain(reconnectAfterMillis, Code.SHUTTING_DOWN, "kicked by an operator",
-                "the connection was kicked by an operator; reconnect (see go_away)", true);
+        return kicked(reconnectAfterMillis, "kicked by an operator");
+    }
+
+    /** The connection was kicked ({@code reason}: by whom): reconnect, here or elsewhere. */
+    static Drain kicked(int reconnectAfterMillis, String reason) {
+        return new Drain(reconnectAfterMillis, Code.SHUTTING_DOWN, reason, "the connection was " + reason + "; reconnect (see go_away)", true);
     }
 
     /** A newer login of the same user took this connection's place: do not reconnect on your own. */

@@ -235,7 +235,7 @@ public final class GatewayContext {
     }
 
     private static SessionInfo info(ClientSession s) {
-        return new SessionInfo(s.sessionId, s.uid, String.valueOf(s.channel.remoteAddress()), s.inFlightCount(), s.device, s.deviceId,
+        return new SessionInfo(s.sessionId(), s.uid, String.valueOf(s.channel.remoteAddress()), s.inFlightCount(), s.device, s.deviceId,
                 s.appVersion);
     }
 
@@ -243,7 +243,7 @@ public final class GatewayContext {
     public boolean kick(String sessionId, int reconnectAfterMillis) {
         for (io.netty.channel.Channel ch : clients) {
             ClientSession s = ch.attr(SESSION).get();
-            if (s != null && s.sessionId.equals(sessionId)) {
+            if (s != null && s.sessionId().equals(sessionId)) {
                 ch.eventLoop().execute(() -> ch.pipeline().fireUserEventTriggered(Drain.kicked(reconnectAfterMillis)));
                 return true;
             }
@@ -482,11 +482,16 @@ public final class GatewayContext {
         return out;
     }
 
-    /** Sends go_away to every connection of {@code uid} here; the number told. */
+    /** Sends go_away to every connection of {@code uid} here (an operator's kick); the number told. */
     public int kickUser(long uid, int reconnectAfterMillis) {
+        return kickUser(uid, reconnectAfterMillis, "kicked by an operator");
+    }
+
+    /** Sends go_away with {@code reason} to every connection of {@code uid} here; the number told. */
+    public int kickUser(long uid, int reconnectAfterMillis, String reason) {
         ClientSession[] sessions = userSessions.of(uid);
         for (ClientSession s : sessions) {
-            s.channel.eventLoop().execute(() -> s.channel.pipeline().fireUserEventTriggered(Drain.kicked(reconnectAfterMillis)));
+            s.channel.eventLoop().execute(() -> s.channel.pipeline().fireUserEventTriggered(Drain.kicked(reconnectAfterMillis, reason)));
         }
         return sessions.length;
     }

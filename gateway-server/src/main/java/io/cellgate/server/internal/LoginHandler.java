@@ -151,7 +151,7 @@ final class LoginHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         context.counters.loginsOk.increment();
-        String sessionId = Long.toHexString(ThreadLocalRandom.current().nextLong() | Long.MIN_VALUE);
+        long sessionKey = ThreadLocalRandom.current().nextLong() | Long.MIN_VALUE;
         int loop = context.loopIndex(ctx.channel().eventLoop());
         // The gateway decides who is dyed: the first dye rule that matches the login; the client's own
         // dye counts only where that rule lets it choose.
@@ -164,7 +164,7 @@ final class LoginHandler extends ChannelInboundHandlerAdapter {
                 context.counters.dyesIgnored.increment();
             }
         }
-        ClientSession session = new ClientSession(ctx.channel(), login.getUid(), sessionId, sessionDye, rule, login,
+        ClientSession session = new ClientSession(ctx.channel(), login.getUid(), sessionKey, sessionDye, rule, login,
                 tokens.lastExpiry(), loop, context.admissions().connectionBucket(), context.responseWriter(loop));
         io.cellgate.server.config.SessionPolicy policy = context.config.sessions();
         UserSessions.Outcome outcome = context.userSessions.register(session, policy);
@@ -183,7 +183,7 @@ final class LoginHandler extends ChannelInboundHandlerAdapter {
         }
         ctx.write(ServerFrame.newBuilder().setLoginAck(LoginAck.newBuilder().setCode(Code.OK)
                 .setHeartbeatIntervalMs((int) context.config.heartbeatInterval().toMillis())
-                .setSessionId(sessionId)).build(), ctx.voidPromise());
+                .setSessionId(session.sessionId())).build(), ctx.voidPromise());
         ctx.channel().attr(GatewayContext.SESSION).set(session);
         ClientFrameSource decoder = ClientFrameSource.of(ctx.pipeline());
         if (decoder != null) {

@@ -163,7 +163,7 @@ final class UpstreamCall extends ClientCall.Listener<ByteString> {
         command.latency.record(session.loopIndex, nanos);
         command.gatewayTime.record(session.loopIndex, nanos - (callEndNanos - callStartNanos));
         if (accessLog != null && accessLog.sampled(dye)) {
-            accessLog.record(session.sessionId, session.uid, seq, command.spec.cmd(), code.name(), setName, epoch, nanos / 1000, dye);
+            accessLog.record(session.sessionId(), session.uid, seq, command.spec.cmd(), code.name(), setName, epoch, nanos / 1000, dye);
         }
         return frame;
     }

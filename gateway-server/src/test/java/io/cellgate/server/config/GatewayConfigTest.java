@@ -42,7 +42,7 @@ class GatewayConfigTest {
         assertThat(config.routes().slotCount()).isEqualTo(16384);
         assertThat(config.routes().epoch()).isEqualTo(1);
         assertThat(config.commands()).extracting(CommandSpec::route)
-                .containsExactly(RouteClass.READ, RouteClass.READ, RouteClass.WRITE, RouteClass.CENTER);
+                .containsExactly(RouteClass.READ, RouteClass.READ, RouteClass.WRITE, RouteClass.CENTER, RouteClass.READ);
         assertThat(config.commands().get(2).failover()).isEqualTo(WriteFailover.FAIL);
         assertThat(config.toString()).doesNotContain("a-secret-of-at-least-16-bytes");
     }

@@ -120,7 +120,7 @@ class ClientPipelineFuzzTest {
         if (data.consumeBoolean()) {
             // What a successful login leaves behind (LoginHandler.login), on this embedded loop.
             LOGGED_IN_INPUTS.incrementAndGet();
-            session = new ClientSession(ch, data.consumeLong(), "fuzz", "", null, io.cellgate.protocol.v1.Login.getDefaultInstance(), 0,
+            session = new ClientSession(ch, data.consumeLong(), 0xF022L, "", null, io.cellgate.protocol.v1.Login.getDefaultInstance(), 0,
                     context.admissions().connectionBucket(),
                     new ResponseWriter(context, ch.eventLoop()));
             ch.attr(GatewayContext.SESSION).set(session);

@@ -32,6 +32,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * [--error-rate 0.0] [--concurrency 0] [--register-etcd http://127.0.0.1:2379 [--prefix /cellgate/default/]]}
  */
 public final class SampleAoServer implements AutoCloseable {
+    /** The command word of the pushes Notify sends. */
+    public static final int NOTIFY_PUSH_CMD = 100;
     private final String setName;
     private final Server server;
     private final ScheduledExecutorService delays;
@@ -42,6 +44,13 @@ public final class SampleAoServer implements AutoCloseable {
     /** Requests processed at once; more wait in FIFO order (a backend of bounded capacity). 0 = unlimited. */
     private volatile int concurrency;
     private final io.cellgate.fence.WriteFence fence = new io.cellgate.fence.WriteFence();
+    /** The caller's uid (the gateway's x-cellgate-uid header), for Notify. */
+    private static final io.grpc.Context.Key<String> CALLER = io.grpc.Context.key("cellgate-uid");
+    private static final io.grpc.Metadata.Key<String> UID_HEADER = io.grpc.Metadata.Key.of("x-cellgate-uid",
+            io.grpc.Metadata.ASCII_STRING_MARSHALLER);
+    /** The gateway's push API, once {@link #pushThrough} is called; null until then. */
+    private volatile io.cellgate.protocol.v1.PushGrpc.PushFutureStub push;
+    private volatile io.grpc.ManagedChannel pushChannel;
     private int active;
     private final java.util.ArrayDeque<Runnable> waiting = new java.util.ArrayDeque<>();
 
@@ -61,10 +70,29 @@ public final class SampleAoServer implements AutoCloseable {
         this.server = NettyServerBuilder.forAddress(new InetSocketAddress(host, port))
                 // Writes from a gateway whose routes predate a city switch are refused (see ao-fence).
                 .intercept(fence)
+                .intercept(new io.grpc.ServerInterceptor() {
+                    @Override
+                    public <Q, R> io.grpc.ServerCall.Listener<Q> interceptCall(io.grpc.ServerCall<Q, R> call, io.grpc.Metadata headers,
+                                                                            io.grpc.ServerCallHandler<Q, R> next) {
+                        String uid = headers.get(UID_HEADER);
+                        return uid == null ? next.startCall(call, headers)
+                                : io.grpc.Contexts.interceptCall(io.grpc.Context.current().withValue(CALLER, uid), call, headers, next);
+                    }
+                })
                 .addService(new Service())
                 .addService(health.getHealthService())
                 .build()
                 .start();
+    }
+
+    /** Notify pushes through the gateway's push API at {@code host:port} with {@code token}. */
+    public void pushThrough(String host, int port, String token) {
+        io.grpc.Metadata auth = new io.grpc.Metadata();
+        auth.put(io.grpc.Metadata.Key.of("authorization", io.grpc.Metadata.ASCII_STRING_MARSHALLER), "Bearer " + token);
+        io.grpc.ManagedChannel channel = io.grpc.netty.NettyChannelBuilder.forAddress(host, port).usePlaintext().build();
+        this.pushChannel = channel;
+        this.push = io.cellgate.protocol.v1.PushGrpc.newFutureStub(channel)
+                .withInterceptors(io.grpc.stub.MetadataUtils.newAttachHeadersInterceptor(auth));
     }
 
     public int port() {
@@ -104,6 +132,10 @@ public final class SampleAoServer implements AutoCloseable {
     public void close() throws InterruptedException {
         server.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
         delays.shutdownNow();
+        io.grpc.ManagedChannel channel = pushChannel;
+        if (channel != null) {
+            channel.shutdownNow();
+        }
     }
 
     private <T> void answer(StreamObserver<T> observer, T reply) {
@@ -175,6 +207,32 @@ public final class SampleAoServer implements AutoCloseable {
                 reply.setValue(v.value());
             }
             answer(observer, reply.build());
+        }
+
+        @Override
+        public void notify(io.cellgate.sample.v1.NotifyRequest request, StreamObserver<io.cellgate.sample.v1.NotifyReply> observer) {
+            io.cellgate.sample.v1.NotifyReply.Builder reply = io.cellgate.sample.v1.NotifyReply.newBuilder().setSet(setName);
+            io.cellgate.protocol.v1.PushGrpc.PushFutureStub stub = push;
+            String uid = CALLER.get();
+            if (stub == null || uid == null) {
+                answer(observer, reply.setResult(stub == null ? "push API not configured" : "no x-cellgate-uid").build());
+                return;
+            }
+            com.google.common.util.concurrent.Futures.addCallback(stub.withDeadlineAfter(5, TimeUnit.SECONDS).pushToUsers(
+                    io.cellgate.protocol.v1.PushToUsersRequest.newBuilder().addUids(Long.parseUnsignedLong(uid))
+                            .setMessage(io.cellgate.protocol.v1.PushMessage.newBuilder().setCmd(NOTIFY_PUSH_CMD).setBody(request.getText())
+                                    .setPriority(2)).build()),
+                    new com.google.common.util.concurrent.FutureCallback<>() {
+                        @Override
+                        public void onSuccess(io.cellgate.protocol.v1.PushToUsersReply r) {
+                            answer(observer, reply.setPushId(r.getPushId()).setResult(r.getResults(0).getResult().name()).build());
+                        }
+
+                        @Override
+                        public void onFailure(Throwable t) {
+                            answer(observer, reply.setResult("push failed: " + io.grpc.Status.fromThrowable(t)).build());
+                        }
+                    }, com.google.common.util.concurrent.MoreExecutors.directExecutor());
         }
 
         @Override

@@ -83,7 +83,7 @@ public final class LoadGenerator {
     /** What a run measured. Latencies in microseconds. */
     public record Result(long sent, long answered, long unanswered, long[] codes, Histogram latencyMicros,
                          Map<String, Long> servedBy, long loginFailures, double seconds, Histogram okLatencyMicros,
-                         Map<Integer, long[]> codesByCmd) {
+                         Map<Integer, long[]> codesByCmd, long pushes) {
         public long ok() {
             return codes[Code.OK_VALUE];
         }
@@ -98,6 +98,8 @@ public final class LoadGenerator {
     private final LongAdder[] codes = new LongAdder[64];
     private final AtomicLong sent = new AtomicLong();
     private final AtomicLong answered = new AtomicLong();
+    /** Pushes the connections received. */
+    private final LongAdder pushes = new LongAdder();
     private final LongAdder loginFailures = new LongAdder();
     private final Map<String, LongAdder> servedBy = new ConcurrentHashMap<>();
     private volatile boolean sending;
@@ -212,7 +214,7 @@ public final class LoadGenerator {
                 byCmd.put(cmd, counts);
             });
             return new Result(sent.get(), answered.get(), sent.get() - answered.get(), codeCounts, total, served,
-                    loginFailures.sum(), seconds, okTotal, byCmd);
+                    loginFailures.sum(), seconds, okTotal, byCmd, pushes.sum());
         } finally {
             sending = false;
             for (Connection c : connections) {
@@ -332,6 +334,7 @@ public final class LoadGenerator {
                     }
                     answered.incrementAndGet();
                 }
+                case PUSH -> pushes.increment();
                 default -> {
                 }
             }
