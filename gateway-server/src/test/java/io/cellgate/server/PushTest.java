@@ -206,6 +206,33 @@ class PushTest {
     }
 
     @Test
+    void underDegradationPushesAreShedByPriorityP0Last() throws Exception {
+        try (TestClient c = login(701)) {
+            long shedBefore = gateway.context().counters().pushes().get("dropped_overload");
+            gateway.onControl(() -> {
+                gateway.context().degrade(io.cellgate.limit.Priority.P1);
+                return null;
+            });
+            try {
+                assertThat(push.pushToUsers(PushToUsersRequest.newBuilder().addUids(701).setMessage(message("p2", 2)).build())
+                        .getResults(0).getResult()).isEqualTo(PushResult.DROPPED);
+                assertThat(push.pushToUsers(PushToUsersRequest.newBuilder().addUids(701).setMessage(message("p1", 1)).build())
+                        .getResults(0).getResult()).isEqualTo(PushResult.SENT);
+                assertThat(push.pushToUsers(PushToUsersRequest.newBuilder().addUids(701).setMessage(message("p0", 0)).build())
+                        .getResults(0).getResult()).isEqualTo(PushResult.SENT);
+                assertThat(nextPush(c).getBody().toStringUtf8()).isEqualTo("p1");
+                assertThat(nextPush(c).getBody().toStringUtf8()).isEqualTo("p0");
+                assertThat(gateway.context().counters().pushes().get("dropped_overload")).isEqualTo(shedBefore + 1);
+            } finally {
+                gateway.onControl(() -> {
+                    gateway.context().degrade(null);
+                    return null;
+                });
+            }
+        }
+    }
+
+    @Test
     void badCallsAreRefusedWithWhatWasWrong() {
         assertThatThrownBy(() -> stub("wrong").broadcast(BroadcastRequest.newBuilder().setMessage(message("x", 0)).build()))
                 .isInstanceOf(StatusRuntimeException.class).hasMessageContaining("UNAUTHENTICATED").hasMessageContaining("push token");

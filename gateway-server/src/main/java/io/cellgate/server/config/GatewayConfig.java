@@ -327,6 +327,10 @@ public record GatewayConfig(String city, String idc, String listenHost, int list
             throw ConfigException.invalid("sessions.directory", "set while push.listen is off",
                     "push.listen and a push token: gateways forward pushes to each other's push API");
         }
+        if (sessions.directory() != null && push.tls()) {
+            throw ConfigException.invalid("sessions.directory", "set with push.tls",
+                    "push.tls off: gateways forward pushes to each other's push API in plaintext (keep it on a private network)");
+        }
     }
 
     private static final Pattern WEBSOCKET_PATH = Pattern.compile("/[A-Za-z0-9._~/-]{0,127}");
