@@ -197,13 +197,8 @@ public final class GatewayServer implements AutoCloseable {
                 metrics = MetricsServer.start(this, config.metricsHost(), config.metricsPort(), config.metricsCertFile(),
                         config.metricsKeyFile());
             } catch (IOException e) {
-                overloadMonitor.close();
-                if (health != null) {
-                    health.close();
-                }
-                closeQuietly();
-                throw new UncheckedIOException("listen.metrics: " + config.metricsHost() + ":" + config.metricsPort()
-                        + " (expected: a free address to serve /metrics on)", e);
+                throw startFailed("listen.metrics: " + config.metricsHost() + ":" + config.metricsPort()
+                        + " (expected: a free address to serve /metrics on)", e, null, null);
             }
         }
         this.metricsServer = metrics;
@@ -214,16 +209,8 @@ public final class GatewayServer implements AutoCloseable {
                         bossGroup, workerGroup,
                         serverChannelType);
             } catch (IOException e) {
-                if (metrics != null) {
-                    metrics.close();
-                }
-                if (health != null) {
-                    health.close();
-                }
-                overloadMonitor.close();
-                closeQuietly();
-                throw new UncheckedIOException("admin.listen: " + config.adminHost() + ":" + config.adminPort()
-                        + " (expected: a free address for the admin API)", e);
+                throw startFailed("admin.listen: " + config.adminHost() + ":" + config.adminPort()
+                        + " (expected: a free address for the admin API)", e, metrics, null);
             }
         }
         this.adminServer = admin;
@@ -234,19 +221,8 @@ public final class GatewayServer implements AutoCloseable {
                 forwarder = config.sessions().directory() == null ? null : new PushForwarder(context::directory, config.push().token());
                 push = PushServer.start(context, config.push(), forwarder, bossGroup, workerGroup, serverChannelType);
             } catch (IOException e) {
-                if (admin != null) {
-                    admin.close();
-                }
-                if (metrics != null) {
-                    metrics.close();
-                }
-                if (health != null) {
-                    health.close();
-                }
-                overloadMonitor.close();
-                closeQuietly();
-                throw new UncheckedIOException("push.listen: " + config.push().host() + ":" + config.push().port()
-                        + " (expected: a free address for the push API)", e);
+                throw startFailed("push.listen: " + config.push().host() + ":" + config.push().port()
+                        + " (expected: a free address for the push API)", e, metrics, admin);
             }
         }
         this.pushServer = push;
@@ -703,6 +679,25 @@ public final class GatewayServer implements AutoCloseable {
             LOG.info("drain: every client connection closed");
         }
         return left == 0;
+    }
+
+    /**
+     * A listener could not be bound after the event loops, the monitor and health started: stops what
+     * started (the metrics and admin servers when they did), and says what failed.
+     */
+    private UncheckedIOException startFailed(String what, IOException e, MetricsServer metrics, AdminServer admin) {
+        if (admin != null) {
+            admin.close();
+        }
+        if (metrics != null) {
+            metrics.close();
+        }
+        if (health != null) {
+            health.close();
+        }
+        overloadMonitor.close();
+        closeQuietly();
+        return new UncheckedIOException(what, e);
     }
 
     private void closeQuietly() {
