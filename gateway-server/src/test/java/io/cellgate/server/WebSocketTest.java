@@ -187,6 +187,34 @@ class WebSocketTest {
     }
 
     @Test
+    void wssServesTheSameFrames(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+        io.cellgate.testkit.TestCertificates.selfSigned(dir, "gateway");
+        String text = TestTopology.edit(GatewayYaml.testTopology(sz.address(), sh.address()).listen("websocket", "127.0.0.1:0").build(),
+                "  websocket: 127.0.0.1:0\n", "  websocket: 127.0.0.1:0\n  websocket-tls:\n    cert-file: " + dir.resolve("cert.pem")
+                        + "\n    key-file: " + dir.resolve("key.pem") + "\n");
+        try (GatewayServer tls = GatewayServer.start(GatewayConfig.parse(text, Path.of("."), n -> null))) {
+            java.security.KeyStore trust = java.security.KeyStore.getInstance(java.security.KeyStore.getDefaultType());
+            trust.load(null, null);
+            try (java.io.InputStream in = java.nio.file.Files.newInputStream(dir.resolve("cert.pem"))) {
+                trust.setCertificateEntry("gateway", java.security.cert.CertificateFactory.getInstance("X.509").generateCertificate(in));
+            }
+            javax.net.ssl.TrustManagerFactory tmf = javax.net.ssl.TrustManagerFactory.getInstance(
+                    javax.net.ssl.TrustManagerFactory.getDefaultAlgorithm());
+            tmf.init(trust);
+            javax.net.ssl.SSLContext ssl = javax.net.ssl.SSLContext.getInstance("TLS");
+            ssl.init(null, tmf.getTrustManagers(), null);
+            WsClient ws = new WsClient();
+            ws.socket = HttpClient.newBuilder().sslContext(ssl).build().newWebSocketBuilder()
+                    .buildAsync(URI.create("wss://127.0.0.1:" + tls.webSocketPort() + "/cellgate"), ws).get(10, TimeUnit.SECONDS);
+            ws.send(login(43, TestTopology.token(43)));
+            assertThat(ws.next().getLoginAck().getCode()).isEqualTo(Code.OK);
+            ws.send(TestClient.request(1, TestTopology.READ, "over wss"));
+            assertThat(ws.next().getResponse().getCode()).isEqualTo(Code.OK);
+            ws.socket.sendClose(1000, "bye").get(5, TimeUnit.SECONDS);
+        }
+    }
+
+    @Test
     void anotherOriginOrPathIsRefusedBeforeTheUpgrade() {
         assertThat(refusedStatus("/cellgate", "https://evil.example.net")).isEqualTo(403);
         assertThat(refusedStatus("/elsewhere", ORIGIN)).isEqualTo(404);
