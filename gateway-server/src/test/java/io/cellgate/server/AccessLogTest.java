@@ -50,7 +50,7 @@ class AccessLogTest {
         AccessLog log = new AccessLog(blocked, 1.0, 8);
         long start = System.nanoTime();
         for (int i = 0; i < 1000; i++) {
-            log.record("s", 1, i, 7, "OK", "sz-a", 1, 10, "");
+            log.record("s", 1, i, 7, "OK", "sz-a", 1, 10, "", null);
         }
         long tookMillis = (System.nanoTime() - start) / 1_000_000;
         assertThat(tookMillis).as("1,000 records with the writer stuck").isLessThan(1_000);

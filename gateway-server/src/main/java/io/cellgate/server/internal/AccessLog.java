@@ -35,6 +35,7 @@ public final class AccessLog implements AutoCloseable {
         long epoch;
         long micros;
         String dye;
+        String trace;
     }
 
     private final Disruptor<Entry> disruptor;
@@ -80,6 +81,10 @@ public final class AccessLog implements AutoCloseable {
                     appendEscaped(line, e.dye);
                     line.append('"');
                 }
+                if (e.trace != null) {
+                    // 32 hex digits, checked or made by the gateway: nothing to escape.
+                    line.append(",\"trace\":\"").append(e.trace).append('"');
+                }
                 line.append("}\n");
                 try {
                     out.append(line);
@@ -111,7 +116,8 @@ public final class AccessLog implements AutoCloseable {
     }
 
     /** Any thread, never blocks: records one request, or drops it when the ring is full. */
-    public void record(String sessionId, long uid, long seq, int cmd, String code, String set, long epoch, long micros, String dye) {
+    public void record(String sessionId, long uid, long seq, int cmd, String code, String set, long epoch, long micros, String dye,
+                       String trace) {
         long sequence;
         try {
             sequence = ring.tryNext();
@@ -131,6 +137,7 @@ public final class AccessLog implements AutoCloseable {
             e.epoch = epoch;
             e.micros = micros;
             e.dye = dye;
+            e.trace = trace;
         } finally {
             ring.publish(sequence);
         }

@@ -24,6 +24,7 @@ final class DispatchHandler extends ChannelInboundHandlerAdapter {
     static final Metadata.Key<String> CMD = Metadata.Key.of("x-cellgate-cmd", Metadata.ASCII_STRING_MARSHALLER);
     static final Metadata.Key<String> DYE = Metadata.Key.of("x-cellgate-dye", Metadata.ASCII_STRING_MARSHALLER);
     static final Metadata.Key<String> TRACE_ID = Metadata.Key.of("x-cellgate-trace-id", Metadata.ASCII_STRING_MARSHALLER);
+    static final Metadata.Key<String> TRACEPARENT = Metadata.Key.of("traceparent", Metadata.ASCII_STRING_MARSHALLER);
     static final Metadata.Key<String> ROUTE_EPOCH = io.cellgate.fence.FenceHeaders.ROUTE_EPOCH;
     static final Metadata.Key<String> FENCE_EPOCH = io.cellgate.fence.FenceHeaders.FENCE_EPOCH;
     static final Metadata.Key<String> ROUTE_CLASS = io.cellgate.fence.FenceHeaders.ROUTE_CLASS;
@@ -41,6 +42,8 @@ final class DispatchHandler extends ChannelInboundHandlerAdapter {
     private String requestDye = "";
     /** The command word of the request being dispatched. */
     private int requestCmd;
+    /** The client's traceparent of the request being dispatched (empty when none). */
+    private String requestTrace = "";
     /** The clock read once per read batch, shared by the batch's limiter decisions; 0 = not read yet. */
     private long batchNanos;
 
@@ -140,6 +143,7 @@ final class DispatchHandler extends ChannelInboundHandlerAdapter {
         long seq = request.getSeq();
         requestDye = session.dye;
         requestCmd = request.getCmd();
+        requestTrace = request.getTraceparent();
         Command command = context.commands().get(request.getCmd());
         long now = batchNanos();
         // Every request counts against the connection's rate, unknown commands and bad dyes included.
@@ -253,7 +257,8 @@ final class DispatchHandler extends ChannelInboundHandlerAdapter {
             timeoutMillis = Math.min(timeoutMillis, Math.max(request.getTimeoutMs(), context.config.minTimeout().toMillis()));
         }
         context.retryBudget.onRequest();
-        startCall(command, seq, routing, set, endpoint, setLimit, request.getBody(), requestDye, now, now + timeoutMillis * 1_000_000L, 1);
+        startCall(command, seq, routing, set, endpoint, setLimit, request.getBody(), requestDye, now, now + timeoutMillis * 1_000_000L, 1,
+                TraceParent.forward(request.getTraceparent(), !requestDye.isEmpty()));
     }
 
     /**
@@ -281,7 +286,7 @@ final class DispatchHandler extends ChannelInboundHandlerAdapter {
     /** Starts the gRPC call of request {@code seq} on {@code endpoint} of set {@code set}; it is in flight after this. */
     private void startCall(Command command, long seq, RoutingSnapshot routing, int set, AoEndpoint endpoint,
                            io.cellgate.limit.SetConcurrencyLimit setLimit, ByteString body, String dye,
-                           long startNanos, long deadlineNanos, int attempt) {
+                           long startNanos, long deadlineNanos, int attempt, String traceparent) {
         RouteTable table = routing.table;
         Metadata headers = new Metadata();
         headers.put(UID, Long.toUnsignedString(session.uid));
@@ -290,6 +295,7 @@ final class DispatchHandler extends ChannelInboundHandlerAdapter {
             headers.put(DYE, dye);
         }
         headers.put(TRACE_ID, session.sessionId() + '-' + Long.toUnsignedString(seq));
+        headers.put(TRACEPARENT, traceparent);
         if (!session.device.isEmpty()) {
             headers.put(DEVICE, session.device);
         }
@@ -312,7 +318,7 @@ final class DispatchHandler extends ChannelInboundHandlerAdapter {
         }
         UpstreamCall call = new UpstreamCall(session, seq, endpoint, context.counters, command, startNanos,
                 table.set(set).name(), table.epoch(), dye, context.accessLog, set, body, deadlineNanos, attempt, context.signals,
-                setLimit);
+                setLimit, traceparent);
         session.startCall(seq, call);
         long timeoutNanos = Math.max(1, deadlineNanos - System.nanoTime());
         call.start(endpoint.channel(session.loopIndex), command, timeoutNanos, headers, body);
@@ -345,7 +351,7 @@ final class DispatchHandler extends ChannelInboundHandlerAdapter {
         }
         context.counters.retries.increment();
         startCall(failed.command, failed.seq, routing, set, endpoint, setLimit, failed.body, failed.dye, failed.startNanos,
-                failed.deadlineNanos, failed.attempt + 1);
+                failed.deadlineNanos, failed.attempt + 1, failed.traceparent);
         return true;
     }
 
@@ -355,7 +361,8 @@ final class DispatchHandler extends ChannelInboundHandlerAdapter {
         }
         AccessLog log = context.accessLog;
         if (log != null && log.sampled(requestDye)) {
-            log.record(session.sessionId(), session.uid, seq, requestCmd, code.name(), null, 0, 0, requestDye);
+            log.record(session.sessionId(), session.uid, seq, requestCmd, code.name(), null, 0, 0, requestDye,
+                    TraceParent.valid(requestTrace) ? requestTrace.substring(3, 35) : null);
         }
         ctx.write(Frames.response(seq, code, message), ctx.voidPromise());
     }

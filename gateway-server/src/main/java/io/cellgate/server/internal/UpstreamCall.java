@@ -48,6 +48,9 @@ final class UpstreamCall extends ClientCall.Listener<ByteString> {
     /** The set's concurrency limit this call holds a place in until it closes; null when limits are off. */
     private final io.cellgate.limit.SetConcurrencyLimit setLimit;
 
+    /** The W3C traceparent sent to the AO (a retry sends the same). */
+    final String traceparent;
+
     /** The connection this call answers. */
     ClientSession session() {
         return session;
@@ -55,7 +58,9 @@ final class UpstreamCall extends ClientCall.Listener<ByteString> {
 
     UpstreamCall(ClientSession session, long seq, AoEndpoint endpoint, GatewayCounters counters, Command command, long startNanos,
                  String setName, long epoch, String dye, AccessLog accessLog, int setIndex, ByteString body, long deadlineNanos,
-                 int attempt, io.cellgate.limit.OverloadSignals signals, io.cellgate.limit.SetConcurrencyLimit setLimit) {
+                 int attempt, io.cellgate.limit.OverloadSignals signals, io.cellgate.limit.SetConcurrencyLimit setLimit,
+                 String traceparent) {
+        this.traceparent = traceparent;
         this.signals = signals;
         this.setLimit = setLimit;
         this.ownDeadline = attempt == 1 && deadlineNanos - startNanos >= command.timeoutMillis * 1_000_000L;
@@ -163,7 +168,8 @@ final class UpstreamCall extends ClientCall.Listener<ByteString> {
         command.latency.record(session.loopIndex, nanos);
         command.gatewayTime.record(session.loopIndex, nanos - (callEndNanos - callStartNanos));
         if (accessLog != null && accessLog.sampled(dye)) {
-            accessLog.record(session.sessionId(), session.uid, seq, command.spec.cmd(), code.name(), setName, epoch, nanos / 1000, dye);
+            accessLog.record(session.sessionId(), session.uid, seq, command.spec.cmd(), code.name(), setName, epoch, nanos / 1000, dye,
+                    TraceParent.traceId(traceparent));
         }
         return frame;
     }
