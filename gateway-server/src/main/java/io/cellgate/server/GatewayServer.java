@@ -636,6 +636,10 @@ public final class GatewayServer implements AutoCloseable {
             context.clientTls(ClientTls.load(next.tlsCertFile(), next.tlsKeyFile()));
             LOG.info(() -> "reload: client TLS certificate read again from " + next.tlsCertFile());
         }
+        if (!running.logging().equals(next.logging())) {
+            LogFormat.install(next.logging().json() ? LogFormat.Style.JSON : LogFormat.Style.TEXT, next.logging().level());
+            LOG.info(() -> "reload: logging now " + (next.logging().json() ? "json" : "text") + " at " + next.logging().level());
+        }
         context.reload(next);
         if (next.routeStoreDir() == null && restart.stream().noneMatch(k -> k.startsWith("gateway.city"))) {
             RouteTable table = routes.replace(next.routes());

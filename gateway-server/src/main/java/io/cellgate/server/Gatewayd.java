@@ -25,6 +25,8 @@ public final class Gatewayd {
     }
 
     public static void main(String[] args) throws InterruptedException {
+        // One line per record from the first one on; the configuration's format once it is read.
+        LogFormat.install(LogFormat.Style.TEXT, java.util.logging.Level.INFO);
         Path config = Path.of("conf/gateway.yaml");
         boolean check = false;
         for (int i = 0; i < args.length; i++) {
@@ -53,6 +55,7 @@ public final class Gatewayd {
                         + " commands, " + gatewayConfig.routes().sets().size() + " sets)");
                 return;
             }
+            LogFormat.install(gatewayConfig.logging().json() ? LogFormat.Style.JSON : LogFormat.Style.TEXT, gatewayConfig.logging().level());
             server = GatewayServer.start(gatewayConfig);
         } catch (ConfigException e) {
             System.err.println("gatewayd: invalid configuration " + config + ": " + e.getMessage());

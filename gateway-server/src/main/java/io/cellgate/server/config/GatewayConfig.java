@@ -85,6 +85,7 @@ import org.yaml.snakeyaml.error.YAMLException;
  * @param sessions             what a login does to the user's other connections
  * @param push                 the push API for services and the bounds on pushes
  * @param webSocket            the WebSocket listener for web clients
+ * @param logging              the log lines' format and level
  */
 public record GatewayConfig(String city, String idc, String listenHost, int listenPort, Transport transport,
                             int eventLoopThreads, int maxFrameBytes, int maxInFlight, byte[] tokenSecret,
@@ -100,7 +101,7 @@ public record GatewayConfig(String city, String idc, String listenHost, int list
                             io.cellgate.limit.SetConcurrencyLimit.Settings setLimit, EdgeLimits edge,
                             List<DyeRule> dyeRules, TokenKeys tokenKeys, AdminAccess adminAccess, Path upstreamCertFile,
                             Path upstreamKeyFile, Path metricsCertFile, Path metricsKeyFile, SessionPolicy sessions,
-                            PushConfig push, WebSocketConfig webSocket) {
+                            PushConfig push, WebSocketConfig webSocket, LoggingConfig logging) {
 
     /**
      * Login token keys beside the v1 {@link #tokenSecret} (which is null when only these are configured).
@@ -159,7 +160,7 @@ public record GatewayConfig(String city, String idc, String listenHost, int list
         }
         ConfigNode root = ConfigNode.root(parsed);
         root.allowOnly(Set.of("gateway", "listen", "login", "limits", "routes", "topology", "commands", "upstream", "admission",
-                "drain", "admin", "access-log", "discovery", "fleet", "dye", "sessions", "push"));
+                "drain", "admin", "access-log", "discovery", "fleet", "dye", "sessions", "push", "logging"));
         ConfigNode discovery = root.node("discovery");
         discovery.allowOnly(Set.of("endpoints-file", "poll"));
         String endpointsName = discovery.string("endpoints-file", "off");
@@ -318,7 +319,22 @@ public record GatewayConfig(String city, String idc, String listenHost, int list
                 fleet(root, routeStoreDir, endpointsFile, baseDir, env), maxOutbound, tlsCert, tlsKey, upstreamCa, maxInFlightBytes, minTimeout, setLimit,
                 edge, dyeRules(root.node("dye"), routes), new TokenKeys(java.util.Collections.unmodifiableMap(tokenKeys),
                 maxTokenLifetime), adminAccess, upstreamCert, upstreamKey, metricsCert, metricsKey, sessions,
-                push, webSocket);
+                push, webSocket, logging(root.node("logging")));
+    }
+
+    /** The {@code logging} section. */
+    private static LoggingConfig logging(ConfigNode node) {
+        node.allowOnly(Set.of("format", "level"));
+        String format = node.string("format", "text");
+        if (!format.equals("text") && !format.equals("json")) {
+            throw ConfigException.invalid(node.key("format"), format, "text or json");
+        }
+        String levelName = node.string("level", "info");
+        java.util.logging.Level level = LoggingConfig.level(levelName);
+        if (level == null) {
+            throw ConfigException.invalid(node.key("level"), levelName, "error, warn, info, debug or trace");
+        }
+        return new LoggingConfig(format.equals("json"), level);
     }
 
     /** A session directory forwards pushes between gateways' push APIs: it needs one. */
