@@ -19,11 +19,12 @@ import picocli.CommandLine.ScopeType;
  * <p>Exit codes: 0 success; 1 the gateway refused or failed the operation; 2 usage error; 3 the
  * gateway cannot be reached; 4 the admin token was refused.
  */
-@Command(name = "gatewayctl", mixinStandardHelpOptions = true, version = "gatewayctl 0.1.0",
+@Command(name = "gatewayctl", mixinStandardHelpOptions = true, versionProvider = Gatewayctl.BuildVersion.class,
         description = "Operate cellgate gateways through their admin API.",
         subcommands = {StatusCommand.class, RoutesCommand.class, UsersCommand.class, SetsCommand.class, CmdsCommand.class,
             LimitsCommand.class, DegradeCommand.class, CityCommand.class, ConnsCommand.class, TokenCommand.class,
-            ReloadCommand.class, DrainCommand.class, AutoComplete.GenerateCompletion.class, CommandLine.HelpCommand.class},
+            ReloadCommand.class, DrainCommand.class, VersionCommand.class, AutoComplete.GenerateCompletion.class,
+            CommandLine.HelpCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:success", "1:the gateway refused or failed the operation (stderr says why)", "2:usage error",
             "3:the gateway's admin API cannot be reached",
@@ -64,6 +65,14 @@ public final class Gatewayctl implements Runnable {
     @Override
     public void run() {
         spec.commandLine().usage(spec.commandLine().getOut());
+    }
+
+    /** {@code gatewayctl --version}: this build's version. */
+    static final class BuildVersion implements CommandLine.IVersionProvider {
+        @java.lang.Override
+        public String[] getVersion() {
+            return new String[] {"gatewayctl " + io.cellgate.protocol.Version.get()};
+        }
     }
 
     static Gatewayctl root(CommandLine.Model.CommandSpec spec) {

@@ -50,6 +50,15 @@ class GatewayctlVerbsTest {
     }
 
     @Test
+    void versionsOfTheToolAndTheGateway() throws Exception {
+        String version = io.cellgate.protocol.Version.get();
+        assertThat(version).isNotEqualTo("unknown").matches("\\d+\\.\\d+\\.\\d+.*");
+        assertThat(fx.ctl("version").out().strip()).isEqualTo("gatewayctl " + version);
+        assertThat(fx.ctl("--version").out().strip()).isEqualTo("gatewayctl " + version);
+        assertThat(fx.ctl("version", "--gateway").out()).contains("gatewayd " + version + " (" + fx.admin() + ")");
+    }
+
+    @Test
     void readVerbs() throws Exception {
         assertThat(both("status").out()).contains("route epoch").contains("sz/sz-1");
         assertThat(both("routes", "get").out()).contains("sz-a").contains("sh-a").contains("0-8191");

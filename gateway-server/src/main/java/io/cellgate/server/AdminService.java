@@ -158,7 +158,7 @@ final class AdminService extends AdminGrpc.AdminImplBase {
                 .setRouteEpoch(t.epoch()).setRouteSnapshotAgeMs(System.currentTimeMillis() - t.createdAtMillis())
                 .setClientConnections(c.clientConnections()).setRequestsInFlight(c.counters().inFlight())
                 .setLoadLevel(c.loadLevel()).setDegrade(degrade == null ? "none" : degrade.name())
-                .setReady(gateway.ready()).setVersion("0.1.0")
+                .setReady(gateway.ready()).setVersion(io.cellgate.protocol.Version.get())
                 .setSets(t.sets().size()).setCommands(c.commandTable().size())
                 .build();
     }

@@ -171,6 +171,8 @@ final class GatewayMetrics {
                 .register(registry);
         counter(registry, "cellgate_push_acks_unknown", "PushAck frames for no push waiting on the connection (unknown, late or repeated)",
                 counters::pushAcksUnknown);
+        GaugeWithCallback.builder().name("cellgate_build_info").help("1, labelled with the version of this gatewayd build")
+                .labelNames("version").callback(cb -> cb.call(1, io.cellgate.protocol.Version.get())).register(registry);
         gauge(registry, "cellgate_connected_users", "Users with at least one logged-in connection", context::connectedUsers);
         gauge(registry, "cellgate_push_topics", "Topics held for pushes", () -> context.topics().size());
         counter(registry, "cellgate_fenced_writes", "Writes an AO's fence refused because this gateway's routes predated a city switch",

@@ -38,9 +38,14 @@ public final class Gatewayd {
                     config = Path.of(args[++i]);
                 }
                 case "--check" -> check = true;
+                case "--version", "-V" -> {
+                    System.out.println("gatewayd " + io.cellgate.protocol.Version.get());
+                    return;
+                }
                 case "--help", "-h" -> {
-                    System.out.println("usage: gatewayd [--config FILE] [--check]   (default conf/gateway.yaml)");
+                    System.out.println("usage: gatewayd [--config FILE] [--check] [--version]   (default conf/gateway.yaml)");
                     System.out.println("  --check   validate the configuration (and the files it names), print the result, exit 0 or 2");
+                    System.out.println("  --version print the version of this build");
                     return;
                 }
                 default -> usage("unknown argument: " + args[i]);

@@ -23,9 +23,13 @@ class ConfigCheckTest {
     }
 
     private static Outcome check(Path config) throws Exception {
+        return gatewayd("--check", "--config", config.toString());
+    }
+
+    private static Outcome gatewayd(String... args) throws Exception {
         List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-cp", System.getProperty("java.class.path"), Gatewayd.class.getName(),
-                "--check", "--config", config.toString()));
+                "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-cp", System.getProperty("java.class.path"), Gatewayd.class.getName()));
+        command.addAll(List.of(args));
         ProcessBuilder pb = new ProcessBuilder(command);
         pb.environment().putAll(Map.of("CELLGATE_TOKEN_SECRET", "a-secret-of-at-least-16-bytes",
                 "CELLGATE_ADMIN_TOKEN", "an-admin-token-of-16-bytes"));
@@ -38,6 +42,9 @@ class ConfigCheckTest {
 
     @Test
     void theShippedConfigurationPassesAndBrokenOnesNameTheKey(@TempDir Path dir) throws Exception {
+        Outcome version = gatewayd("--version");
+        assertThat(version.exit()).isZero();
+        assertThat(version.out().strip()).isEqualTo("gatewayd " + io.cellgate.protocol.Version.get()).doesNotContain("unknown");
         Outcome shipped = check(SHIPPED);
         assertThat(shipped.exit()).as(shipped.err()).isZero();
         assertThat(shipped.out()).startsWith("gatewayd: configuration " + SHIPPED + " is valid");
@@ -48,7 +55,8 @@ class ConfigCheckTest {
                 "listen.client", new String[] {"  client: 0.0.0.0:9000\n", "  client: 0.0.0.0:99999\n"},
                 "admin.token-env", new String[] {"  token-env: CELLGATE_ADMIN_TOKEN\n", "  token-env: NO_SUCH_VARIABLE\n"},
                 "drain.timeout", new String[] {"  timeout: 30s\n", "  timeout: soon\n"},
-                "admission.color", new String[] {"admission:\n", "admission:\n  color: blue\n"});
+                "admission.color", new String[] {"admission:\n", "admission:\n  color: blue\n"},
+                "${NO_SUCH_LISTEN}", new String[] {"  metrics: ${CELLGATE_METRICS_LISTEN:-127.0.0.1:9410}\n", "  metrics: ${NO_SUCH_LISTEN}\n"});
         for (Map.Entry<String, String[]> e : broken.entrySet()) {
             Path file = dir.resolve(e.getKey() + ".yaml");
             Files.writeString(file, TestTopology.edit(text, e.getValue()[0], e.getValue()[1]));

@@ -44,13 +44,13 @@ public final class DemoCluster implements AutoCloseable {
         this.secret = HexFormat.of().formatHex(secretBytes);
         // Routes live in memory only: every run starts from the shipped routes.
         String local = replaceOnce(text, "client: 0.0.0.0:9000", "client: 127.0.0.1:0");
-        local = replaceOnce(local, "metrics: 127.0.0.1:9410", "metrics: 127.0.0.1:0");
-        local = replaceOnce(local, "listen: 127.0.0.1:9411", "listen: 127.0.0.1:0");
-        local = replaceOnce(local, "file: ../logs/access.log", "file: off");
+        local = replaceOnce(local, "metrics: ${CELLGATE_METRICS_LISTEN:-127.0.0.1:9410}", "metrics: 127.0.0.1:0");
+        local = replaceOnce(local, "listen: ${CELLGATE_ADMIN_LISTEN:-127.0.0.1:9411}", "listen: 127.0.0.1:0");
+        local = replaceOnce(local, "file: ${LOGS_DIRECTORY:-../logs}/access.log", "file: off");
         // The push API on, so the sample AOs' Notify can push back to the demo's clients.
         local = replaceOnce(local, "  listen: off\n  # listen: 127.0.0.1:9412\n  # token-env: CELLGATE_PUSH_TOKEN\n",
                 "  listen: 127.0.0.1:0\n  token-env: CELLGATE_PUSH_TOKEN\n");
-        this.yaml = replaceOnce(local, "store-dir: ../data/routes\n", "");
+        this.yaml = replaceOnce(local, "store-dir: ${STATE_DIRECTORY:-../data}/routes\n", "");
     }
 
     public List<SampleAoServer> aos() {

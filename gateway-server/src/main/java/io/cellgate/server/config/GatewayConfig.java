@@ -23,6 +23,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Function;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
@@ -154,7 +155,7 @@ public record GatewayConfig(String city, String idc, String listenHost, int list
     public static GatewayConfig parse(String yaml, Path baseDir, Function<String, String> env) {
         Object parsed;
         try {
-            parsed = new Yaml(new SafeConstructor(new LoaderOptions())).load(yaml);
+            parsed = new Yaml(new SafeConstructor(new LoaderOptions())).load(expand(yaml, env));
         } catch (YAMLException e) {
             throw new ConfigException("config: not valid YAML: " + e.getMessage(), e);
         }
@@ -371,6 +372,46 @@ public record GatewayConfig(String city, String idc, String listenHost, int list
         Path[] pem = certAndKey(tls, baseDir);
         return new WebSocketConfig(ws == null ? d.host() : ws.host(), ws == null ? -1 : ws.port(), path, List.copyOf(origins),
                 pem == null ? null : pem[0], pem == null ? null : pem[1]);
+    }
+
+    private static final Pattern ENV_REFERENCE = Pattern.compile("\\$\\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?}");
+
+    /**
+     * {@code yaml} with each {@code ${NAME}} replaced by the environment variable NAME, and each
+     * {@code ${NAME:-default}} by NAME when it is set and not empty, else by the default (e.g.
+     * {@code metrics: ${CELLGATE_METRICS_LISTEN:-127.0.0.1:9410}}, {@code store-dir:
+     * ${STATE_DIRECTORY:-../data}/routes}): containers and systemd units set listeners and directories
+     * without another file. A {@code ${NAME}} that is not set is a configuration error naming it.
+     */
+    static String expand(String yaml, Function<String, String> env) {
+        if (!yaml.contains("${")) {
+            return yaml;
+        }
+        StringBuilder all = new StringBuilder(yaml.length());
+        for (String line : yaml.split("\n", -1)) {
+            // Comment lines are left alone: they may show the syntax.
+            all.append(line.stripLeading().startsWith("#") ? line : expandLine(line, env)).append('\n');
+        }
+        all.setLength(all.length() - 1);
+        return all.toString();
+    }
+
+    private static String expandLine(String yaml, Function<String, String> env) {
+        Matcher m = ENV_REFERENCE.matcher(yaml);
+        StringBuilder out = new StringBuilder(yaml.length());
+        while (m.find()) {
+            String value = env.apply(m.group(1));
+            if (value == null || value.isEmpty()) {
+                if (m.group(2) == null) {
+                    throw new ConfigException("config: ${" + m.group(1) + "} (expected: the environment variable " + m.group(1)
+                            + " set, or a default as ${" + m.group(1) + ":-value})");
+                }
+                value = m.group(2);
+            }
+            m.appendReplacement(out, Matcher.quoteReplacement(value));
+        }
+        m.appendTail(out);
+        return out.toString();
     }
 
     /** The {@code sessions} section. */

@@ -58,7 +58,7 @@ class GatewayConfigTest {
         assertThat(etcd.fleet().leaseTtl()).isEqualTo(Duration.ofSeconds(5));
         assertThatThrownBy(() -> parse(edit(ok, "  store: file\n", "  store: zookeeper\n")))
                 .hasMessage("fleet.store: zookeeper (expected: file or etcd)");
-        assertThatThrownBy(() -> parse(edit(edit(ok, "  store: file\n", "  store: etcd\n"), "  store-dir: ../data/routes\n", "")))
+        assertThatThrownBy(() -> parse(edit(edit(ok, "  store: file\n", "  store: etcd\n"), "  store-dir: ${STATE_DIRECTORY:-../data}/routes\n", "")))
                 .hasMessageStartingWith("routes.store-dir: missing (expected: a directory for the local copy");
         assertThatThrownBy(() -> parse(edit(edit(ok, "  store: file\n", "  store: etcd\n"), "endpoints-file: off", "endpoints-file: e.yaml")))
                 .hasMessageContaining("discovery.endpoints-file").hasMessageContaining("off when fleet.store is etcd");
@@ -115,5 +115,14 @@ class GatewayConfigTest {
         assertThatThrownBy(() -> parse(edit(ok, "token-secret-env: CELLGATE_TOKEN_SECRET",
                 "token-secret-env: CELLGATE_TOKEN_SECRET\n  token-secret: inline-secret-0123456789")))
                 .hasMessageContaining("expected: exactly one of");
+    }
+
+    @Test
+    void environmentVariablesFillValuesWithDefaults() {
+        java.util.Map<String, String> env = java.util.Map.of("PORT", "9555", "EMPTY", "");
+        assertThat(GatewayConfig.expand("a: ${PORT}\nb: ${NONE:-x:1}\nc: ${EMPTY:-d}\n# ${UNSET} stays\n", env::get))
+                .isEqualTo("a: 9555\nb: x:1\nc: d\n# ${UNSET} stays\n");
+        assertThatThrownBy(() -> GatewayConfig.expand("listen: ${UNSET}", env::get)).isInstanceOf(ConfigException.class)
+                .hasMessage("config: ${UNSET} (expected: the environment variable UNSET set, or a default as ${UNSET:-value})");
     }
 }

@@ -60,12 +60,12 @@ public final class ColdStartScenario {
             int port = Procs.freePort();
             int metricsPort = Procs.freePort();
             yaml = DemoCluster.replaceOnce(yaml, "client: 0.0.0.0:9000", "client: 127.0.0.1:" + port);
-            yaml = DemoCluster.replaceOnce(yaml, "metrics: 127.0.0.1:9410", "metrics: 127.0.0.1:" + metricsPort);
-            yaml = DemoCluster.replaceOnce(yaml, "listen: 127.0.0.1:9411", "listen: off");
+            yaml = DemoCluster.replaceOnce(yaml, "metrics: ${CELLGATE_METRICS_LISTEN:-127.0.0.1:9410}", "metrics: 127.0.0.1:" + metricsPort);
+            yaml = DemoCluster.replaceOnce(yaml, "listen: ${CELLGATE_ADMIN_LISTEN:-127.0.0.1:9411}", "listen: off");
             yaml = DemoCluster.replaceOnce(yaml, "token-env: CELLGATE_ADMIN_TOKEN\n", "");
             yaml = DemoCluster.replaceOnce(yaml, "token-secret-env: CELLGATE_TOKEN_SECRET", "token-secret: " + secret);
-            yaml = DemoCluster.replaceOnce(yaml, "file: ../logs/access.log", "file: off");
-            yaml = DemoCluster.replaceOnce(yaml, "store-dir: ../data/routes", "store-dir: " + dir.resolve("routes"));
+            yaml = DemoCluster.replaceOnce(yaml, "file: ${LOGS_DIRECTORY:-../logs}/access.log", "file: off");
+            yaml = DemoCluster.replaceOnce(yaml, "store-dir: ${STATE_DIRECTORY:-../data}/routes", "store-dir: " + dir.resolve("routes"));
             Path config = dir.resolve("gateway.yaml");
             Files.writeString(config, yaml, StandardCharsets.UTF_8);
             Path log = dir.resolve("gatewayd.log");
