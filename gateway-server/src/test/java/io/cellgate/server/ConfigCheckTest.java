@@ -52,7 +52,7 @@ class ConfigCheckTest {
         String text = Files.readString(SHIPPED);
         Map<String, String[]> broken = Map.of(
                 "gateway.city", new String[] {"  city: shenzhen\n", "  city: \n"},
-                "listen.client", new String[] {"  client: 0.0.0.0:9000\n", "  client: 0.0.0.0:99999\n"},
+                "listen.client", new String[] {"  client: ${CELLGATE_CLIENT_LISTEN:-0.0.0.0:9000}\n", "  client: 0.0.0.0:99999\n"},
                 "admin.token-env", new String[] {"  token-env: CELLGATE_ADMIN_TOKEN\n", "  token-env: NO_SUCH_VARIABLE\n"},
                 "drain.timeout", new String[] {"  timeout: 30s\n", "  timeout: soon\n"},
                 "admission.color", new String[] {"admission:\n", "admission:\n  color: blue\n"},

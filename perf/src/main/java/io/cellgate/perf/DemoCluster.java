@@ -43,7 +43,7 @@ public final class DemoCluster implements AutoCloseable {
         new SecureRandom().nextBytes(secretBytes);
         this.secret = HexFormat.of().formatHex(secretBytes);
         // Routes live in memory only: every run starts from the shipped routes.
-        String local = replaceOnce(text, "client: 0.0.0.0:9000", "client: 127.0.0.1:0");
+        String local = replaceOnce(text, "client: ${CELLGATE_CLIENT_LISTEN:-0.0.0.0:9000}", "client: 127.0.0.1:0");
         local = replaceOnce(local, "metrics: ${CELLGATE_METRICS_LISTEN:-127.0.0.1:9410}", "metrics: 127.0.0.1:0");
         local = replaceOnce(local, "listen: ${CELLGATE_ADMIN_LISTEN:-127.0.0.1:9411}", "listen: 127.0.0.1:0");
         local = replaceOnce(local, "file: ${LOGS_DIRECTORY:-../logs}/access.log", "file: off");

@@ -71,7 +71,7 @@ class GatewayConfigTest {
         String ok = shipped();
         assertThatThrownBy(() -> parse(edit(ok, "timeout: 8s", "timeout: 8x")))
                 .hasMessage("login.timeout: 8x (expected: a duration such as 500ms, 8s, 2m, 1h within 10ms..600000ms)");
-        assertThatThrownBy(() -> parse(edit(ok, "client: 0.0.0.0:9000", "client: nowhere")))
+        assertThatThrownBy(() -> parse(edit(ok, "client: ${CELLGATE_CLIENT_LISTEN:-0.0.0.0:9000}", "client: nowhere")))
                 .hasMessage("listen.client: nowhere (expected: host:port)");
         assertThatThrownBy(() -> parse(edit(ok, "route: WRITE", "route: SIDEWAYS")))
                 .hasMessage("commands[2].route: SIDEWAYS (expected: one of [WRITE, READ, CENTER])");

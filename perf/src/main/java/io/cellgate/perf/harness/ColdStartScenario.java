@@ -59,7 +59,7 @@ public final class ColdStartScenario {
             String secret = HexFormat.of().formatHex(secretBytes);
             int port = Procs.freePort();
             int metricsPort = Procs.freePort();
-            yaml = DemoCluster.replaceOnce(yaml, "client: 0.0.0.0:9000", "client: 127.0.0.1:" + port);
+            yaml = DemoCluster.replaceOnce(yaml, "client: ${CELLGATE_CLIENT_LISTEN:-0.0.0.0:9000}", "client: 127.0.0.1:" + port);
             yaml = DemoCluster.replaceOnce(yaml, "metrics: ${CELLGATE_METRICS_LISTEN:-127.0.0.1:9410}", "metrics: 127.0.0.1:" + metricsPort);
             yaml = DemoCluster.replaceOnce(yaml, "listen: ${CELLGATE_ADMIN_LISTEN:-127.0.0.1:9411}", "listen: off");
             yaml = DemoCluster.replaceOnce(yaml, "token-env: CELLGATE_ADMIN_TOKEN\n", "");
