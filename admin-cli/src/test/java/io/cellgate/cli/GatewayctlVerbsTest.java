@@ -56,6 +56,10 @@ class GatewayctlVerbsTest {
         assertThat(fx.ctl("version").out().strip()).isEqualTo("gatewayctl " + version);
         assertThat(fx.ctl("--version").out().strip()).isEqualTo("gatewayctl " + version);
         assertThat(fx.ctl("version", "--gateway").out()).contains("gatewayd " + version + " (" + fx.admin() + ")");
+        // This gateway has no access log: nothing to reopen, and it says so.
+        AdminFixture.Run reopen = fx.ctl("logs", "reopen");
+        assertThat(reopen.exit()).as(reopen.err()).isZero();
+        assertThat(reopen.out()).contains("the access log is off");
     }
 
     @Test

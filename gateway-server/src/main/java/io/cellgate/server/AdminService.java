@@ -582,6 +582,12 @@ final class AdminService extends AdminGrpc.AdminImplBase {
     }
 
     @java.lang.Override
+    public void reopenLogs(io.cellgate.protocol.admin.v1.ReopenLogsRequest request,
+                           StreamObserver<io.cellgate.protocol.admin.v1.ReopenLogsReply> observer) {
+        answer(observer, () -> io.cellgate.protocol.admin.v1.ReopenLogsReply.newBuilder().setReopened(gateway.reopenLogs()).build());
+    }
+
+    @java.lang.Override
     public void reload(ReloadRequest request, StreamObserver<ReloadReply> observer) {
         change(observer, () -> ReloadReply.newBuilder().addAllNeedsRestart(gateway.reloadFromSource()).build());
     }

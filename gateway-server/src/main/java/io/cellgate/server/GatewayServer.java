@@ -328,12 +328,23 @@ public final class GatewayServer implements AutoCloseable {
             if (file.getParent() != null) {
                 Files.createDirectories(file.getParent());
             }
-            return new AccessLog(Files.newBufferedWriter(file, StandardCharsets.UTF_8,
-                    StandardOpenOption.CREATE, StandardOpenOption.APPEND),
-                    config.accessLogSample(), config.accessLogRing());
+            java.util.function.Supplier<java.io.Writer> open = () -> {
+                try {
+                    return Files.newBufferedWriter(file, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+                } catch (IOException e) {
+                    throw new UncheckedIOException("access-log.file: " + file + " (expected: a writable file)", e);
+                }
+            };
+            return new AccessLog(open.get(), open, config.accessLogSample(), config.accessLogRing());
         } catch (IOException e) {
             throw new UncheckedIOException("access-log.file: " + config.accessLogFile() + " (expected: a writable file)", e);
         }
+    }
+
+    /** Opens the access log file again (after logrotate moved it); false when there is no access log. */
+    public boolean reopenLogs() {
+        AccessLog log = context.accessLog();
+        return log != null && log.reopen();
     }
 
     /** Starts a gateway with {@code config} and binds its client listener. */

@@ -93,6 +93,8 @@ public final class Gatewayd {
             server.close();
             System.exit(0);
         });
+        // SIGUSR1 opens the access log again, for logrotate (move the file, then signal).
+        handleOrWarn("USR1", signal -> LOG.info(() -> "SIGUSR1: access log " + (server.reopenLogs() ? "reopened" : "is off")));
         handleOrWarn("HUP", signal -> {
             // Off the signal thread: parsing reads the file.
             Thread reload = new Thread(() -> {

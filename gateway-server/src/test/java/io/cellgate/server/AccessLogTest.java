@@ -50,7 +50,7 @@ class AccessLogTest {
         AccessLog log = new AccessLog(blocked, 1.0, 8);
         long start = System.nanoTime();
         for (int i = 0; i < 1000; i++) {
-            log.record("s", 1, i, 7, "OK", "sz-a", 1, 10, "", null);
+            log.record("s", 1, i, 7, "OK", "sz-a", 1, 10, "", null, null, 0, 0, null, null);
         }
         long tookMillis = (System.nanoTime() - start) / 1_000_000;
         assertThat(tookMillis).as("1,000 records with the writer stuck").isLessThan(1_000);
@@ -92,7 +92,37 @@ class AccessLogTest {
             assertThat(lines).hasSize(2);
             assertThat(lines.get(0)).startsWith("{\"time\":\"").contains("\"uid\":31,\"seq\":4,\"cmd\":1,\"code\":\"OK\",\"set\":\"sz-a\",\"epoch\":1")
                     .contains("\"dye\":\"trace-all\"").endsWith("}");
-            assertThat(lines.get(1)).contains("\"seq\":5,\"cmd\":999,\"code\":\"UNKNOWN_COMMAND\"");
+            assertThat(lines.get(1)).contains("\"seq\":5,\"cmd\":999,\"code\":\"UNKNOWN_COMMAND\"").doesNotContain("\"ao\"");
+            assertThat(lines.get(0)).contains("\"in\":4,\"out\":").containsPattern("\"client\":\"127\\.0\\.0\\.1:\\d+\"")
+                    .contains("\"ao\":\"" + ao.address() + "\",\"ao_status\":\"OK\"");
+        }
+    }
+
+    @Test
+    void aRotatedAccessLogIsOpenedAgain(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("access.log");
+        try (TestAo ao = new TestAo("sz-a")) {
+            String yaml = TestTopology.yaml(ao.address(), ao.address(), "shared", "8s", "30s")
+                    + "access-log:\n  file: " + file + "\n  sample: 1\n";
+            try (GatewayServer gateway = GatewayServer.start(GatewayConfig.parse(yaml, Path.of("."), name -> null));
+                 TestClient client = new TestClient(gateway.port())) {
+                client.login(32, TestTopology.token(32));
+                assertThat(client.next().getLoginAck().getCode()).isEqualTo(Code.OK);
+                client.send(TestClient.request(1, TestTopology.READ, "before"));
+                assertThat(client.next().getResponse().getCode()).isEqualTo(Code.OK);
+                AccessLog log = gateway.context().accessLog();
+                Await.until("the first line", () -> log.written() >= 1);
+                // What logrotate does: move the file away, then ask for a reopen.
+                Files.move(file, dir.resolve("access.log.1"));
+                assertThat(gateway.reopenLogs()).isTrue();
+                Await.until("the file opened again", () -> Files.exists(file));
+                client.send(TestClient.request(2, TestTopology.READ, "after"));
+                assertThat(client.next().getResponse().getCode()).isEqualTo(Code.OK);
+                Await.until("the second line", java.time.Duration.ofSeconds(10), () -> log.written() >= 2,
+                        () -> "written " + log.written() + ", dropped " + log.dropped());
+            }
+            assertThat(Files.readAllLines(dir.resolve("access.log.1"))).hasSize(1).allMatch(l -> l.contains("\"seq\":1,"));
+            assertThat(Files.readAllLines(file)).hasSize(1).allMatch(l -> l.contains("\"seq\":2,"));
         }
     }
 }

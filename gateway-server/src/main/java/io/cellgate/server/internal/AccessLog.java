@@ -36,22 +36,44 @@ public final class AccessLog implements AutoCloseable {
         long micros;
         String dye;
         String trace;
+        /** The client's address (formatted by the writer thread, not the event loop). */
+        java.net.SocketAddress client;
+        int bytesIn;
+        int bytesOut;
+        /** The AO endpoint and its gRPC status; null when the request was not forwarded. */
+        String ao;
+        String aoStatus;
+        /** Not a request: the writer opens access-log.file again here (after a rotation). */
+        boolean reopen;
     }
 
     private final Disruptor<Entry> disruptor;
     private final RingBuffer<Entry> ring;
-    private final Writer out;
+    /** The writer thread's only. */
+    private Writer out;
+    /** Opens access-log.file again; null when this log cannot be reopened (a writer given by a test). */
+    private final java.util.function.Supplier<Writer> reopener;
+    private final java.util.concurrent.atomic.AtomicBoolean reopenPending = new java.util.concurrent.atomic.AtomicBoolean();
     private final double sample;
     private final LongAdder dropped = new LongAdder();
     private final LongAdder written = new LongAdder();
 
     /**
-     * @param out      where lines go (owned: closed with this log)
+     * @param writer   where lines go (owned: closed with this log)
      * @param sample   fraction of undyed requests logged, 0..1
      * @param ringSize entries in the ring, a power of two
      */
-    public AccessLog(Writer out, double sample, int ringSize) {
-        this.out = out;
+    public AccessLog(Writer writer, double sample, int ringSize) {
+        this(writer, null, sample, ringSize);
+    }
+
+    /**
+     * @param reopener opens the file again for {@link #reopen} (after a rotation); null: it cannot be reopened
+     */
+    public AccessLog(Writer writer, java.util.function.Supplier<Writer> reopener, double sample, int ringSize) {
+        // The handler below writes to the field: reopen replaces it (a parameter of the same name would hide it).
+        this.out = writer;
+        this.reopener = reopener;
         this.sample = sample;
         this.disruptor = new Disruptor<>(Entry::new, ringSize, r -> {
             Thread t = new Thread(r, "cellgate-access-log");
@@ -68,6 +90,13 @@ public final class AccessLog implements AutoCloseable {
 
             @Override
             public void onEvent(Entry e, long sequence, boolean endOfBatch) {
+                if (e.reopen || reopenPending.get()) {
+                    e.reopen = false;
+                    reopenNow();
+                    if (e.timeMillis == 0) {
+                        return;
+                    }
+                }
                 line.setLength(0);
                 line.append("{\"time\":\"").append(Instant.ofEpochMilli(e.timeMillis)).append("\",\"session\":\"").append(e.sessionId)
                         .append("\",\"uid\":").append(Long.toUnsignedString(e.uid)).append(",\"seq\":").append(Long.toUnsignedString(e.seq))
@@ -80,6 +109,17 @@ public final class AccessLog implements AutoCloseable {
                     line.append(",\"dye\":\"");
                     appendEscaped(line, e.dye);
                     line.append('"');
+                }
+                if (e.client != null) {
+                    line.append(",\"client\":\"");
+                    appendEscaped(line, address(e.client));
+                    line.append('"');
+                }
+                line.append(",\"in\":").append(e.bytesIn).append(",\"out\":").append(e.bytesOut);
+                if (e.ao != null) {
+                    line.append(",\"ao\":\"");
+                    appendEscaped(line, e.ao);
+                    line.append("\",\"ao_status\":\"").append(e.aoStatus).append('"');
                 }
                 if (e.trace != null) {
                     // 32 hex digits, checked or made by the gateway: nothing to escape.
@@ -115,9 +155,71 @@ public final class AccessLog implements AutoCloseable {
         return !dye.isEmpty() || sample >= 1 || (sample > 0 && ThreadLocalRandom.current().nextDouble() < sample);
     }
 
-    /** Any thread, never blocks: records one request, or drops it when the ring is full. */
+    /** {@code host:port} of a client address, without the host name lookup {@code toString} may show. */
+    private static String address(java.net.SocketAddress a) {
+        if (a instanceof java.net.InetSocketAddress i && i.getAddress() != null) {
+            String host = i.getAddress().getHostAddress();
+            return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + i.getPort();
+        }
+        return String.valueOf(a);
+    }
+
+    /** On the writer thread: closes access-log.file and opens it again (logrotate moved it away). */
+    private void reopenNow() {
+        reopenPending.set(false);
+        if (reopener == null) {
+            return;
+        }
+        try {
+            Writer fresh = reopener.get();
+            try {
+                out.close();
+            } catch (IOException ex) {
+                LOG.log(Level.WARNING, "access log: closing the old file failed", ex);
+            }
+            out = fresh;
+            LOG.info("access log: file opened again");
+        } catch (RuntimeException ex) {
+            LOG.log(Level.WARNING, "access log: cannot open the file again; writing on to the old one", ex);
+        }
+    }
+
+    /**
+     * Any thread: the writer opens access-log.file again before its next line (for log rotation: move
+     * the file, then reopen). False when this log cannot be reopened.
+     */
+    public boolean reopen() {
+        if (reopener == null) {
+            return false;
+        }
+        reopenPending.set(true);
+        long sequence;
+        try {
+            sequence = ring.tryNext();
+        } catch (InsufficientCapacityException e) {
+            return true; // the pending flag reopens it before the next line
+        }
+        try {
+            Entry e = ring.get(sequence);
+            e.reopen = true;
+            e.timeMillis = 0;
+        } finally {
+            ring.publish(sequence);
+        }
+        return true;
+    }
+
+    /**
+     * Any thread, never blocks: records one request, or drops it when the ring is full.
+     *
+     * @param client   the client's address
+     * @param bytesIn  the request body's bytes
+     * @param bytesOut the response body's bytes
+     * @param ao       the AO endpoint that answered, null when the request was not forwarded
+     * @param aoStatus the AO call's gRPC status code, with {@code ao}
+     */
     public void record(String sessionId, long uid, long seq, int cmd, String code, String set, long epoch, long micros, String dye,
-                       String trace) {
+                       String trace, java.net.SocketAddress client, int bytesIn, int bytesOut, String ao, String aoStatus) {
         long sequence;
         try {
             sequence = ring.tryNext();
@@ -138,6 +240,12 @@ public final class AccessLog implements AutoCloseable {
             e.micros = micros;
             e.dye = dye;
             e.trace = trace;
+            e.client = client;
+            e.bytesIn = bytesIn;
+            e.bytesOut = bytesOut;
+            e.ao = ao;
+            e.aoStatus = aoStatus;
+            e.reopen = false;
         } finally {
             ring.publish(sequence);
         }

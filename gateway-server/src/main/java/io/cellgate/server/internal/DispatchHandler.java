@@ -44,6 +44,8 @@ final class DispatchHandler extends ChannelInboundHandlerAdapter {
     private int requestCmd;
     /** The client's traceparent of the request being dispatched (empty when none). */
     private String requestTrace = "";
+    /** The body bytes of the request being dispatched. */
+    private int requestBytes;
     /** The clock read once per read batch, shared by the batch's limiter decisions; 0 = not read yet. */
     private long batchNanos;
 
@@ -144,6 +146,7 @@ final class DispatchHandler extends ChannelInboundHandlerAdapter {
         requestDye = session.dye;
         requestCmd = request.getCmd();
         requestTrace = request.getTraceparent();
+        requestBytes = request.getBody().size();
         Command command = context.commands().get(request.getCmd());
         long now = batchNanos();
         // Every request counts against the connection's rate, unknown commands and bad dyes included.
@@ -362,7 +365,8 @@ final class DispatchHandler extends ChannelInboundHandlerAdapter {
         AccessLog log = context.accessLog;
         if (log != null && log.sampled(requestDye)) {
             log.record(session.sessionId(), session.uid, seq, requestCmd, code.name(), null, 0, 0, requestDye,
-                    TraceParent.valid(requestTrace) ? requestTrace.substring(3, 35) : null);
+                    TraceParent.valid(requestTrace) ? requestTrace.substring(3, 35) : null, session.channel.remoteAddress(), requestBytes, 0,
+                    null, null);
         }
         ctx.write(Frames.response(seq, code, message), ctx.voidPromise());
     }

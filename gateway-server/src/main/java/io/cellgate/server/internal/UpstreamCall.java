@@ -169,7 +169,8 @@ final class UpstreamCall extends ClientCall.Listener<ByteString> {
         command.gatewayTime.record(session.loopIndex, nanos - (callEndNanos - callStartNanos));
         if (accessLog != null && accessLog.sampled(dye)) {
             accessLog.record(session.sessionId(), session.uid, seq, command.spec.cmd(), code.name(), setName, epoch, nanos / 1000, dye,
-                    TraceParent.traceId(traceparent));
+                    TraceParent.traceId(traceparent), session.channel.remoteAddress(), body.size(),
+                    responseBody == null ? 0 : responseBody.size(), endpoint.address, status == null ? "NONE" : status.getCode().name());
         }
         return frame;
     }
