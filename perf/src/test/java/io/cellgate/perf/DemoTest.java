@@ -29,7 +29,7 @@ class DemoTest {
         assertThat(o.loginFailures()).as("login failures").isZero();
         assertThat(o.noRoute()).as("NO_ROUTE answers").isZero();
         assertThat(o.healthChanges()).as("set health verdict changes").isZero();
-        assertThat(o.failed()).as("failed answers (at most 1% of %d)", o.answered()).isLessThanOrEqualTo(o.answered() / 100);
+        assertThat(o.failed()).as("failed answers (at most 1%% of %d)", o.answered()).isLessThanOrEqualTo(o.answered() / 100);
         assertThat(o.passed()).as("the demo's own verdict").isTrue();
     }
 }
