@@ -70,6 +70,8 @@ final class GatewayMetrics {
         registry.register(context.gatewayDuration());
         counter(registry, "cellgate_frames_received", "Client frames decoded", counters::framesIn);
         counter(registry, "cellgate_retries", "Idempotent calls retried on another set", counters::retries);
+        counter(registry, "cellgate_retries_refused", "Retryable calls answered with their failure: retry budget spent, no other set,"
+                + " no time left or that set at its limit", counters::retriesRefused);
         counter(registry, "cellgate_buffer_leaks", "Buffer leaks reported by Netty's leak detector",
                 io.cellgate.server.internal.LeakReports::count);
         GaugeWithCallback.builder().name("cellgate_set_requests_in_flight").help("Calls in flight to each set's AO endpoints")

@@ -140,7 +140,8 @@ public final class GatewayServer implements AutoCloseable {
             this.storeWrittenMillis = started.storeWrittenMillis();
             this.upstreams = new Upstreams(routes, loops, channelType, config.channelMode(), config.outlier(), config.setLimit(),
                     config.upstreamCaFile() == null ? null
-                            : ClientTls.upstream(config.upstreamCaFile(), config.upstreamCertFile(), config.upstreamKeyFile()));
+                            : ClientTls.upstream(config.upstreamCaFile(), config.upstreamCertFile(), config.upstreamKeyFile()),
+                    config.health().enabled() ? config.health().slowStart() : java.time.Duration.ZERO);
             upstreamsOrNull = upstreams;
             this.context = new GatewayContext(config, upstreams, loops, NanoClock.SYSTEM, openAccessLog(config));
             // A user revoked in the routes (by any gateway of the fleet) loses its sessions here too.

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.cellgate.protocol.v1.ClientFrame;
 import io.cellgate.protocol.v1.Code;
 import io.cellgate.protocol.v1.Dye;
+import io.cellgate.protocol.v1.Login;
 import io.cellgate.protocol.v1.Request;
 import io.cellgate.server.config.GatewayConfig;
 import io.cellgate.server.internal.AccessLog;
@@ -85,11 +86,12 @@ class AccessLogTest {
                 assertThat(client.next().getResponse().getCode()).isEqualTo(Code.UNKNOWN_COMMAND);
 
                 AccessLog log = gateway.context().accessLog();
-                Await.until("2 access log lines written", () -> log.written() >= 2);
-                assertThat(log.written()).isEqualTo(2);
+                Await.until("the login's and 2 requests' access log lines written", () -> log.written() >= 3);
+                assertThat(log.written()).isEqualTo(3);
             }
             List<String> lines = Files.readAllLines(file);
-            assertThat(lines).hasSize(2);
+            assertThat(lines).hasSize(3);
+            assertThat(lines.remove(0)).contains("\"event\":\"login\",\"uid\":31,\"code\":\"OK\"");
             assertThat(lines.get(0)).startsWith("{\"time\":\"").contains("\"uid\":31,\"seq\":4,\"cmd\":1,\"code\":\"OK\",\"set\":\"sz-a\",\"epoch\":1")
                     .contains("\"dye\":\"trace-all\"").endsWith("}");
             assertThat(lines.get(1)).contains("\"seq\":5,\"cmd\":999,\"code\":\"UNKNOWN_COMMAND\"").doesNotContain("\"ao\"");
@@ -111,18 +113,55 @@ class AccessLogTest {
                 client.send(TestClient.request(1, TestTopology.READ, "before"));
                 assertThat(client.next().getResponse().getCode()).isEqualTo(Code.OK);
                 AccessLog log = gateway.context().accessLog();
-                Await.until("the first line", () -> log.written() >= 1);
+                Await.until("the login's line and the first request's", () -> log.written() >= 2);
                 // What logrotate does: move the file away, then ask for a reopen.
                 Files.move(file, dir.resolve("access.log.1"));
                 assertThat(gateway.reopenLogs()).isTrue();
                 Await.until("the file opened again", () -> Files.exists(file));
                 client.send(TestClient.request(2, TestTopology.READ, "after"));
                 assertThat(client.next().getResponse().getCode()).isEqualTo(Code.OK);
-                Await.until("the second line", java.time.Duration.ofSeconds(10), () -> log.written() >= 2,
+                Await.until("the second request's line", java.time.Duration.ofSeconds(10), () -> log.written() >= 3,
                         () -> "written " + log.written() + ", dropped " + log.dropped());
             }
-            assertThat(Files.readAllLines(dir.resolve("access.log.1"))).hasSize(1).allMatch(l -> l.contains("\"seq\":1,"));
+            assertThat(Files.readAllLines(dir.resolve("access.log.1"))).hasSize(2).satisfiesExactly(
+                    l -> assertThat(l).contains("\"event\":\"login\""), l -> assertThat(l).contains("\"seq\":1,"));
             assertThat(Files.readAllLines(file)).hasSize(1).allMatch(l -> l.contains("\"seq\":2,"));
+        }
+    }
+
+    @Test
+    void everyLoginIsOneLineWithItsCheckedFieldsAndNothingUnchecked(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("access.log");
+        try (TestAo ao = new TestAo("sz-a")) {
+            String yaml = TestTopology.yaml(ao.address(), ao.address(), "shared", "8s", "30s")
+                    + "access-log:\n  file: " + file + "\n  sample: 0\n"
+                    + "dye:\n  rules:\n    - {uids: [41], tag: canary}\n";
+            try (GatewayServer gateway = GatewayServer.start(GatewayConfig.parse(yaml, Path.of("."), name -> null))) {
+                Login.Builder phone = Login.newBuilder().setDevice("ios").setDeviceId("A1b2+/=").setAppVersion("3.4.5");
+                Code[] expected = {Code.OK, Code.UNAUTHENTICATED, Code.INVALID_REQUEST};
+                Login[] logins = {
+                    phone.clone().setUid(41).setToken(TestTopology.token(41)).build(),
+                    phone.clone().setUid(42).setToken(TestTopology.token(43)).build(),
+                    phone.clone().setUid(44).setToken(TestTopology.token(44)).setDevice("bad device\r\n").build(),
+                };
+                for (int i = 0; i < logins.length; i++) {
+                    try (TestClient client = new TestClient(gateway.port())) {
+                        client.send(ClientFrame.newBuilder().setLogin(logins[i]).build());
+                        assertThat(client.next().getLoginAck().getCode()).isEqualTo(expected[i]);
+                    }
+                }
+                AccessLog log = gateway.context().accessLog();
+                Await.until("3 login lines", () -> log.written() >= 3);
+            }
+            List<String> lines = Files.readAllLines(file);
+            assertThat(lines).hasSize(3);
+            assertThat(lines.get(0)).startsWith("{\"time\":\"").contains("\"event\":\"login\",\"uid\":41,\"code\":\"OK\",\"session\":\"")
+                    .containsPattern("\"client\":\"127\\.0\\.0\\.1:\\d+\"")
+                    .contains("\"device\":\"ios\",\"device_id\":\"A1b2+/=\",\"app_version\":\"3.4.5\",\"dye\":\"canary\"}");
+            assertThat(lines.get(1)).contains("\"uid\":42,\"code\":\"UNAUTHENTICATED\"", "\"device\":\"ios\"")
+                    .doesNotContain("\"session\"", "\"dye\"");
+            // A refusal for a bad field: the uid, the code and the address, none of the client's fields.
+            assertThat(lines.get(2)).contains("\"uid\":44,\"code\":\"INVALID_REQUEST\"").doesNotContain("device", "app_version", "bad");
         }
     }
 }

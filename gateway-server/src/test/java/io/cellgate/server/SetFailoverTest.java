@@ -39,7 +39,7 @@ class SetFailoverTest {
               - {cmd: 2, method: test.Ao/Echo, route: WRITE, timeout: 2s}
             upstream:
               outlier: {consecutive-failures: 3}
-              health: {interval: 100ms, timeout: 500ms, recovery: 1s}
+              health: {interval: 100ms, timeout: 500ms, recovery: 1s, slow-start: 3s}
             """;
 
     @Test
@@ -89,8 +89,28 @@ class SetFailoverTest {
 
                 try (TestAo restarted = new TestAo("sz-a", aPort)) {
                     Await.until("sz-a UP again", () -> gateway.routing().set(0).state() == SetState.UP);
+                    long up = System.nanoTime();
                     long readsOnA = count(answers, "read OK sz-a|f");
-                    Await.until("50 more reads served by sz-a", () -> count(answers, "read OK sz-a|f") >= readsOnA + 50);
+                    long readsOnB2 = count(answers, "read OK sz-b|f");
+                    // Slow start: right after it is UP again, sz-a gets a small share of its reads (the
+                    // share grows from none to all over 3 s: about 1/6 on average in its first second).
+                    Await.until("40 reads after sz-a is UP", () -> count(answers, "read OK sz-a|f") - readsOnA
+                            + count(answers, "read OK sz-b|f") - readsOnB2 >= 40);
+                    long early = (System.nanoTime() - up) / 1_000_000;
+                    long earlyA = count(answers, "read OK sz-a|f") - readsOnA;
+                    long earlyB = count(answers, "read OK sz-b|f") - readsOnB2;
+                    System.out.printf("slow start: in the %d ms after UP, %d reads on sz-a, %d on sz-b%n", early, earlyA, earlyB);
+                    if (early <= 1_000) {
+                        assertThat((double) earlyA / (earlyA + earlyB)).as("sz-a's share of reads in its first %d ms", early)
+                                .isLessThan(0.6);
+                    }
+                    Await.until("slow start over", () -> System.nanoTime() - up > 3_100_000_000L);
+                    long afterA = count(answers, "read OK sz-a|f");
+                    long afterB = count(answers, "read OK sz-b|f");
+                    Await.until("50 more reads served by sz-a", () -> count(answers, "read OK sz-a|f") >= afterA + 50);
+                    // (One read sent just before the end may still be answered by sz-b: reads go one at a time.)
+                    assertThat(count(answers, "read OK sz-b|f")).as("reads on sz-b once sz-a's slow start is over")
+                            .isLessThanOrEqualTo(afterB + 1);
                     // Several health intervals with sz-a UP and serving: no flapping back to DOWN.
                     Await.holdsFor("sz-a stays UP", java.time.Duration.ofMillis(500),
                             () -> gateway.routing().set(0).state() == SetState.UP);

@@ -94,7 +94,8 @@ public final class FailoverScenario {
                 upstream:
                   health: {interval: 100ms, timeout: 500ms, recovery: 2s}
                 admission: {connection-rate: 0}
-                """.formatted(secret, ports[0], ports[1], ports[2]);
+                access-log: {file: %s, sample: 1}
+                """.formatted(secret, ports[0], ports[1], ports[2], dir.resolve("access.log"));
         GatewayConfig config = GatewayConfig.parse(yaml, Path.of("."), name -> null);
         List<CommandMix> mix = List.of(new CommandMix(2, CommandMix.Kind.GET, false, 0.5), new CommandMix(3, CommandMix.Kind.PUT, true, 0.5));
         byte[] secretUtf8 = secret.getBytes(StandardCharsets.UTF_8);
@@ -146,6 +147,9 @@ public final class FailoverScenario {
                     + "(health verdicts are the gateway's own and are never stored)%n%n", gateway.healthChanges(), finalEpoch));
             md.append(String.format("| | sent | OK | lost (not OK) | codes |%n|---|---:|---:|---:|---|%n"));
             md.append(row("reads", reads)).append(row("writes", writes));
+            md.append(String.format("%nretries on another set: %d; retryable failures not retried (budget, no other set, no time, limit): %d%n",
+                    gateway.context().counters().retries(), gateway.context().counters().retriesRefused()));
+            md.append(lostReads(gateway, dir.resolve("access.log")));
             md.append(String.format("%nunanswered: %d; latency from intended send (all answers): p50 %.2f ms, p99 %.2f ms, max %.2f ms%n",
                     r.unanswered(), r.latencyMicros().getValueAtPercentile(50) / 1000.0,
                     r.latencyMicros().getValueAtPercentile(99) / 1000.0, r.latencyMicros().getMaxValue() / 1000.0));
@@ -161,6 +165,38 @@ public final class FailoverScenario {
                 p.destroyForcibly();
             }
         }
+    }
+
+    /** The access log's lines of reads not answered OK, grouped by code, set, AO status and how late in the run. */
+    private static String lostReads(GatewayServer gateway, Path accessLog) throws Exception {
+        io.cellgate.server.internal.AccessLog log = gateway.context().accessLog();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (log.written() + log.dropped() < 1 && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        Thread.sleep(500); // the writer drains its ring
+        java.util.Map<String, Integer> groups = new java.util.TreeMap<>();
+        for (String line : Files.readAllLines(accessLog, StandardCharsets.UTF_8)) {
+            // The measured load's users only (uids from 1,000,000; the warm-up's from 5,000,000).
+            java.util.regex.Matcher uid = java.util.regex.Pattern.compile("\"uid\":(\\d+)").matcher(line);
+            if (line.contains("\"cmd\":2,") && !line.contains("\"code\":\"OK\"") && uid.find()
+                    && Long.parseLong(uid.group(1)) < 5_000_000) {
+                groups.merge(field(line, "code") + " set " + field(line, "set") + " ao_status " + field(line, "ao_status")
+                        + " at " + field(line, "time").substring(11, 19), 1, Integer::sum);
+            }
+        }
+        StringBuilder md = new StringBuilder("\nReads not answered OK, from the access log (code, set of the last attempt, its gRPC status, second):\n\n");
+        if (groups.isEmpty()) {
+            md.append("- none\n");
+        }
+        groups.forEach((k, v) -> md.append("- ").append(k).append(": ").append(v).append('\n'));
+        md.append(String.format("(access log: %d lines written, %d dropped)%n", log.written(), log.dropped()));
+        return md.toString();
+    }
+
+    private static String field(String jsonLine, String name) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("\"" + name + "\":\"([^\"]*)\"").matcher(jsonLine);
+        return m.find() ? m.group(1) : "-";
     }
 
     /** sz-a's state as requests see it: the stored state with this gateway's health verdict applied. */

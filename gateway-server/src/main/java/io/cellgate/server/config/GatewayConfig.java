@@ -63,7 +63,8 @@ import org.yaml.snakeyaml.error.YAMLException;
  * @param accessLogRing        entries in the access log's ring
  * @param outlier              passive health of AO endpoints
  * @param retryRatio           retries allowed per request (the retry budget)
- * @param retryMax             retry tokens saved up at most
+ * @param retryMax             retry tokens saved up at most, at any request rate
+ * @param retryWindow          the retry tokens saved may reach retryRatio of this window's requests when that is more
  * @param health               active health checks and set-level failover
  * @param endpointsFile        the watched discovery file; null when discovery is off
  * @param endpointsPoll        how often it is checked
@@ -95,7 +96,7 @@ public record GatewayConfig(String city, String idc, String listenHost, int list
                             Path routeStoreDir, AdmissionConfig admission, String metricsHost, int metricsPort,
                             Duration drainWindow, Duration drainTimeout, String adminHost, int adminPort,
                             byte[] adminToken, Path accessLogFile, double accessLogSample, int accessLogRing,
-                            OutlierPolicy outlier, double retryRatio, int retryMax,
+                            OutlierPolicy outlier, double retryRatio, int retryMax, Duration retryWindow,
                             HealthPolicy health, Path endpointsFile, Duration endpointsPoll, FleetConfig fleet,
                             long maxOutboundBytes, Path tlsCertFile, Path tlsKeyFile, Path upstreamCaFile,
                             long maxInFlightBytes, Duration minTimeout,
@@ -276,17 +277,19 @@ public record GatewayConfig(String city, String idc, String listenHost, int list
         Path upstreamCert = upstreamPem == null ? null : upstreamPem[0];
         Path upstreamKey = upstreamPem == null ? null : upstreamPem[1];
         ConfigNode healthNode = upstream.node("health");
-        healthNode.allowOnly(Set.of("enabled", "interval", "timeout", "set-down-fraction", "recovery", "max-down-share"));
+        healthNode.allowOnly(Set.of("enabled", "interval", "timeout", "set-down-fraction", "recovery", "max-down-share", "slow-start"));
         HealthPolicy health = new HealthPolicy(healthNode.bool("enabled", true),
                 healthNode.duration("interval", Duration.ofMillis(500), Duration.ofMillis(10), Duration.ofMinutes(10)),
                 healthNode.duration("timeout", Duration.ofSeconds(1), Duration.ofMillis(1), Duration.ofMinutes(1)),
                 healthNode.doubleValue("set-down-fraction", 0.6, 0.01, 1),
                 healthNode.duration("recovery", Duration.ofSeconds(5), Duration.ZERO, Duration.ofHours(1)),
-                healthNode.doubleValue("max-down-share", 0.5, 0, 1));
+                healthNode.doubleValue("max-down-share", 0.5, 0, 1),
+                healthNode.duration("slow-start", Duration.ofSeconds(10), Duration.ZERO, Duration.ofMinutes(10)));
         ConfigNode retry = upstream.node("retry-budget");
-        retry.allowOnly(Set.of("ratio", "max"));
+        retry.allowOnly(Set.of("ratio", "max", "window"));
         double retryRatio = retry.doubleValue("ratio", 0.1, 0, 1);
         int retryMax = retry.intValue("max", 100, 0, 1_000_000);
+        Duration retryWindow = retry.duration("window", Duration.ofSeconds(10), Duration.ZERO, Duration.ofMinutes(10));
         ConfigNode outlierNode = upstream.node("outlier");
         outlierNode.allowOnly(Set.of("consecutive-failures", "base-ejection", "max-ejection", "panic-threshold", "failure-codes",
                 "min-success-rate", "min-requests"));
@@ -316,7 +319,7 @@ public record GatewayConfig(String city, String idc, String listenHost, int list
                 loginTimeout, heartbeat, routes, List.copyOf(commands), mode, List.copyOf(alternates), routeStoreDir,
                 AdmissionConfig.parse(root.node("admission")), metricsHost, metricsPort,
                 drainWindow, drainTimeout, adminHost, adminPort, adminToken, accessLogFile, accessLogSample, accessLogRing,
-                outlier, retryRatio, retryMax, health, endpointsFile, endpointsPoll,
+                outlier, retryRatio, retryMax, retryWindow, health, endpointsFile, endpointsPoll,
                 fleet(root, routeStoreDir, endpointsFile, baseDir, env), maxOutbound, tlsCert, tlsKey, upstreamCa, maxInFlightBytes, minTimeout, setLimit,
                 edge, dyeRules(root.node("dye"), routes), new TokenKeys(java.util.Collections.unmodifiableMap(tokenKeys),
                 maxTokenLifetime), adminAccess, upstreamCert, upstreamKey, metricsCert, metricsKey, sessions,

@@ -8,7 +8,9 @@ import java.time.Duration;
  * {@code setDownFraction} of its endpoints ejected or failing goes DOWN in this gateway (never in the
  * stored routes), and comes back UP after every endpoint has passed its checks for {@code recovery}.
  * Health never takes down the last UP set of a city, nor more than {@code maxDownShare} of its sets.
+ * A set back UP by health gets the reads it would serve gradually, over {@code slowStart}: an AO
+ * process that just started passes its checks long before it can take its whole share at once.
  */
 public record HealthPolicy(boolean enabled, Duration interval, Duration timeout, double setDownFraction, Duration recovery,
-                           double maxDownShare) {
+                           double maxDownShare, Duration slowStart) {
 }

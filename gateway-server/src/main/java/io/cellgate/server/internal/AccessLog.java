@@ -15,7 +15,8 @@ import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
- * The access log: one JSON line per request (sampled; dyed requests always), written by one thread
+ * The access log: one JSON line per request (sampled; dyed requests always) and one per login
+ * ({@code "event":"login"}, never sampled), written by one thread
  * ({@code cellgate-access-log}) that drains a preallocated Disruptor ring. Event loops only claim a
  * slot, fill it and publish: when the ring is full the entry is dropped and counted, the loop never
  * waits.
@@ -45,6 +46,11 @@ public final class AccessLog implements AutoCloseable {
         String aoStatus;
         /** Not a request: the writer opens access-log.file again here (after a rotation). */
         boolean reopen;
+        /** A login, not a request: {@link #uid}, {@link #code}, {@link #client}, the session when admitted and these. */
+        boolean login;
+        String device;
+        String deviceId;
+        String appVersion;
     }
 
     private final Disruptor<Entry> disruptor;
@@ -98,34 +104,11 @@ public final class AccessLog implements AutoCloseable {
                     }
                 }
                 line.setLength(0);
-                line.append("{\"time\":\"").append(Instant.ofEpochMilli(e.timeMillis)).append("\",\"session\":\"").append(e.sessionId)
-                        .append("\",\"uid\":").append(Long.toUnsignedString(e.uid)).append(",\"seq\":").append(Long.toUnsignedString(e.seq))
-                        .append(",\"cmd\":").append(Integer.toUnsignedString(e.cmd)).append(",\"code\":\"").append(e.code).append('"');
-                if (e.set != null) {
-                    line.append(",\"set\":\"").append(e.set).append("\",\"epoch\":").append(e.epoch);
+                if (e.login) {
+                    appendLogin(line, e);
+                } else {
+                    appendRequest(line, e);
                 }
-                line.append(",\"us\":").append(e.micros);
-                if (e.dye != null && !e.dye.isEmpty()) {
-                    line.append(",\"dye\":\"");
-                    appendEscaped(line, e.dye);
-                    line.append('"');
-                }
-                if (e.client != null) {
-                    line.append(",\"client\":\"");
-                    appendEscaped(line, address(e.client));
-                    line.append('"');
-                }
-                line.append(",\"in\":").append(e.bytesIn).append(",\"out\":").append(e.bytesOut);
-                if (e.ao != null) {
-                    line.append(",\"ao\":\"");
-                    appendEscaped(line, e.ao);
-                    line.append("\",\"ao_status\":\"").append(e.aoStatus).append('"');
-                }
-                if (e.trace != null) {
-                    // 32 hex digits, checked or made by the gateway: nothing to escape.
-                    line.append(",\"trace\":\"").append(e.trace).append('"');
-                }
-                line.append("}\n");
                 try {
                     out.append(line);
                     if (endOfBatch) {
@@ -147,6 +130,53 @@ public final class AccessLog implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("access log: interrupted while starting", e);
+        }
+    }
+
+    private static void appendRequest(StringBuilder line, Entry e) {
+        line.append("{\"time\":\"").append(Instant.ofEpochMilli(e.timeMillis)).append("\",\"session\":\"").append(e.sessionId)
+                .append("\",\"uid\":").append(Long.toUnsignedString(e.uid)).append(",\"seq\":").append(Long.toUnsignedString(e.seq))
+                .append(",\"cmd\":").append(Integer.toUnsignedString(e.cmd)).append(",\"code\":\"").append(e.code).append('"');
+        if (e.set != null) {
+            line.append(",\"set\":\"").append(e.set).append("\",\"epoch\":").append(e.epoch);
+        }
+        line.append(",\"us\":").append(e.micros);
+        appendField(line, "dye", e.dye);
+        if (e.client != null) {
+            appendField(line, "client", address(e.client));
+        }
+        line.append(",\"in\":").append(e.bytesIn).append(",\"out\":").append(e.bytesOut);
+        if (e.ao != null) {
+            appendField(line, "ao", e.ao);
+            line.append(",\"ao_status\":\"").append(e.aoStatus).append('"');
+        }
+        if (e.trace != null) {
+            // 32 hex digits, checked or made by the gateway: nothing to escape.
+            line.append(",\"trace\":\"").append(e.trace).append('"');
+        }
+        line.append("}\n");
+    }
+
+    /** Login fields and the dye were checked at login (ClientFields): escaped all the same. */
+    private static void appendLogin(StringBuilder line, Entry e) {
+        line.append("{\"time\":\"").append(Instant.ofEpochMilli(e.timeMillis)).append("\",\"event\":\"login\",\"uid\":")
+                .append(Long.toUnsignedString(e.uid)).append(",\"code\":\"").append(e.code).append('"');
+        appendField(line, "session", e.sessionId);
+        if (e.client != null) {
+            appendField(line, "client", address(e.client));
+        }
+        appendField(line, "device", e.device);
+        appendField(line, "device_id", e.deviceId);
+        appendField(line, "app_version", e.appVersion);
+        appendField(line, "dye", e.dye);
+        line.append("}\n");
+    }
+
+    private static void appendField(StringBuilder line, String name, String value) {
+        if (value != null && !value.isEmpty()) {
+            line.append(",\"").append(name).append("\":\"");
+            appendEscaped(line, value);
+            line.append('"');
         }
     }
 
@@ -246,6 +276,42 @@ public final class AccessLog implements AutoCloseable {
             e.ao = ao;
             e.aoStatus = aoStatus;
             e.reopen = false;
+            e.login = false;
+        } finally {
+            ring.publish(sequence);
+        }
+    }
+
+    /**
+     * Any thread, never blocks: records one login (every one, not sampled), or drops it when the ring is
+     * full. Pass the login fields only once they were checked; null leaves a field out.
+     *
+     * @param sessionId the admitted session's id; null when the login was refused
+     * @param code      the LoginAck code
+     * @param dye       the session's dye (the gateway's decision), or null
+     */
+    public void login(long uid, String code, String sessionId, java.net.SocketAddress client, String device, String deviceId,
+                      String appVersion, String dye) {
+        long sequence;
+        try {
+            sequence = ring.tryNext();
+        } catch (InsufficientCapacityException e) {
+            dropped.increment();
+            return;
+        }
+        try {
+            Entry e = ring.get(sequence);
+            e.timeMillis = System.currentTimeMillis();
+            e.login = true;
+            e.reopen = false;
+            e.uid = uid;
+            e.code = code;
+            e.sessionId = sessionId;
+            e.client = client;
+            e.device = device;
+            e.deviceId = deviceId;
+            e.appVersion = appVersion;
+            e.dye = dye;
         } finally {
             ring.publish(sequence);
         }

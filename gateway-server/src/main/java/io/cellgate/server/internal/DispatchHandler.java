@@ -232,9 +232,11 @@ final class DispatchHandler extends ChannelInboundHandlerAdapter {
             }
             return;
         }
-        if (command.spec.route() == io.cellgate.route.RouteClass.READ && routing.allEjected(set, command.service)) {
+        if (command.spec.route() == io.cellgate.route.RouteClass.READ
+                && (routing.allEjected(set, command.service) || routing.slowStartSkips(set, now))) {
             // Every endpoint of the nearest set is ejected (its AO died, say, before health judged the set):
-            // a read goes to the next set at once rather than failing there and spending a retry.
+            // a read goes to the next set at once rather than failing there and spending a retry. And a set
+            // just back UP by health gets its reads gradually (upstream.health.slow-start).
             int other = table.resolveReadExcluding(session.uid, set);
             if (other >= 0) {
                 set = other;
@@ -259,7 +261,7 @@ final class DispatchHandler extends ChannelInboundHandlerAdapter {
             // deadline shorter than any AO can answer in only turns work into timeouts.
             timeoutMillis = Math.min(timeoutMillis, Math.max(request.getTimeoutMs(), context.config.minTimeout().toMillis()));
         }
-        context.retryBudget.onRequest();
+        context.retryBudget.onRequest(now);
         startCall(command, seq, routing, set, endpoint, setLimit, request.getBody(), requestDye, now, now + timeoutMillis * 1_000_000L, 1,
                 TraceParent.forward(request.getTraceparent(), !requestDye.isEmpty()));
     }

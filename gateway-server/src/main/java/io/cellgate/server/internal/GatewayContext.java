@@ -68,7 +68,7 @@ public final class GatewayContext {
 
     public GatewayContext(GatewayConfig config, Upstreams upstreams, EventLoop[] loops, NanoClock clock, AccessLog accessLog) {
         this.accessLog = accessLog;
-        this.retryBudget = new io.cellgate.limit.RetryBudget(config.retryRatio(), config.retryMax());
+        this.retryBudget = new io.cellgate.limit.RetryBudget(config.retryRatio(), config.retryMax(), config.retryWindow().toSeconds());
         this.config = config;
         this.requestDuration = new LatencyHistogram("cellgate_request_duration_seconds",
                 "Time from dispatch to the response written, per command (gateway and AO)", "cmd", loops.length,

@@ -19,6 +19,8 @@ public final class GatewayCounters {
     final LongAdder badFrames = new LongAdder();
     final LongAdder framesIn = new LongAdder();
     final LongAdder retries = new LongAdder();
+    /** Retryable calls answered with their failure: the retry budget spent, no other set, no time left or its limit full. */
+    final LongAdder retriesRefused = new LongAdder();
     final LongAdder fencedWrites = new LongAdder();
     final LongAdder closesForced = new LongAdder();
     final LongAdder preLoginClosed = new LongAdder();
@@ -172,6 +174,10 @@ public final class GatewayCounters {
 
     public long retries() {
         return retries.sum();
+    }
+
+    public long retriesRefused() {
+        return retriesRefused.sum();
     }
 
     public long framesIn() {

@@ -114,6 +114,20 @@ final class LoginHandler extends ChannelInboundHandlerAdapter {
                 .build());
     }
 
+    /**
+     * One access-log line for this login's outcome. The client's fields go in only once they were
+     * checked ({@code fieldsChecked}); a refusal for bad fields logs its uid, code and address alone.
+     */
+    private void logLogin(ChannelHandlerContext ctx, Login login, Code code, boolean fieldsChecked, ClientSession session) {
+        AccessLog log = context.accessLog;
+        if (log == null) {
+            return;
+        }
+        log.login(login.getUid(), code.name(), session == null ? null : session.sessionId(), ctx.channel().remoteAddress(),
+                fieldsChecked ? login.getDevice() : null, fieldsChecked ? login.getDeviceId() : null,
+                fieldsChecked ? login.getAppVersion() : null, session == null ? null : session.dye);
+    }
+
     private void login(ChannelHandlerContext ctx, Login login) {
         java.net.InetAddress source = ctx.channel().remoteAddress() instanceof java.net.InetSocketAddress remote
                 ? remote.getAddress() : null;
@@ -127,12 +141,14 @@ final class LoginHandler extends ChannelInboundHandlerAdapter {
         String dyeProblem = ClientFields.dyeProblem(dye);
         if (dyeProblem != null) {
             context.counters.dyesRefused.increment();
+            logLogin(ctx, login, Code.INVALID_REQUEST, false, null);
             refuse(ctx, Code.INVALID_REQUEST, dyeProblem);
             return;
         }
         String fieldProblem = ClientFields.loginProblem(login.getDevice(), login.getDeviceId(), login.getAppVersion());
         if (fieldProblem != null) {
             context.counters.loginFieldsRefused.increment();
+            logLogin(ctx, login, Code.INVALID_REQUEST, false, null);
             refuse(ctx, Code.INVALID_REQUEST, fieldProblem);
             return;
         }
@@ -140,6 +156,7 @@ final class LoginHandler extends ChannelInboundHandlerAdapter {
         LoginToken.Verdict verdict = tokens.verify(login.getUid(), login.getToken(), System.currentTimeMillis() / 1000);
         if (verdict != LoginToken.Verdict.OK) {
             context.counters.loginsFailed.increment();
+            logLogin(ctx, login, Code.UNAUTHENTICATED, true, null);
             refuse(ctx, Code.UNAUTHENTICATED, "token refused: " + verdict);
             return;
         }
@@ -147,6 +164,7 @@ final class LoginHandler extends ChannelInboundHandlerAdapter {
         long revokedUntil = context.upstreams.current().table.revokedUntil(login.getUid());
         if (revokedUntil > now) {
             context.counters.loginsRevoked.increment();
+            logLogin(ctx, login, Code.UNAUTHENTICATED, true, null);
             refuse(ctx, Code.UNAUTHENTICATED, "revoked until " + revokedUntil);
             return;
         }
@@ -170,6 +188,7 @@ final class LoginHandler extends ChannelInboundHandlerAdapter {
         UserSessions.Outcome outcome = context.userSessions.register(session, policy);
         if (!outcome.admitted()) {
             context.counters.loginsOverSessionLimit.increment();
+            logLogin(ctx, login, Code.TOO_MANY_SESSIONS, true, null);
             refuse(ctx, Code.TOO_MANY_SESSIONS, "this user already holds " + policy.maxPerUser()
                     + " connections here (sessions.max-per-user; when-full: reject-new keeps them); close one first");
             return;
@@ -181,6 +200,7 @@ final class LoginHandler extends ChannelInboundHandlerAdapter {
                     : "replaced by a newer login of this user (at most " + policy.maxPerUser() + " connections per user)";
             old.channel.eventLoop().execute(() -> old.channel.pipeline().fireUserEventTriggered(Drain.replaced(why)));
         }
+        logLogin(ctx, login, Code.OK, true, session);
         ctx.write(ServerFrame.newBuilder().setLoginAck(LoginAck.newBuilder().setCode(Code.OK)
                 .setHeartbeatIntervalMs((int) context.config.heartbeatInterval().toMillis())
                 .setSessionId(session.sessionId())).build(), ctx.voidPromise());

@@ -60,8 +60,11 @@ final class ResponseWriter implements Runnable {
             if (session.finish(call)) {
                 ServerFrame frame;
                 try {
-                    if (call.retryable() && session.dispatcher != null && session.dispatcher.retry(call)) {
-                        continue; // a new call carries the request now
+                    if (call.retryable() && session.dispatcher != null) {
+                        if (session.dispatcher.retry(call)) {
+                            continue; // a new call carries the request now
+                        }
+                        context.counters.retriesRefused.increment();
                     }
                     frame = call.toFrame();
                 } catch (RuntimeException e) {

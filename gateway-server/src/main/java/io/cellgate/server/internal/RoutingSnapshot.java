@@ -27,9 +27,16 @@ final class RoutingSnapshot {
     /** Per set (same index), its adaptive concurrency limit; null entries when limits are off. */
     private final io.cellgate.limit.SetConcurrencyLimit[] limitBySet;
 
+    /** Per set (same index), when (System.nanoTime) its slow start ends; 0 for a set not in one. */
+    private final long[] slowStartEndBySet;
+    private final long slowStartNanos;
+
     RoutingSnapshot(RouteTable table, RouteTable stored, java.util.Set<String> healthDown, AoEndpoint[][] endpointsBySet,
-                    Map<String, AoEndpoint[]>[] serviceEndpointsBySet, io.cellgate.limit.SetConcurrencyLimit[] limitBySet) {
+                    Map<String, AoEndpoint[]>[] serviceEndpointsBySet, io.cellgate.limit.SetConcurrencyLimit[] limitBySet,
+                    long[] slowStartEndBySet, long slowStartNanos) {
         this.limitBySet = limitBySet;
+        this.slowStartEndBySet = slowStartEndBySet;
+        this.slowStartNanos = slowStartNanos;
         this.table = table;
         this.stored = stored;
         this.healthDown = healthDown;
@@ -41,6 +48,19 @@ final class RoutingSnapshot {
             long fence = table.fenceEpoch(i);
             fenceTextBySet[i] = fence > 0 ? Long.toString(fence) : null;
         }
+    }
+
+    /**
+     * Whether a read that would go to set {@code setIndex} goes elsewhere now because the set is in its
+     * slow start: the share kept away falls from all to none over the slow start, drawn at random.
+     */
+    boolean slowStartSkips(int setIndex, long nowNanos) {
+        long end = slowStartEndBySet[setIndex];
+        if (end == 0) {
+            return false;
+        }
+        long left = end - nowNanos;
+        return left > 0 && ThreadLocalRandom.current().nextLong(slowStartNanos) < left;
     }
 
     /** Set {@code setIndex}'s fence as metadata text, or null when its city has none. */

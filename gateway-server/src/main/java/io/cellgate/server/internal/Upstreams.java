@@ -42,6 +42,9 @@ public final class Upstreams implements AutoCloseable {
     private RouteTable stored;
     /** Sets this gateway's health checks hold DOWN: applied to the snapshot, never stored. */
     private Set<String> healthDown = Set.of();
+    /** Sets back UP by health, by name: when (System.nanoTime) their slow start ends. */
+    private final Map<String, Long> slowStartEnds = new HashMap<>();
+    private final long slowStartNanos;
 
     private final io.cellgate.server.config.OutlierPolicy outlier;
 
@@ -59,6 +62,16 @@ public final class Upstreams implements AutoCloseable {
     public Upstreams(RouteEngine engine, EventLoop[] loops, Class<? extends SocketChannel> channelType, ChannelMode mode,
                      io.cellgate.server.config.OutlierPolicy outlier, SetConcurrencyLimit.Settings setLimit,
                      io.netty.handler.ssl.SslContext tls) {
+        this(engine, loops, channelType, mode, outlier, setLimit, tls, java.time.Duration.ZERO);
+    }
+
+    /**
+     * @param slowStart how long a set back UP by health takes to get its whole share of reads (zero: at once)
+     */
+    public Upstreams(RouteEngine engine, EventLoop[] loops, Class<? extends SocketChannel> channelType, ChannelMode mode,
+                     io.cellgate.server.config.OutlierPolicy outlier, SetConcurrencyLimit.Settings setLimit,
+                     io.netty.handler.ssl.SslContext tls, java.time.Duration slowStart) {
+        this.slowStartNanos = slowStart.toNanos();
         this.outlier = outlier;
         this.setLimit = setLimit;
         this.tls = tls;
@@ -106,6 +119,14 @@ public final class Upstreams implements AutoCloseable {
         if (closed || down.equals(healthDown)) {
             return;
         }
+        if (slowStartNanos > 0) {
+            long now = System.nanoTime();
+            for (String name : healthDown) {
+                if (!down.contains(name)) {
+                    slowStartEnds.put(name, now + slowStartNanos);
+                }
+            }
+        }
         healthDown = Set.copyOf(down);
         rebuild(stored);
     }
@@ -148,7 +169,16 @@ public final class Upstreams implements AutoCloseable {
                 byService[i] = Map.copyOf(services);
             }
         }
-        current = new RoutingSnapshot(effective(table), table, healthDown, bySet, byService, limits);
+        long now = System.nanoTime();
+        slowStartEnds.values().removeIf(end -> end - now <= 0);
+        long[] slowStartEndBySet = new long[sets.size()];
+        slowStartEnds.forEach((name, end) -> {
+            int index = table.indexOf(name);
+            if (index >= 0) {
+                slowStartEndBySet[index] = end;
+            }
+        });
+        current = new RoutingSnapshot(effective(table), table, healthDown, bySet, byService, limits, slowStartEndBySet, slowStartNanos);
         limitsByName.keySet().removeIf(name -> table.indexOf(name) < 0);
         for (Map.Entry<String, AoEndpoint> e : byAddress.entrySet()) {
             if (!next.containsKey(e.getKey())) {
