@@ -250,11 +250,8 @@ public final class AccessLog implements AutoCloseable {
      */
     public void record(String sessionId, long uid, long seq, int cmd, String code, String set, long epoch, long micros, String dye,
                        String trace, java.net.SocketAddress client, int bytesIn, int bytesOut, String ao, String aoStatus) {
-        long sequence;
-        try {
-            sequence = ring.tryNext();
-        } catch (InsufficientCapacityException e) {
-            dropped.increment();
+        long sequence = claim();
+        if (sequence < 0) {
             return;
         }
         try {
@@ -292,11 +289,8 @@ public final class AccessLog implements AutoCloseable {
      */
     public void login(long uid, String code, String sessionId, java.net.SocketAddress client, String device, String deviceId,
                       String appVersion, String dye) {
-        long sequence;
-        try {
-            sequence = ring.tryNext();
-        } catch (InsufficientCapacityException e) {
-            dropped.increment();
+        long sequence = claim();
+        if (sequence < 0) {
             return;
         }
         try {
@@ -314,6 +308,16 @@ public final class AccessLog implements AutoCloseable {
             e.dye = dye;
         } finally {
             ring.publish(sequence);
+        }
+    }
+
+    /** A ring slot to fill then publish, or -1 (counted as dropped) when the ring is full. */
+    private long claim() {
+        try {
+            return ring.tryNext();
+        } catch (InsufficientCapacityException e) {
+            dropped.increment();
+            return -1;
         }
     }
 
