@@ -23,7 +23,7 @@ import picocli.CommandLine.ScopeType;
         description = "Operate cellgate gateways through their admin API.",
         subcommands = {StatusCommand.class, RoutesCommand.class, UsersCommand.class, SetsCommand.class, CmdsCommand.class,
             LimitsCommand.class, DegradeCommand.class, CityCommand.class, ConnsCommand.class, TokenCommand.class,
-            ReloadCommand.class, DrainCommand.class, LogsCommand.class, VersionCommand.class, AutoComplete.GenerateCompletion.class,
+            ReloadCommand.class, DrainCommand.class, LogsCommand.class, VersionCommand.class, CallCommand.class, AutoComplete.GenerateCompletion.class,
             CommandLine.HelpCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:success", "1:the gateway refused or failed the operation (stderr says why)", "2:usage error",

@@ -48,16 +48,7 @@ final class TokenCommand extends GroupCommand {
                 throw new UsageException("--uid: " + uid + " (expected: an unsigned 64-bit integer)");
             }
             Duration validity = parseTtl();
-            String secret;
-            if (secretFile != null) {
-                secret = Files.readString(secretFile, StandardCharsets.UTF_8).strip();
-            } else {
-                secret = System.getenv(secretEnv);
-                if (secret == null) {
-                    throw new IllegalStateException("no token secret: set " + secretEnv + " or pass --secret-file FILE");
-                }
-            }
-            byte[] key = secret.getBytes(StandardCharsets.UTF_8);
+            byte[] key = secret(secretFile, secretEnv);
             long now = System.currentTimeMillis() / 1000;
             String token;
             try {
@@ -68,6 +59,20 @@ final class TokenCommand extends GroupCommand {
             }
             spec.commandLine().getOut().println(token);
             return 0;
+        }
+
+        /** The token secret from {@code file}, else from the environment variable {@code env}. */
+        static byte[] secret(Path file, String env) throws IOException {
+            String secret;
+            if (file != null) {
+                secret = Files.readString(file, StandardCharsets.UTF_8).strip();
+            } else {
+                secret = System.getenv(env);
+                if (secret == null) {
+                    throw new IllegalStateException("no token secret: set " + env + " or pass --secret-file FILE");
+                }
+            }
+            return secret.getBytes(StandardCharsets.UTF_8);
         }
 
         private Duration parseTtl() {

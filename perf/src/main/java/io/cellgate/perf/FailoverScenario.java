@@ -77,9 +77,10 @@ public final class FailoverScenario {
         byte[] secretBytes = new byte[24];
         new SecureRandom().nextBytes(secretBytes);
         String secret = HexFormat.of().formatHex(secretBytes);
+        int metricsPort = freePort();
         String yaml = """
                 gateway: {city: sz, idc: sz-1}
-                listen: {client: 127.0.0.1:0}
+                listen: {client: 127.0.0.1:0, metrics: 127.0.0.1:%d}
                 login: {token-secret: %s}
                 topology:
                   sets:
@@ -95,7 +96,7 @@ public final class FailoverScenario {
                   health: {interval: 100ms, timeout: 500ms, recovery: 2s}
                 admission: {connection-rate: 0}
                 access-log: {file: %s, sample: 1}
-                """.formatted(secret, ports[0], ports[1], ports[2], dir.resolve("access.log"));
+                """.formatted(metricsPort, secret, ports[0], ports[1], ports[2], dir.resolve("access.log"));
         GatewayConfig config = GatewayConfig.parse(yaml, Path.of("."), name -> null);
         List<CommandMix> mix = List.of(new CommandMix(2, CommandMix.Kind.GET, false, 0.5), new CommandMix(3, CommandMix.Kind.PUT, true, 0.5));
         byte[] secretUtf8 = secret.getBytes(StandardCharsets.UTF_8);
@@ -147,9 +148,7 @@ public final class FailoverScenario {
                     + "(health verdicts are the gateway's own and are never stored)%n%n", gateway.healthChanges(), finalEpoch));
             md.append(String.format("| | sent | OK | lost (not OK) | codes |%n|---|---:|---:|---:|---|%n"));
             md.append(row("reads", reads)).append(row("writes", writes));
-            md.append(String.format("%nretries on another set: %d; retryable failures not retried (budget, no other set, no time, limit): %d%n",
-                    gateway.context().counters().retries(), gateway.context().counters().retriesRefused()));
-            md.append(lostReads(gateway, dir.resolve("access.log")));
+            md.append(lostReads(metricsPort, dir.resolve("access.log")));
             md.append(String.format("%nunanswered: %d; latency from intended send (all answers): p50 %.2f ms, p99 %.2f ms, max %.2f ms%n",
                     r.unanswered(), r.latencyMicros().getValueAtPercentile(50) / 1000.0,
                     r.latencyMicros().getValueAtPercentile(99) / 1000.0, r.latencyMicros().getMaxValue() / 1000.0));
@@ -167,14 +166,17 @@ public final class FailoverScenario {
         }
     }
 
-    /** The access log's lines of reads not answered OK, grouped by code, set, AO status and how late in the run. */
-    private static String lostReads(GatewayServer gateway, Path accessLog) throws Exception {
-        io.cellgate.server.internal.AccessLog log = gateway.context().accessLog();
+    /**
+     * The retries, from the gateway's metrics; and the access log's lines of reads not answered OK,
+     * grouped by code, set, AO status and second.
+     */
+    private static String lostReads(int metricsPort, Path accessLog) throws Exception {
+        io.cellgate.perf.load.Scrape metrics = io.cellgate.perf.load.Scrape.of(metricsPort);
+        long logged = (long) (metrics.sum("cellgate_access_log_written_total", "") + metrics.sum("cellgate_access_log_dropped_total", ""));
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (log.written() + log.dropped() < 1 && System.nanoTime() < deadline) {
-            Thread.sleep(10);
+        while (Files.readAllLines(accessLog, StandardCharsets.UTF_8).size() < logged && System.nanoTime() < deadline) {
+            Thread.sleep(50); // the writer drains its ring
         }
-        Thread.sleep(500); // the writer drains its ring
         java.util.Map<String, Integer> groups = new java.util.TreeMap<>();
         for (String line : Files.readAllLines(accessLog, StandardCharsets.UTF_8)) {
             // The measured load's users only (uids from 1,000,000; the warm-up's from 5,000,000).
@@ -185,12 +187,15 @@ public final class FailoverScenario {
                         + " at " + field(line, "time").substring(11, 19), 1, Integer::sum);
             }
         }
-        StringBuilder md = new StringBuilder("\nReads not answered OK, from the access log (code, set of the last attempt, its gRPC status, second):\n\n");
+        StringBuilder md = new StringBuilder(String.format("%nretries on another set: %.0f; retryable failures not retried (budget, no "
+                + "other set, no time, limit): %.0f%n", metrics.sum("cellgate_retries_total", ""), metrics.sum("cellgate_retries_refused_total", "")));
+        md.append("\nReads not answered OK, from the access log (code, set of the last attempt, its gRPC status, second):\n\n");
         if (groups.isEmpty()) {
             md.append("- none\n");
         }
         groups.forEach((k, v) -> md.append("- ").append(k).append(": ").append(v).append('\n'));
-        md.append(String.format("(access log: %d lines written, %d dropped)%n", log.written(), log.dropped()));
+        md.append(String.format("(access log: %.0f lines written, %.0f dropped)%n", metrics.sum("cellgate_access_log_written_total", ""),
+                metrics.sum("cellgate_access_log_dropped_total", "")));
         return md.toString();
     }
 

@@ -1,5 +1,6 @@
 package io.cellgate.perf.harness;
 
+import io.cellgate.perf.load.Scrape;
 import io.cellgate.perf.DemoCluster;
 import io.cellgate.perf.load.CommandMix;
 import io.cellgate.perf.load.LoadGenerator;

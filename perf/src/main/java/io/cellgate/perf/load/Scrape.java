@@ -1,4 +1,4 @@
-package io.cellgate.perf.harness;
+package io.cellgate.perf.load;
 
 import java.io.IOException;
 import java.net.URI;
