@@ -173,4 +173,35 @@ class CellgateClientTest {
             }
         }
     }
+
+    @Test
+    void speaksTlsAndTrustsOnlyTheGatewaysCertificate(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+        io.cellgate.testkit.TestCertificates.selfSigned(dir, "cellgate-test");
+        io.cellgate.testkit.TestCertificates.selfSigned(dir.resolve("other"), "someone-else");
+        try (TestAo sz = new TestAo("sz-a"); TestAo sh = new TestAo("sh-a");
+             GatewayServer gateway = GatewayServer.start(GatewayConfig.parse(GatewayYaml.testTopology(sz.address(), sh.address())
+                     .tls("cert.pem", "key.pem").build(), dir, name -> null))) {
+            io.netty.handler.ssl.SslContext trusting = io.netty.handler.ssl.SslContextBuilder.forClient()
+                    .trustManager(dir.resolve("cert.pem").toFile()).build();
+            try (CellgateClient client = client(12, gateway.port()).tls(trusting).build()) {
+                client.connect().get(10, TimeUnit.SECONDS);
+                assertThat(client.call(READ, ByteString.copyFromUtf8("tls")).get(10, TimeUnit.SECONDS).getBody().toStringUtf8())
+                        .endsWith("|tls");
+            }
+            io.netty.handler.ssl.SslContext wrongCa = io.netty.handler.ssl.SslContextBuilder.forClient()
+                    .trustManager(dir.resolve("other").resolve("cert.pem").toFile()).build();
+            ConcurrentLinkedQueue<String> why = new ConcurrentLinkedQueue<>();
+            try (CellgateClient client = client(12, gateway.port()).tls(wrongCa).listener(new ClientListener() {
+                @Override
+                public void disconnected(InetSocketAddress gateway, String reason, long reconnectMillis) {
+                    why.add(reason);
+                }
+            }).build()) {
+                CompletableFuture<Void> login = client.connect();
+                io.cellgate.testkit.Await.until("a refused handshake", () -> !why.isEmpty());
+                assertThat(login).isNotDone();
+                assertThat(client.loggedIn()).isFalse();
+            }
+        }
+    }
 }
