@@ -136,6 +136,15 @@ public final class OverloadScenario {
 
     /** Runs one load at {@code multiplier} x capacity for {@code duration} against a fresh gateway and AO. */
     public static Outcome run(Protection protection, Mix mix, double multiplier, Duration duration, int connections) throws Exception {
+        return run(protection, mix, multiplier, Duration.ZERO, duration, connections);
+    }
+
+    /**
+     * The same, the measured load preceded by {@code settle} of the same load that is not counted (but
+     * whose health changes are): how the protection holds once it has converged.
+     */
+    public static Outcome run(Protection protection, Mix mix, double multiplier, Duration settle, Duration duration, int connections)
+            throws Exception {
         byte[] secretBytes = new byte[24];
         new SecureRandom().nextBytes(secretBytes);
         String secret = HexFormat.of().formatHex(secretBytes);
@@ -150,6 +159,10 @@ public final class OverloadScenario {
                         .run(new PrintStream(OutputStream.nullOutputStream()));
                 long healthBefore = gateway.healthChanges();
                 double offered = CAPACITY * multiplier;
+                if (!settle.isZero()) {
+                    new LoadGenerator(new LoadGenerator.Options("127.0.0.1", gateway.port(), List.of("127.0.0.1"), connections, offered,
+                            settle, secretUtf8, 3_000_000, mix.commands(), 64, 1)).run(new PrintStream(OutputStream.nullOutputStream()));
+                }
                 LoadGenerator.Result r = new LoadGenerator(new LoadGenerator.Options("127.0.0.1", gateway.port(),
                         List.of("127.0.0.1"), connections, offered, duration, secretUtf8, 1_000_000, mix.commands(), 64, 1)).run(System.out);
                 double[] success = new double[4];

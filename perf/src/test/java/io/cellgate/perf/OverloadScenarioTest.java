@@ -11,10 +11,16 @@ import org.junit.jupiter.api.Test;
  * {@code perf/run-overload.sh}; their report is in perf/results/.
  */
 class OverloadScenarioTest {
+    /**
+     * Two seconds at 2x before the 6 s that count: on a cold JVM with one free core (another process
+     * holding the other), the first seconds are the JIT's and the limit's convergence from its ceiling,
+     * and measured they decided the outcome (goodput 0.45 in one such run, against 0.94-0.98 once settled).
+     */
+    private static final Duration SETTLE = Duration.ofSeconds(2);
     @Test
     void atTwiceCapacityP0IsServedAndGoodputStaysNearCapacity() throws Exception {
         OverloadScenario.Outcome o = OverloadScenario.run(OverloadScenario.Protection.TUNED_IN_FLIGHT,
-                OverloadScenario.Mix.PRIORITIES, 2.0, Duration.ofSeconds(6), 50);
+                OverloadScenario.Mix.PRIORITIES, 2.0, SETTLE, Duration.ofSeconds(6), 50);
         System.out.println(OverloadScenario.row(o));
         assertThat(o.unanswered()).isZero();
         assertThat(o.successByPriority()[0]).as("P0 success").isGreaterThanOrEqualTo(0.999);
@@ -32,7 +38,7 @@ class OverloadScenarioTest {
     @Test
     void theSetsAdaptiveLimitKeepsGoodputAndP0WithoutTakingTheSetDown() throws Exception {
         OverloadScenario.Outcome o = OverloadScenario.run(OverloadScenario.Protection.SET_LIMIT,
-                OverloadScenario.Mix.WRITES_AND_READS, 2.0, Duration.ofSeconds(6), 50);
+                OverloadScenario.Mix.WRITES_AND_READS, 2.0, SETTLE, Duration.ofSeconds(6), 50);
         System.out.println(OverloadScenario.row(o));
         assertThat(o.unanswered()).isZero();
         assertThat(o.successByPriority()[0]).as("P0 write success").isGreaterThanOrEqualTo(0.999);
