@@ -108,6 +108,8 @@ public final class CellgateClient implements AutoCloseable {
     private long nextSeq = 1;
     private int failures;
     private int nextGateway;
+    /** Connection attempts so far: a name lookup that returns after a newer attempt began is dropped. */
+    private long attempts;
     private final ArrayDeque<InetSocketAddress> alternates = new ArrayDeque<>();
     /** Set by a go_away: the delay before the next connection; -1 for backoff. */
     private long advisedDelayNanos = -1;
@@ -181,7 +183,11 @@ public final class CellgateClient implements AutoCloseable {
     @Override
     public void close() {
         execute(this::shutdown);
-        group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
+        io.netty.util.concurrent.Future<?> terminated = group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+        if (!loop.inEventLoop()) {
+            // From a listener (on the loop itself) it cannot wait for its own end; it ends right after.
+            terminated.awaitUninterruptibly(5, TimeUnit.SECONDS);
+        }
     }
 
     private boolean execute(Runnable task) {
@@ -254,8 +260,28 @@ public final class CellgateClient implements AutoCloseable {
 
     private void open() {
         state = State.CONNECTING;
+        long attempt = ++attempts;
         InetSocketAddress address = nextAddress();
         connectedTo = address;
+        if (!address.isUnresolved()) {
+            connect(address, address);
+            return;
+        }
+        // A name lookup blocks: it runs on a pool thread, never on the client's event loop.
+        CompletableFuture.supplyAsync(() -> new InetSocketAddress(address.getHostString(), address.getPort())).whenComplete(
+                (resolved, e) -> execute(() -> {
+                    if (state != State.CONNECTING || attempts != attempt) {
+                        return;
+                    }
+                    if (resolved == null || resolved.isUnresolved()) {
+                        reconnectLater(address, "cannot resolve " + address.getHostString());
+                    } else {
+                        connect(address, resolved);
+                    }
+                }));
+    }
+
+    private void connect(InetSocketAddress address, InetSocketAddress resolved) {
         Bootstrap bootstrap = new Bootstrap().group(loop).channel(NioSocketChannel.class)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) connectTimeoutMillis)
                 .option(ChannelOption.TCP_NODELAY, true)
@@ -269,7 +295,7 @@ public final class CellgateClient implements AutoCloseable {
                                 new ProtobufVarint32LengthFieldPrepender(), new ProtobufEncoder(), new Handler());
                     }
                 });
-        ChannelFuture connecting = bootstrap.connect(address);
+        ChannelFuture connecting = bootstrap.connect(resolved);
         channel = connecting.channel();
         connecting.addListener(f -> {
             if (!f.isSuccess() && state != State.CLOSED) {
@@ -513,7 +539,10 @@ public final class CellgateClient implements AutoCloseable {
             return this;
         }
 
-        /** Logs in as {@code uid} with the token {@code token} gives at each login (so it may renew it). */
+        /**
+         * Logs in as {@code uid} with the token {@code token} gives at each login (so it may renew it). It is
+         * called on the client's event loop: return a token at hand, never block for one.
+         */
         public Builder login(long uid, Supplier<String> token) {
             this.uid = uid;
             this.token = token;

@@ -65,7 +65,9 @@ class CellgateClientTest {
         try (TestAo sz = new TestAo("sz-a"); TestAo sh = new TestAo("sh-a");
              GatewayServer gateway = start(GatewayYaml.testTopology(sz.address(), sh.address()).build())) {
             long uid = TestTopology.uidInSlots(3000, 0, 8191);
-            try (CellgateClient client = client(uid, gateway.port()).build()) {
+            // By name: the lookup runs off the client's event loop (BlockHound would catch it there).
+            try (CellgateClient client = CellgateClient.builder().gateway("localhost:" + gateway.port())
+                    .login(uid, () -> TestTopology.token(uid)).build()) {
                 client.connect().get(10, TimeUnit.SECONDS);
                 sz.delayEcho(500);
                 CompletableFuture<Response> slow = client.call(READ, ByteString.copyFromUtf8("slow"), Duration.ofMillis(50));
