@@ -137,4 +137,28 @@ class SetHealthOverlayTest {
             }
         }
     }
+
+    /**
+     * Checks that time out are weaker evidence than refused ones (an AO slow to answer, as cold AO
+     * processes beside a busy gateway are): a set whose checks hang is taken down all the same, after
+     * three times as many checks, and its endpoint is not ejected for them.
+     */
+    @Test
+    void aSetWhoseChecksHangGoesDownAfterNineTimeoutsWithoutAnEjection() throws Exception {
+        try (TestAo szA = new TestAo("sz-a"); TestAo szB = new TestAo("sz-b"); TestAo sh = new TestAo("sh-a");
+             GatewayServer gateway = GatewayServer.start(GatewayConfig.parse(twoSetsInSz(szA.address(), szB.address(), sh.address())
+                     .health("timeout", "50ms").build(), Path.of("."), name -> null))) {
+            Await.holdsFor("sz-a UP while its checks pass", java.time.Duration.ofMillis(500), () -> routed(gateway, "sz-a") == SetState.UP);
+            long hung = System.nanoTime();
+            szA.hangHealth(true);
+            Await.until("sz-a DOWN once its checks hang", () -> routed(gateway, "sz-a") == SetState.DOWN);
+            long millis = (System.nanoTime() - hung) / 1_000_000;
+            System.out.println("hung checks: sz-a DOWN after " + millis + " ms");
+            // Nine timed-out checks 100 ms apart, each 50 ms: not before some 800 ms.
+            assertThat(millis).as("hang to DOWN, ms").isGreaterThanOrEqualTo(800);
+            assertThat(gateway.context().endpointEjections().getOrDefault(szA.address(), 0L)).as("ejections of sz-a").isZero();
+            szA.hangHealth(false);
+            Await.until("sz-a UP again once its checks pass", () -> routed(gateway, "sz-a") == SetState.UP);
+        }
+    }
 }

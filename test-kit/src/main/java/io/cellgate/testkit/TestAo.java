@@ -65,6 +65,13 @@ public final class TestAo implements AutoCloseable {
     private volatile Status failEcho;
     private volatile long echoDelayMillis;
 
+    private volatile boolean healthHangs;
+
+    /** Makes health checks go unanswered (an AO that accepts calls and hangs), or answered again. */
+    public void hangHealth(boolean hang) {
+        this.healthHangs = hang;
+    }
+
     /** Makes Echo answer after {@code millis} (0: at once). */
     public void delayEcho(long millis) {
         this.echoDelayMillis = millis;
@@ -136,6 +143,9 @@ public final class TestAo implements AutoCloseable {
         };
         ServerServiceDefinition health = ServerServiceDefinition.builder("grpc.health.v1.Health")
                 .addMethod(method("grpc.health.v1.Health/Check"), ServerCalls.asyncUnaryCall((request, observer) -> {
+                    if (healthHangs) {
+                        return; // never answered: the caller's deadline ends it
+                    }
                     observer.onNext(SERVING);
                     observer.onCompleted();
                 }))

@@ -59,10 +59,20 @@ public final class SetHealthTracker implements AutoCloseable {
     private final long recoveryNanos;
     private final long timeoutMillis;
     private final ScheduledExecutorService timer;
-    /** Endpoint address -> failed checks in a row; absent when its last check passed. */
+    /**
+     * Endpoint address -> weight of its failed checks in a row; absent when its last check passed. A
+     * check refused or broken weighs {@link #REFUSED_WEIGHT}, one that timed out 1.
+     */
     private final Map<String, Integer> failedChecks = new ConcurrentHashMap<>();
-    /** Failed checks in a row that make an endpoint count as failing (one lost check is not an outage). */
-    private static final int UNHEALTHY_THRESHOLD = 3;
+    /**
+     * A failed check that makes an endpoint count as failing: three refused or broken in a row (one lost
+     * check is not an outage), or three times as many timeouts. A timeout is weaker evidence: the AO took
+     * the call and is slow, which is what a set's concurrency limit and the calls' own deadlines are for;
+     * on a small host where cold AO processes start beside the gateway, checks time out for seconds while
+     * every AO is healthy (perf/results/cold-start-*.md). A hung AO is still taken down, a little later.
+     */
+    private static final int REFUSED_WEIGHT = 3;
+    private static final int UNHEALTHY_THRESHOLD = 3 * REFUSED_WEIGHT;
     /** Endpoint address -> since when its checks pass. */
     private final Map<String, Long> passingSince = new ConcurrentHashMap<>();
     /** Sets held DOWN by health; written on the health thread only, published as copies. */
@@ -164,8 +174,13 @@ public final class SetHealthTracker implements AutoCloseable {
                     passingSince.putIfAbsent(e.address, now);
                 } else {
                     passingSince.remove(e.address);
-                    failedChecks.merge(e.address, 1, Integer::sum);
-                    e.record(status.isOk() ? Status.Code.UNAVAILABLE : status.getCode(), !gatewayLagging.getAsBoolean());
+                    if (status.getCode() == Status.Code.DEADLINE_EXCEEDED) {
+                        // Counted by health alone, not as a failed call: five slow checks must not eject.
+                        failedChecks.merge(e.address, 1, Integer::sum);
+                    } else {
+                        failedChecks.merge(e.address, REFUSED_WEIGHT, Integer::sum);
+                        e.record(status.isOk() ? Status.Code.UNAVAILABLE : status.getCode(), !gatewayLagging.getAsBoolean());
+                    }
                 }
             }
         });
