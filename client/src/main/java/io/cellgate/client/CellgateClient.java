@@ -367,14 +367,10 @@ public final class CellgateClient implements AutoCloseable {
         listener.goAway(connectedTo, goAway);
         alternates.clear();
         for (String alternate : goAway.getAlternatesList()) {
-            int colon = alternate.lastIndexOf(':');
-            if (colon > 0) {
-                try {
-                    alternates.add(InetSocketAddress.createUnresolved(alternate.substring(0, colon).replace("[", "").replace("]", ""),
-                            Integer.parseInt(alternate.substring(colon + 1))));
-                } catch (IllegalArgumentException e) {
-                    // A malformed alternate is skipped; the configured gateways remain.
-                }
+            try {
+                alternates.add(hostPort(alternate));
+            } catch (IllegalArgumentException e) {
+                // A malformed alternate is skipped; the configured gateways remain.
             }
         }
         advisedDelayNanos = TimeUnit.MILLISECONDS.toNanos(goAway.getReconnectAfterMs());
@@ -458,6 +454,16 @@ public final class CellgateClient implements AutoCloseable {
         firstLogin.completeExceptionally(new CallFailedException(CallFailedException.Reason.CLOSED, why));
     }
 
+    /** {@code host:port} or {@code [v6]:port}, not looked up; IllegalArgumentException when it is neither. */
+    static InetSocketAddress hostPort(String text) {
+        int colon = text.lastIndexOf(':');
+        if (colon <= 0) {
+            throw new IllegalArgumentException(text + " (expected: host:port)");
+        }
+        return InetSocketAddress.createUnresolved(text.substring(0, colon).replace("[", "").replace("]", ""),
+                Integer.parseInt(text.substring(colon + 1)));
+    }
+
     /** The connection's last step: frames from the gateway, on the client's loop. */
     private final class Handler extends SimpleChannelInboundHandler<ServerFrame> {
         @Override
@@ -526,12 +532,7 @@ public final class CellgateClient implements AutoCloseable {
 
         /** A gateway to connect to, {@code host:port}; several are tried in turn. */
         public Builder gateway(String hostPort) {
-            int colon = hostPort.lastIndexOf(':');
-            if (colon <= 0) {
-                throw new IllegalArgumentException("gateway: " + hostPort + " (expected: host:port)");
-            }
-            return gateway(InetSocketAddress.createUnresolved(hostPort.substring(0, colon).replace("[", "").replace("]", ""),
-                    Integer.parseInt(hostPort.substring(colon + 1))));
+            return gateway(hostPort(hostPort));
         }
 
         public Builder gateway(InetSocketAddress address) {

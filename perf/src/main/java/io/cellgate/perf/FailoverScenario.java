@@ -184,7 +184,7 @@ public final class FailoverScenario {
         java.util.Map<String, Integer> groups = new java.util.TreeMap<>();
         for (String line : Files.readAllLines(accessLog, StandardCharsets.UTF_8)) {
             // The measured load's users only (uids from 1,000,000; the warm-up's from 5,000,000).
-            java.util.regex.Matcher uid = java.util.regex.Pattern.compile("\"uid\":(\\d+)").matcher(line);
+            java.util.regex.Matcher uid = UID.matcher(line);
             if (line.contains("\"cmd\":2,") && !line.contains("\"code\":\"OK\"") && uid.find()
                     && Long.parseLong(uid.group(1)) < 5_000_000) {
                 groups.merge(field(line, "code") + " set " + field(line, "set") + " ao_status " + field(line, "ao_status")
@@ -202,6 +202,8 @@ public final class FailoverScenario {
                 metrics.sum("cellgate_access_log_dropped_total", "")));
         return md.toString();
     }
+
+    private static final java.util.regex.Pattern UID = java.util.regex.Pattern.compile("\"uid\":(\\d+)");
 
     private static String field(String jsonLine, String name) {
         java.util.regex.Matcher m = java.util.regex.Pattern.compile("\"" + name + "\":\"([^\"]*)\"").matcher(jsonLine);
