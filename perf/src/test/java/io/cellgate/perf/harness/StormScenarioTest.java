@@ -31,7 +31,10 @@ class StormScenarioTest {
         // JVMs compile, the gateway's overload control may shed a few connected requests (a defined answer, counted).
         assertThat((double) o.during().ok()).as("connected clients answered OK during the storm")
                 .isGreaterThanOrEqualTo(0.95 * o.during().sent());
-        assertThat(o.during().latencyMicros().getValueAtPercentile(50) / 1000.0).as("their median (ms)").isLessThan(50);
+        // Their median: 1-2 ms on a quiet machine (perf/results/storm-*.md), 121 ms measured with one of the two cores
+        // held by another process while the generators' JVMs compiled on the other. A loop stalled by the storm's
+        // accepts or logins holds its connected clients for the storm's seconds.
+        assertThat(o.during().latencyMicros().getValueAtPercentile(50) / 1000.0).as("their median (ms)").isLessThan(250);
         assertThat(Files.readString(report)).contains("| 2,000 | 2,000 |");
     }
 }
