@@ -10,7 +10,19 @@ final class ReloadCommand extends AdminCall {
     @Override
     void run(AdminClient client, Gatewayctl ctl) {
         ReloadReply r = client.call(30).reload(ReloadRequest.getDefaultInstance());
-        ctl.print(out(), r, () -> out().println("reloaded" + (r.getNeedsRestartCount() == 0 ? ""
-                : "; these changes need a restart: " + String.join(", ", r.getNeedsRestartList()))));
+        ctl.print(out(), r, () -> {
+            out().println("reloaded" + (r.getAppliedCount() + r.getNeedsRestartCount() + r.getKeptByRouteStoreCount() == 0
+                    ? "; no key changed" : ""));
+            if (r.getAppliedCount() > 0) {
+                out().println("applied: " + String.join(", ", r.getAppliedList()));
+            }
+            if (r.getNeedsRestartCount() > 0) {
+                out().println("need a restart: " + String.join(", ", r.getNeedsRestartList()));
+            }
+            if (r.getKeptByRouteStoreCount() > 0) {
+                out().println("kept by the route store (change them with gatewayctl routes and sets): "
+                        + String.join(", ", r.getKeptByRouteStoreList()));
+            }
+        });
     }
 }

@@ -589,7 +589,11 @@ final class AdminService extends AdminGrpc.AdminImplBase {
 
     @java.lang.Override
     public void reload(ReloadRequest request, StreamObserver<ReloadReply> observer) {
-        change(observer, () -> ReloadReply.newBuilder().addAllNeedsRestart(gateway.reloadFromSource()).build());
+        change(observer, () -> {
+            ReloadOutcome o = gateway.reloadFromSource();
+            return ReloadReply.newBuilder().addAllNeedsRestart(o.needsRestart()).addAllApplied(o.applied())
+                    .addAllKeptByRouteStore(o.keptByRouteStore()).build();
+        });
     }
 
     @java.lang.Override

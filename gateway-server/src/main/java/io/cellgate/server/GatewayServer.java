@@ -441,8 +441,8 @@ public final class GatewayServer implements AutoCloseable {
         this.afterDrain = action;
     }
 
-    /** Reloads from {@link #reloadSource}; the keys that need a restart. */
-    List<String> reloadFromSource() {
+    /** Reloads from {@link #reloadSource}: what it did with each changed key. */
+    ReloadOutcome reloadFromSource() {
         Supplier<GatewayConfig> source = reloadSource;
         if (source == null) {
             throw io.grpc.Status.FAILED_PRECONDITION.withDescription(
@@ -532,15 +532,15 @@ public final class GatewayServer implements AutoCloseable {
     }
 
     /**
-     * Applies a reloaded configuration without dropping a connection: commands, limits, timeouts,
-     * alternates, and the routes when they live in memory only (with a route store, the store holds
-     * the live routes and the configuration's topology only seeds it). Settings that need a restart
-     * (listeners, transport, event loops, token secret, route store) are reported and keep their
-     * running values.
-     *
-     * @return the keys whose change needs a restart (empty when everything was applied)
+     * Applies a reloaded configuration without dropping a connection. Every key that changed is
+     * either applied (commands, limits, login, admission, degrade, dyes, sessions' limits, push rates,
+     * logging, drain, alternates, access-log sampling, the retry budget, a rotated client certificate;
+     * the routes when they live in memory only) or named: as needing a restart (listeners, transport,
+     * event loops, route store, fleet, upstream channels, health and limits, discovery, the access log's
+     * file, the admin API, the push listener), or, with a route store, as kept by the store (the routes
+     * and topology in the file only seed an empty store). See {@link ReloadOutcome#APPLIED}.
      */
-    public List<String> reload(GatewayConfig next) {
+    public ReloadOutcome reload(GatewayConfig next) {
         return onControl(() -> reloadNow(next));
     }
 
@@ -609,42 +609,12 @@ public final class GatewayServer implements AutoCloseable {
         }
     }
 
-    private List<String> reloadNow(GatewayConfig next) {
+    private ReloadOutcome reloadNow(GatewayConfig next) {
         GatewayConfig running = context.config();
-        List<String> restart = new ArrayList<>();
-        if (!running.listenHost().equals(next.listenHost()) || running.listenPort() != next.listenPort()) {
-            restart.add("listen.client");
-        }
-        if (!running.metricsHost().equals(next.metricsHost()) || running.metricsPort() != next.metricsPort()) {
-            restart.add("listen.metrics");
-        }
-        if (running.transport() != next.transport() || running.eventLoopThreads() != next.eventLoopThreads()) {
-            restart.add("gateway.transport/event-loop-threads");
-        }
-        if (!Objects.equals(running.routeStoreDir(), next.routeStoreDir())) {
-            restart.add("routes.store-dir");
-        }
-        if (!running.city().equals(next.city()) || !running.idc().equals(next.idc())) {
-            restart.add("gateway.city/idc");
-        }
-        io.cellgate.server.config.PushConfig runningPush = running.push();
-        io.cellgate.server.config.PushConfig nextPush = next.push();
-        if (!runningPush.host().equals(nextPush.host()) || runningPush.port() != nextPush.port()
-                || !java.util.Arrays.equals(runningPush.token(), nextPush.token()) || !Objects.equals(runningPush.certFile(), nextPush.certFile())
-                || !Objects.equals(runningPush.keyFile(), nextPush.keyFile())
-                || !Objects.equals(runningPush.clientCaFile(), nextPush.clientCaFile())) {
-            restart.add("push.listen/token/tls");
-        }
-        if (!running.webSocket().equals(next.webSocket())) {
-            restart.add("listen.websocket*");
-        }
-        if (!Objects.equals(running.setLimit(), next.setLimit())) {
-            restart.add("upstream.set-limit");
-        }
-        if ((running.tlsCertFile() == null) != (next.tlsCertFile() == null)) {
-            restart.add("listen.tls (on/off)");
-        } else if (next.tlsCertFile() != null) {
-            // Certificate rotation: the files are read again; new connections use them, open ones keep theirs.
+        ReloadOutcome outcome = ReloadOutcome.of(running, next);
+        if (running.tlsCertFile() != null && next.tlsCertFile() != null) {
+            // Certificate rotation: the files are read again, changed names or not; new connections use them,
+            // open ones keep theirs.
             context.clientTls(ClientTls.load(next.tlsCertFile(), next.tlsKeyFile()));
             LOG.info(() -> "reload: client TLS certificate read again from " + next.tlsCertFile());
         }
@@ -652,14 +622,20 @@ public final class GatewayServer implements AutoCloseable {
             LogFormat.install(next.logging().json() ? LogFormat.Style.JSON : LogFormat.Style.TEXT, next.logging().level());
             LOG.info(() -> "reload: logging now " + (next.logging().json() ? "json" : "text") + " at " + next.logging().level());
         }
+        if (context.accessLog() != null) {
+            context.accessLog().sample(next.accessLogSample());
+        }
+        if (!running.admission().window().equals(next.admission().window())) {
+            overloadMonitor.window(next.admission().window());
+        }
         context.reload(next);
-        if (next.routeStoreDir() == null && restart.stream().noneMatch(k -> k.startsWith("gateway.city"))) {
+        boolean cityChanged = !running.city().equals(next.city()) || !running.idc().equals(next.idc());
+        if (running.routeStoreDir() == null && running.fleet() == null && !cityChanged) {
             RouteTable table = routes.replace(next.routes());
             LOG.info(() -> "reload: routes replaced from the configuration, epoch " + table.epoch());
         }
-        LOG.info(() -> "reload: applied (" + next.commands().size() + " commands)"
-                + (restart.isEmpty() ? "" : "; needs a restart to change: " + String.join(", ", restart)));
-        return restart;
+        LOG.info(() -> "reload: " + outcome.describe());
+        return outcome;
     }
 
     /**

@@ -117,7 +117,8 @@ public final class Gatewayd {
                 + (server.pushPort() >= 0 ? ", push on port " + server.pushPort() : "")
                 + (server.webSocketPort() >= 0 ? ", websocket on port " + server.webSocketPort() : ""));
         stop.await();
-        server.drain(gatewayConfig.drainWindow(), gatewayConfig.drainTimeout());
+        // The drain settings a reload may have changed.
+        server.drain(server.config().drainWindow(), server.config().drainTimeout());
         server.close();
         System.exit(0);
     }

@@ -88,6 +88,7 @@ import org.yaml.snakeyaml.error.YAMLException;
  * @param push                 the push API for services and the bounds on pushes
  * @param webSocket            the WebSocket listener for web clients
  * @param logging              the log lines' format and level
+ * @param keys                 every key the file set, with a digest of its value: what a reload compares
  */
 public record GatewayConfig(String city, String idc, String listenHost, int listenPort, Transport transport,
                             int eventLoopThreads, int maxFrameBytes, int maxInFlight, byte[] tokenSecret,
@@ -103,7 +104,7 @@ public record GatewayConfig(String city, String idc, String listenHost, int list
                             io.cellgate.limit.SetConcurrencyLimit.Settings setLimit, EdgeLimits edge,
                             List<DyeRule> dyeRules, TokenKeys tokenKeys, AdminAccess adminAccess, Path upstreamCertFile,
                             Path upstreamKeyFile, Path metricsCertFile, Path metricsKeyFile, SessionPolicy sessions,
-                            PushConfig push, WebSocketConfig webSocket, LoggingConfig logging) {
+                            PushConfig push, WebSocketConfig webSocket, LoggingConfig logging, ConfigKeys keys) {
 
     /**
      * Login token keys beside the v1 {@link #tokenSecret} (which is null when only these are configured).
@@ -323,7 +324,7 @@ public record GatewayConfig(String city, String idc, String listenHost, int list
                 fleet(root, routeStoreDir, endpointsFile, baseDir, env), maxOutbound, tlsCert, tlsKey, upstreamCa, maxInFlightBytes, minTimeout, setLimit,
                 edge, dyeRules(root.node("dye"), routes), new TokenKeys(java.util.Collections.unmodifiableMap(tokenKeys),
                 maxTokenLifetime), adminAccess, upstreamCert, upstreamKey, metricsCert, metricsKey, sessions,
-                push, webSocket, logging(root.node("logging")));
+                push, webSocket, logging(root.node("logging")), ConfigKeys.of((Map<?, ?>) parsed));
     }
 
     /** The {@code logging} section. */

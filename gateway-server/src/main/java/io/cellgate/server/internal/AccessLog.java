@@ -60,7 +60,7 @@ public final class AccessLog implements AutoCloseable {
     /** Opens access-log.file again; null when this log cannot be reopened (a writer given by a test). */
     private final java.util.function.Supplier<Writer> reopener;
     private final java.util.concurrent.atomic.AtomicBoolean reopenPending = new java.util.concurrent.atomic.AtomicBoolean();
-    private final double sample;
+    private volatile double sample;
     private final LongAdder dropped = new LongAdder();
     private final LongAdder written = new LongAdder();
 
@@ -178,6 +178,19 @@ public final class AccessLog implements AutoCloseable {
             appendEscaped(line, value);
             line.append('"');
         }
+    }
+
+    /** Logs this fraction of undyed requests from now on (a reload of access-log.sample). */
+    public void sample(double fraction) {
+        if (!(fraction >= 0 && fraction <= 1)) {
+            throw new IllegalArgumentException("access-log.sample: " + fraction + " (expected: 0..1)");
+        }
+        this.sample = fraction;
+    }
+
+    /** The fraction of undyed requests logged. */
+    public double sample() {
+        return sample;
     }
 
     /** Whether a request with {@code dye} is logged: dyed ones always, others by the sample rate. */

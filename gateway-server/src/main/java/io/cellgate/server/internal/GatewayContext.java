@@ -41,7 +41,8 @@ public final class GatewayContext {
     private final NanoClock clock;
     private volatile Admissions admissions;
     /** Retries of idempotent calls earn and spend here. */
-    final io.cellgate.limit.RetryBudget retryBudget;
+    /** Replaced when a reload changes upstream.retry-budget; read once per use. */
+    volatile io.cellgate.limit.RetryBudget retryBudget;
     /** Null when the access log is off. */
     final AccessLog accessLog;
     private final IdentityHashMap<EventLoop, Integer> loopIndex = new IdentityHashMap<>();
@@ -404,6 +405,10 @@ public final class GatewayContext {
      */
     public void reload(GatewayConfig next) {
         limits(next);
+        if (next.retryRatio() != config.retryRatio() || next.retryMax() != config.retryMax()
+                || !next.retryWindow().equals(config.retryWindow())) {
+            this.retryBudget = new io.cellgate.limit.RetryBudget(next.retryRatio(), next.retryMax(), next.retryWindow().toSeconds());
+        }
         if (!tokenSource.sameAs(next)) {
             this.tokenSource = new TokenSource(next);
         }

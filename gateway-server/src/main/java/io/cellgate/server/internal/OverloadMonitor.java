@@ -34,6 +34,8 @@ public final class OverloadMonitor implements AutoCloseable {
     private final AtomicLong lagSumNanos = new AtomicLong();
     private final AtomicLong lagProbes = new AtomicLong();
     private boolean overloaded;
+    /** The task ending each admission window; replaced when a reload changes admission.window. */
+    private java.util.concurrent.ScheduledFuture<?> windows;
 
     public OverloadMonitor(GatewayContext context, EventLoop[] loops) {
         this.context = context;
@@ -45,8 +47,21 @@ public final class OverloadMonitor implements AutoCloseable {
             return t;
         });
         timer.scheduleAtFixedRate(this::probeLoops, PROBE_MILLIS, PROBE_MILLIS, TimeUnit.MILLISECONDS);
-        long window = context.config.admission().window().toMillis();
-        timer.scheduleAtFixedRate(this::endWindow, window, window, TimeUnit.MILLISECONDS);
+        window(context.config.admission().window());
+    }
+
+    /** Ends an admission window every {@code window} from now on (admission.window, at start and on a reload). */
+    public synchronized void window(java.time.Duration window) {
+        if (windows != null) {
+            windows.cancel(false);
+        }
+        long millis = Math.max(1, window.toMillis());
+        try {
+            windows = timer.scheduleAtFixedRate(this::endWindow, millis, millis, TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException e) {
+            // Closed: no more windows.
+            windows = null;
+        }
     }
 
     private void probeLoops() {
