@@ -61,7 +61,9 @@ import java.util.function.Supplier;
  * {@code SHUTTING_DOWN}, which the gateway sends only for a request it did not forward, calls are never
  * retried by the client: a write is at most once, and only the application knows what is safe to repeat.
  *
- * <p>All state lives on one event loop of the client's own; the methods may be called from any thread.
+ * <p>All state lives on one event loop, the client's own or one the application gives (so many
+ * clients share a few threads); the methods may be called from any thread. Calls made close together
+ * go out in one write: a call is flushed after the calls already queued on the loop, not one by one.
  */
 public final class CellgateClient implements AutoCloseable {
     private enum State { IDLE, CONNECTING, READY, DRAINING, WAITING, CLOSED }
@@ -95,8 +97,11 @@ public final class CellgateClient implements AutoCloseable {
     private final long maxBackoffNanos;
     private final long defaultTimeoutNanos;
     private final int maxQueued;
-    private final EventLoopGroup group;
+    /** The loop's group when the client made it (and shuts it down on close); null on a loop the application gave. */
+    private final EventLoopGroup ownGroup;
     private final EventLoop loop;
+    private final Class<? extends Channel> channelType;
+    private final InetSocketAddress localAddress;
     private final CompletableFuture<Void> firstLogin = new CompletableFuture<>();
 
     // Everything below is the event loop's only.
@@ -117,6 +122,8 @@ public final class CellgateClient implements AutoCloseable {
     private long heartbeatNanos;
     private long lastReadNanos;
     private ScheduledFuture<?> heartbeat;
+    /** A flush is queued on the loop: calls written until it runs go out with it. */
+    private boolean flushPending;
 
     private CellgateClient(Builder b) {
         this.gateways = List.copyOf(b.gateways);
@@ -137,8 +144,16 @@ public final class CellgateClient implements AutoCloseable {
         } catch (java.io.IOException e) {
             // Nothing to warm; the connect reports any real problem.
         }
-        this.group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("cellgate-client", true), NioIoHandler.newFactory());
-        this.loop = group.next();
+        this.localAddress = b.localAddress;
+        if (b.loop != null) {
+            this.ownGroup = null;
+            this.loop = b.loop;
+            this.channelType = b.channelType;
+        } else {
+            this.ownGroup = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("cellgate-client", true), NioIoHandler.newFactory());
+            this.loop = ownGroup.next();
+            this.channelType = NioSocketChannel.class;
+        }
     }
 
     public static Builder builder() {
@@ -183,7 +198,10 @@ public final class CellgateClient implements AutoCloseable {
     @Override
     public void close() {
         execute(this::shutdown);
-        io.netty.util.concurrent.Future<?> terminated = group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+        if (ownGroup == null) {
+            return;
+        }
+        io.netty.util.concurrent.Future<?> terminated = ownGroup.shutdownGracefully(0, 1, TimeUnit.SECONDS);
         if (!loop.inEventLoop()) {
             // From a listener (on the loop itself) it cannot wait for its own end; it ends right after.
             terminated.awaitUninterruptibly(5, TimeUnit.SECONDS);
@@ -207,7 +225,7 @@ public final class CellgateClient implements AutoCloseable {
         call.timer = loop.schedule(() -> timedOut(call), Math.max(0, call.deadlineNanos - System.nanoTime()), TimeUnit.NANOSECONDS);
         if (state == State.READY) {
             send(call);
-            channel.flush();
+            flushSoon();
         } else if (waiting.size() < maxQueued) {
             waiting.add(call);
             if (state == State.IDLE) {
@@ -224,6 +242,23 @@ public final class CellgateClient implements AutoCloseable {
         long leftMillis = Math.max(1, TimeUnit.NANOSECONDS.toMillis(call.deadlineNanos - System.nanoTime()));
         channel.write(ClientFrame.newBuilder().setRequest(Request.newBuilder().setSeq(call.seq).setCmd(call.cmd).setBody(call.body)
                 .setTimeoutMs((int) Math.min(Integer.MAX_VALUE, leftMillis))).build(), channel.voidPromise());
+    }
+
+    /**
+     * Flushes after the tasks already queued on the loop: a burst of calls from any thread (each a task)
+     * goes out in one write, and a call alone waits for no timer.
+     */
+    private void flushSoon() {
+        if (flushPending) {
+            return;
+        }
+        flushPending = true;
+        loop.execute(() -> {
+            flushPending = false;
+            if (channel != null) {
+                channel.flush();
+            }
+        });
     }
 
     private void timedOut(Call call) {
@@ -282,7 +317,7 @@ public final class CellgateClient implements AutoCloseable {
     }
 
     private void connect(InetSocketAddress address, InetSocketAddress resolved) {
-        Bootstrap bootstrap = new Bootstrap().group(loop).channel(NioSocketChannel.class)
+        Bootstrap bootstrap = new Bootstrap().group(loop).channel(channelType)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) connectTimeoutMillis)
                 .option(ChannelOption.TCP_NODELAY, true)
                 .handler(new ChannelInitializer<SocketChannel>() {
@@ -295,7 +330,7 @@ public final class CellgateClient implements AutoCloseable {
                                 new ProtobufVarint32LengthFieldPrepender(), new ProtobufEncoder(), new Handler());
                     }
                 });
-        ChannelFuture connecting = bootstrap.connect(resolved);
+        ChannelFuture connecting = localAddress == null ? bootstrap.connect(resolved) : bootstrap.connect(resolved, localAddress);
         channel = connecting.channel();
         connecting.addListener(f -> {
             if (!f.isSuccess() && state != State.CLOSED) {
@@ -526,8 +561,28 @@ public final class CellgateClient implements AutoCloseable {
         private Duration maxBackoff = Duration.ofSeconds(10);
         private Duration defaultTimeout = Duration.ofSeconds(10);
         private int maxQueued = 10_000;
+        private EventLoop loop;
+        private Class<? extends Channel> channelType;
+        private InetSocketAddress localAddress;
 
         private Builder() {
+        }
+
+        /**
+         * Lives on {@code loop} (not shut down by {@link #close}) with channels of {@code channelType}, which
+         * must suit the loop's transport (e.g. {@code EpollSocketChannel} on an epoll loop): many clients on
+         * a few threads. Without it each client makes a loop of its own.
+         */
+        public Builder eventLoop(EventLoop loop, Class<? extends Channel> channelType) {
+            this.loop = Objects.requireNonNull(loop, "loop");
+            this.channelType = Objects.requireNonNull(channelType, "channelType");
+            return this;
+        }
+
+        /** The local address to connect from (e.g. one of several source addresses); the system picks one otherwise. */
+        public Builder localAddress(InetSocketAddress address) {
+            this.localAddress = address;
+            return this;
         }
 
         /** A gateway to connect to, {@code host:port}; several are tried in turn. */

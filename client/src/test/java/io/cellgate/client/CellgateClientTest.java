@@ -61,6 +61,45 @@ class CellgateClientTest {
     }
 
     @Test
+    void manyClientsShareOneLoopTheApplicationGivesAndLeaveItRunning() throws Exception {
+        io.netty.channel.EventLoopGroup group = new io.netty.channel.MultiThreadIoEventLoopGroup(1,
+                io.netty.channel.nio.NioIoHandler.newFactory());
+        try (TestAo sz = new TestAo("sz-a"); TestAo sh = new TestAo("sh-a");
+             GatewayServer gateway = start(GatewayYaml.testTopology(sz.address(), sh.address()).build())) {
+            io.netty.channel.EventLoop loop = group.next();
+            List<CellgateClient> clients = new ArrayList<>();
+            List<CompletableFuture<Response>> calls = new java.util.concurrent.CopyOnWriteArrayList<>();
+            try {
+                for (int c = 0; c < 20; c++) {
+                    CellgateClient client = client(100 + c, gateway.port())
+                            .eventLoop(loop, io.netty.channel.socket.nio.NioSocketChannel.class)
+                            .localAddress(new InetSocketAddress("127.0.0.1", 0)).build();
+                    clients.add(client);
+                    client.connect().get(10, TimeUnit.SECONDS);
+                }
+                // Calls made on the loop itself, as a ticker of the application's would: queued, then flushed together.
+                loop.submit(() -> {
+                    for (CellgateClient client : clients) {
+                        for (int i = 0; i < 50; i++) {
+                            calls.add(client.call(READ, ByteString.copyFromUtf8("s" + i)));
+                        }
+                    }
+                }).sync();
+                assertThat(calls).hasSize(1000);
+                for (CompletableFuture<Response> call : calls) {
+                    assertThat(call.get(10, TimeUnit.SECONDS).getCode()).isEqualTo(Code.OK);
+                }
+            } finally {
+                clients.forEach(CellgateClient::close);
+            }
+            // The loop is the application's: closing its clients leaves it running.
+            assertThat(loop.submit(() -> "still running").get(5, TimeUnit.SECONDS)).isEqualTo("still running");
+        } finally {
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+        }
+    }
+
+    @Test
     void aCallPastItsTimeoutFailsTimedOutAndTheConnectionServesOn() throws Exception {
         try (TestAo sz = new TestAo("sz-a"); TestAo sh = new TestAo("sh-a");
              GatewayServer gateway = start(GatewayYaml.testTopology(sz.address(), sh.address()).build())) {

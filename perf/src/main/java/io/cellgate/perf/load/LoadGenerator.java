@@ -1,32 +1,20 @@
 package io.cellgate.perf.load;
 
 import com.google.protobuf.ByteString;
+import io.cellgate.client.CellgateClient;
+import io.cellgate.client.ClientListener;
 import io.cellgate.protocol.LoginToken;
-import io.cellgate.protocol.v1.ClientFrame;
 import io.cellgate.protocol.v1.Code;
-import io.cellgate.protocol.v1.Login;
-import io.cellgate.protocol.v1.Request;
 import io.cellgate.protocol.v1.Response;
-import io.cellgate.protocol.v1.ServerFrame;
-import io.netty.bootstrap.Bootstrap;
-import io.netty.channel.Channel;
-import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInitializer;
-import io.netty.channel.ChannelOption;
+import io.cellgate.protocol.v1.ServerPush;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.epoll.Epoll;
 import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.nio.NioIoHandler;
-import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
-import io.netty.handler.codec.protobuf.ProtobufDecoder;
-import io.netty.handler.codec.protobuf.ProtobufEncoder;
-import io.netty.handler.codec.protobuf.ProtobufVarint32FrameDecoder;
-import io.netty.handler.codec.protobuf.ProtobufVarint32LengthFieldPrepender;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.io.PrintStream;
@@ -49,8 +37,10 @@ import org.agrona.collections.Long2LongHashMap;
  * the given source addresses), logs each in as its own user, then sends at a fixed total rate: every
  * request has an intended send time on a fixed schedule, and its latency is measured from that
  * intended time, so a stalled gateway is charged for the requests it delayed (coordinated omission
- * corrected). Requests are sent by a ticker per event loop (1 ms unless set); replies are recorded
- * into an HdrHistogram {@link Recorder}. {@link GrpcLoadGenerator} is the same schedule and recorder
+ * corrected). Each connection is a {@link CellgateClient} (the client library, on the generator's
+ * shared event loops); requests are sent by a ticker per event loop (1 ms unless set); replies are
+ * recorded into an HdrHistogram {@link Recorder}. A call the client fails (its connection lost, its
+ * timeout passed) is not an answer: it counts as unanswered. {@link GrpcLoadGenerator} is the same schedule and recorder
  * speaking plain gRPC, for the paths that do not go through cellgate.
  */
 public final class LoadGenerator {
@@ -101,6 +91,8 @@ public final class LoadGenerator {
     /** Pushes the connections received. */
     private final LongAdder pushes = new LongAdder();
     private final LongAdder loginFailures = new LongAdder();
+    /** Calls the client failed (connection lost, timed out, closed): never answered by the gateway. */
+    private final LongAdder failed = new LongAdder();
     private final Map<String, LongAdder> servedBy = new ConcurrentHashMap<>();
     private volatile boolean sending;
     private volatile long startNanos;
@@ -134,46 +126,37 @@ public final class LoadGenerator {
             CountDownLatch loggedIn = new CountDownLatch(options.connections());
             long expiry = System.currentTimeMillis() / 1000 + 24 * 3600;
             LoginToken tokens = new LoginToken(options.secret());
-            Bootstrap bootstrap = new Bootstrap().group(group)
-                    .channel(epoll ? EpollSocketChannel.class : NioSocketChannel.class)
-                    .option(ChannelOption.TCP_NODELAY, true)
-                    .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 10_000);
+            java.util.IdentityHashMap<EventLoop, List<Connection>> byLoop = new java.util.IdentityHashMap<>();
             for (int i = 0; i < options.connections(); i++) {
                 long uid = options.uidBase() + i;
+                EventLoop loop = group.next();
                 // Connection i's schedule is offset by i / rate, so the connections' sends interleave evenly
                 // instead of all connections sending at the same instants.
-                Connection c = new Connection(uid, tokens.issue(uid, expiry), loggedIn,
-                        options.ratePerSecond() / options.connections(), (long) (i * 1e9 / options.ratePerSecond()));
+                Connection c = new Connection(uid, options.ratePerSecond() / options.connections(),
+                        (long) (i * 1e9 / options.ratePerSecond()));
+                String token = tokens.issue(uid, expiry);
+                c.client = CellgateClient.builder().gateway(InetSocketAddress.createUnresolved(options.host(), options.port()))
+                        .login(uid, () -> token).device("loadgen", "", "1")
+                        .eventLoop(loop, epoll ? EpollSocketChannel.class : NioSocketChannel.class)
+                        .localAddress(new InetSocketAddress(options.sources().get(i % options.sources().size()), 0))
+                        .connectTimeout(Duration.ofSeconds(10)).defaultTimeout(CALL_TIMEOUT).listener(c).build();
                 connections.add(c);
-                String source = options.sources().get(i % options.sources().size());
-                bootstrap.clone().handler(new ChannelInitializer<SocketChannel>() {
-                    @Override
-                    protected void initChannel(SocketChannel ch) {
-                        ch.pipeline().addLast(new ProtobufVarint32FrameDecoder(),
-                                new ProtobufDecoder(ServerFrame.getDefaultInstance()),
-                                new ProtobufVarint32LengthFieldPrepender(), new ProtobufEncoder(), c);
+                byLoop.computeIfAbsent(loop, k -> new ArrayList<>()).add(c);
+                c.client.connect().whenComplete((ok, e) -> {
+                    if (e != null) {
+                        loginFailures.increment();
                     }
-                }).connect(new InetSocketAddress(options.host(), options.port()), new InetSocketAddress(source, 0))
-                        .addListener(f -> {
-                            if (!f.isSuccess()) {
-                                loginFailures.increment();
-                                loggedIn.countDown();
-                            }
-                        });
+                    loggedIn.countDown();
+                });
             }
             if (!loggedIn.await(30, TimeUnit.SECONDS)) {
                 progress.printf("warning: %d of %d connections did not log in within 30 s%n",
                         loggedIn.getCount(), options.connections());
+                loginFailures.add(loggedIn.getCount());
             }
             startNanos = System.nanoTime();
             sending = true;
-            // One 1 ms ticker per event loop sends what is due on each of that loop's connections.
-            java.util.IdentityHashMap<EventLoop, List<Connection>> byLoop = new java.util.IdentityHashMap<>();
-            for (Connection c : connections) {
-                if (c.channel != null) {
-                    byLoop.computeIfAbsent(c.channel.eventLoop(), k -> new ArrayList<>()).add(c);
-                }
-            }
+            // One ticker per event loop sends what is due on each of that loop's connections.
             List<ScheduledFuture<?>> tickers = new ArrayList<>();
             byLoop.forEach((loop, list) -> tickers.add(loop.scheduleAtFixedRate(() -> {
                 for (Connection c : list) {
@@ -194,7 +177,7 @@ public final class LoadGenerator {
             // Far above every command timeout the scenarios configure (2-10 s): a request still without an
             // answer after this is lost, not late.
             long drainDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-            while (answered.get() < sent.get() && System.nanoTime() < drainDeadline) {
+            while (answered.get() + failed.sum() < sent.get() && System.nanoTime() < drainDeadline) {
                 TimeUnit.MILLISECONDS.sleep(10);
             }
             total.add(recorder.getIntervalHistogram());
@@ -218,7 +201,7 @@ public final class LoadGenerator {
         } finally {
             sending = false;
             for (Connection c : connections) {
-                c.close();
+                c.client.close();
             }
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
         }
@@ -241,37 +224,23 @@ public final class LoadGenerator {
         return options.mix().get(cumulativeWeights.length - 1);
     }
 
-    /** One connection, confined to its event loop. */
-    private final class Connection extends SimpleChannelInboundHandler<ServerFrame> {
+    /** One connection: a client of its own, ticked on the client's event loop. */
+    private final class Connection implements ClientListener {
         private final long uid;
-        private final String token;
-        private final CountDownLatch loggedIn;
         private final double ratePerNano;
         private final long phaseNanos;
-        private final Long2LongHashMap intendedBySeq = new Long2LongHashMap(-1);
-        private final Map<Long, CommandMix> mixBySeq = new java.util.HashMap<>();
-        private volatile Channel channel;
+        private CellgateClient client;
         private long nextSeq = 1;
         private long scheduled;
-        private boolean ready;
 
-        Connection(long uid, String token, CountDownLatch loggedIn, double ratePerSecond, long phaseNanos) {
+        Connection(long uid, double ratePerSecond, long phaseNanos) {
             this.phaseNanos = phaseNanos;
             this.uid = uid;
-            this.token = token;
-            this.loggedIn = loggedIn;
             this.ratePerNano = ratePerSecond / 1e9;
         }
 
-        @Override
-        public void channelActive(ChannelHandlerContext ctx) {
-            channel = ctx.channel();
-            ctx.writeAndFlush(ClientFrame.newBuilder().setLogin(Login.newBuilder().setUid(uid).setToken(token)
-                    .setDevice("loadgen").setAppVersion("1")).build());
-        }
-
         void tick() {
-            if (!sending || !ready || !channel.isActive()) {
+            if (!sending || !client.loggedIn()) {
                 return;
             }
             long now = System.nanoTime();
@@ -282,73 +251,40 @@ public final class LoadGenerator {
             }
             long due = (long) (elapsed * ratePerNano) + 1;
             java.util.concurrent.ThreadLocalRandom random = java.util.concurrent.ThreadLocalRandom.current();
-            boolean wrote = false;
             while (scheduled < due) {
                 long intended = startNanos + phaseNanos + (long) (scheduled / ratePerNano);
                 scheduled++;
-                long seq = nextSeq++;
                 CommandMix mix = pick(random.nextDouble());
-                intendedBySeq.put(seq, intended);
-                mixBySeq.put(seq, mix);
-                channel.write(ClientFrame.newBuilder().setRequest(Request.newBuilder().setSeq(seq).setCmd(mix.cmd())
-                        .setBody(mix.body(uid, seq, payload))).build(), channel.voidPromise());
-                sent.incrementAndGet();
-                wrote = true;
-            }
-            if (wrote) {
-                channel.flush();
-            }
-        }
-
-        @Override
-        protected void channelRead0(ChannelHandlerContext ctx, ServerFrame frame) {
-            switch (frame.getKindCase()) {
-                case LOGIN_ACK -> {
-                    if (frame.getLoginAck().getCode() == Code.OK) {
-                        ready = true;
+                client.call(mix.cmd(), mix.body(uid, nextSeq++, payload)).whenComplete((r, e) -> {
+                    if (r != null) {
+                        answered(r, mix, intended);
                     } else {
-                        loginFailures.increment();
+                        failed.increment();
                     }
-                    loggedIn.countDown();
-                }
-                case RESPONSE -> {
-                    Response r = frame.getResponse();
-                    long intended = intendedBySeq.remove(r.getSeq());
-                    CommandMix mix = mixBySeq.remove(r.getSeq());
-                    if (intended < 0) {
-                        return;
-                    }
-                    long micros = Math.max(0, (System.nanoTime() - intended) / 1000);
-                    recorder.recordValue(micros);
-                    int code = Math.min(r.getCodeValue(), codes.length - 1);
-                    codes[code].increment();
-                    if (r.getCode() == Code.OK) {
-                        okRecorder.recordValue(micros);
-                    }
-                    if (mix != null) {
-                        codesByCmd.computeIfAbsent(mix.cmd(), k -> newAdders())[code].increment();
-                    }
-                    if (r.getCode() == Code.OK && mix != null) {
-                        servedBy.computeIfAbsent((mix.write() ? "write " : "read ") + mix.setOf(r.getBody()),
-                                k -> new LongAdder()).increment();
-                    }
-                    answered.incrementAndGet();
-                }
-                case PUSH -> pushes.increment();
-                default -> {
-                }
+                });
+                sent.incrementAndGet();
             }
+        }
+
+        private void answered(Response r, CommandMix mix, long intended) {
+            long micros = Math.max(0, (System.nanoTime() - intended) / 1000);
+            recorder.recordValue(micros);
+            int code = Math.min(r.getCodeValue(), codes.length - 1);
+            codes[code].increment();
+            if (r.getCode() == Code.OK) {
+                okRecorder.recordValue(micros);
+                servedBy.computeIfAbsent((mix.write() ? "write " : "read ") + mix.setOf(r.getBody()), k -> new LongAdder()).increment();
+            }
+            codesByCmd.computeIfAbsent(mix.cmd(), k -> newAdders())[code].increment();
+            answered.incrementAndGet();
         }
 
         @Override
-        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-            ctx.close();
-        }
-
-        void close() {
-            if (channel != null) {
-                channel.close();
-            }
+        public void push(ServerPush push) {
+            pushes.increment();
         }
     }
+
+    /** The generator's calls get this long before the client gives up on them (past every scenario's command timeout). */
+    private static final Duration CALL_TIMEOUT = Duration.ofSeconds(30);
 }
