@@ -192,7 +192,9 @@ public final class FailoverScenario {
             }
         }
         StringBuilder md = new StringBuilder(String.format("%nretries on another set: %.0f; retryable failures not retried (budget, no "
-                + "other set, no time, limit): %.0f%n", metrics.sum("cellgate_retries_total", ""), metrics.sum("cellgate_retries_refused_total", "")));
+                + "other set, no time, limit): %.0f; requests refused by a set's concurrency limit (of the shed): %.0f%n",
+                metrics.sum("cellgate_retries_total", ""), metrics.sum("cellgate_retries_refused_total", ""),
+                metrics.sum("cellgate_set_limit_refused_total", "")));
         md.append("\nReads not answered OK, from the access log (code, set of the last attempt, its gRPC status, second):\n\n");
         if (groups.isEmpty()) {
             md.append("- none\n");

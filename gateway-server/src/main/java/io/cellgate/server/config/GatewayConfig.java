@@ -558,10 +558,10 @@ public record GatewayConfig(String city, String idc, String listenHost, int list
         return set;
     }
 
-    /** The {@code upstream.set-limit} section: null when it is off. */
+    /** The {@code upstream.set-limit} section (on unless {@code enabled: false}): null when it is off. */
     private static io.cellgate.limit.SetConcurrencyLimit.Settings setLimit(ConfigNode node) {
         node.allowOnly(Set.of("enabled", "initial", "min", "max", "tolerance", "window"));
-        if (!node.bool("enabled", false)) {
+        if (!node.bool("enabled", true)) {
             return null;
         }
         int min = node.intValue("min", 8, 1, 1_000_000);

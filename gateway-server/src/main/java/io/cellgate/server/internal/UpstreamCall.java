@@ -126,9 +126,12 @@ final class UpstreamCall extends ClientCall.Listener<ByteString> {
             boolean blamesAo = code == Status.Code.DEADLINE_EXCEEDED && deadlineBlamesAo(callEndNanos);
             if (setLimit != null) {
                 // RESOURCE_EXHAUSTED is the AO saying it is full; a missed deadline of the gateway's own is
-                // the AO too slow for its load: both are pushback, which shrinks the set's limit.
-                setLimit.release(command.spec.priority(), callEndNanos - callStartNanos, code == Status.Code.OK,
-                        code == Status.Code.RESOURCE_EXHAUSTED || blamesAo, callEndNanos);
+                // the AO too slow for its load: both are pushback, which shrinks the set's limit. A call's
+                // latency is the set's only while the gateway's own loops are on time: measured while they
+                // lag, it holds the gateway's delay (a saturated host, a pause), which no set limit cures.
+                setLimit.release(command.spec.priority(), callEndNanos - callStartNanos,
+                        code == Status.Code.OK && !signals.eventLoopsLagging(), code == Status.Code.RESOURCE_EXHAUSTED || blamesAo,
+                        callEndNanos);
             }
             if (code == Status.Code.FAILED_PRECONDITION && trailers.containsKey(io.cellgate.fence.FenceHeaders.FENCED)) {
                 fenced = true;
