@@ -292,7 +292,7 @@ public record GatewayConfig(String city, String idc, String listenHost, int list
         int retryMax = retry.intValue("max", 100, 0, 1_000_000);
         Duration retryWindow = retry.duration("window", Duration.ofSeconds(10), Duration.ZERO, Duration.ofMinutes(10));
         ConfigNode outlierNode = upstream.node("outlier");
-        outlierNode.allowOnly(Set.of("consecutive-failures", "base-ejection", "max-ejection", "panic-threshold", "failure-codes",
+        outlierNode.allowOnly(Set.of("max-ejection-percent", "consecutive-failures", "base-ejection", "max-ejection", "panic-threshold", "failure-codes",
                 "min-success-rate", "min-requests"));
         Set<String> failureCodes = new java.util.TreeSet<>(OutlierPolicy.DEFAULT_FAILURE_CODES);
         if (outlierNode.has("failure-codes")) {
@@ -309,7 +309,8 @@ public record GatewayConfig(String city, String idc, String listenHost, int list
                 outlierNode.duration("base-ejection", Duration.ofSeconds(10), Duration.ofMillis(10), Duration.ofHours(1)),
                 outlierNode.duration("max-ejection", Duration.ofMinutes(5), Duration.ofMillis(10), Duration.ofHours(24)),
                 outlierNode.doubleValue("panic-threshold", 0.5, 0, 1), Set.copyOf(failureCodes),
-                outlierNode.doubleValue("min-success-rate", 0.5, 0, 1), outlierNode.intValue("min-requests", 20, 1, 1_000_000));
+                outlierNode.doubleValue("min-success-rate", 0.5, 0, 1), outlierNode.intValue("min-requests", 20, 1, 1_000_000),
+                outlierNode.intValue("max-ejection-percent", 50, 0, 100));
         ChannelMode mode = upstream.enumValue("channel-mode", ChannelMode.class, ChannelMode.SHARED);
         io.cellgate.limit.SetConcurrencyLimit.Settings setLimit = setLimit(upstream.node("set-limit"));
 

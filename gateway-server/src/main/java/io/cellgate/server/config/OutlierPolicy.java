@@ -12,9 +12,18 @@ import java.util.Set;
  * rule). RESOURCE_EXHAUSTED is not among them by default: an AO that says it is full is pushing back,
  * not failing, and ejecting it would move its load onto its peers. Ejection lasts {@code baseEjection} times the number of ejections so
  * far, at most {@code maxEjection}. When fewer than {@code panicThreshold} of a set's endpoints are
- * healthy, the set uses all of them (a bad signal cannot empty a set).
+ * healthy, the set uses all of them (a bad signal cannot empty a set). At most
+ * {@code maxEjectionPercent} of a set's endpoints are ejected at once (always at least one, as
+ * Envoy's max_ejection_percent): a fault that makes every endpoint of a set look bad (the network, the
+ * gateway itself) leaves the rest in rotation, and the set's health decides about the set.
  */
 public record OutlierPolicy(int consecutiveFailures, Duration baseEjection, Duration maxEjection, double panicThreshold,
-                            Set<String> failureCodes, double minSuccessRate, int minRequests) {
+                            Set<String> failureCodes, double minSuccessRate, int minRequests, int maxEjectionPercent) {
+    /** The policy with at most half of a set's endpoints ejected at once. */
+    public OutlierPolicy(int consecutiveFailures, Duration baseEjection, Duration maxEjection, double panicThreshold,
+                         Set<String> failureCodes, double minSuccessRate, int minRequests) {
+        this(consecutiveFailures, baseEjection, maxEjection, panicThreshold, failureCodes, minSuccessRate, minRequests, 50);
+    }
+
     public static final Set<String> DEFAULT_FAILURE_CODES = Set.of("UNAVAILABLE", "DEADLINE_EXCEEDED");
 }

@@ -26,6 +26,13 @@ final class AoEndpoint {
     /** Until when it is ejected (by its clock); starts at its creation, so it starts in rotation. */
     private final java.util.concurrent.atomic.AtomicLong ejectedUntilNanos;
     private volatile boolean everEjected;
+    /**
+     * The endpoints of its set, itself among them (set by {@link Upstreams} with each routing snapshot;
+     * for an address in several sets, the last one built): what the max-ejection share counts.
+     */
+    private volatile AoEndpoint[] set = {this};
+    /** An ejection the share held back, not yet logged (one line per held-back streak, not one per call). */
+    private volatile boolean heldBackLogged;
 
     /** Time for ejection periods; injected so tests reason about them without waiting. */
     private final NanoClock clock;
@@ -78,8 +85,38 @@ final class AoEndpoint {
         }
     }
 
+    /** The endpoints of its set (itself among them). */
+    void set(AoEndpoint[] endpoints) {
+        this.set = endpoints;
+    }
+
+    /**
+     * Whether one more of the set's endpoints may be ejected: at most max-ejection-percent of them at once,
+     * and always one.
+     */
+    private boolean ejectionAllowed(long now) {
+        AoEndpoint[] all = set;
+        int ejected = 0;
+        for (AoEndpoint e : all) {
+            if (e != this && e.ejected(now)) {
+                ejected++;
+            }
+        }
+        int allowed = Math.max(1, all.length * policy.maxEjectionPercent() / 100);
+        return ejected + 1 <= allowed;
+    }
+
     private void eject(String why) {
         long now = clock.nanoTime();
+        if (!ejectionAllowed(now)) {
+            if (!heldBackLogged) {
+                heldBackLogged = true;
+                LOG.warning(() -> "AO endpoint " + address + " not ejected after " + why + ": " + policy.maxEjectionPercent()
+                        + "% of its set's endpoints (upstream.outlier.max-ejection-percent) are ejected already");
+            }
+            return;
+        }
+        heldBackLogged = false;
         long until = ejectedUntilNanos.get();
         int n = ejections.get() + 1;
         long nanos = Math.min(policy.baseEjection().toNanos() * n, policy.maxEjection().toNanos());

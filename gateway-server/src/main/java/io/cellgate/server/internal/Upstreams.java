@@ -160,12 +160,21 @@ public final class Upstreams implements AutoCloseable {
         for (int i = 0; i < sets.size(); i++) {
             CellSet set = sets.get(i);
             bySet[i] = endpoints(set.endpoints(), next);
+            for (AoEndpoint e : bySet[i]) {
+                e.set(bySet[i]);
+            }
             if (setLimit != null) {
                 limits[i] = limitsByName.computeIfAbsent(set.name(), name -> new SetConcurrencyLimit(setLimit, System.nanoTime()));
             }
             if (!set.serviceEndpoints().isEmpty()) {
                 Map<String, AoEndpoint[]> services = new HashMap<>();
-                set.serviceEndpoints().forEach((service, addresses) -> services.put(service, endpoints(addresses, next)));
+                set.serviceEndpoints().forEach((service, addresses) -> {
+                    AoEndpoint[] endpoints = endpoints(addresses, next);
+                    for (AoEndpoint e : endpoints) {
+                        e.set(endpoints);
+                    }
+                    services.put(service, endpoints);
+                });
                 byService[i] = Map.copyOf(services);
             }
         }

@@ -99,4 +99,39 @@ class AoEndpointTest {
         e.judgeSuccessRate();
         assertThat(e.ejected()).isFalse();
     }
+
+    @Test
+    void atMostTheMaxEjectionShareOfASetIsEjectedAtOnceAndAlwaysOne() {
+        // Four endpoints at 50%: two may be out at once; the third stays in rotation however it fails.
+        AoEndpoint[] set = new AoEndpoint[4];
+        for (int i = 0; i < set.length; i++) {
+            set[i] = new AoEndpoint("127.0.0.1:" + (10 + i), new ManagedChannel[0], policy, () -> now);
+        }
+        for (AoEndpoint e : set) {
+            e.set(set);
+        }
+        for (AoEndpoint e : set) {
+            for (int i = 0; i < 3; i++) {
+                e.record(Status.Code.UNAVAILABLE, true);
+            }
+        }
+        assertThat(java.util.Arrays.stream(set).filter(AoEndpoint::ejected).count()).isEqualTo(2);
+        assertThat(set[2].ejected()).isFalse();
+        assertThat(set[3].ejected()).isFalse();
+        // Once the first two are back, the others may go.
+        now += Duration.ofSeconds(10).toNanos() + 1;
+        for (int i = 0; i < 3; i++) {
+            set[2].record(Status.Code.UNAVAILABLE, true);
+        }
+        assertThat(set[2].ejected()).isTrue();
+
+        // A set of one may always eject its endpoint, whatever the share (the set's health then decides).
+        OutlierPolicy none = new OutlierPolicy(3, Duration.ofSeconds(10), Duration.ofMinutes(5), 0.5,
+                OutlierPolicy.DEFAULT_FAILURE_CODES, 0.5, 20, 0);
+        AoEndpoint alone = new AoEndpoint("127.0.0.1:20", new ManagedChannel[0], none, () -> now);
+        for (int i = 0; i < 3; i++) {
+            alone.record(Status.Code.UNAVAILABLE, true);
+        }
+        assertThat(alone.ejected()).isTrue();
+    }
 }
