@@ -37,8 +37,14 @@ public final class RouteTable {
     private final Map<String, Integer> indexByName;
     private final int[] slotToSet;
     private final Long2LongHashMap overrides;
-    /** Bit per slot: some user of the slot has an override. Most lookups then skip the map. */
-    private final long[] slotsWithOverrides;
+    /**
+     * A one-hash filter of the overridden uids, by bits 32-63 of their slot hash, at least 16 bits per
+     * override: a lookup whose bit is clear (all but a few percent of users without an override) skips the
+     * map, whose probe is a cache miss once it holds thousands. Bits 32-63 are not the slot's (the low bits),
+     * so users of one slot spread over the filter.
+     */
+    private final long[] overrideFilter;
+    private final int overrideFilterMask;
     private final long[] forbiddenSlots;
     /** Revoked users: uid to the Unix second their revocation ends. */
     private final Long2LongHashMap revocations;
@@ -67,10 +73,12 @@ public final class RouteTable {
         this.indexByName = Map.copyOf(b.indexByName);
         this.slotToSet = b.slotToSet.clone();
         this.overrides = new Long2LongHashMap(b.overrides);
-        this.slotsWithOverrides = new long[(b.slotToSet.length + 63) >>> 6];
+        int filterBits = Integer.highestOneBit((int) Math.max(64, Math.min(1 << 30, b.overrides.size() * 16L)) * 2 - 1);
+        this.overrideFilter = new long[filterBits >>> 6];
+        this.overrideFilterMask = filterBits - 1;
         b.overrides.forEachLong((uid, set) -> {
-            int slot = SlotHash.slotOf(uid, b.slotToSet.length);
-            slotsWithOverrides[slot >>> 6] |= 1L << slot;
+            int bit = filterBit(SlotHash.fmix64(uid));
+            overrideFilter[bit >>> 6] |= 1L << bit;
         });
         this.forbiddenSlots = b.forbiddenSlots.clone();
         this.revocations = new Long2LongHashMap(b.revocations);
@@ -158,11 +166,17 @@ public final class RouteTable {
 
     /** The write-point set of {@code uid} as the data layer has it: override, else its slot's set. */
     public int writePointOf(long uid) {
-        return writePointOf(uid, slotOf(uid));
+        long hash = SlotHash.fmix64(uid);
+        return writePointOf(uid, hash, SlotHash.slotOfHash(hash, slotToSet.length));
     }
 
-    private int writePointOf(long uid, int slot) {
-        if ((slotsWithOverrides[slot >>> 6] & (1L << slot)) != 0) {
+    private int filterBit(long hash) {
+        return (int) (hash >>> 32) & overrideFilterMask;
+    }
+
+    private int writePointOf(long uid, long hash, int slot) {
+        int bit = filterBit(hash);
+        if ((overrideFilter[bit >>> 6] & (1L << bit)) != 0) {
             long override = overrides.get(uid);
             if (override != NO_OVERRIDE) {
                 return (int) override;
@@ -172,11 +186,12 @@ public final class RouteTable {
     }
 
     private int resolveWrite(long uid, WriteFailover failover) {
-        int slot = slotOf(uid);
+        long hash = SlotHash.fmix64(uid);
+        int slot = SlotHash.slotOfHash(hash, slotToSet.length);
         if ((forbiddenSlots[slot >>> 6] & (1L << slot)) != 0) {
             return WRITE_FORBIDDEN;
         }
-        int target = writePointOf(uid, slot);
+        int target = writePointOf(uid, hash, slot);
         // A forbidden city answers first: during a city switch its writes wait ("retry later"), whatever
         // the state of the set (a failover peer is in the same city anyway).
         if (writeForbiddenBySet[target]) {

@@ -13,7 +13,11 @@ public final class SlotHash {
     }
 
     public static int slotOf(long uid, int slotCount) {
-        long h = fmix64(uid);
+        return slotOfHash(fmix64(uid), slotCount);
+    }
+
+    /** The slot of a uid whose {@link #fmix64} is {@code h}. */
+    public static int slotOfHash(long h, int slotCount) {
         // For a power of two (the default 16384) the mask is the same unsigned remainder, without a
         // 64-bit division on every request.
         return (slotCount & (slotCount - 1)) == 0 ? (int) (h & (slotCount - 1)) : (int) Long.remainderUnsigned(h, slotCount);

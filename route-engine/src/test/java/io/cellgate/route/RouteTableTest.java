@@ -97,6 +97,31 @@ class RouteTableTest {
     }
 
     @Test
+    void tenThousandOverridesAreEachFoundAndNobodyElseHasOne() {
+        // The override filter skips the map for most users: every overridden uid must still be found, and a
+        // uid without an override must get its slot's set whether its filter bit is set or not.
+        RouteTable base = sixSets();
+        Random random = new Random(7);
+        java.util.Map<Long, String> overrides = new java.util.HashMap<>();
+        List<RouteChange> changes = new java.util.ArrayList<>();
+        while (overrides.size() < 10_000) {
+            long uid = random.nextLong();
+            String set = base.set(random.nextInt(6)).name();
+            if (overrides.putIfAbsent(uid, set) == null) {
+                changes.add(new RouteChange.SetOverride(uid, set));
+            }
+        }
+        RouteTable t = new RouteEngine(base).apply(changes);
+        overrides.forEach((uid, set) -> assertThat(t.set(t.writePointOf(uid)).name()).as("uid %d", uid).isEqualTo(set));
+        for (int i = 0; i < 100_000; i++) {
+            long uid = random.nextLong();
+            if (!overrides.containsKey(uid)) {
+                assertThat(t.writePointOf(uid)).isEqualTo(t.setOfSlot(t.slotOf(uid)));
+            }
+        }
+    }
+
+    @Test
     void forbiddenWritesAreRefusedWhileReadsPass() {
         RouteEngine engine = new RouteEngine(sixSets());
         long uid = 777;

@@ -310,7 +310,7 @@ public record GatewayConfig(String city, String idc, String listenHost, int list
                 outlierNode.duration("max-ejection", Duration.ofMinutes(5), Duration.ofMillis(10), Duration.ofHours(24)),
                 outlierNode.doubleValue("panic-threshold", 0.5, 0, 1), Set.copyOf(failureCodes),
                 outlierNode.doubleValue("min-success-rate", 0.5, 0, 1), outlierNode.intValue("min-requests", 20, 1, 1_000_000),
-                outlierNode.intValue("max-ejection-percent", 50, 0, 100));
+                outlierNode.intValue("max-ejection-percent", 100, 0, 100));
         ChannelMode mode = upstream.enumValue("channel-mode", ChannelMode.class, ChannelMode.SHARED);
         io.cellgate.limit.SetConcurrencyLimit.Settings setLimit = setLimit(upstream.node("set-limit"));
 

@@ -19,10 +19,10 @@ import java.util.Set;
  */
 public record OutlierPolicy(int consecutiveFailures, Duration baseEjection, Duration maxEjection, double panicThreshold,
                             Set<String> failureCodes, double minSuccessRate, int minRequests, int maxEjectionPercent) {
-    /** The policy with at most half of a set's endpoints ejected at once. */
+    /** The policy with no cap on how many of a set's endpoints are ejected at once. */
     public OutlierPolicy(int consecutiveFailures, Duration baseEjection, Duration maxEjection, double panicThreshold,
                          Set<String> failureCodes, double minSuccessRate, int minRequests) {
-        this(consecutiveFailures, baseEjection, maxEjection, panicThreshold, failureCodes, minSuccessRate, minRequests, 50);
+        this(consecutiveFailures, baseEjection, maxEjection, panicThreshold, failureCodes, minSuccessRate, minRequests, 100);
     }
 
     public static final Set<String> DEFAULT_FAILURE_CODES = Set.of("UNAVAILABLE", "DEADLINE_EXCEEDED");

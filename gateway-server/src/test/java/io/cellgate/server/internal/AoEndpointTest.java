@@ -103,9 +103,11 @@ class AoEndpointTest {
     @Test
     void atMostTheMaxEjectionShareOfASetIsEjectedAtOnceAndAlwaysOne() {
         // Four endpoints at 50%: two may be out at once; the third stays in rotation however it fails.
+        OutlierPolicy half = new OutlierPolicy(3, Duration.ofSeconds(10), Duration.ofMinutes(5), 0.5,
+                OutlierPolicy.DEFAULT_FAILURE_CODES, 0.5, 20, 50);
         AoEndpoint[] set = new AoEndpoint[4];
         for (int i = 0; i < set.length; i++) {
-            set[i] = new AoEndpoint("127.0.0.1:" + (10 + i), new ManagedChannel[0], policy, () -> now);
+            set[i] = new AoEndpoint("127.0.0.1:" + (10 + i), new ManagedChannel[0], half, () -> now);
         }
         for (AoEndpoint e : set) {
             e.set(set);
