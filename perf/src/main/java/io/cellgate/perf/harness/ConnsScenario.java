@@ -21,7 +21,7 @@ import java.util.regex.Pattern;
  * memory. A plain Netty server ({@link PlainNettyServer}) with the same JVM settings is filled the same
  * way: the difference is what cellgate keeps per connection. Ends with a projection to 1M connections.
  *
- * <p>{@code perf/run conns [--levels 2000,5000,10000,max] [--out perf/results/conns-DATE.md]}
+ * <p>{@code perf/run conns [--levels 2000,5000,10000,max] [--idle-seconds 20] [--out perf/results/conns-DATE.md]}
  */
 public final class ConnsScenario {
     static final String SECRET = HopScenario.SECRET;
@@ -30,26 +30,31 @@ public final class ConnsScenario {
     /** Files a server needs besides its client sockets (jars, epoll, pipes...), and some room. */
     static final int FD_MARGIN = 300;
 
-    /** What one server held at one level. Bytes. */
-    record Level(String server, int connections, long heapUsed, long directUsed, long rss, long kernel) {
+
+    /** What one server held at one level: bytes, and the share of one core it used while the connections were idle. */
+    record Level(String server, int connections, long heapUsed, long directUsed, long rss, long kernel, double idleCpu) {
     }
 
     private final List<String> levels;
+    /** How long the idle server's CPU is measured at each level. */
+    private final int idleSeconds;
     private final Path report;
     private final PrintStream out;
     private final Path dir;
 
-    ConnsScenario(List<String> levels, Path report, PrintStream out) throws IOException {
+    ConnsScenario(List<String> levels, int idleSeconds, Path report, PrintStream out) throws IOException {
         this.levels = levels;
+        this.idleSeconds = idleSeconds;
         this.report = report;
         this.out = out;
         this.dir = Files.createTempDirectory("cellgate-conns");
     }
 
     public static void main(String[] args) throws Exception {
-        Map<String, String> a = Args.parse(args, Map.of("--levels", "2000,5000,10000,max",
+        Map<String, String> a = Args.parse(args, Map.of("--levels", "2000,5000,10000,max", "--idle-seconds", "20",
                 "--out", "perf/results/conns-" + LocalDate.now(java.time.ZoneOffset.UTC) + ".md"));
-        new ConnsScenario(Arrays.asList(a.get("--levels").split(",")), Path.of(a.get("--out")), System.out).run();
+        new ConnsScenario(Arrays.asList(a.get("--levels").split(",")), Integer.parseInt(a.get("--idle-seconds")), Path.of(a.get("--out")),
+                System.out).run();
     }
 
     List<Level> run() throws Exception {
@@ -118,8 +123,9 @@ public final class ConnsScenario {
                 }
                 Level l = measure(name, server, held);
                 out.add(l);
-                this.out.printf(Locale.ROOT, "%-12s %,6d connections: heap %,.1f MiB, direct %,.1f MiB, RSS %,.1f MiB, kernel %,.1f MiB%n",
-                        name, held, l.heapUsed() / 1048576.0, l.directUsed() / 1048576.0, l.rss() / 1048576.0, l.kernel() / 1048576.0);
+                this.out.printf(Locale.ROOT, "%-12s %,6d connections: heap %,.1f MiB, direct %,.1f MiB, RSS %,.1f MiB, kernel %,.1f MiB, "
+                        + "idle CPU %.2f%% of a core%n", name, held, l.heapUsed() / 1048576.0, l.directUsed() / 1048576.0,
+                        l.rss() / 1048576.0, l.kernel() / 1048576.0, 100 * l.idleCpu());
             }
             if (held > 0) {
                 recordGrowth(name, before, histogram(server.pid()), held);
@@ -144,7 +150,15 @@ public final class ConnsScenario {
         long heap = parseKb(Procs.run(Procs.jcmd(), pid, "GC.heap_info"), "used (\\d+)K") * 1024;
         long direct = parseKb(Procs.run(Procs.jcmd(), pid, "VM.native_memory", "summary"),
                 "Other \\(reserved=\\d+KB, committed=(\\d+)KB\\)") * 1024;
-        return new Level(name, connections, heap, direct, Procs.rssBytes(server.pid()), kernelSocketBytes());
+        long rss = Procs.rssBytes(server.pid());
+        long kernel = kernelSocketBytes();
+        // Its CPU while nothing happens but what an idle gateway does by itself (timers, health checks, sweeps,
+        // heartbeats answered): the clock ticks of user and system time over idleSeconds.
+        double cpuBefore = Procs.cpuSeconds(server.pid(), false);
+        long t0 = System.nanoTime();
+        Thread.sleep(idleSeconds * 1000L);
+        double idle = (Procs.cpuSeconds(server.pid(), false) - cpuBefore) / ((System.nanoTime() - t0) / 1e9);
+        return new Level(name, connections, heap, direct, rss, kernel, idle);
     }
 
     private static long parseKb(String text, String regex) {
@@ -198,17 +212,19 @@ public final class ConnsScenario {
                 .append("then the live heap (`jcmd GC.heap_info`), direct memory (NMT `Other`, where direct buffers live), RSS ")
                 .append("(`/proc/PID/status`) and kernel socket memory (slab objects `TCP`, `sock_inode_cache`, `filp`, ")
                 .append("`eventpoll_epi`, `dentry` plus TCP buffer pages from `/proc/net/sockstat`; both ends of each loopback ")
-                .append("connection, and the whole machine's, so it is the noisiest figure).\n\n");
-        md.append("| server | connections | live heap | heap per connection | direct | RSS | RSS per connection | kernel per connection (both ends) |\n");
-        md.append("|---|---|---|---|---|---|---|---|\n");
+                .append("connection, and the whole machine's, so it is the noisiest figure); then the server's CPU (user + system, ")
+                .append("`/proc/PID/stat`) over ").append(idleSeconds).append(" s while the connections are idle, as a share of one core.\n\n");
+        md.append("| server | connections | live heap | heap per connection | direct | RSS | RSS per connection | kernel per connection (both ends) "
+                + "| idle CPU (% of a core) |\n");
+        md.append("|---|---|---|---|---|---|---|---|---|\n");
         Level cgMax = null;
         Level plainMax = null;
         for (Level l : results) {
             Level zero = results.stream().filter(z -> z.server().equals(l.server()) && z.connections() == 0).findFirst().orElse(l);
             int n = l.connections();
-            md.append(String.format(Locale.ROOT, "| %s | %,d | %,.1f MiB | %s | %,.1f MiB | %,.1f MiB | %s | %s |%n", l.server(), n,
+            md.append(String.format(Locale.ROOT, "| %s | %,d | %,.1f MiB | %s | %,.1f MiB | %,.1f MiB | %s | %s | %.2f%% |%n", l.server(), n,
                     l.heapUsed() / 1048576.0, perConn(l.heapUsed() - zero.heapUsed(), n), l.directUsed() / 1048576.0,
-                    l.rss() / 1048576.0, perConn(l.rss() - zero.rss(), n), perConn(l.kernel() - zero.kernel(), n)));
+                    l.rss() / 1048576.0, perConn(l.rss() - zero.rss(), n), perConn(l.kernel() - zero.kernel(), n), 100 * l.idleCpu()));
             if (n > 0 && l.server().equals("cellgate") && (cgMax == null || n > cgMax.connections())) {
                 cgMax = l;
             }
@@ -229,6 +245,14 @@ public final class ConnsScenario {
             md.append(String.format(Locale.ROOT, "| P3 | <= 2 KiB of JVM heap per idle logged-in connection | %,.0f bytes at %,d connections "
                             + "(plain Netty: %,.0f bytes) | %s |%n", heapPer, cg.connections(), plainPer,
                     heapPer <= 2048 ? "met" : String.format(Locale.ROOT, "missed by %,.0f bytes", heapPer - 2048)));
+            Level tenK = results.stream().filter(l -> l.server().equals("cellgate") && l.connections() >= 10_000)
+                    .min(java.util.Comparator.comparingInt(Level::connections)).orElse(null);
+            if (tenK != null) {
+                md.append(String.format(Locale.ROOT, "| 18 | idle CPU <= 0.3%% of a core with 10,000 idle connections | %.2f%% at %,d | %s |%n",
+                        100 * tenK.idleCpu(), tenK.connections(), tenK.idleCpu() <= 0.003 ? "met" : "missed"));
+                md.append(String.format(Locale.ROOT, "| 18 | <= 1,500 bytes of heap per idle connection | %,.0f bytes | %s |%n", heapPer,
+                        heapPer <= 1500 ? "met" : String.format(Locale.ROOT, "missed by %,.0f bytes", heapPer - 1500)));
+            }
             md.append(String.format(Locale.ROOT, "| P3 | projection: 1M connections in <= 2 GiB of heap | %.2f GiB | %s |%n",
                     heapPer * 1e6 / (1L << 30), heapPer * 1e6 <= 2.0 * (1L << 30) ? "met" : "missed"));
             md.append("\n## Projection to 1M connections\n\n");
@@ -256,7 +280,8 @@ public final class ConnsScenario {
         StringBuilder json = new StringBuilder("[\n");
         for (Level l : results) {
             json.append(String.format(Locale.ROOT, "  {\"server\": \"%s\", \"connections\": %d, \"heap_used\": %d, \"direct\": %d, \"rss\": %d,"
-                    + " \"kernel\": %d},%n", l.server(), l.connections(), l.heapUsed(), l.directUsed(), l.rss(), l.kernel()));
+                    + " \"kernel\": %d, \"idle_cpu\": %.5f},%n", l.server(), l.connections(), l.heapUsed(), l.directUsed(), l.rss(), l.kernel(),
+                    l.idleCpu()));
         }
         json.setLength(json.length() - 2);
         json.append("\n]\n");

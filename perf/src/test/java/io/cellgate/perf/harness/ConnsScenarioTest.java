@@ -23,13 +23,14 @@ class ConnsScenarioTest {
     void bothServersAreFilledMeasuredAndReported(@TempDir Path dir) throws Exception {
         Path report = dir.resolve("conns-smoke.md");
         ByteArrayOutputStream log = new ByteArrayOutputStream();
-        List<ConnsScenario.Level> levels = new ConnsScenario(List.of("100", "300"), report,
+        List<ConnsScenario.Level> levels = new ConnsScenario(List.of("100", "300"), 1, report,
                 new PrintStream(log, true, StandardCharsets.UTF_8)).run();
 
         assertThat(levels).extracting(ConnsScenario.Level::connections).containsExactly(0, 100, 300, 0, 100, 300);
         for (ConnsScenario.Level l : levels) {
             assertThat(l.heapUsed()).as(l.server()).isPositive();
             assertThat(l.rss()).as(l.server()).isPositive();
+            assertThat(l.idleCpu()).as(l.server() + " idle CPU, cores").isBetween(0.0, 2.0);
         }
         ConnsScenario.Level gateway300 = levels.get(2);
         ConnsScenario.Level gateway0 = levels.get(0);
