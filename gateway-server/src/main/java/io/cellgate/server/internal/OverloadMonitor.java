@@ -19,12 +19,18 @@ import java.util.logging.Logger;
 
 /**
  * Measures the overload signals and ends each admission window, on its own thread
- * ({@code cellgate-admission}): event-loop lag (how late a task submitted to each loop every 20 ms
- * runs, averaged over the window, so one pause is not an overload), requests in flight, bytes queued to clients, heap and direct memory use.
+ * ({@code cellgate-admission}): event-loop lag (how late a task submitted to each loop every 20 ms,
+ * every 250 ms while the gateway idles, runs, averaged over the window, so one pause is not an overload), requests in flight, bytes queued to clients, heap and direct memory use.
  * It never runs on an event loop and never blocks one.
  */
 public final class OverloadMonitor implements AutoCloseable {
     private static final long PROBE_MILLIS = 20;
+    /**
+     * The probe interval while nothing happens (no request in flight, no connection accepted since the
+     * last probe; heartbeats do not count): lag delays no request then, and each probe wakes every event
+     * loop. Requests in flight bring the 20 ms interval back within this long.
+     */
+    private static final long IDLE_PROBE_MILLIS = 250;
     private static final Logger LOG = Logger.getLogger(OverloadMonitor.class.getName());
 
     private final GatewayContext context;
@@ -34,6 +40,8 @@ public final class OverloadMonitor implements AutoCloseable {
     private final AtomicLong lagSumNanos = new AtomicLong();
     private final AtomicLong lagProbes = new AtomicLong();
     private boolean overloaded;
+    /** Connections accepted at the last probe (the timer thread's only). */
+    private long lastAccepted = -1;
     /** The task ending each admission window; replaced when a reload changes admission.window. */
     private java.util.concurrent.ScheduledFuture<?> windows;
 
@@ -46,7 +54,7 @@ public final class OverloadMonitor implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
-        timer.scheduleAtFixedRate(this::probeLoops, PROBE_MILLIS, PROBE_MILLIS, TimeUnit.MILLISECONDS);
+        timer.schedule(this::probe, PROBE_MILLIS, TimeUnit.MILLISECONDS);
         window(context.config.admission().window());
     }
 
@@ -61,6 +69,24 @@ public final class OverloadMonitor implements AutoCloseable {
         } catch (RejectedExecutionException e) {
             // Closed: no more windows.
             windows = null;
+        }
+    }
+
+    /** Probes the loops, then schedules the next probe: soon while the gateway works, later while it idles. */
+    private void probe() {
+        boolean idle = false;
+        try {
+            // Pings and idle connections' heartbeats do not count: only requests at the AOs and new connections.
+            long accepted = context.counters.connectionsAccepted.sum();
+            idle = accepted == lastAccepted && context.counters.inFlight() == 0;
+            lastAccepted = accepted;
+            probeLoops();
+        } finally {
+            try {
+                timer.schedule(this::probe, idle ? IDLE_PROBE_MILLIS : PROBE_MILLIS, TimeUnit.MILLISECONDS);
+            } catch (RejectedExecutionException e) {
+                // Closed: no more probes.
+            }
         }
     }
 
