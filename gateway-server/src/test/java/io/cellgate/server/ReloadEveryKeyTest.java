@@ -111,7 +111,7 @@ class ReloadEveryKeyTest {
             Change.of(Expect.RESTART, "upstream.health.recovery", "10s"),
             Change.of(Expect.RESTART, "upstream.health.max-down-share", 0.25),
             Change.of(Expect.RESTART, "upstream.health.slow-start", "5s"),
-            Change.of(Expect.RESTART, "upstream.set-limit.enabled", false),
+            Change.of(Expect.RESTART, "upstream.set-limit.enabled", true),
             Change.of(Expect.RESTART, "upstream.set-limit.min", 4),
             Change.of(Expect.RESTART, "upstream.set-limit.max", 1000),
             Change.of(Expect.RESTART, "upstream.set-limit.tolerance", 3.0),

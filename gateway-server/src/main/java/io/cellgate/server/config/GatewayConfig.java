@@ -559,10 +559,10 @@ public record GatewayConfig(String city, String idc, String listenHost, int list
         return set;
     }
 
-    /** The {@code upstream.set-limit} section (on unless {@code enabled: false}): null when it is off. */
+    /** The {@code upstream.set-limit} section (off unless {@code enabled: true}): null when it is off. */
     private static io.cellgate.limit.SetConcurrencyLimit.Settings setLimit(ConfigNode node) {
         node.allowOnly(Set.of("enabled", "initial", "min", "max", "tolerance", "window"));
-        if (!node.bool("enabled", true)) {
+        if (!node.bool("enabled", false)) {
             return null;
         }
         int min = node.intValue("min", 8, 1, 1_000_000);
