@@ -189,7 +189,7 @@ class AbusiveClientsTest {
                         long t0 = System.nanoTime();
                         good.send(TestClient.request(seq, TestTopology.READ, "ok"));
                         ServerFrame answer = good.next();
-                        assertThat(answer.getResponse().getCode()).isEqualTo(Code.OK);
+                        assertThat(answer.getResponse().getCode()).as(answer.getResponse().getMessage()).isEqualTo(Code.OK);
                         nanos[seq - 1] = System.nanoTime() - t0;
                     }
                     java.util.Arrays.sort(nanos);
@@ -244,6 +244,47 @@ class AbusiveClientsTest {
                 pipeliner.send(TestClient.request(total + 1, TestTopology.READ, "after"));
                 assertThat(pipeliner.next().getResponse().getCode()).isEqualTo(Code.OK);
                 assertThat(pipeliner.isClosed()).isFalse();
+            }
+        }
+    }
+
+    @Test
+    void aClientHoldingItsShareOfASetsLimitIsRefusedBeyondItWhileOthersAreServed() throws Exception {
+        try (TestAo sz = new TestAo("sz-a"); TestAo sh = new TestAo("sh-a");
+             // A limit of 40 calls at sz-a, a quarter of it per connection: 10.
+             GatewayServer gateway = start(topology(sz, sh).setLimit("{max: 40, connection-share: 0.25}"))) {
+            sz.delayEcho(1_000);
+            long uid = TestTopology.uidInSlots(1, 0, 8191);
+            try (TestClient heavy = new TestClient(gateway.port()); TestClient other = new TestClient(gateway.port())) {
+                loginOk(heavy, uid);
+                loginOk(other, uid + 1);
+                for (int seq = 1; seq <= 30; seq++) {
+                    heavy.sendNoFlush(TestClient.request(seq, TestTopology.READ, "bulk"));
+                }
+                heavy.flush();
+                java.util.Map<Long, ServerFrame> answers = new java.util.HashMap<>();
+                for (int i = 0; i < 20; i++) {
+                    ServerFrame f = heavy.next();
+                    assertThat(answers.put(f.getResponse().getSeq(), f)).as("one answer per seq").isNull();
+                    assertThat(f.getResponse().getCode()).as(f.getResponse().getMessage()).isEqualTo(Code.SHED_OVERLOAD);
+                    assertThat(f.getResponse().getMessage())
+                            .isEqualTo("this connection has 10 requests in flight, its share of set sz-a's concurrency limit (40);"
+                                    + " retry when some are answered");
+                }
+                // The set is far from its limit for everyone else: another client is served.
+                other.send(TestClient.request(1, TestTopology.READ, "light"));
+                assertThat(other.next().getResponse().getCode()).isEqualTo(Code.OK);
+                for (int i = 0; i < 10; i++) {
+                    ServerFrame f = heavy.next();
+                    assertThat(answers.put(f.getResponse().getSeq(), f)).as("one answer per seq").isNull();
+                    assertThat(f.getResponse().getCode()).isEqualTo(Code.OK);
+                }
+                assertThat(answers.keySet()).hasSize(30);
+                assertThat(gateway.setLimits().get("sz-a").refused()).isEqualTo(20);
+                // Its calls answered, the heavy client is within its share again.
+                sz.delayEcho(0);
+                heavy.send(TestClient.request(31, TestTopology.READ, "again"));
+                assertThat(heavy.next().getResponse().getCode()).isEqualTo(Code.OK);
             }
         }
     }

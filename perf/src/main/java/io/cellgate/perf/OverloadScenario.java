@@ -25,8 +25,8 @@ import org.HdrHistogram.Histogram;
  * (requests beyond its concurrency queue, as a saturated backend's do: it does not protect itself),
  * driven at a multiple of that capacity, under three protections: none (no gateway-wide in-flight
  * limit, no set limit), the gateway-wide in-flight limit tuned by hand to three times the AO's
- * concurrency, and the adaptive per-set limit switched on (no admission section: every other setting at
- * its default). Two mixes: four commands P0..P3 in equal shares, and 10% P0 writes with
+ * concurrency, and the shipped defaults (no upstream or admission section: the adaptive per-set limit
+ * on, every setting at its default). Two mixes: four commands P0..P3 in equal shares, and 10% P0 writes with
  * 90% P2 reads.
  *
  * <p>{@code OverloadScenario SECONDS MULTIPLIERS OUTPUT.md}, e.g. {@code 20 1.5,2 perf/results/overload.md}
@@ -48,8 +48,8 @@ public final class OverloadScenario {
         NONE("none"),
         /** The gateway-wide in-flight limit, tuned by hand for this AO ({@value #IN_FLIGHT_LIMIT}); no set limit. */
         TUNED_IN_FLIGHT("tuned in-flight"),
-        /** The shipped defaults with the adaptive per-set limit switched on; nothing tuned. */
-        SET_LIMIT("set limit on");
+        /** The shipped defaults: the adaptive per-set limit on, nothing tuned. */
+        SET_LIMIT("shipped (set limit)");
 
         final String label;
 
@@ -121,8 +121,8 @@ public final class OverloadScenario {
                   - {cmd: 14, method: cellgate.sample.v1.SampleAo/Put, route: WRITE, priority: P0, timeout: 2s}
                 """.formatted(secret, aoAddress);
         if (protection == Protection.SET_LIMIT) {
-            // The shipped defaults but one key: no admission section, the set limit switched on.
-            return base + "upstream:\n  set-limit: {enabled: true}\n";
+            // The shipped defaults: no upstream or admission section.
+            return base;
         }
         return base + """
                 upstream:
@@ -230,8 +230,8 @@ public final class OverloadScenario {
                 .append(" req/s; more requests queue), the gateway (2 event loops) and the open-loop load generator ")
                 .append("(100 connections, 1 event loop). Protection: none (no gateway-wide in-flight limit, set limit off); ")
                 .append("tuned in-flight (admission.max-in-flight ").append(IN_FLIGHT_LIMIT)
-                .append(", set limit off, 200 ms windows); set limit on (`upstream.set-limit.enabled: true`, no admission section: ")
-                .append("every other setting at its default). Goodput = OK responses per second; success = OK / sent per ")
+                .append(", set limit off, 200 ms windows); shipped (no upstream or admission section: every setting at its ")
+                .append("default, the adaptive set limit on). Goodput = OK responses per second; success = OK / sent per ")
                 .append("priority (- : the mix sends none); admitted latency = latency of OK responses from the intended ")
                 .append("send time (ms); health = set health changes during the run (DOWN or UP); limit = sz-a's set limit ")
                 .append("at the end. Each run follows a 4 s warm-up at half the capacity.\n\n");

@@ -34,6 +34,15 @@ import java.util.concurrent.atomic.LongAdder;
  * limit the lowest priorities are refused first, and P0 is refused only when P0 alone overloads the
  * set, even while a cut brings the limit below what the others hold in flight.
  *
+ * <p>One client connection may hold at most {@code connectionShare} of the limit (a quarter by
+ * default, never less than {@value #MIN_PER_CONNECTION} calls or the limit's minimum, whichever is lower: a client with a few
+ * calls in flight is not the one to refuse): a client that pipelines hundreds of calls to a set, or whose
+ * calls the set serves slowly, fills its own share and is refused beyond it, while the rest of the
+ * limit stays for everyone else. Without it, one such client fills the limit, the latency its calls
+ * queue for cuts the limit below what it holds, and every other client of the set is refused until
+ * its calls drain. The share is of the limit after a cut too: a cut at most halves the limit, so a
+ * connection within its share before the cut leaves room for others after it.
+ *
  * <p>Threading: {@link #tryAcquire} and {@link #release} are called on any event loop, with one
  * atomic add each and adders for the window's samples; the window is closed by whichever release
  * passes its end first (a CAS), under this object's monitor, which nobody else contends.
@@ -64,6 +73,8 @@ public final class SetConcurrencyLimit {
      * for; 50 ms is a queue.
      */
     static final long MIN_QUEUE_NANOS = 50_000_000L;
+    /** The fewest calls a connection's share allows (unless the limit's minimum is lower). */
+    static final int MIN_PER_CONNECTION = 4;
     /** The cut when the set pushed back. */
     private static final double BACKOFF = 0.9;
 
@@ -75,8 +86,16 @@ public final class SetConcurrencyLimit {
      * @param max       the configured ceiling
      * @param tolerance how much latency may rise over its baseline before the limit falls (e.g. 2.0)
      * @param windowNanos how often the limit is recomputed (at least; a window also needs samples)
+     * @param connectionShare the share of the limit one client connection may hold in flight (0-1]; 1: no share
      */
-    public record Settings(int initial, int min, int max, double tolerance, long windowNanos) {
+    public record Settings(int initial, int min, int max, double tolerance, long windowNanos, double connectionShare) {
+        /** The default share of the limit one connection may hold. */
+        public static final double CONNECTION_SHARE = 0.25;
+
+        public Settings(int initial, int min, int max, double tolerance, long windowNanos) {
+            this(initial, min, max, tolerance, windowNanos, CONNECTION_SHARE);
+        }
+
         public Settings {
             if (min < 1 || max < min || initial < min || initial > max) {
                 throw new IllegalArgumentException("set limit: expected 1 <= min <= initial <= max, got min " + min
@@ -87,6 +106,9 @@ public final class SetConcurrencyLimit {
             }
             if (windowNanos <= 0) {
                 throw new IllegalArgumentException("set limit window: " + windowNanos + " ns (expected: > 0)");
+            }
+            if (!(connectionShare > 0 && connectionShare <= 1)) {
+                throw new IllegalArgumentException("set limit connection share: " + connectionShare + " (expected: > 0 and <= 1)");
             }
         }
     }
@@ -99,6 +121,8 @@ public final class SetConcurrencyLimit {
     private volatile int[] caps;
     /** The limit, rounded down, for readers off the window's monitor. */
     private volatile int published;
+    /** The calls one connection may hold in flight: its share of the limit, at least a few. */
+    private volatile int perConnection;
     /** The most calls in flight seen in the current window (racy max: a missed peak only delays growth). */
     private volatile int peakInFlight;
 
@@ -123,11 +147,24 @@ public final class SetConcurrencyLimit {
         this.limit = settings.initial();
         this.published = settings.initial();
         this.caps = caps(limit);
+        this.perConnection = perConnection(limit);
         this.windowEndNanos = new AtomicLong(nowNanos + settings.windowNanos());
     }
 
-    /** A call of {@code priority} may start: true, and it is in flight until {@link #release}; false at the limit. */
+    /** A call of {@code priority} from a client that holds nothing else in flight: see {@link #tryAcquire(Priority, int)}. */
     public boolean tryAcquire(Priority priority) {
+        return tryAcquire(priority, 0);
+    }
+
+    /**
+     * A call of {@code priority} may start: true, and it is in flight until {@link #release}; false at the
+     * limit, or when its connection already holds {@code connectionInFlight} calls, its share of the limit.
+     */
+    public boolean tryAcquire(Priority priority, int connectionInFlight) {
+        if (connectionInFlight >= perConnection) {
+            refused.increment();
+            return false;
+        }
         if (priority == Priority.P0) {
             if (p0InFlight.incrementAndGet() > caps[0]) {
                 p0InFlight.decrementAndGet();
@@ -222,6 +259,7 @@ public final class SetConcurrencyLimit {
         // set's pace).
         limit = Math.max(Math.max(settings.min(), inFlight.get() / 2.0), Math.min(settings.max(), next));
         published = (int) limit;
+        perConnection = perConnection(limit);
         if (binding && ++busyWindows >= PROBE_EVERY) {
             busyWindows = 0;
             probe = 1;
@@ -245,6 +283,10 @@ public final class SetConcurrencyLimit {
         return min == 0 ? otherwise : min;
     }
 
+    private int perConnection(double exact) {
+        return Math.max(Math.min(MIN_PER_CONNECTION, settings.min()), (int) (exact * settings.connectionShare()));
+    }
+
     private int[] caps(double exact) {
         int[] out = new int[SHARE.length];
         for (int p = 0; p < SHARE.length; p++) {
@@ -256,6 +298,11 @@ public final class SetConcurrencyLimit {
     /** The limit now (P2 may fill 70% of it with everyone's calls, P0 twice it with its own). */
     public int limit() {
         return published;
+    }
+
+    /** The calls one connection may hold in flight now. */
+    public int perConnection() {
+        return perConnection;
     }
 
     /** Calls refused at the limit since start. */

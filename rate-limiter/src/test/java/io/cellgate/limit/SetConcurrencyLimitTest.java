@@ -172,4 +172,44 @@ class SetConcurrencyLimitTest {
         assertThat(new int[] {p3, p2, p0}).containsExactly(55, 15, 200);
         assertThat(limit.inFlight()).isEqualTo(270);
     }
+
+    @Test
+    void oneConnectionMayHoldItsShareOfTheLimitAndTheRestStaysForOthers() {
+        SetConcurrencyLimit limit = new SetConcurrencyLimit(new SetConcurrencyLimit.Settings(100, 8, 1000, 2.0, 100 * MS), 0);
+        assertThat(limit.perConnection()).isEqualTo(25);
+        int held = 0;
+        while (limit.tryAcquire(Priority.P1, held)) {
+            held++;
+        }
+        assertThat(held).as("one connection's calls").isEqualTo(25);
+        // Its P0 calls too: the share is of the connection, whatever the priority.
+        assertThat(limit.tryAcquire(Priority.P0, held)).isFalse();
+        // Others fill the rest of P1's 85%.
+        int others = 0;
+        while (limit.tryAcquire(Priority.P1, 0)) {
+            others++;
+        }
+        assertThat(others).isEqualTo(85 - 25);
+        assertThat(limit.refused()).isEqualTo(3);
+
+        // Pushback cuts the limit by a tenth: the share follows it.
+        for (int i = 0; i < 84; i++) {
+            limit.release(Priority.P1, MS, false, true, 50 * MS);
+        }
+        limit.release(Priority.P1, MS, false, true, 100 * MS);
+        assertThat(limit.limit()).isEqualTo(90);
+        assertThat(limit.perConnection()).isEqualTo(22);
+    }
+
+    @Test
+    void aSmallLimitStillLetsAConnectionHoldAFewCalls() {
+        SetConcurrencyLimit limit = new SetConcurrencyLimit(new SetConcurrencyLimit.Settings(8, 8, 1000, 2.0, 100 * MS), 0);
+        assertThat(limit.perConnection()).isEqualTo(4);
+        assertThat(limit.tryAcquire(Priority.P1, 3)).isTrue();
+        assertThat(limit.tryAcquire(Priority.P1, 4)).isFalse();
+        SetConcurrencyLimit tiny = new SetConcurrencyLimit(new SetConcurrencyLimit.Settings(2, 2, 1000, 2.0, 100 * MS), 0);
+        assertThat(tiny.perConnection()).as("never more than the limit's minimum").isEqualTo(2);
+        SetConcurrencyLimit noShare = new SetConcurrencyLimit(new SetConcurrencyLimit.Settings(100, 8, 1000, 2.0, 100 * MS, 1.0), 0);
+        assertThat(noShare.perConnection()).isEqualTo(100);
+    }
 }

@@ -174,6 +174,12 @@ public final class GatewayYaml {
         return this;
     }
 
+    /** {@code upstream.set-limit} as a YAML flow map, e.g. {@code setLimit("{max: 40, connection-share: 0.25}")}. */
+    public GatewayYaml setLimit(String flowMap) {
+        upstream.put("set-limit", flowMap);
+        return this;
+    }
+
     /** TLS to the AOs, trusting the certificates of {@code caFile}. */
     public GatewayYaml upstreamCaFile(String caFile) {
         this.upstreamTls = "    ca-file: " + caFile + "\n";

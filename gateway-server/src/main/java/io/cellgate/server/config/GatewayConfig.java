@@ -559,17 +559,18 @@ public record GatewayConfig(String city, String idc, String listenHost, int list
         return set;
     }
 
-    /** The {@code upstream.set-limit} section (off unless {@code enabled: true}): null when it is off. */
+    /** The {@code upstream.set-limit} section (on unless {@code enabled: false}): null when it is off. */
     private static io.cellgate.limit.SetConcurrencyLimit.Settings setLimit(ConfigNode node) {
-        node.allowOnly(Set.of("enabled", "initial", "min", "max", "tolerance", "window"));
-        if (!node.bool("enabled", false)) {
+        node.allowOnly(Set.of("enabled", "initial", "min", "max", "tolerance", "window", "connection-share"));
+        if (!node.bool("enabled", true)) {
             return null;
         }
         int min = node.intValue("min", 8, 1, 1_000_000);
         int max = node.intValue("max", 2000, min, 1_000_000);
         int initial = node.intValue("initial", max, min, max);
         return new io.cellgate.limit.SetConcurrencyLimit.Settings(initial, min, max, node.doubleValue("tolerance", 2.0, 1.0, 100.0),
-                node.duration("window", Duration.ofMillis(100), Duration.ofMillis(1), Duration.ofMinutes(1)).toNanos());
+                node.duration("window", Duration.ofMillis(100), Duration.ofMillis(1), Duration.ofMinutes(1)).toNanos(),
+                node.doubleValue("connection-share", io.cellgate.limit.SetConcurrencyLimit.Settings.CONNECTION_SHARE, 0.01, 1.0));
     }
 
     /** {@code cert-file} and {@code key-file} of {@code tls}, both readable PEM files; null when neither is given. */
