@@ -12,7 +12,8 @@ final class DegradeCommand extends GroupCommand {
 
     static void print(AdminCall call, Gatewayctl ctl, StatusReply s) {
         ctl.print(call.out(), s, () -> call.out().println("degrade: " + s.getDegrade()
-                + (s.getDegrade().equals("none") ? " (every priority admitted)" : " (only " + s.getDegrade() + " and above admitted)")));
+                + (s.getDegrade().equals("none") ? " (every priority admitted)" : " (only " + s.getDegrade() + " and above admitted)")
+                + (s.getStore().equals("etcd") ? "; for the whole fleet (settings epoch " + s.getSettingsEpoch() + ")" : "")));
     }
 
     @Command(name = "set", mixinStandardHelpOptions = true, description = "Admit only priorities up to LEVEL (P0, P1 or P2).")

@@ -20,7 +20,7 @@ final class ReloadCommand extends AdminCall {
                 out().println("need a restart: " + String.join(", ", r.getNeedsRestartList()));
             }
             if (r.getKeptByRouteStoreCount() > 0) {
-                out().println("kept by the route store (change them with gatewayctl routes and sets): "
+                out().println("kept by the store (change them with gatewayctl routes, sets, cmds, limits and degrade): "
                         + String.join(", ", r.getKeptByRouteStoreList()));
             }
         });

@@ -23,7 +23,7 @@ final class StatusCommand extends AdminCall {
                 .row("connections", s.getClientConnections())
                 .row("in flight", s.getRequestsInFlight())
                 .row("load level", String.format("%.2f", s.getLoadLevel()))
-                .row("degrade", s.getDegrade())
+                .row("degrade", s.getDegrade() + (s.getStore().equals("etcd") ? " (fleet settings epoch " + s.getSettingsEpoch() + ")" : ""))
                 .row("version", s.getVersion())
                 .row("route store", s.getStore() + (s.getStore().equals("etcd")
                         ? (s.getStoreStale() ? " (STALE: etcd last answered " + s.getStoreAgeMs() / 1000 + "s ago)" : " (current)") : ""))

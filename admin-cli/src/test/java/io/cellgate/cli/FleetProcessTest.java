@@ -100,6 +100,21 @@ class FleetProcessTest {
             }
         }
 
+        /** A READ (P1) through this gateway is refused SHED_OVERLOAD. */
+        boolean shedsRead(long uid) {
+            try (TestClient client = new TestClient(port)) {
+                client.login(uid, TestTopology.token(uid));
+                assertThat(client.next().getLoginAck().getCode()).isEqualTo(Code.OK);
+                client.send(TestClient.request(1, TestTopology.READ, "x"));
+                return client.next().getResponse().getCode() == Code.SHED_OVERLOAD;
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException(e);
+            }
+        }
+
         @Override
         public void close() throws Exception {
             if (admin != null) {
@@ -162,6 +177,25 @@ class FleetProcessTest {
                 }
                 assertThat(status.out()).contains("route store", "etcd (current)", "(this one)");
 
+                // Degrade on one node: all three shed P1 within a second (the settings live in etcd).
+                AdminFixture.Run degraded = ctl.runAgainst(a.adminPort, "degrade", "set", "P0");
+                assertThat(degraded.exit()).as(degraded.err()).isZero();
+                assertThat(degraded.out()).contains("degrade: P0", "for the whole fleet (settings epoch 2)");
+                long shedFrom = System.nanoTime();
+                while (!nodes.stream().allMatch(n -> n.status().getDegrade().equals("P0"))
+                        && System.nanoTime() - shedFrom < TimeUnit.SECONDS.toNanos(30)) {
+                    Thread.onSpinWait();
+                }
+                long shedMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - shedFrom);
+                System.out.println("fleet degrade: all three nodes at P0 " + shedMillis + " ms after gatewayctl returned");
+                assertThat(shedMillis).as("degrade reached the fleet (ms)").isLessThanOrEqualTo(1000);
+                for (Node n : nodes) {
+                    assertThat(n.shedsRead(uid)).as(n.name + " sheds a P1 read").isTrue();
+                }
+                AdminFixture.Run cleared = ctl.runAgainst(c.adminPort, "degrade", "clear");
+                assertThat(cleared.exit()).as(cleared.err()).isZero();
+                await("no node degraded", () -> nodes.stream().allMatch(n -> n.status().getDegrade().equals("none")));
+
                 // A move made with gatewayctl on one node is applied by all three.
                 AdminFixture.Run moved = ctl.runAgainst(a.adminPort, "routes", "set", "--slots", "0-99", "--set", "sh-a");
                 assertThat(moved.exit()).as(moved.err()).isZero();
@@ -217,6 +251,10 @@ class FleetProcessTest {
                 assertThat(won).isEqualTo(1);
                 assertThat(loser).contains("route epoch is " + (base + 1) + ", not " + base);
 
+                // A degrade to P1 (reads are P1: still served) before etcd stops, for the restart below.
+                assertThat(ctl.runAgainst(b.adminPort, "degrade", "set", "P1").exit()).isZero();
+                await("every node at P1", () -> nodes.stream().allMatch(n -> n.status().getDegrade().equals("P1")));
+
                 // etcd stops: every gateway keeps serving and reports stale routes.
                 etcd.stop();
                 await("all stale", () -> nodes.stream().allMatch(n -> quietly(() -> n.status().getStoreStale())));
@@ -234,6 +272,8 @@ class FleetProcessTest {
                 assertThat(c.epoch()).isEqualTo(lastEpoch);
                 assertThat(c.read(uid)).isEqualTo("sz-a|x");
                 assertThat(Files.readString(c.log)).contains("starting from the local copy at epoch " + lastEpoch);
+                assertThat(c.status().getDegrade()).as("the fleet's degrade, from the local copy").isEqualTo("P1");
+                assertThat(Files.readString(c.log)).contains("starting with the local copy of the shared settings");
 
                 // etcd returns: all converge, and changes flow to every node again.
                 etcd.start();
@@ -241,6 +281,8 @@ class FleetProcessTest {
                 long after = a.admin.call(5).applyRoutes(move(3000, 3009, "sh-a")).getEpoch();
                 await("all at " + after, () -> nodes.stream().allMatch(n -> n.epoch() == after));
                 await("three members again", () -> a.status().getFleetCount() == 3);
+                assertThat(ctl.runAgainst(c.adminPort, "degrade", "clear").exit()).isZero();
+                await("no node degraded", () -> nodes.stream().allMatch(n -> n.status().getDegrade().equals("none")));
 
                 // c is stopped while routes change and etcd compacts what it missed: it catches up when it returns.
                 c.stop();

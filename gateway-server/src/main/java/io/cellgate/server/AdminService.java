@@ -37,6 +37,8 @@ import io.cellgate.protocol.admin.v1.SetCommandRequest;
 import io.cellgate.protocol.admin.v1.SetDegradeRequest;
 import io.cellgate.protocol.admin.v1.SetInfo;
 import io.cellgate.protocol.admin.v1.SetLimitsRequest;
+import io.cellgate.protocol.admin.v1.SharedAdmission;
+import io.cellgate.protocol.admin.v1.SharedSettings;
 import io.cellgate.protocol.admin.v1.SlotRange;
 import io.cellgate.protocol.admin.v1.StatusReply;
 import io.cellgate.protocol.admin.v1.StatusRequest;
@@ -143,7 +145,8 @@ final class AdminService extends AdminGrpc.AdminImplBase {
         Priority degrade = c.degradeLevel();
         StatusReply.Builder reply = StatusReply.newBuilder();
         if (gateway.fleet() != null) {
-            reply.setStore("etcd").setStoreStale(gateway.fleet().stale()).setStoreAgeMs(gateway.fleet().ageMillis());
+            reply.setStore("etcd").setStoreStale(gateway.fleet().stale()).setStoreAgeMs(gateway.fleet().ageMillis())
+                    .setSettingsEpoch(gateway.sharedSettings().getEpoch());
             for (io.cellgate.server.fleet.FleetMembership.Member m : gateway.fleetMembership().members()) {
                 reply.addFleet(io.cellgate.protocol.admin.v1.FleetMember.newBuilder().setAddress(m.address()).setCity(m.city())
                         .setIdc(m.idc()).setState(m.state()).setLoadLevel(m.load()).setClientConnections(m.connections())
@@ -383,9 +386,7 @@ final class AdminService extends AdminGrpc.AdminImplBase {
     private ListCommandsReply commands() {
         ListCommandsReply.Builder b = ListCommandsReply.newBuilder();
         for (CommandSpec s : context().commandTable().specs()) {
-            b.addCommands(CommandInfo.newBuilder().setCmd(s.cmd()).setMethod(s.method()).setRoute(s.route().name())
-                    .setPriority(s.priority().name()).setTimeoutMs(s.timeout().toMillis()).setRate(s.rate()).setBurst(s.burst())
-                    .setWriteFailover(s.failover().name()).setGroup(s.group()));
+            b.addCommands(SharedSettingsCodec.info(s));
         }
         return b.build();
     }
@@ -393,34 +394,28 @@ final class AdminService extends AdminGrpc.AdminImplBase {
     @java.lang.Override
     public void setCommand(SetCommandRequest request, StreamObserver<ListCommandsReply> observer) {
         change(observer, () -> {
-            List<CommandSpec> specs = new ArrayList<>(context().commandTable().specs());
-            int index = -1;
-            for (int i = 0; i < specs.size(); i++) {
-                if (specs.get(i).cmd() == request.getCmd()) {
-                    index = i;
-                }
-            }
-            if (index < 0) {
-                throw Status.NOT_FOUND.withDescription("cmd: " + Integer.toUnsignedString(request.getCmd())
-                        + " (expected: a command of the command table; see gatewayctl cmds list)").asRuntimeException();
-            }
-            CommandSpec s = specs.get(index);
-            Priority priority = s.priority();
-            if (!request.getPriority().isEmpty()) {
-                try {
-                    priority = Priority.valueOf(request.getPriority().toUpperCase(Locale.ROOT));
-                } catch (IllegalArgumentException e) {
-                    throw new IllegalArgumentException("priority: " + request.getPriority() + " (expected: P0, P1, P2 or P3)");
-                }
-            }
             if (request.getTimeoutMs() < 0 || request.getRate() < 0 || request.getBurst() < 0) {
                 throw new IllegalArgumentException("timeout, rate and burst: negative (expected: >= 0; 0 = unchanged)");
             }
-            Duration timeout = request.getTimeoutMs() > 0 ? Duration.ofMillis(request.getTimeoutMs()) : s.timeout();
-            double rate = request.getUnlimited() ? 0 : request.getRate() > 0 ? request.getRate() : s.rate();
-            int burst = request.getBurst() > 0 ? request.getBurst() : request.getRate() > 0 ? (int) Math.max(1, Math.ceil(rate / 10)) : s.burst();
-            specs.set(index, new CommandSpec(s.cmd(), s.method(), s.route(), priority, timeout, rate, burst, s.failover(), s.group(), s.idempotent()));
-            context().commands(specs);
+            Priority requested = request.getPriority().isEmpty() ? null : SharedSettingsCodec.priority(request.getPriority(), "priority");
+            gateway.changeSettings("cmds set " + Integer.toUnsignedString(request.getCmd()), settings -> {
+                SharedSettings.Builder next = settings.toBuilder();
+                for (int i = 0; i < next.getCommandsCount(); i++) {
+                    CommandInfo c = next.getCommands(i);
+                    if (c.getCmd() != request.getCmd()) {
+                        continue;
+                    }
+                    double rate = request.getUnlimited() ? 0 : request.getRate() > 0 ? request.getRate() : c.getRate();
+                    int burst = request.getBurst() > 0 ? request.getBurst()
+                            : request.getRate() > 0 ? (int) Math.max(1, Math.ceil(rate / 10)) : c.getBurst();
+                    next.setCommands(i, c.toBuilder().setPriority(requested == null ? c.getPriority() : requested.name())
+                            .setTimeoutMs(request.getTimeoutMs() > 0 ? request.getTimeoutMs() : c.getTimeoutMs())
+                            .setRate(rate).setBurst(burst));
+                    return next.build();
+                }
+                throw Status.NOT_FOUND.withDescription("cmd: " + Integer.toUnsignedString(request.getCmd())
+                        + " (expected: a command of the command table; see gatewayctl cmds list)").asRuntimeException();
+            });
             LOG.info(() -> "admin: cmd " + request.getCmd() + " updated");
             return commands();
         });
@@ -443,18 +438,19 @@ final class AdminService extends AdminGrpc.AdminImplBase {
     @java.lang.Override
     public void setLimits(SetLimitsRequest r, StreamObserver<Limits> observer) {
         change(observer, () -> {
-            AdmissionConfig a = context().admission();
-            double accept = r.getAcceptRate() >= 0 ? r.getAcceptRate() : a.acceptRate();
-            double login = r.getLoginRate() >= 0 ? r.getLoginRate() : a.loginRate();
-            double connection = r.getConnectionRate() >= 0 ? r.getConnectionRate() : a.connectionRate();
-            double user = r.getUserRate() >= 0 ? r.getUserRate() : a.userRate();
-            long maxInFlight = r.getMaxInFlight() >= 0 ? r.getMaxInFlight() : a.maxInFlight();
-            AdmissionConfig next = new AdmissionConfig(accept, burst(accept, a.acceptRate(), a.acceptBurst(), 5), login,
-                    burst(login, a.loginRate(), a.loginBurst(), 5), connection, burst(connection, a.connectionRate(), a.connectionBurst(), 1),
-                    user, burst(user, a.userRate(), a.userBurst(), 0.5), a.userSlots(), a.window(), a.alpha(), a.beta(), a.recover(),
-                    a.dropLow(), a.dropHigh(), a.maxEventLoopLag(), maxInFlight, a.maxPendingOutbound(), a.maxHeapUsed(),
-                    a.maxDirectUsed(), context().degradeLevel(), a.maxConnectionsPerAddress(), a.fairness());
-            context().admission(next);
+            gateway.changeSettings("limits set", settings -> {
+                SharedAdmission a = settings.getAdmission();
+                double accept = r.getAcceptRate() >= 0 ? r.getAcceptRate() : a.getAcceptRate();
+                double login = r.getLoginRate() >= 0 ? r.getLoginRate() : a.getLoginRate();
+                double connection = r.getConnectionRate() >= 0 ? r.getConnectionRate() : a.getConnectionRate();
+                double user = r.getUserRate() >= 0 ? r.getUserRate() : a.getUserRate();
+                return settings.toBuilder().setAdmission(a.toBuilder()
+                        .setAcceptRate(accept).setAcceptBurst(burst(accept, a.getAcceptRate(), a.getAcceptBurst(), 5))
+                        .setLoginRate(login).setLoginBurst(burst(login, a.getLoginRate(), a.getLoginBurst(), 5))
+                        .setConnectionRate(connection).setConnectionBurst(burst(connection, a.getConnectionRate(), a.getConnectionBurst(), 1))
+                        .setUserRate(user).setUserBurst(burst(user, a.getUserRate(), a.getUserBurst(), 0.5))
+                        .setMaxInFlight(r.getMaxInFlight() >= 0 ? r.getMaxInFlight() : a.getMaxInFlight())).build();
+            });
             LOG.info(() -> "admin: limits updated");
             return limits();
         });
@@ -469,21 +465,10 @@ final class AdminService extends AdminGrpc.AdminImplBase {
     public void setDegrade(SetDegradeRequest request, StreamObserver<StatusReply> observer) {
         change(observer, () -> {
             String level = request.getLevel().trim();
-            if (level.equalsIgnoreCase("none") || level.isEmpty()) {
-                context().degrade(null);
-            } else {
-                Priority p;
-                try {
-                    p = Priority.valueOf(level.toUpperCase(Locale.ROOT));
-                } catch (IllegalArgumentException e) {
-                    throw new IllegalArgumentException("level: " + level + " (expected: none, P0, P1 or P2)");
-                }
-                if (p == Priority.P3) {
-                    throw new IllegalArgumentException("level: P3 (expected: none, P0, P1 or P2; P3 admits everything: use none)");
-                }
-                context().degrade(p);
-            }
-            LOG.info(() -> "admin: degrade " + level);
+            Priority p = SharedSettingsCodec.degrade(level);
+            gateway.changeSettings("degrade " + SharedSettingsCodec.name(p), settings -> settings.toBuilder()
+                    .setDegrade(SharedSettingsCodec.name(p)).build());
+            LOG.info(() -> "admin: degrade " + SharedSettingsCodec.name(p));
             return status();
         });
     }

@@ -11,6 +11,7 @@ import io.cellgate.server.fleet.EtcdEndpointRegistry;
 import io.cellgate.server.fleet.EtcdFleet;
 import io.cellgate.server.fleet.EtcdRouteStore;
 import io.cellgate.server.fleet.FleetMembership;
+import io.cellgate.protocol.admin.v1.SharedSettings;
 import io.cellgate.server.internal.AcceptErrorHandler;
 import io.cellgate.server.internal.BufferAllocators;
 import io.cellgate.server.internal.AcceptRateHandler;
@@ -84,6 +85,8 @@ public final class GatewayServer implements AutoCloseable {
     /** The fleet's etcd connection, its route store and this gateway's registration; null when alone. */
     private final EtcdFleet fleet;
     private final EtcdRouteStore fleetStore;
+    /** The fleet's shared settings (commands, admission rates, degrade) in etcd; null when alone. */
+    private final io.cellgate.server.fleet.EtcdSettingsStore settingsStore;
     private final FleetMembership membership;
     /** When the route store was last written before this start (0 without a store). */
     private final long storeWrittenMillis;
@@ -176,6 +179,10 @@ public final class GatewayServer implements AutoCloseable {
         this.health = hp.enabled() ? new SetHealthTracker(upstreams, hp.interval(), hp.timeout(),
                 hp.setDownFraction(), hp.maxDownShare(), hp.recovery(), context::loadLevel, context.signals()::eventLoopsLagging) : null;
         if (fleet != null) {
+            this.settingsStore = new io.cellgate.server.fleet.EtcdSettingsStore(fleet, config.routeStoreDir());
+            SharedSettingsCodec.apply(settingsStore.boot(SharedSettingsCodec.of(context)), context);
+            // Changes other gateways store are applied on the control thread, in the order they were stored.
+            settingsStore.start(settings -> control.execute(() -> applySharedSettings(settings)));
             this.discovery = new EtcdEndpointRegistry(fleet, routes);
             this.membership = new FleetMembership(fleet, advertisedAddress(config), config.city(), config.idc(),
                     () -> String.format(Locale.ROOT, "load=%.3f connections=%d epoch=%d fenced-writes=%d", context.loadLevel(),
@@ -186,6 +193,7 @@ public final class GatewayServer implements AutoCloseable {
             routes.addListener(table -> membership.publishSoon());
             control.scheduleWithFixedDelay(new FencedWritesReporter(), 50, 50, TimeUnit.MILLISECONDS);
         } else {
+            this.settingsStore = null;
             this.membership = null;
             this.discovery = config.endpointsFile() == null ? null : new EndpointsFileWatcher(
                     config.endpointsFile(), routes, config.endpointsPoll(),
@@ -585,6 +593,41 @@ public final class GatewayServer implements AutoCloseable {
         }
     }
 
+    /**
+     * Makes {@code change} on the shared settings (commands, admission rates, degrade) and applies the
+     * result: with a fleet, stored in etcd first (compare-and-swap; every gateway applies it from its
+     * watch), so it fails when etcd does not answer; alone, applied here only. On the control thread.
+     */
+    SharedSettings changeSettings(String what, java.util.function.UnaryOperator<SharedSettings> change) {
+        assert Thread.currentThread() == controlThread;
+        SharedSettings next;
+        if (settingsStore == null) {
+            next = change.apply(SharedSettingsCodec.of(context));
+        } else {
+            try {
+                next = settingsStore.update(s -> change.apply(s).toBuilder().setChangedBy(membership.address()).setChange(what).build());
+            } catch (IOException e) {
+                throw new UncheckedIOException(e.getMessage() + "; the change was not made (a fleet setting changes in etcd first)", e);
+            }
+        }
+        SharedSettingsCodec.apply(next, context);
+        return next;
+    }
+
+    /** The shared settings in use: the fleet's with a fleet, this gateway's own otherwise. */
+    public SharedSettings sharedSettings() {
+        return settingsStore != null ? settingsStore.current() : SharedSettingsCodec.of(context);
+    }
+
+    /** Settings another gateway stored (or etcd's after an outage): applied unless they do not validate. */
+    private void applySharedSettings(SharedSettings settings) {
+        try {
+            SharedSettingsCodec.apply(settings, context);
+        } catch (IllegalArgumentException e) {
+            LOG.warning(() -> "fleet: shared settings at epoch " + settings.getEpoch() + " not applied: " + e.getMessage());
+        }
+    }
+
     CitySwitchProcedure citySwitch() {
         return citySwitch;
     }
@@ -629,6 +672,10 @@ public final class GatewayServer implements AutoCloseable {
             overloadMonitor.window(next.admission().window());
         }
         context.reload(next);
+        if (settingsStore != null) {
+            // The file's commands and admission rates only seed the fleet's store: the stored ones stay.
+            applySharedSettings(settingsStore.current());
+        }
         boolean cityChanged = !running.city().equals(next.city()) || !running.idc().equals(next.idc());
         if (running.routeStoreDir() == null && running.fleet() == null && !cityChanged) {
             RouteTable table = routes.replace(next.routes());
@@ -740,6 +787,7 @@ public final class GatewayServer implements AutoCloseable {
             discovery.close();
         }
         if (fleet != null) {
+            settingsStore.close();
             fleetStore.close();
             fleet.close();
         }

@@ -11,7 +11,9 @@ import java.util.List;
  * @param applied          changed keys the running gateway now uses (new connections and requests at once)
  * @param needsRestart     changed keys that keep their running value until the gateway restarts
  * @param keptByRouteStore changed route and topology keys, with a route store (or a fleet): the store holds the
- *                         live routes and the file only seeds an empty one, so they change with gatewayctl
+ *                         live routes and the file only seeds an empty one, so they change with gatewayctl; with
+ *                         a fleet, also the shared settings' keys ({@link SharedSettingsCodec#KEYS}: commands,
+ *                         admission rates, degrade), which live in etcd beside the routes
  */
 public record ReloadOutcome(List<String> applied, List<String> needsRestart, List<String> keptByRouteStore) {
     /**
@@ -46,6 +48,9 @@ public record ReloadOutcome(List<String> applied, List<String> needsRestart, Lis
                 restart.add(key);
             } else if (matches(ROUTES, key)) {
                 (routesInStore ? store : applied).add(key);
+            } else if (running.fleet() != null && matches(SharedSettingsCodec.KEYS, key)) {
+                // The fleet's commands and admission rates live in etcd: the file seeds them, gatewayctl changes them.
+                store.add(key);
             } else if (matches(List.of("listen.tls"), key) && tlsOnOff) {
                 restart.add(key);
             } else if (matches(APPLIED, key)) {
@@ -79,14 +84,14 @@ public record ReloadOutcome(List<String> applied, List<String> needsRestart, Lis
         return keys.stream().anyMatch(k -> k.startsWith(prefix));
     }
 
-    /** One line for the log: {@code applied: K, K; needs a restart to change: K; kept by the route store ...: K}. */
+    /** One line for the log: {@code applied: K, K; needs a restart to change: K; kept by the store ...: K}. */
     String describe() {
         StringBuilder b = new StringBuilder("applied: ").append(applied.isEmpty() ? "none" : String.join(", ", applied));
         if (!needsRestart.isEmpty()) {
             b.append("; needs a restart to change: ").append(String.join(", ", needsRestart));
         }
         if (!keptByRouteStore.isEmpty()) {
-            b.append("; kept by the route store (change them with gatewayctl): ").append(String.join(", ", keptByRouteStore));
+            b.append("; kept by the store (change them with gatewayctl): ").append(String.join(", ", keptByRouteStore));
         }
         return b.toString();
     }

@@ -34,14 +34,15 @@ import java.util.concurrent.atomic.LongAdder;
  * limit the lowest priorities are refused first, and P0 is refused only when P0 alone overloads the
  * set, even while a cut brings the limit below what the others hold in flight.
  *
- * <p>One client connection may hold at most {@code connectionShare} of the limit (a quarter by
- * default, never less than {@value #MIN_PER_CONNECTION} calls or the limit's minimum, whichever is lower: a client with a few
- * calls in flight is not the one to refuse): a client that pipelines hundreds of calls to a set, or whose
- * calls the set serves slowly, fills its own share and is refused beyond it, while the rest of the
- * limit stays for everyone else. Without it, one such client fills the limit, the latency its calls
- * queue for cuts the limit below what it holds, and every other client of the set is refused until
- * its calls drain. The share is of the limit after a cut too: a cut at most halves the limit, so a
- * connection within its share before the cut leaves room for others after it.
+ * <p>Heavy connections are refused first. A connection that holds fewer calls in flight than
+ * {@code connectionShare} of the limit (a quarter by default, never less than {@value #MIN_PER_CONNECTION}
+ * calls or the limit's minimum, whichever is lower) is light: its call may go past its priority's share
+ * by that much again. A heavy connection's may not. So a client that pipelines hundreds of calls to a
+ * set can fill its priority's share when nobody else needs the set, but the latency its own calls queue
+ * for, and the cuts that follow, refuse it before anyone light: without the room, one such client filled
+ * the limit, a cut brought the limit below what it held, and every other client of the set was refused
+ * until its calls drained. With everyone light (phones, one call or a few at a time) every call has the
+ * room, and the limit, learned from latency, finds its level the same way.
  *
  * <p>Threading: {@link #tryAcquire} and {@link #release} are called on any event loop, with one
  * atomic add each and adders for the window's samples; the window is closed by whichever release
@@ -86,10 +87,10 @@ public final class SetConcurrencyLimit {
      * @param max       the configured ceiling
      * @param tolerance how much latency may rise over its baseline before the limit falls (e.g. 2.0)
      * @param windowNanos how often the limit is recomputed (at least; a window also needs samples)
-     * @param connectionShare the share of the limit one client connection may hold in flight (0-1]; 1: no share
+     * @param connectionShare a connection holding less than this share of the limit in flight is light (0-1; 0: none is)
      */
     public record Settings(int initial, int min, int max, double tolerance, long windowNanos, double connectionShare) {
-        /** The default share of the limit one connection may hold. */
+        /** The default share of the limit under which a connection is light. */
         public static final double CONNECTION_SHARE = 0.25;
 
         public Settings(int initial, int min, int max, double tolerance, long windowNanos) {
@@ -107,8 +108,8 @@ public final class SetConcurrencyLimit {
             if (windowNanos <= 0) {
                 throw new IllegalArgumentException("set limit window: " + windowNanos + " ns (expected: > 0)");
             }
-            if (!(connectionShare > 0 && connectionShare <= 1)) {
-                throw new IllegalArgumentException("set limit connection share: " + connectionShare + " (expected: > 0 and <= 1)");
+            if (!(connectionShare >= 0 && connectionShare <= 1)) {
+                throw new IllegalArgumentException("set limit connection share: " + connectionShare + " (expected: 0 to 1)");
             }
         }
     }
@@ -121,7 +122,7 @@ public final class SetConcurrencyLimit {
     private volatile int[] caps;
     /** The limit, rounded down, for readers off the window's monitor. */
     private volatile int published;
-    /** The calls one connection may hold in flight: its share of the limit, at least a few. */
+    /** Below this many calls in flight a connection is light: its share of the limit, at least a few. */
     private volatile int perConnection;
     /** The most calls in flight seen in the current window (racy max: a missed peak only delays growth). */
     private volatile int peakInFlight;
@@ -151,20 +152,17 @@ public final class SetConcurrencyLimit {
         this.windowEndNanos = new AtomicLong(nowNanos + settings.windowNanos());
     }
 
-    /** A call of {@code priority} from a client that holds nothing else in flight: see {@link #tryAcquire(Priority, int)}. */
+    /** A call of {@code priority} with no connection to count (no room past its priority's share). */
     public boolean tryAcquire(Priority priority) {
-        return tryAcquire(priority, 0);
+        return tryAcquire(priority, Integer.MAX_VALUE);
     }
 
     /**
      * A call of {@code priority} may start: true, and it is in flight until {@link #release}; false at the
-     * limit, or when its connection already holds {@code connectionInFlight} calls, its share of the limit.
+     * limit. {@code connectionInFlight}: the calls its connection holds already; under its share of the
+     * limit, the call has room past its priority's share (see the class comment).
      */
     public boolean tryAcquire(Priority priority, int connectionInFlight) {
-        if (connectionInFlight >= perConnection) {
-            refused.increment();
-            return false;
-        }
         if (priority == Priority.P0) {
             if (p0InFlight.incrementAndGet() > caps[0]) {
                 p0InFlight.decrementAndGet();
@@ -177,8 +175,9 @@ public final class SetConcurrencyLimit {
             }
             return true;
         }
+        int room = connectionInFlight < perConnection ? perConnection : 0;
         int n = inFlight.incrementAndGet();
-        if (n > caps[priority.ordinal()]) {
+        if (n > caps[priority.ordinal()] + room) {
             inFlight.decrementAndGet();
             refused.increment();
             return false;
@@ -284,6 +283,9 @@ public final class SetConcurrencyLimit {
     }
 
     private int perConnection(double exact) {
+        if (settings.connectionShare() == 0) {
+            return 0;
+        }
         return Math.max(Math.min(MIN_PER_CONNECTION, settings.min()), (int) (exact * settings.connectionShare()));
     }
 
@@ -300,7 +302,7 @@ public final class SetConcurrencyLimit {
         return published;
     }
 
-    /** The calls one connection may hold in flight now. */
+    /** Under this many calls in flight a connection is light now (and this is its room past its priority's share). */
     public int perConnection() {
         return perConnection;
     }

@@ -174,26 +174,26 @@ class SetConcurrencyLimitTest {
     }
 
     @Test
-    void oneConnectionMayHoldItsShareOfTheLimitAndTheRestStaysForOthers() {
+    void aHeavyConnectionIsRefusedAtItsPrioritysShareAndLightOnesHaveRoomPastIt() {
         SetConcurrencyLimit limit = new SetConcurrencyLimit(new SetConcurrencyLimit.Settings(100, 8, 1000, 2.0, 100 * MS), 0);
         assertThat(limit.perConnection()).isEqualTo(25);
+        // One connection pipelining: light for its first 25 calls, then heavy; it may fill P1's 85%.
         int held = 0;
         while (limit.tryAcquire(Priority.P1, held)) {
             held++;
         }
-        assertThat(held).as("one connection's calls").isEqualTo(25);
-        // Its P0 calls too: the share is of the connection, whatever the priority.
-        assertThat(limit.tryAcquire(Priority.P0, held)).isFalse();
-        // Others fill the rest of P1's 85%.
-        int others = 0;
+        assertThat(held).as("one connection's calls").isEqualTo(85);
+        // Light connections still get in, up to the room past the share.
+        int light = 0;
         while (limit.tryAcquire(Priority.P1, 0)) {
-            others++;
+            light++;
         }
-        assertThat(others).isEqualTo(85 - 25);
+        assertThat(light).isEqualTo(25);
+        assertThat(limit.tryAcquire(Priority.P1, 3)).as("light, but the room is full").isFalse();
         assertThat(limit.refused()).isEqualTo(3);
 
         // Pushback cuts the limit by a tenth: the share follows it.
-        for (int i = 0; i < 84; i++) {
+        for (int i = 0; i < 109; i++) {
             limit.release(Priority.P1, MS, false, true, 50 * MS);
         }
         limit.release(Priority.P1, MS, false, true, 100 * MS);
@@ -202,14 +202,17 @@ class SetConcurrencyLimitTest {
     }
 
     @Test
-    void aSmallLimitStillLetsAConnectionHoldAFewCalls() {
+    void aSmallLimitStillCountsAFewCallsAsLight() {
         SetConcurrencyLimit limit = new SetConcurrencyLimit(new SetConcurrencyLimit.Settings(8, 8, 1000, 2.0, 100 * MS), 0);
         assertThat(limit.perConnection()).isEqualTo(4);
-        assertThat(limit.tryAcquire(Priority.P1, 3)).isTrue();
-        assertThat(limit.tryAcquire(Priority.P1, 4)).isFalse();
         SetConcurrencyLimit tiny = new SetConcurrencyLimit(new SetConcurrencyLimit.Settings(2, 2, 1000, 2.0, 100 * MS), 0);
         assertThat(tiny.perConnection()).as("never more than the limit's minimum").isEqualTo(2);
-        SetConcurrencyLimit noShare = new SetConcurrencyLimit(new SetConcurrencyLimit.Settings(100, 8, 1000, 2.0, 100 * MS, 1.0), 0);
-        assertThat(noShare.perConnection()).isEqualTo(100);
+        SetConcurrencyLimit none = new SetConcurrencyLimit(new SetConcurrencyLimit.Settings(100, 8, 1000, 2.0, 100 * MS, 0), 0);
+        assertThat(none.perConnection()).isZero();
+        int admitted = 0;
+        while (none.tryAcquire(Priority.P1, 0)) {
+            admitted++;
+        }
+        assertThat(admitted).as("no connection is light: P1's share and no more").isEqualTo(85);
     }
 }

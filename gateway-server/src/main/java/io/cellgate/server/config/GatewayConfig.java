@@ -570,7 +570,7 @@ public record GatewayConfig(String city, String idc, String listenHost, int list
         int initial = node.intValue("initial", max, min, max);
         return new io.cellgate.limit.SetConcurrencyLimit.Settings(initial, min, max, node.doubleValue("tolerance", 2.0, 1.0, 100.0),
                 node.duration("window", Duration.ofMillis(100), Duration.ofMillis(1), Duration.ofMinutes(1)).toNanos(),
-                node.doubleValue("connection-share", io.cellgate.limit.SetConcurrencyLimit.Settings.CONNECTION_SHARE, 0.01, 1.0));
+                node.doubleValue("connection-share", io.cellgate.limit.SetConcurrencyLimit.Settings.CONNECTION_SHARE, 0.0, 1.0));
     }
 
     /** {@code cert-file} and {@code key-file} of {@code tls}, both readable PEM files; null when neither is given. */

@@ -250,14 +250,13 @@ final class DispatchHandler extends ChannelInboundHandlerAdapter {
         io.cellgate.limit.SetConcurrencyLimit setLimit = routing.limit(set);
         if (setLimit != null && !setLimit.tryAcquire(command.spec.priority(), session.inFlightCount())) {
             // The set has as many calls in flight as its latency says it can serve: the lower priorities
-            // wait outside it (SHED_OVERLOAD, retry later) instead of queueing inside it. A connection
-            // holding its share of the limit waits first, so one client cannot fill a set for everyone.
+            // wait outside it (SHED_OVERLOAD, retry later) instead of queueing inside it; connections holding
+            // many calls go first, so one client cannot fill a set for everyone.
             String name = table.set(set).name();
-            reply(ctx, command, seq, Code.SHED_OVERLOAD, session.inFlightCount() >= setLimit.perConnection()
-                    ? "this connection has " + session.inFlightCount() + " requests in flight, its share of set " + name
-                            + "'s concurrency limit (" + setLimit.limit() + "); retry when some are answered"
-                    : "set " + name + " is at its concurrency limit (" + setLimit.limit() + "): " + command.spec.priority()
-                            + " requests are being refused");
+            int held = session.inFlightCount();
+            reply(ctx, command, seq, Code.SHED_OVERLOAD, "set " + name + " is at its concurrency limit (" + setLimit.limit() + "): "
+                    + command.spec.priority() + " requests are being refused" + (held >= setLimit.perConnection()
+                    ? ", first from connections with " + setLimit.perConnection() + " or more in flight (this one has " + held + ")" : ""));
             return;
         }
         long timeoutMillis = command.timeoutMillis;
