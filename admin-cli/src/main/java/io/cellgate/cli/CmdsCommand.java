@@ -15,10 +15,13 @@ final class CmdsCommand extends GroupCommand {
 
     static void print(AdminCall call, Gatewayctl ctl, ListCommandsReply r) {
         ctl.print(call.out(), r, () -> {
-            Table t = new Table("CMD", "METHOD", "ROUTE", "PRIORITY", "TIMEOUT", "RATE", "BURST", "FAILOVER", "GROUP");
+            Table t = new Table("CMD", "METHOD", "ROUTE", "PRIORITY", "TIMEOUT", "RATE", "BURST", "FLEET RATE", "HERE", "FAILOVER", "GROUP");
             for (CommandInfo c : r.getCommandsList()) {
                 t.row(Integer.toUnsignedString(c.getCmd()), c.getMethod(), c.getRoute(), c.getPriority(), c.getTimeoutMs() + "ms",
-                        c.getRate() == 0 ? "unlimited" : String.valueOf(c.getRate()), c.getBurst(), c.getWriteFailover(), c.getGroup());
+                        c.getRate() == 0 ? "unlimited" : String.valueOf(c.getRate()), c.getBurst(),
+                        c.getFleetRate() == 0 ? "-" : String.valueOf(c.getFleetRate()),
+                        c.getEffectiveRate() == 0 ? "unlimited" : String.format(java.util.Locale.ROOT, "%.1f", c.getEffectiveRate()),
+                        c.getWriteFailover(), c.getGroup());
             }
             t.print(call.out());
         });
@@ -49,7 +52,10 @@ final class CmdsCommand extends GroupCommand {
         @Option(names = "--burst", description = "The bucket's capacity.")
         Integer burst;
 
-        @Option(names = "--unlimited", description = "Remove the rate limit.")
+        @Option(names = "--fleet-rate", description = "Requests per second across the fleet (each gateway admits its share).")
+        Double fleetRate;
+
+        @Option(names = "--unlimited", description = "Remove the rate limit and the fleet rate.")
         boolean unlimited;
 
         @java.lang.Override
@@ -69,6 +75,12 @@ final class CmdsCommand extends GroupCommand {
             }
             if (burst != null) {
                 b.setBurst(burst);
+            }
+            if (fleetRate != null) {
+                if (fleetRate <= 0) {
+                    throw new UsageException("--fleet-rate: " + fleetRate + " (expected: > 0; use --unlimited to remove the limit)");
+                }
+                b.setFleetRate(fleetRate);
             }
             print(this, ctl, client.call(10).setCommand(b.build()));
         }

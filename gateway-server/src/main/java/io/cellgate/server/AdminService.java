@@ -386,7 +386,7 @@ final class AdminService extends AdminGrpc.AdminImplBase {
     private ListCommandsReply commands() {
         ListCommandsReply.Builder b = ListCommandsReply.newBuilder();
         for (CommandSpec s : context().commandTable().specs()) {
-            b.addCommands(SharedSettingsCodec.info(s));
+            b.addCommands(SharedSettingsCodec.info(s).toBuilder().setEffectiveRate(context().commandTable().effectiveRate(s.cmd())));
         }
         return b.build();
     }
@@ -394,8 +394,8 @@ final class AdminService extends AdminGrpc.AdminImplBase {
     @java.lang.Override
     public void setCommand(SetCommandRequest request, StreamObserver<ListCommandsReply> observer) {
         change(observer, () -> {
-            if (request.getTimeoutMs() < 0 || request.getRate() < 0 || request.getBurst() < 0) {
-                throw new IllegalArgumentException("timeout, rate and burst: negative (expected: >= 0; 0 = unchanged)");
+            if (request.getTimeoutMs() < 0 || request.getRate() < 0 || request.getBurst() < 0 || request.getFleetRate() < 0) {
+                throw new IllegalArgumentException("timeout, rate, burst and fleet rate: negative (expected: >= 0; 0 = unchanged)");
             }
             Priority requested = request.getPriority().isEmpty() ? null : SharedSettingsCodec.priority(request.getPriority(), "priority");
             gateway.changeSettings("cmds set " + Integer.toUnsignedString(request.getCmd()), settings -> {
@@ -406,11 +406,12 @@ final class AdminService extends AdminGrpc.AdminImplBase {
                         continue;
                     }
                     double rate = request.getUnlimited() ? 0 : request.getRate() > 0 ? request.getRate() : c.getRate();
+                    double fleetRate = request.getUnlimited() ? 0 : request.getFleetRate() > 0 ? request.getFleetRate() : c.getFleetRate();
                     int burst = request.getBurst() > 0 ? request.getBurst()
                             : request.getRate() > 0 ? (int) Math.max(1, Math.ceil(rate / 10)) : c.getBurst();
                     next.setCommands(i, c.toBuilder().setPriority(requested == null ? c.getPriority() : requested.name())
                             .setTimeoutMs(request.getTimeoutMs() > 0 ? request.getTimeoutMs() : c.getTimeoutMs())
-                            .setRate(rate).setBurst(burst));
+                            .setRate(rate).setBurst(burst).setFleetRate(fleetRate));
                     return next.build();
                 }
                 throw Status.NOT_FOUND.withDescription("cmd: " + Integer.toUnsignedString(request.getCmd())

@@ -192,6 +192,7 @@ public final class GatewayServer implements AutoCloseable {
             // the forbidden city: say both as soon as they change, not at the next lease renewal.
             routes.addListener(table -> membership.publishSoon());
             control.scheduleWithFixedDelay(new FencedWritesReporter(), 50, 50, TimeUnit.MILLISECONDS);
+            control.scheduleWithFixedDelay(this::rebalanceFleetRates, 500, 500, TimeUnit.MILLISECONDS);
         } else {
             this.settingsStore = null;
             this.membership = null;
@@ -617,6 +618,36 @@ public final class GatewayServer implements AutoCloseable {
     /** The shared settings in use: the fleet's with a fleet, this gateway's own otherwise. */
     public SharedSettings sharedSettings() {
         return settingsStore != null ? settingsStore.current() : SharedSettingsCodec.of(context);
+    }
+
+    /**
+     * Gives this gateway its share of every command's fleet rate: its client connections (plus one, so
+     * a gateway just started still has some) over the serving gateways' sum, all as their registrations
+     * say. A gateway cut off from etcd keeps the last view, so the last share. Every 500 ms on the
+     * control thread; the limiters change only when the share moves by more than 2%.
+     */
+    private void rebalanceFleetRates() {
+        // Every gateway reads the same registrations, so the shares add up to one; its own live count
+        // would not match what the others read for it until its next renewal.
+        int mine = -1;
+        long total = 0;
+        for (FleetMembership.Member m : membership.members()) {
+            if (m.self()) {
+                mine = m.connections() + 1;
+                total += mine;
+            } else if (m.state().equals("serving")) {
+                total += m.connections() + 1L;
+            }
+        }
+        if (mine < 0) {
+            // Not registered yet (or cut off before it was): its live count against the others'.
+            mine = context.clientConnections() + 1;
+            total += mine;
+        }
+        double share = (double) mine / total;
+        if (context.fleetShare(share)) {
+            LOG.fine(() -> String.format(Locale.ROOT, "fleet: this gateway's share of the fleet rates is now %.3f", share));
+        }
     }
 
     /** Settings another gateway stored (or etcd's after an outage): applied unless they do not validate. */

@@ -53,7 +53,7 @@ final class SharedSettingsCodec {
     static CommandInfo info(CommandSpec s) {
         return CommandInfo.newBuilder().setCmd(s.cmd()).setMethod(s.method()).setRoute(s.route().name())
                 .setPriority(s.priority().name()).setTimeoutMs(s.timeout().toMillis()).setRate(s.rate()).setBurst(s.burst())
-                .setWriteFailover(s.failover().name()).setGroup(s.group()).setIdempotent(s.idempotent()).build();
+                .setWriteFailover(s.failover().name()).setGroup(s.group()).setIdempotent(s.idempotent()).setFleetRate(s.fleetRate()).build();
     }
 
     /** The command table of {@code settings}; IllegalArgumentException naming the command and field that is wrong. */
@@ -61,13 +61,14 @@ final class SharedSettingsCodec {
         List<CommandSpec> specs = new ArrayList<>();
         for (CommandInfo c : settings.getCommandsList()) {
             String where = "cmd " + Integer.toUnsignedString(c.getCmd());
-            if (c.getTimeoutMs() <= 0 || c.getRate() < 0 || c.getBurst() < 0 || c.getMethod().indexOf('/') < 1) {
+            if (c.getTimeoutMs() <= 0 || c.getRate() < 0 || c.getBurst() < 0 || c.getFleetRate() < 0 || c.getMethod().indexOf('/') < 1) {
                 throw new IllegalArgumentException(where + ": method " + c.getMethod() + ", timeout " + c.getTimeoutMs() + " ms, rate "
                         + c.getRate() + ", burst " + c.getBurst() + " (expected: package.Service/Method, a positive timeout, rate and burst >= 0)");
             }
             specs.add(new CommandSpec(c.getCmd(), c.getMethod(), parse(RouteClass.class, c.getRoute(), where + " route"),
                     priority(c.getPriority(), where + " priority"), Duration.ofMillis(c.getTimeoutMs()), c.getRate(), c.getBurst(),
-                    parse(WriteFailover.class, c.getWriteFailover(), where + " write_failover"), c.getGroup(), c.getIdempotent()));
+                    parse(WriteFailover.class, c.getWriteFailover(), where + " write_failover"), c.getGroup(), c.getIdempotent(),
+                    c.getFleetRate()));
         }
         return specs;
     }

@@ -18,7 +18,27 @@ import java.time.Duration;
  * @param failover   what a WRITE does when its write point is DOWN
  * @param group      the command group of the per-user rate limit
  * @param idempotent the gateway may retry it once on another set (READ only; never WRITE)
+ * @param fleetRate  admitted requests per second across the fleet (0: none): each gateway admits its share,
+ *                   by its part of the fleet's client connections; alone, all of it. With {@code rate} too,
+ *                   the lower of the two holds
  */
 public record CommandSpec(int cmd, String method, RouteClass route, Priority priority, Duration timeout,
-                          double rate, int burst, WriteFailover failover, String group, boolean idempotent) {
+                          double rate, int burst, WriteFailover failover, String group, boolean idempotent, double fleetRate) {
+
+    /** The rate this gateway admits with {@code share} of the fleet's rate (0: no limit), and its burst. */
+    public double effectiveRate(double share) {
+        if (fleetRate <= 0) {
+            return rate;
+        }
+        double mine = fleetRate * share;
+        return rate > 0 ? Math.min(rate, mine) : mine;
+    }
+
+    /** The burst that goes with {@link #effectiveRate}: the configured one, or 100 ms of a share of the fleet's rate. */
+    public int effectiveBurst(double share) {
+        if (fleetRate <= 0 || (rate > 0 && rate <= fleetRate * share)) {
+            return burst;
+        }
+        return (int) Math.max(1, Math.min(1_000_000, Math.ceil(fleetRate * share / 10)));
+    }
 }

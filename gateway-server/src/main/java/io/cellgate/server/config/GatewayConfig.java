@@ -808,7 +808,7 @@ public record GatewayConfig(String city, String idc, String listenHost, int list
         WriteFailover defaultFailover = root.node("routes").enumValue("write-failover", WriteFailover.class, WriteFailover.FAIL);
         for (ConfigNode c : root.nodes("commands")) {
             c.allowOnly(Set.of("cmd", "method", "route", "priority", "timeout", "rate", "burst", "write-failover", "group",
-                    "idempotent"));
+                    "idempotent", "fleet-rate"));
             int cmd = c.intValue("cmd", -1, 0, Integer.MAX_VALUE);
             if (cmd < 0) {
                 throw ConfigException.invalid(c.key("cmd"), "missing", "a command word in 0.." + Integer.MAX_VALUE);
@@ -832,7 +832,7 @@ public record GatewayConfig(String city, String idc, String listenHost, int list
             int burst = c.intValue("burst", (int) Math.max(1, Math.min(1_000_000, Math.ceil(rate / 10))), 1, 100_000_000);
             out.add(new CommandSpec(cmd, method, route, c.enumValue("priority", Priority.class, Priority.P2), timeout,
                     rate, burst, c.enumValue("write-failover", WriteFailover.class, defaultFailover),
-                    c.string("group", "default"), idempotent(c, route)));
+                    c.string("group", "default"), idempotent(c, route), c.doubleValue("fleet-rate", 0, 0, 1e9)));
         }
         if (out.isEmpty()) {
             throw ConfigException.invalid("commands", "none", "at least one command");

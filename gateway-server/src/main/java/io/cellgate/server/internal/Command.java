@@ -32,8 +32,8 @@ final class Command {
     /** The gateway's own time per request (total minus the AO call). */
     final LatencyHistogram.Series gatewayTime;
 
-    Command(CommandSpec spec, NanoClock clock, LongAdder[] decisions, LongAdder[] codes, LatencyHistogram.Series latency,
-            LatencyHistogram.Series gatewayTime) {
+    Command(CommandSpec spec, double fleetShare, NanoClock clock, LongAdder[] decisions, LongAdder[] codes,
+            LatencyHistogram.Series latency, LatencyHistogram.Series gatewayTime) {
         this.gatewayTime = gatewayTime;
         this.codes = codes;
         this.latency = latency;
@@ -44,12 +44,16 @@ final class Command {
                 .setRequestMarshaller(ByteStringMarshaller.INSTANCE)
                 .setResponseMarshaller(ByteStringMarshaller.INSTANCE)
                 .build();
-        this.limiter = spec.rate() > 0 ? new TokenBucket(spec.rate(), spec.burst(), clock) : null;
+        double rate = spec.effectiveRate(fleetShare);
+        this.limiter = rate > 0 ? new TokenBucket(Math.max(rate, MIN_RATE), spec.effectiveBurst(fleetShare), clock) : null;
         this.timeoutMillis = spec.timeout().toMillis();
         this.service = spec.method().substring(0, spec.method().indexOf('/'));
         this.groupKey = spec.group().hashCode() * 0xC2B2AE3D27D4EB4FL;
         this.decisions = decisions;
     }
+
+    /** A share of a fleet's rate never rounds to no limit, nor to nothing at all. */
+    private static final double MIN_RATE = 0.01;
 
     void count(Admission decision) {
         decisions[decision.ordinal()].increment();

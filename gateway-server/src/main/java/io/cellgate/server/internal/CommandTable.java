@@ -15,16 +15,19 @@ public final class CommandTable {
 
     /**
      * A table whose commands keep the counters they had in {@code previous} (may be null) and record
-     * their latency in {@code latency}, labelled by cmd.
+     * their latency in {@code latency}, labelled by cmd; their limiters admit {@code fleetShare} of a
+     * command's fleet rate (1 for a gateway alone).
      */
-    public CommandTable(List<CommandSpec> specs, NanoClock clock, CommandTable previous, LatencyHistogram latency, LatencyHistogram gatewayTime) {
+    public CommandTable(List<CommandSpec> specs, double fleetShare, NanoClock clock, CommandTable previous, LatencyHistogram latency,
+                        LatencyHistogram gatewayTime) {
+        this.fleetShare = fleetShare;
         byCmd = new Int2ObjectHashMap<>(Math.max(8, specs.size() * 2), 0.65f);
         for (CommandSpec spec : specs) {
             Command old = previous == null ? null : previous.get(spec.cmd());
             LongAdder[] decisions = old != null ? old.decisions : newCounters(Admission.values().length);
             LongAdder[] codes = old != null ? old.codes : newCounters(CODES);
             String label = Integer.toUnsignedString(spec.cmd());
-            byCmd.put(spec.cmd(), new Command(spec, clock, decisions, codes, latency.series(label), gatewayTime.series(label)));
+            byCmd.put(spec.cmd(), new Command(spec, fleetShare, clock, decisions, codes, latency.series(label), gatewayTime.series(label)));
         }
         size = specs.size();
         this.specs = List.copyOf(specs);
@@ -34,9 +37,22 @@ public final class CommandTable {
     static final int CODES = Code.values().length - 1;
 
     private final List<CommandSpec> specs;
+    private final double fleetShare;
 
+    /** The commands as configured (or changed by an operator); their limiters' rates are {@link #effectiveRate}. */
     public List<CommandSpec> specs() {
         return specs;
+    }
+
+    /** The share of each command's fleet rate this table admits. */
+    public double fleetShare() {
+        return fleetShare;
+    }
+
+    /** The rate {@code cmd} is admitted at here now (0: no limit). */
+    public double effectiveRate(int cmd) {
+        Command c = get(cmd);
+        return c == null ? 0 : c.spec.effectiveRate(fleetShare);
     }
 
     /** How many responses of {@code cmd} carried {@code code}. */

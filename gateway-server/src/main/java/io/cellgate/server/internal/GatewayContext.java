@@ -77,7 +77,7 @@ public final class GatewayContext {
         this.gatewayDuration = new LatencyHistogram("cellgate_gateway_duration_seconds",
                 "Time a request spends in the gateway itself (dispatch to response, minus the AO call), per command", "cmd",
                 loops.length, 0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05);
-        this.commands = new CommandTable(config.commands(), clock, null, requestDuration, gatewayDuration);
+        this.commands = new CommandTable(config.commands(), 1.0, clock, null, requestDuration, gatewayDuration);
         this.upstreams = upstreams;
         this.clock = clock;
         this.signals = new OverloadSignals(Admissions.limits(config.admission()));
@@ -330,7 +330,25 @@ public final class GatewayContext {
 
     /** Publishes a new command table built from {@code specs}; counters carry over. */
     public void commands(java.util.List<io.cellgate.server.config.CommandSpec> specs) {
-        this.commands = new CommandTable(specs, clock, commands, requestDuration, gatewayDuration);
+        this.commands = new CommandTable(specs, commands.fleetShare(), clock, commands, requestDuration, gatewayDuration);
+    }
+
+    /**
+     * This gateway's share of every command's fleet rate (its part of the fleet's client connections):
+     * the table is built again when a command has a fleet rate and the share moved by more than 2%, so
+     * the limiters' buckets are not refilled on every small change. On the control thread.
+     *
+     * @return true when the limiters now admit {@code share}
+     */
+    public boolean fleetShare(double share) {
+        CommandTable t = commands;
+        double now = t.fleetShare();
+        boolean anyFleetRate = t.specs().stream().anyMatch(s -> s.fleetRate() > 0);
+        if (!anyFleetRate || Math.abs(share - now) <= 0.02 * now) {
+            return false;
+        }
+        this.commands = new CommandTable(t.specs(), share, clock, t, requestDuration, gatewayDuration);
+        return true;
     }
 
     /** The admission settings in use. */
@@ -393,7 +411,7 @@ public final class GatewayContext {
      * Decision counters carry over. The priority threshold restarts fully open and adapts again.
      */
     public void limits(GatewayConfig next) {
-        this.commands = new CommandTable(next.commands(), clock, commands, requestDuration, gatewayDuration);
+        this.commands = new CommandTable(next.commands(), commands.fleetShare(), clock, commands, requestDuration, gatewayDuration);
         signals.limits(Admissions.limits(next.admission()));
         this.admissions = new Admissions(next.admission(), signals, clock);
     }
