@@ -72,6 +72,8 @@ final class GatewayMetrics {
         counter(registry, "cellgate_retries", "Idempotent calls retried on another set", counters::retries);
         counter(registry, "cellgate_retries_refused", "Retryable calls answered with their failure: retry budget spent, no other set,"
                 + " no time left or that set at its limit", counters::retriesRefused);
+        counter(registry, "cellgate_reads_spilled", "Reads their set's concurrency limit had no room for, served by the next"
+                + " nearest set of the same city", counters::readsSpilled);
         counter(registry, "cellgate_buffer_leaks", "Buffer leaks reported by Netty's leak detector",
                 io.cellgate.server.internal.LeakReports::count);
         GaugeWithCallback.builder().name("cellgate_set_requests_in_flight").help("Calls in flight to each set's AO endpoints")

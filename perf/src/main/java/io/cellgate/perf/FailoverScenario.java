@@ -192,9 +192,10 @@ public final class FailoverScenario {
             }
         }
         StringBuilder md = new StringBuilder(String.format("%nretries on another set: %.0f; retryable failures not retried (budget, no "
-                + "other set, no time, limit): %.0f; requests refused by a set's concurrency limit (of the shed): %.0f%n",
+                + "other set, no time, limit): %.0f; requests refused by a set's concurrency limit (of the shed): %.0f; reads a set's "
+                + "limit had no room for, served by the next set of the city: %.0f%n",
                 metrics.sum("cellgate_retries_total", ""), metrics.sum("cellgate_retries_refused_total", ""),
-                metrics.sum("cellgate_set_limit_refused_total", "")));
+                metrics.sum("cellgate_set_limit_refused_total", ""), metrics.sum("cellgate_reads_spilled_total", "")));
         md.append("\nReads not answered OK, from the access log (code, set of the last attempt, its gRPC status, second):\n\n");
         if (groups.isEmpty()) {
             md.append("- none\n");

@@ -76,13 +76,13 @@ public final class GatewayYaml {
         return y;
     }
 
-    /** {@code upstream.channel-mode}: shared or per-event-loop. */
     /** One more set, holding no write points (reads may use it): e.g. a second set of city sz. */
     public GatewayYaml addSet(String name, String city, String idc, String endpoints) {
         sets.add(new SetSpec(name, city, idc, endpoints));
         return this;
     }
 
+    /** {@code upstream.channel-mode}: shared or per-event-loop. */
     public GatewayYaml channelMode(String mode) {
         this.channelMode = mode;
         return this;

@@ -248,16 +248,31 @@ final class DispatchHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         io.cellgate.limit.SetConcurrencyLimit setLimit = routing.limit(set);
-        if (setLimit != null && !setLimit.tryAcquire(command.spec.priority(), session.inFlightCount())) {
-            // The set has as many calls in flight as its latency says it can serve: the lower priorities
-            // wait outside it (SHED_OVERLOAD, retry later) instead of queueing inside it; connections holding
-            // many calls go first, so one client cannot fill a set for everyone.
-            String name = table.set(set).name();
-            int held = session.inFlightCount();
-            reply(ctx, command, seq, Code.SHED_OVERLOAD, "set " + name + " is at its concurrency limit (" + setLimit.limit() + "): "
-                    + command.spec.priority() + " requests are being refused" + (held >= setLimit.perConnection()
-                    ? ", first from connections with " + setLimit.perConnection() + " or more in flight (this one has " + held + ")" : ""));
-            return;
+        int held = session.inFlightCount();
+        if (setLimit != null && !setLimit.tryAcquire(command.spec.priority(), held)) {
+            io.cellgate.limit.SetConcurrencyLimit refused = setLimit;
+            String refusedName = table.set(set).name();
+            // A read its set has no room for goes to the next nearest set of the same city when that one has
+            // room (never to another city: a request crosses cities at most once, and only for a failure).
+            int other = command.spec.route() == io.cellgate.route.RouteClass.READ && command.spec.idempotent()
+                    ? table.resolveReadExcluding(session.uid, set) : -1;
+            AoEndpoint otherEndpoint = other < 0 || !table.set(other).city().equals(table.set(set).city()) ? null
+                    : routing.pick(other, command.service);
+            io.cellgate.limit.SetConcurrencyLimit otherLimit = otherEndpoint == null ? null : routing.limit(other);
+            if (otherEndpoint == null || (otherLimit != null && !otherLimit.tryAcquire(command.spec.priority(), held))) {
+                // The set has as many calls in flight as its latency says it can serve: the lower priorities
+                // wait outside it (SHED_OVERLOAD, retry later) instead of queueing inside it; connections holding
+                // many calls go first, so one client cannot fill a set for everyone.
+                reply(ctx, command, seq, Code.SHED_OVERLOAD, "set " + refusedName + " is at its concurrency limit (" + refused.limit()
+                        + "): " + command.spec.priority() + " requests are being refused" + (held >= refused.perConnection()
+                        ? ", first from connections with " + refused.perConnection() + " or more in flight (this one has " + held + ")"
+                        : ""));
+                return;
+            }
+            context.counters.readsSpilled.increment();
+            set = other;
+            endpoint = otherEndpoint;
+            setLimit = otherLimit;
         }
         long timeoutMillis = command.timeoutMillis;
         if (request.getTimeoutMs() > 0 && request.getTimeoutMs() < timeoutMillis) {

@@ -19,6 +19,8 @@ public final class GatewayCounters {
     final LongAdder badFrames = new LongAdder();
     final LongAdder framesIn = new LongAdder();
     final LongAdder retries = new LongAdder();
+    /** Reads their set's concurrency limit had no room for, served by the next nearest set of the same city. */
+    final LongAdder readsSpilled = new LongAdder();
     /** Retryable calls answered with their failure: the retry budget spent, no other set, no time left or its limit full. */
     final LongAdder retriesRefused = new LongAdder();
     final LongAdder fencedWrites = new LongAdder();
@@ -178,6 +180,10 @@ public final class GatewayCounters {
 
     public long retriesRefused() {
         return retriesRefused.sum();
+    }
+
+    public long readsSpilled() {
+        return readsSpilled.sum();
     }
 
     public long framesIn() {
