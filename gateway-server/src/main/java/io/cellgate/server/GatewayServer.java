@@ -112,8 +112,11 @@ public final class GatewayServer implements AutoCloseable {
     private final java.util.concurrent.ScheduledExecutorService control;
     private volatile Thread controlThread;
     private final CitySwitchProcedure citySwitch;
+    /** The configuration the process started with: what the keys a reload cannot apply still run with. */
+    private final GatewayConfig startedConfig;
 
     private GatewayServer(GatewayConfig config) throws InterruptedException {
+        this.startedConfig = config;
         this.control = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "cellgate-control");
             t.setDaemon(true);
@@ -621,30 +624,22 @@ public final class GatewayServer implements AutoCloseable {
     }
 
     /**
-     * Gives this gateway its share of every command's fleet rate: its client connections (plus one, so
-     * a gateway just started still has some) over the serving gateways' sum, all as their registrations
-     * say. A gateway cut off from etcd keeps the last view, so the last share. Every 500 ms on the
-     * control thread; the limiters change only when the share moves by more than 2%.
+     * Gives this gateway its share of every command's fleet rate: an equal part, one over the serving
+     * gateways of the fleet (itself included) as the registrations say. Parts weighted by each gateway's
+     * client connections would follow an uneven balancer, but the gateways read the counts at different
+     * moments, so while the counts change the parts do not add up to the whole; equal parts do whenever
+     * the gateways agree on who is serving. A gateway cut off from etcd keeps the last view, so the last
+     * share. Every 500 ms on the control thread; the limiters change only when the share moves by more
+     * than 2%.
      */
     private void rebalanceFleetRates() {
-        // Every gateway reads the same registrations, so the shares add up to one; its own live count
-        // would not match what the others read for it until its next renewal.
-        int mine = -1;
-        long total = 0;
+        int serving = 1;
         for (FleetMembership.Member m : membership.members()) {
-            if (m.self()) {
-                mine = m.connections() + 1;
-                total += mine;
-            } else if (m.state().equals("serving")) {
-                total += m.connections() + 1L;
+            if (!m.self() && m.state().equals("serving")) {
+                serving++;
             }
         }
-        if (mine < 0) {
-            // Not registered yet (or cut off before it was): its live count against the others'.
-            mine = context.clientConnections() + 1;
-            total += mine;
-        }
-        double share = (double) mine / total;
+        double share = 1.0 / serving;
         if (context.fleetShare(share)) {
             LOG.fine(() -> String.format(Locale.ROOT, "fleet: this gateway's share of the fleet rates is now %.3f", share));
         }
@@ -685,7 +680,7 @@ public final class GatewayServer implements AutoCloseable {
 
     private ReloadOutcome reloadNow(GatewayConfig next) {
         GatewayConfig running = context.config();
-        ReloadOutcome outcome = ReloadOutcome.of(running, next);
+        ReloadOutcome outcome = ReloadOutcome.of(startedConfig, running, next);
         if (running.tlsCertFile() != null && next.tlsCertFile() != null) {
             // Certificate rotation: the files are read again, changed names or not; new connections use them,
             // open ones keep theirs.

@@ -6,10 +6,12 @@ import java.util.List;
 
 /**
  * What a reload did with each key it changed: applied, kept until a restart, or left to the route
- * store. Every changed key is in exactly one list, so a reload is never silent about a key.
+ * store. Every changed key is in one list, so a reload is never silent about a key; and a key whose
+ * change waits for a restart is named by every reload until then, not only by the one that changed it.
  *
  * @param applied          changed keys the running gateway now uses (new connections and requests at once)
- * @param needsRestart     changed keys that keep their running value until the gateway restarts
+ * @param needsRestart     keys whose configured value differs from the one the gateway started with and
+ *                         runs: a restart applies them (a key set back to that value is no longer named)
  * @param keptByRouteStore changed route and topology keys, with a route store (or a fleet): the store holds the
  *                         live routes and the file only seeds an empty one, so they change with gatewayctl; with
  *                         a fleet, also the shared settings' keys ({@link SharedSettingsCodec#KEYS}: commands,
@@ -36,37 +38,51 @@ public record ReloadOutcome(List<String> applied, List<String> needsRestart, Lis
     /** The keys the route table is built from: applied without a route store, the store's otherwise. */
     static final List<String> ROUTES = List.of("routes", "topology", "gateway.read-preference");
 
-    /** Sorts the keys {@code running} and {@code next} differ in. */
-    static ReloadOutcome of(GatewayConfig running, GatewayConfig next) {
+    /**
+     * Sorts the keys {@code running} (the configuration last loaded) and {@code next} differ in, and the
+     * restart-only keys {@code started} (the one the process started with, which those keys still run
+     * with) and {@code next} differ in.
+     */
+    static ReloadOutcome of(GatewayConfig started, GatewayConfig running, GatewayConfig next) {
         List<String> applied = new ArrayList<>();
         List<String> restart = new ArrayList<>();
         List<String> store = new ArrayList<>();
-        boolean routesInStore = running.routeStoreDir() != null || running.fleet() != null;
-        boolean tlsOnOff = (running.tlsCertFile() == null) != (next.tlsCertFile() == null);
-        for (String key : running.keys().changedIn(next.keys())) {
+        boolean routesInStore = started.routeStoreDir() != null || started.fleet() != null;
+        boolean tlsOnOff = (started.tlsCertFile() == null) != (next.tlsCertFile() == null);
+        java.util.Set<String> changed = new java.util.HashSet<>(running.keys().changedIn(next.keys()));
+        java.util.Set<String> pending = new java.util.HashSet<>(started.keys().changedIn(next.keys()));
+        java.util.TreeSet<String> keys = new java.util.TreeSet<>(changed);
+        keys.addAll(pending);
+        for (String key : keys) {
             if (key.equals("routes.store-dir")) {
-                restart.add(key);
+                addIf(pending, key, restart);
             } else if (matches(ROUTES, key)) {
-                (routesInStore ? store : applied).add(key);
-            } else if (running.fleet() != null && matches(SharedSettingsCodec.KEYS, key)) {
+                addIf(changed, key, routesInStore ? store : applied);
+            } else if (started.fleet() != null && matches(SharedSettingsCodec.KEYS, key)) {
                 // The fleet's commands and admission rates live in etcd: the file seeds them, gatewayctl changes them.
-                store.add(key);
+                addIf(changed, key, store);
             } else if (matches(List.of("listen.tls"), key) && tlsOnOff) {
-                restart.add(key);
+                addIf(pending, key, restart);
             } else if (matches(APPLIED, key)) {
-                applied.add(key);
+                addIf(changed, key, applied);
             } else {
-                restart.add(key);
+                addIf(pending, key, restart);
             }
         }
         // Secrets read from files or the environment change without their key changing.
-        if (!java.util.Arrays.equals(running.push().token(), next.push().token()) && !matchesAny(restart, "push.token")) {
+        if (!java.util.Arrays.equals(started.push().token(), next.push().token()) && !matchesAny(restart, "push.token")) {
             restart.add("push.token");
         }
-        if (!java.util.Arrays.equals(running.adminToken(), next.adminToken()) && !matchesAny(restart, "admin.token")) {
+        if (!java.util.Arrays.equals(started.adminToken(), next.adminToken()) && !matchesAny(restart, "admin.token")) {
             restart.add("admin.token");
         }
         return new ReloadOutcome(List.copyOf(applied), List.copyOf(restart), List.copyOf(store));
+    }
+
+    private static void addIf(java.util.Set<String> in, String key, List<String> to) {
+        if (in.contains(key)) {
+            to.add(key);
+        }
     }
 
     /** Whether {@code key} is one of {@code keys} or under one of them. */

@@ -179,8 +179,19 @@ class ReloadEveryKeyTest {
                 if (change.expect() == Expect.APPLIED) {
                     assertTakenUp(gateway, change, next);
                 }
+                if (change.expect() == Expect.RESTART) {
+                    // Still waiting for a restart: named again by the next reload of the same file.
+                    assertReported(change, gateway.reload(next));
+                }
                 ReloadOutcome back = gateway.reload(original);
-                assertReported(change, back);
+                if (change.expect() == Expect.RESTART) {
+                    // Back to the value the gateway started with and runs: nothing waits for a restart.
+                    assertThat(back.applied()).isEmpty();
+                    assertThat(back.needsRestart()).isEmpty();
+                    assertThat(back.keptByRouteStore()).isEmpty();
+                } else {
+                    assertReported(change, back);
+                }
                 assertTakenUp(gateway, change, original);
             }
             ReloadOutcome same = gateway.reload(GatewayConfig.parse(shipped, confDir, env));

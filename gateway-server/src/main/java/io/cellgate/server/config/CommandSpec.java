@@ -18,9 +18,9 @@ import java.time.Duration;
  * @param failover   what a WRITE does when its write point is DOWN
  * @param group      the command group of the per-user rate limit
  * @param idempotent the gateway may retry it once on another set (READ only; never WRITE)
- * @param fleetRate  admitted requests per second across the fleet (0: none): each gateway admits its share,
- *                   by its part of the fleet's client connections; alone, all of it. With {@code rate} too,
- *                   the lower of the two holds
+ * @param fleetRate  admitted requests per second across the fleet (0: none): each gateway admits an equal
+ *                   share (one over the serving gateways); alone, all of it. With {@code rate} too, the lower
+ *                   of the two holds
  */
 public record CommandSpec(int cmd, String method, RouteClass route, Priority priority, Duration timeout,
                           double rate, int burst, WriteFailover failover, String group, boolean idempotent, double fleetRate) {

@@ -334,7 +334,7 @@ public final class GatewayContext {
     }
 
     /**
-     * This gateway's share of every command's fleet rate (its part of the fleet's client connections):
+     * This gateway's share of every command's fleet rate (one over the fleet's serving gateways):
      * the table is built again when a command has a fleet rate and the share moved by more than 2%, so
      * the limiters' buckets are not refilled on every small change. On the control thread.
      *
