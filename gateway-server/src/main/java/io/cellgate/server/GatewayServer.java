@@ -183,7 +183,8 @@ public final class GatewayServer implements AutoCloseable {
                 hp.setDownFraction(), hp.maxDownShare(), hp.recovery(), context::loadLevel, context.signals()::eventLoopsLagging) : null;
         if (fleet != null) {
             this.settingsStore = new io.cellgate.server.fleet.EtcdSettingsStore(fleet, config.routeStoreDir());
-            SharedSettingsCodec.apply(settingsStore.boot(SharedSettingsCodec.of(context)), context);
+            // Stored settings that do not validate are logged and the file's kept: they must not stop a start.
+            applySharedSettings(settingsStore.boot(SharedSettingsCodec.of(context)));
             // Changes other gateways store are applied on the control thread, in the order they were stored.
             settingsStore.start(settings -> control.execute(() -> applySharedSettings(settings)));
             this.discovery = new EtcdEndpointRegistry(fleet, routes);
@@ -609,7 +610,9 @@ public final class GatewayServer implements AutoCloseable {
             next = change.apply(SharedSettingsCodec.of(context));
         } else {
             try {
-                next = settingsStore.update(s -> change.apply(s).toBuilder().setChangedBy(membership.address()).setChange(what).build());
+                // Validated before it is stored: settings every gateway would refuse never reach etcd.
+                next = settingsStore.update(s -> SharedSettingsCodec.validate(change.apply(s).toBuilder()
+                        .setChangedBy(membership.address()).setChange(what).build()));
             } catch (IOException e) {
                 throw new UncheckedIOException(e.getMessage() + "; the change was not made (a fleet setting changes in etcd first)", e);
             }

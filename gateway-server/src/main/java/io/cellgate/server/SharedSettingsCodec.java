@@ -107,12 +107,27 @@ final class SharedSettingsCodec {
         }
     }
 
+    /** Checks that {@code settings} can be applied; IllegalArgumentException naming what is wrong. */
+    static SharedSettings validate(SharedSettings settings) {
+        commands(settings);
+        degrade(settings.getDegrade());
+        SharedAdmission s = settings.getAdmission();
+        if (s.getAcceptBurst() < 1 || s.getLoginBurst() < 1 || s.getConnectionBurst() < 1 || s.getUserBurst() < 1
+                || s.getAcceptRate() < 0 || s.getLoginRate() < 0 || s.getConnectionRate() < 0 || s.getUserRate() < 0
+                || s.getMaxInFlight() < 0) {
+            throw new IllegalArgumentException("admission: " + s.toString().replace('\n', ' ')
+                    + " (expected: rates and max_in_flight >= 0, bursts >= 1)");
+        }
+        return settings;
+    }
+
     /**
      * Applies {@code settings} to {@code context}, changing only what differs: a new command table keeps
      * the commands' counters; new admission rates restart the adaptive threshold, a degrade alone does not.
      * Validates everything before it changes anything. On the control thread.
      */
     static void apply(SharedSettings settings, GatewayContext context) {
+        validate(settings);
         List<CommandSpec> specs = commands(settings);
         Priority degrade = degrade(settings.getDegrade());
         SharedAdmission s = settings.getAdmission();
@@ -121,12 +136,6 @@ final class SharedSettingsCodec {
                 || s.getLoginRate() != a.loginRate() || s.getLoginBurst() != a.loginBurst()
                 || s.getConnectionRate() != a.connectionRate() || s.getConnectionBurst() != a.connectionBurst()
                 || s.getUserRate() != a.userRate() || s.getUserBurst() != a.userBurst() || s.getMaxInFlight() != a.maxInFlight();
-        if (ratesChanged && (s.getAcceptBurst() < 1 || s.getLoginBurst() < 1 || s.getConnectionBurst() < 1 || s.getUserBurst() < 1
-                || s.getAcceptRate() < 0 || s.getLoginRate() < 0 || s.getConnectionRate() < 0 || s.getUserRate() < 0
-                || s.getMaxInFlight() < 0)) {
-            throw new IllegalArgumentException("admission: " + s.toString().replace('\n', ' ')
-                    + " (expected: rates and max_in_flight >= 0, bursts >= 1)");
-        }
         if (!specs.equals(context.commandTable().specs())) {
             context.commands(specs);
         }
