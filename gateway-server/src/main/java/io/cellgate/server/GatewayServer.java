@@ -75,7 +75,7 @@ public final class GatewayServer implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(GatewayServer.class.getName());
 
     private final EventLoopGroup bossGroup;
-    private final EventLoopGroup workerGroup;
+    private final io.cellgate.server.internal.HandoffCountingLoopGroup workerGroup;
     private final RouteEngine routes;
     private final Upstreams upstreams;
     private final GatewayContext context;
@@ -129,7 +129,7 @@ public final class GatewayServer implements AutoCloseable {
         Class<? extends SocketChannel> channelType = nativeTransport ? EpollSocketChannel.class : NioSocketChannel.class;
         int threads = config.eventLoopThreads() > 0 ? config.eventLoopThreads() : Runtime.getRuntime().availableProcessors();
         this.bossGroup = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("cellgate-accept", true), io);
-        this.workerGroup = new MultiThreadIoEventLoopGroup(threads, new DefaultThreadFactory("cellgate-loop", true), io);
+        this.workerGroup = new io.cellgate.server.internal.HandoffCountingLoopGroup(threads, new DefaultThreadFactory("cellgate-loop", true), io);
         List<EventLoop> loopList = new ArrayList<>();
         for (EventExecutor e : workerGroup) {
             loopList.add((EventLoop) e);
@@ -529,6 +529,15 @@ public final class GatewayServer implements AutoCloseable {
 
     public boolean nativeTransport() {
         return nativeTransport;
+    }
+
+    /**
+     * Tasks given to the gateway's event loops by other threads since it started: zero per request
+     * when a request's client connection and its upstream call share a loop
+     * ({@code upstream.channel-mode: per-event-loop}).
+     */
+    public long eventLoopHandoffs() {
+        return workerGroup.handoffs();
     }
 
     /** Shared state of the running gateway: counters, command table, load level. */

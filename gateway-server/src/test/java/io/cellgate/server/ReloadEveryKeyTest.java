@@ -103,7 +103,7 @@ class ReloadEveryKeyTest {
             Change.of(Expect.APPLIED, "logging.level", "warn"),
             Change.of(Expect.APPLIED, "drain.reconnect-window", "5s"),
             Change.of(Expect.APPLIED, "drain.timeout", "20s"),
-            Change.of(Expect.RESTART, "upstream.channel-mode", "per-event-loop"),
+            Change.of(Expect.RESTART, "upstream.channel-mode", "shared"),
             Change.of(Expect.RESTART, "upstream.health.enabled", false),
             Change.of(Expect.RESTART, "upstream.health.interval", "1s"),
             Change.of(Expect.RESTART, "upstream.health.timeout", "2s"),

@@ -30,7 +30,8 @@ public final class ChannelModeComparison {
     private ChannelModeComparison() {
     }
 
-    private record Row(String mode, int round, long answered, long ok, double seconds, Histogram latency, double cpuMicrosPerRequest) {
+    private record Row(String mode, int round, long answered, long ok, double seconds, Histogram latency, double cpuMicrosPerRequest,
+                       double handoffsPerRequest) {
     }
 
     public static void main(String[] args) throws Exception {
@@ -50,11 +51,14 @@ public final class ChannelModeComparison {
                     try (GatewayServer gateway = cluster.startGateway(yaml -> withMode(yaml, mode))) {
                         Demo.warmUp(gateway.port(), cluster.secret(), 10, rate / 2, Duration.ofSeconds(5));
                         long cpuBefore = gatewayCpuNanos();
+                        long handoffsBefore = gateway.eventLoopHandoffs();
                         LoadGenerator.Result r = new LoadGenerator(new LoadGenerator.Options("127.0.0.1", gateway.port(),
                                 List.of("127.0.0.1"), connections, rate, Duration.ofSeconds(seconds), cluster.secret(), 1_000_000,
                                 CommandMix.demo(), 64, 1)).run(System.out);
                         long cpu = gatewayCpuNanos() - cpuBefore;
-                        Row row = new Row(mode, round, r.answered(), r.ok(), r.seconds(), r.latencyMicros(), cpu / 1000.0 / r.answered());
+                        long handoffs = gateway.eventLoopHandoffs() - handoffsBefore;
+                        Row row = new Row(mode, round, r.answered(), r.ok(), r.seconds(), r.latencyMicros(), cpu / 1000.0 / r.answered(),
+                                (double) handoffs / r.answered());
                         rows.add(row);
                         System.out.println(line(row));
                     }
@@ -89,9 +93,9 @@ public final class ChannelModeComparison {
 
     private static String line(Row r) {
         Histogram h = r.latency();
-        return String.format("| %s | %d | %,d | %,d | %.2f | %.2f | %.2f | %.2f | %.1f |", r.mode(), r.round(), r.answered(), r.ok(),
+        return String.format("| %s | %d | %,d | %,d | %.2f | %.2f | %.2f | %.2f | %.1f | %.2f |", r.mode(), r.round(), r.answered(), r.ok(),
                 h.getValueAtPercentile(50) / 1000.0, h.getValueAtPercentile(99) / 1000.0, h.getValueAtPercentile(99.9) / 1000.0,
-                h.getMaxValue() / 1000.0, r.cpuMicrosPerRequest());
+                h.getMaxValue() / 1000.0, r.cpuMicrosPerRequest(), r.handoffsPerRequest());
     }
 
     private static void write(Path output, List<Row> rows, int seconds, double rate, int connections, int rounds) throws IOException {
@@ -105,9 +109,10 @@ public final class ChannelModeComparison {
                 .append("and the open-loop load generator (1 event loop), so all share the machine's cores. Each run: ")
                 .append(connections).append(" connections, ").append((long) rate).append(" req/s for ").append(seconds)
                 .append(" s (20% Echo, 40% Get, 40% Put), after a 15 s warm-up of the process and a 5 s warm-up of each gateway. Latency is from the intended send time (ms); ")
-                .append("CPU is the gateway's own threads' CPU time per answered request (us).\n\n");
-        md.append("| mode | round | answered | OK | p50 | p99 | p99.9 | max | gateway CPU us/req |\n");
-        md.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+                .append("CPU is the gateway's own threads' CPU time per answered request (us); hand-offs are tasks given to the gateway's ")
+                .append("event loops by other threads (`cellgate_event_loop_handoffs`), per answered request.\n\n");
+        md.append("| mode | round | answered | OK | p50 | p99 | p99.9 | max | gateway CPU us/req | hand-offs/req |\n");
+        md.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
         for (Row r : rows) {
             md.append(line(r)).append('\n');
         }

@@ -32,7 +32,7 @@ public final class GatewayYaml {
     }
 
     private final List<SetSpec> sets = new ArrayList<>();
-    private String channelMode = "shared";
+    private String channelMode = "per-event-loop";
     private String loginTimeout = "8s";
     private String heartbeat = "30s";
     private String tokenSecretLine = "token-secret: " + TestTopology.SECRET;

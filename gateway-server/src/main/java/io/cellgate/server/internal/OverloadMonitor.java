@@ -18,43 +18,43 @@ import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
- * Measures the overload signals and ends each admission window, on its own thread
- * ({@code cellgate-admission}): event-loop lag (how late a task submitted to each loop every 20 ms,
- * every 250 ms while the gateway idles, runs, averaged over the window, so one pause is not an overload), requests in flight, bytes queued to clients, heap and direct memory use.
- * It never runs on an event loop and never blocks one.
+ * Measures the overload signals and ends each admission window: event-loop lag (how late a timer
+ * each loop sets on itself every 20 ms, every 250 ms while the gateway idles, runs, averaged over
+ * the window, so one pause is not an overload), requests in flight, bytes queued to clients, heap and
+ * direct memory use. The windows end on the monitor's own thread ({@code cellgate-admission}), which
+ * never runs on an event loop, never blocks one and gives them no tasks.
  */
 public final class OverloadMonitor implements AutoCloseable {
     private static final long PROBE_MILLIS = 20;
     /**
      * The probe interval while nothing happens (no request in flight, no connection accepted since the
-     * last probe; heartbeats do not count): lag delays no request then, and each probe wakes every event
-     * loop. Requests in flight bring the 20 ms interval back within this long.
+     * loop's last probe; heartbeats do not count): lag delays no request then, and each probe wakes its
+     * event loop. Requests in flight bring the 20 ms interval back within this long.
      */
     private static final long IDLE_PROBE_MILLIS = 250;
     private static final Logger LOG = Logger.getLogger(OverloadMonitor.class.getName());
 
     private final GatewayContext context;
     private final OverloadSignals signals;
-    private final EventLoop[] loops;
     private final ScheduledExecutorService timer;
     private final AtomicLong lagSumNanos = new AtomicLong();
     private final AtomicLong lagProbes = new AtomicLong();
     private boolean overloaded;
-    /** Connections accepted at the last probe (the timer thread's only). */
-    private long lastAccepted = -1;
+    private volatile boolean closed;
     /** The task ending each admission window; replaced when a reload changes admission.window. */
     private java.util.concurrent.ScheduledFuture<?> windows;
 
     public OverloadMonitor(GatewayContext context, EventLoop[] loops) {
         this.context = context;
         this.signals = context.signals;
-        this.loops = loops.clone();
         this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "cellgate-admission");
             t.setDaemon(true);
             return t;
         });
-        timer.schedule(this::probe, PROBE_MILLIS, TimeUnit.MILLISECONDS);
+        for (EventLoop loop : loops) {
+            new LoopProbe(loop).scheduleIn(PROBE_MILLIS);
+        }
         window(context.config.admission().window());
     }
 
@@ -72,37 +72,46 @@ public final class OverloadMonitor implements AutoCloseable {
         }
     }
 
-    /** Probes the loops, then schedules the next probe: soon while the gateway works, later while it idles. */
-    private void probe() {
-        boolean idle = false;
-        try {
-            // Pings and idle connections' heartbeats do not count: only requests at the AOs and new connections.
-            long accepted = context.counters.connectionsAccepted.sum();
-            idle = accepted == lastAccepted && context.counters.inFlight() == 0;
-            lastAccepted = accepted;
-            probeLoops();
-        } finally {
+    /**
+     * One event loop's lag probe: a timer on the loop itself, so measuring the lag hands no task to the
+     * loop from another thread and wakes it no more often than the timer. Each run records how late
+     * it ran (after the loop's I/O batch and earlier tasks, as a request's task would) and sets the
+     * next run: soon while the gateway works, later while it idles. Only its loop's thread runs it.
+     */
+    private final class LoopProbe implements Runnable {
+        private final EventLoop loop;
+        /** When this run was due (System.nanoTime). */
+        private long due;
+        /** Connections accepted at this loop's last probe. */
+        private long lastAccepted = -1;
+
+        LoopProbe(EventLoop loop) {
+            this.loop = loop;
+        }
+
+        void scheduleIn(long millis) {
+            due = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
             try {
-                timer.schedule(this::probe, idle ? IDLE_PROBE_MILLIS : PROBE_MILLIS, TimeUnit.MILLISECONDS);
+                loop.schedule(this, millis, TimeUnit.MILLISECONDS);
             } catch (RejectedExecutionException e) {
-                // Closed: no more probes.
+                // The loop is shutting down: no more probes.
             }
         }
-    }
 
-    private void probeLoops() {
-        for (EventLoop loop : loops) {
-            long submitted = System.nanoTime();
-            try {
-                loop.execute(() -> {
-                    long lag = System.nanoTime() - submitted;
-                    lagSumNanos.addAndGet(lag);
-                    lagProbes.incrementAndGet();
-                    signals.lagProbe(lag);
-                });
-            } catch (RejectedExecutionException e) {
-                return; // shutting down
+        @Override
+        public void run() {
+            if (closed) {
+                return;
             }
+            long lag = Math.max(0, System.nanoTime() - due);
+            lagSumNanos.addAndGet(lag);
+            lagProbes.incrementAndGet();
+            signals.lagProbe(lag);
+            // Pings and idle connections' heartbeats do not count: only requests at the AOs and new connections.
+            long accepted = context.counters.connectionsAccepted.sum();
+            boolean idle = accepted == lastAccepted && context.counters.inFlight() == 0;
+            lastAccepted = accepted;
+            scheduleIn(idle ? IDLE_PROBE_MILLIS : PROBE_MILLIS);
         }
     }
 
@@ -161,6 +170,7 @@ public final class OverloadMonitor implements AutoCloseable {
 
     @Override
     public void close() {
+        closed = true;
         timer.shutdownNow();
     }
 }

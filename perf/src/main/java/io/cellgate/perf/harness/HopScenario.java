@@ -232,7 +232,7 @@ public final class HopScenario {
                   # Every simulated client comes from this host's loopback /24: no per-source share.
                   source-share: 1
                 """.formatted(Integer.getInteger("cellgate.event-loops", Runtime.getRuntime().availableProcessors()), port, SECRET,
-                aoPort, System.getProperty("cellgate.channel-mode", "shared"));
+                aoPort, System.getProperty("cellgate.channel-mode", "per-event-loop"));
     }
 
     private Step measure(String path, int rate, Duration duration) throws InterruptedException {
