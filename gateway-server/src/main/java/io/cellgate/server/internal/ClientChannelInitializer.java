@@ -6,7 +6,7 @@ import io.netty.channel.socket.SocketChannel;
 
 /**
  * Assembles a client connection's pipeline in named steps:
- * {@code [tls ->] frame-encoder -> accept-limit -> frame-decoder -> login -> dispatch -> errors}
+ * {@code [tls ->] frame-encoder -> accept-limit -> frame-decoder -> login -> dispatch}
  * (a WebSocket connection has its own steps up to the frame decoder, {@link WebSocketChannelInitializer}).
  * The accept-limit step removes itself once the connection is admitted, the login step after a
  * successful login.
@@ -22,7 +22,7 @@ public final class ClientChannelInitializer extends ChannelInitializer<SocketCha
     protected void initChannel(SocketChannel ch) {
         context.clients.add(ch);
         context.counters.connectionsAccepted.increment();
-        ch.attr(GatewayContext.KEY).set(context);
+        GatewayContext.attach(ch, context);
         ChannelPipeline p = ch.pipeline();
         io.netty.handler.ssl.SslContext tls = context.clientTls();
         if (tls != null) {
@@ -38,14 +38,21 @@ public final class ClientChannelInitializer extends ChannelInitializer<SocketCha
         p.addLast("accept-limit", new AcceptLimitHandler(context));
         p.addLast(ClientFrameSource.NAME, new ClientFrameDecoder(context.config.maxFrameBytes(), context.config.edge().preLoginFrameBytes(),
                 context.counters.framesIn));
-        p.addLast("errors", ErrorHandler.INSTANCE);
         addSessionSteps(p, context);
     }
 
-    /** The steps from the login on, before {@code errors}: the same for TCP and WebSocket connections. */
+    /**
+     * The steps from the login on, last in the pipeline: the same for TCP and WebSocket connections.
+     * The dispatch step answers what reaches the end from then on ({@link ErrorHandler}'s rules), so a
+     * WebSocket's {@code errors} step, last until the upgrade, goes: one handler context less on every
+     * connection.
+     */
     static void addSessionSteps(ChannelPipeline p, GatewayContext context) {
+        if (p.get(ErrorHandler.NAME) != null) {
+            p.remove(ErrorHandler.NAME);
+        }
         // Login before dispatch: pings sent before a login count against limits.pre-login-frames; dispatch answers them.
-        p.addBefore("errors", "login", new LoginHandler(context));
-        p.addBefore("errors", "dispatch", new DispatchHandler(context));
+        p.addLast("login", new LoginHandler(context));
+        p.addLast(DispatchHandler.NAME, new DispatchHandler(context));
     }
 }

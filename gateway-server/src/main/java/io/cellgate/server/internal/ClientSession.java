@@ -59,6 +59,14 @@ final class ClientSession {
         Long2ObjectHashMap<PendingAck> acks;
     }
 
+    /**
+     * The logged-in session of client channel {@code ch}, or null before the login: kept by its dispatch
+     * step, not in a channel attribute (one attribute costs an idle connection about 48 bytes). From any thread.
+     */
+    static ClientSession of(Channel ch) {
+        return ch.pipeline().get(DispatchHandler.NAME) instanceof DispatchHandler d ? d.session() : null;
+    }
+
     private PushState push() {
         if (push == null) {
             push = new PushState();

@@ -36,8 +36,11 @@ final class DispatchHandler extends ChannelInboundHandlerAdapter {
     static final Metadata.Key<String> DEVICE_ID = Metadata.Key.of("x-cellgate-device-id", Metadata.ASCII_STRING_MARSHALLER);
     static final Metadata.Key<String> APP_VERSION = Metadata.Key.of("x-cellgate-app-version", Metadata.ASCII_STRING_MARSHALLER);
 
+    static final String NAME = "dispatch";
+
     private final GatewayContext context;
-    private ClientSession session;
+    /** Set once, on the loop, at the login; volatile for the readers on other threads (listings, kicks). */
+    private volatile ClientSession session;
     /** The dye of the request being dispatched (request's, else the login's). */
     private String requestDye = "";
     /** The command word of the request being dispatched. */
@@ -51,6 +54,11 @@ final class DispatchHandler extends ChannelInboundHandlerAdapter {
 
     DispatchHandler(GatewayContext context) {
         this.context = context;
+    }
+
+    /** The connection's session once logged in, else null; from any thread ({@link ClientSession#of}). */
+    ClientSession session() {
+        return session;
     }
 
     @Override
@@ -390,6 +398,12 @@ final class DispatchHandler extends ChannelInboundHandlerAdapter {
                     null, null);
         }
         ctx.write(Frames.response(seq, code, message), ctx.voidPromise());
+    }
+
+    /** The last step: answers every error raised on the connection ({@link ErrorHandler#caught}). */
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        ErrorHandler.caught(ctx, cause);
     }
 
     @Override

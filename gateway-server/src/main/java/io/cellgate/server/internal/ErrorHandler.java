@@ -12,12 +12,15 @@ import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
- * The last step: a protocol violation gets a go_away with {@code BAD_FRAME} and a close; a broken
- * socket is closed quietly; anything else is logged and closed with {@code INTERNAL}. Messages that
- * reach this point unhandled are released.
+ * What reaches the end of a client pipeline: a protocol violation gets a go_away with
+ * {@code BAD_FRAME} and a close; a broken socket is closed quietly; anything else is logged and closed
+ * with {@code INTERNAL}. Messages that reach this point unhandled are released. The last step of a
+ * WebSocket connection until its upgrade; after it, and on TCP connections, the dispatch step applies
+ * these rules ({@link #caught}).
  */
 @ChannelHandler.Sharable
 final class ErrorHandler extends ChannelInboundHandlerAdapter {
+    static final String NAME = "errors";
     static final ErrorHandler INSTANCE = new ErrorHandler();
     private static final Logger LOG = Logger.getLogger(ErrorHandler.class.getName());
 
@@ -28,6 +31,11 @@ final class ErrorHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        caught(ctx, cause);
+    }
+
+    /** Answers {@code cause}, raised in or before {@code ctx}'s step, and closes the connection. */
+    static void caught(ChannelHandlerContext ctx, Throwable cause) {
         Throwable root = cause instanceof DecoderException && cause.getCause() != null ? cause.getCause() : cause;
         if (!ctx.channel().isActive()) {
             return;

@@ -17,18 +17,36 @@ import java.util.Map;
  * event loops. The command table is a snapshot behind one volatile field.
  */
 public final class GatewayContext {
-    /** Each client channel's gateway, for shared handlers. */
+    /**
+     * The gateway of a listener's channels, for shared handlers: set on the listening channel, the
+     * parent of every client channel, not on each of them (an attribute costs an idle connection
+     * about 40 bytes); a channel without a parent (a test's) carries its own.
+     */
     static final io.netty.util.AttributeKey<GatewayContext> KEY = io.netty.util.AttributeKey.valueOf("cellgate.context");
 
-    /** The logged-in session of a client channel. */
-    static final io.netty.util.AttributeKey<ClientSession> SESSION = io.netty.util.AttributeKey.valueOf("cellgate.session");
 
     /** What an operator sees of one connection. */
     public record SessionInfo(String sessionId, long uid, String remote, int inFlight, String device, String deviceId, String appVersion) {
     }
 
     static GatewayContext of(io.netty.channel.ChannelHandlerContext ctx) {
-        return ctx.channel().attr(KEY).get();
+        return of(ctx.channel());
+    }
+
+    static GatewayContext of(io.netty.channel.Channel ch) {
+        return holder(ch).attr(KEY).get();
+    }
+
+    /** Makes {@code context} the gateway of client channel {@code ch} (and of its listener's other channels). */
+    static void attach(io.netty.channel.Channel ch, GatewayContext context) {
+        io.netty.util.Attribute<GatewayContext> attr = holder(ch).attr(KEY);
+        if (attr.get() != context) {
+            attr.set(context);
+        }
+    }
+
+    private static io.netty.channel.Channel holder(io.netty.channel.Channel ch) {
+        return ch.parent() != null ? ch.parent() : ch;
     }
 
     /** The running configuration; replaced as a whole by a reload. */
@@ -224,7 +242,7 @@ public final class GatewayContext {
     public java.util.List<SessionInfo> sessions(int limit) {
         java.util.List<SessionInfo> out = new java.util.ArrayList<>();
         for (io.netty.channel.Channel ch : clients) {
-            ClientSession s = ch.attr(SESSION).get();
+            ClientSession s = ClientSession.of(ch);
             if (s != null) {
                 out.add(info(s));
                 if (out.size() >= limit) {
@@ -243,7 +261,7 @@ public final class GatewayContext {
     /** Sends go_away to the connection of {@code sessionId} and closes it once its calls finish. */
     public boolean kick(String sessionId, int reconnectAfterMillis) {
         for (io.netty.channel.Channel ch : clients) {
-            ClientSession s = ch.attr(SESSION).get();
+            ClientSession s = ClientSession.of(ch);
             if (s != null && s.sessionId().equals(sessionId)) {
                 ch.eventLoop().execute(() -> ch.pipeline().fireUserEventTriggered(Drain.kicked(reconnectAfterMillis)));
                 return true;
@@ -276,7 +294,7 @@ public final class GatewayContext {
             return;
         }
         for (io.netty.channel.Channel ch : clients) {
-            ClientSession s = ch.attr(SESSION).get();
+            ClientSession s = ClientSession.of(ch);
             if (s == null) {
                 continue;
             }

@@ -38,7 +38,7 @@ public final class IdleSweep implements Runnable {
             if (ch.eventLoop() != loop || !ch.isActive()) {
                 continue;
             }
-            ClientSession session = ch.attr(GatewayContext.SESSION).get();
+            ClientSession session = ClientSession.of(ch);
             if (session != null && !session.draining && session.tokenExpirySeconds <= nowSeconds) {
                 // The token expired: the session winds down (calls in flight answered) and must log in again.
                 context.counters.sessionsExpired.increment();

@@ -20,7 +20,7 @@ final class LastWord {
 
     /** Sends {@code frame}, then closes {@code ch} once it is written, or after the close timeout. On {@code ch}'s loop. */
     static void sayAndClose(Channel ch, ServerFrame frame) {
-        GatewayContext context = ch.attr(GatewayContext.KEY).get();
+        GatewayContext context = GatewayContext.of(ch);
         ClientFrameSource decoder = ClientFrameSource.of(ch.pipeline());
         if (decoder != null) {
             decoder.discardInput();

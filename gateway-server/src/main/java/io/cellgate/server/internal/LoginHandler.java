@@ -204,7 +204,6 @@ final class LoginHandler extends ChannelInboundHandlerAdapter {
         ctx.write(ServerFrame.newBuilder().setLoginAck(LoginAck.newBuilder().setCode(Code.OK)
                 .setHeartbeatIntervalMs((int) context.config.heartbeatInterval().toMillis())
                 .setSessionId(session.sessionId())).build(), ctx.voidPromise());
-        ctx.channel().attr(GatewayContext.SESSION).set(session);
         ClientFrameSource decoder = ClientFrameSource.of(ctx.pipeline());
         if (decoder != null) {
             decoder.loggedIn();

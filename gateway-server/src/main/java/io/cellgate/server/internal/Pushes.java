@@ -87,7 +87,7 @@ public final class Pushes {
         List<Integer> owners = new ArrayList<>();
         LongHashSet users = new LongHashSet();
         for (Channel ch : context.clients) {
-            ClientSession s = ch.attr(GatewayContext.SESSION).get();
+            ClientSession s = ClientSession.of(ch);
             if (s != null) {
                 users.add(s.uid);
                 targets.add(s);

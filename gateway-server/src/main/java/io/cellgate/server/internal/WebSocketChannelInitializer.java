@@ -44,7 +44,7 @@ public final class WebSocketChannelInitializer extends ChannelInitializer<Socket
     protected void initChannel(SocketChannel ch) {
         context.clients.add(ch);
         context.counters.connectionsAccepted.increment();
-        ch.attr(GatewayContext.KEY).set(context);
+        GatewayContext.attach(ch, context);
         WebSocketConfig ws = context.config.webSocket();
         ChannelPipeline p = ch.pipeline();
         if (tls != null) {
@@ -64,7 +64,7 @@ public final class WebSocketChannelInitializer extends ChannelInitializer<Socket
                 .build()));
         p.addLast("ws-aggregator", new WebSocketFrameAggregator(context.config.maxFrameBytes()));
         p.addLast(ClientFrameSource.NAME, new WebSocketClientFrames(context));
-        p.addLast("errors", ErrorHandler.INSTANCE);
+        p.addLast(ErrorHandler.NAME, ErrorHandler.INSTANCE);
     }
 
     /**

@@ -113,7 +113,7 @@ class ClientPipelineFuzzTest {
         TrackingAllocator alloc = new TrackingAllocator();
         EmbeddedChannel ch = new EmbeddedChannel();
         ch.config().setAllocator(alloc);
-        ch.attr(GatewayContext.KEY).set(context);
+        GatewayContext.attach(ch, context);
         ClientChannelInitializer.addSteps(ch.pipeline(), context);
         ch.pipeline().fireChannelActive();
         ClientSession session = null;
@@ -123,7 +123,6 @@ class ClientPipelineFuzzTest {
             session = new ClientSession(ch, data.consumeLong(), 0xF022L, "", null, io.cellgate.protocol.v1.Login.getDefaultInstance(), 0,
                     context.admissions().connectionBucket(),
                     new ResponseWriter(context, ch.eventLoop()));
-            ch.attr(GatewayContext.SESSION).set(session);
             ch.pipeline().remove("login");
             ch.pipeline().get(ClientFrameDecoder.class).loggedIn();
             ch.pipeline().fireUserEventTriggered(session);
