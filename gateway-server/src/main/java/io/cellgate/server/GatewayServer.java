@@ -404,6 +404,7 @@ public final class GatewayServer implements AutoCloseable {
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .option(ChannelOption.ALLOCATOR, BufferAllocators.clients())
                 .childOption(ChannelOption.ALLOCATOR, BufferAllocators.clients())
+                .childOption(ChannelOption.RECVBUF_ALLOCATOR, BufferAllocators.receiveSizes())
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(64 * 1024, 256 * 1024))
                 .handler(new ChannelInitializer<Channel>() {

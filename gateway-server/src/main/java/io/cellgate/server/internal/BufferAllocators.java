@@ -16,6 +16,12 @@ import java.util.Locale;
  */
 public final class BufferAllocators {
     private static final ByteBufAllocator CLIENTS = choose(System.getProperty("cellgate.allocator", "pooled"));
+    /**
+     * How large each client connection's next read buffer is: Netty's adaptive default (64 B to 64 KiB,
+     * 2 KiB first, following what the reads fill). Only its per-connection handle has state, so one
+     * instance serves every connection; Netty's default creates one per connection (32 bytes each).
+     */
+    private static final io.netty.channel.RecvByteBufAllocator RECEIVE_SIZES = new io.netty.channel.AdaptiveRecvByteBufAllocator();
 
     private BufferAllocators() {
     }
@@ -26,6 +32,11 @@ public final class BufferAllocators {
             case "adaptive" -> new AdaptiveByteBufAllocator();
             default -> throw new IllegalArgumentException("cellgate.allocator: " + name + " (expected: pooled or adaptive)");
         };
+    }
+
+    /** The read-buffer sizing shared by every client connection. */
+    public static io.netty.channel.RecvByteBufAllocator receiveSizes() {
+        return RECEIVE_SIZES;
     }
 
     /** The allocator of the client listener and every client connection. */

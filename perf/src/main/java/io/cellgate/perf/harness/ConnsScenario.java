@@ -213,7 +213,8 @@ public final class ConnsScenario {
                 .append("(`/proc/PID/status`) and kernel socket memory (slab objects `TCP`, `sock_inode_cache`, `filp`, ")
                 .append("`eventpoll_epi`, `dentry` plus TCP buffer pages from `/proc/net/sockstat`; both ends of each loopback ")
                 .append("connection, and the whole machine's, so it is the noisiest figure); then the server's CPU (user + system, ")
-                .append("`/proc/PID/stat`) over ").append(idleSeconds).append(" s while the connections are idle, as a share of one core.\n\n");
+                .append("`/proc/PID/stat`) over ").append(idleSeconds).append(" s while the connections are idle (each pings every 30 s; the gateway's health checks find no AO), ")
+                .append("as a share of one core.\n\n");
         md.append("| server | connections | live heap | heap per connection | direct | RSS | RSS per connection | kernel per connection (both ends) "
                 + "| idle CPU (% of a core) |\n");
         md.append("|---|---|---|---|---|---|---|---|---|\n");
@@ -248,8 +249,12 @@ public final class ConnsScenario {
             Level tenK = results.stream().filter(l -> l.server().equals("cellgate") && l.connections() >= 10_000)
                     .min(java.util.Comparator.comparingInt(Level::connections)).orElse(null);
             if (tenK != null) {
-                md.append(String.format(Locale.ROOT, "| 18 | idle CPU <= 0.3%% of a core with 10,000 idle connections | %.2f%% at %,d | %s |%n",
-                        100 * tenK.idleCpu(), tenK.connections(), tenK.idleCpu() <= 0.003 ? "met" : "missed"));
+                // Here the connections ping every 30 s and the gateway checks an AO that is not there; the idle
+                // figure of the goal, with nothing but the gateway's own timers, is perf/run-idle-cpu.sh's.
+                md.append(String.format(Locale.ROOT, "| 18 | idle CPU <= 0.3%% of a core with 10,000 idle connections | %.2f%% at %,d, "
+                                + "answering %,d pings a second (30 s heartbeats) and checking an absent AO; without them: "
+                                + "`perf/run-idle-cpu.sh` | see `idle-cpu-*.md` |%n",
+                        100 * tenK.idleCpu(), tenK.connections(), tenK.connections() / 30));
                 md.append(String.format(Locale.ROOT, "| 18 | <= 1,500 bytes of heap per idle connection | %,.0f bytes | %s |%n", heapPer,
                         heapPer <= 1500 ? "met" : String.format(Locale.ROOT, "missed by %,.0f bytes", heapPer - 1500)));
             }
