@@ -32,14 +32,31 @@ import org.HdrHistogram.Histogram;
 public final class HopScenario {
     static final String SECRET = "hop-scenario-secret-0123456789";
     static final List<String> PATHS = List.of("direct", "nginx", "cellgate");
+    /** The gateway's upstream channel mode ({@code -Dcellgate.channel-mode=shared} measures the other). */
+    static final String CHANNEL_MODE = System.getProperty("cellgate.channel-mode", "per-event-loop");
     /** A step is sustained when at least this share of the offered requests was answered OK ... */
     static final double SUSTAINED_OK = 0.99;
     /** ... and its p99 stayed under this many milliseconds. */
     static final double SUSTAINED_P99_MS = 50;
 
-    /** One path at one rate. CPU in microseconds per OK request. */
+    /**
+     * One path at one rate. CPU in microseconds per OK request; {@code sendLag} is how late the
+     * generator handed each request to its connection (actual minus intended send time), microseconds.
+     */
     record Step(String path, double offered, double okPerSecond, long ok, long failed, Histogram latency, double aoCpuUs,
-                double proxyCpuUs, double generatorCpuUs) {
+                double proxyCpuUs, double generatorCpuUs, Histogram sendLag) {
+        /**
+         * The generator lagged by more than a tenth of the latency it measured (p99 against p99): the
+         * step measured the generator as much as the path, and no goal is judged on it.
+         */
+        boolean generatorBound() {
+            return sendLag.getValueAtPercentile(99) > latency.getValueAtPercentile(99) / 10.0;
+        }
+
+        double lagMs(double percentile) {
+            return sendLag.getValueAtPercentile(percentile) / 1000.0;
+        }
+
         boolean sustained() {
             return ok >= SUSTAINED_OK * offered * seconds() && latency.getValueAtPercentile(99) / 1000.0 <= SUSTAINED_P99_MS;
         }
@@ -109,8 +126,9 @@ public final class HopScenario {
                     Step s = measure(path, rate, stepDuration);
                     steps.add(s);
                     out.printf(Locale.ROOT, "%-8s %,7d/s offered: %,9.0f/s ok, p50 %.2f ms, p99 %.2f ms, p99.9 %.2f ms;"
-                                    + " CPU/req AO %.1f us, proxy %.1f us%s%n", path, rate, s.okPerSecond(), s.ms(50), s.ms(99),
-                            s.ms(99.9), s.aoCpuUs(), s.proxyCpuUs(), s.sustained() ? "" : "  (not sustained)");
+                                    + " CPU/req AO %.1f us, proxy %.1f us; generator lag p99 %.2f ms%s%s%n", path, rate, s.okPerSecond(),
+                            s.ms(50), s.ms(99), s.ms(99.9), s.aoCpuUs(), s.proxyCpuUs(), s.lagMs(99), s.sustained() ? "" : "  (not sustained)",
+                            s.generatorBound() ? "  (generator-bound)" : "");
                     if (s.sustained()) {
                         capacity.put(path, (double) rate);
                     } else {
@@ -232,7 +250,7 @@ public final class HopScenario {
                   # Every simulated client comes from this host's loopback /24: no per-source share.
                   source-share: 1
                 """.formatted(Integer.getInteger("cellgate.event-loops", Runtime.getRuntime().availableProcessors()), port, SECRET,
-                aoPort, System.getProperty("cellgate.channel-mode", "per-event-loop"));
+                aoPort, CHANNEL_MODE);
     }
 
     private Step measure(String path, int rate, Duration duration) throws InterruptedException {
@@ -243,6 +261,7 @@ public final class HopScenario {
         long ok;
         long failed;
         Histogram latency;
+        Histogram sendLag;
         double seconds;
         Duration tick = Duration.ofNanos(200_000);
         if (path.equals("cellgate")) {
@@ -252,6 +271,7 @@ public final class HopScenario {
             ok = r.ok();
             failed = r.answered() - r.ok() + r.unanswered();
             latency = r.latencyMicros();
+            sendLag = r.sendLagMicros();
             seconds = r.seconds();
         } else {
             int port = path.equals("direct") ? aoPort : nginxPort;
@@ -260,13 +280,14 @@ public final class HopScenario {
             ok = r.ok();
             failed = r.failed() + (r.sent() - r.ok() - r.failed());
             latency = r.latencyMicros();
+            sendLag = r.sendLagMicros();
             seconds = r.seconds();
         }
         double perOk = 1e6 / Math.max(1, ok);
         return new Step(path, rate, ok / seconds, ok, failed, latency,
                 (Procs.cpuSeconds(ao.pid(), false) - aoBefore) * perOk,
                 (proxyCpu(path) - proxyBefore) * perOk,
-                (Procs.cpuSeconds(self, false) - genBefore) * perOk);
+                (Procs.cpuSeconds(self, false) - genBefore) * perOk, sendLag);
     }
 
     private double proxyCpu(String path) {
@@ -307,13 +328,17 @@ public final class HopScenario {
                 .append(" --seconds ").append(stepDuration.toSeconds()).append(" --connections ").append(connections)
                 .append(" --payload ").append(payload).append("`\n\n");
         md.append("Setup: one sample AO process (gRPC `Echo`, no injected latency, 512 MiB heap); gatewayd (").append(Runtime.getRuntime()
-                        .availableProcessors()).append(" event loops, one shared HTTP/2 channel to the AO, 512 MiB heap); nginx ")
+                        .availableProcessors()).append(" event loops, `upstream.channel-mode: ").append(CHANNEL_MODE)
+                        .append("`, 512 MiB heap); nginx ")
                 .append(nginxVersion()).append(" configured as its operators would for gRPC: `worker_processes` = cores, ")
                 .append("`access_log off`, an upstream `keepalive 512` pool, `keepalive_requests` raised to 10M on both sides. ")
                 .append("The generator opens ").append(connections).append(" connections per path (cellgate protocol, or HTTP/2 ")
                 .append("for direct and nginx), sends ").append(payload).append("-byte echo requests open-loop at the offered rate, ")
                 .append("and measures each latency from its intended send time (coordinated omission corrected). A rate is ")
-                .append("sustained when >= 99% of its requests are answered OK and p99 <= 50 ms.\n\n");
+                .append("sustained when >= 99% of its requests are answered OK and p99 <= 50 ms. The generator's lag (actual minus ")
+                .append("intended send time; it sends what is due every 200 µs, so up to 0.2 ms is its schedule) is reported for every ")
+                .append("step; a step where its p99 exceeds a tenth of the p99 latency it measured is generator-bound, and no goal is ")
+                .append("judged on it.\n\n");
 
         md.append("## Goals\n\n| id | goal | measured | verdict |\n|---|---|---|---|\n");
         md.append(p1Row(steps, limit75));
@@ -321,25 +346,28 @@ public final class HopScenario {
                 cg, direct, direct == 0 ? 0 : cg / direct, ng, direct == 0 ? 0 : ng / direct,
                 direct > 0 && cg / direct >= 0.6 ? "met" : "missed by " + String.format(Locale.ROOT, "%.2f", 0.6 - (direct == 0 ? 0 : cg / direct))));
         md.append("\n## Every step\n\nLatency in ms from the intended send time; added = path minus direct at the same rate; CPU in µs per OK request.\n\n");
-        md.append("| offered/s | path | OK/s | p50 | p99 | p99.9 | added p50 | added p99 | added p99.9 | CPU AO | CPU proxy | CPU generator | sustained |\n");
-        md.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+        md.append("| offered/s | path | OK/s | p50 | p99 | p99.9 | added p50 | added p99 | added p99.9 | CPU AO | CPU proxy | CPU generator "
+                + "| generator lag p50/p99 | sustained |\n");
+        md.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
         StringBuilder json = new StringBuilder("[\n");
         for (Step s : steps) {
             Step d = find(steps, "direct", s.offered());
-            md.append(String.format(Locale.ROOT, "| %,.0f | %s | %,.0f | %.2f | %.2f | %.2f | %s | %s | %s | %.1f | %s | %.1f | %s |%n",
+            md.append(String.format(Locale.ROOT, "| %,.0f | %s | %,.0f | %.2f | %.2f | %.2f | %s | %s | %s | %.1f | %s | %.1f | %.2f/%.2f%s | %s |%n",
                     s.offered(), s.path(), s.okPerSecond(), s.ms(50), s.ms(99), s.ms(99.9),
                     added(s, d, 50), added(s, d, 99), added(s, d, 99.9), s.aoCpuUs(),
                     s.path().equals("direct") ? "-" : String.format(Locale.ROOT, "%.1f", s.proxyCpuUs()), s.generatorCpuUs(),
-                    s.sustained() ? "yes" : "**no**"));
+                    s.lagMs(50), s.lagMs(99), s.generatorBound() ? " **generator-bound**" : "", s.sustained() ? "yes" : "**no**"));
             String hgrm = s.path() + "-" + (long) s.offered() + ".hgrm";
             try (PrintStream h = new PrintStream(Files.newOutputStream(data.resolve(hgrm)), false, StandardCharsets.UTF_8)) {
                 s.latency().outputPercentileDistribution(h, 1000.0);
             }
             json.append(String.format(Locale.ROOT, "  {\"path\": \"%s\", \"offered\": %.0f, \"ok_per_second\": %.1f, \"ok\": %d, \"failed\": %d,"
                             + " \"p50_ms\": %.3f, \"p99_ms\": %.3f, \"p999_ms\": %.3f, \"max_ms\": %.3f, \"cpu_us_per_request\": {\"ao\": %.2f,"
-                            + " \"proxy\": %.2f, \"generator\": %.2f}, \"sustained\": %b, \"histogram\": \"%s\"},%n",
+                            + " \"proxy\": %.2f, \"generator\": %.2f}, \"generator_lag_ms\": {\"p50\": %.3f, \"p99\": %.3f},"
+                            + " \"generator_bound\": %b, \"sustained\": %b, \"histogram\": \"%s\"},%n",
                     s.path(), s.offered(), s.okPerSecond(), s.ok(), s.failed(), s.ms(50), s.ms(99), s.ms(99.9),
-                    s.latency().getMaxValue() / 1000.0, s.aoCpuUs(), s.proxyCpuUs(), s.generatorCpuUs(), s.sustained(), hgrm));
+                    s.latency().getMaxValue() / 1000.0, s.aoCpuUs(), s.proxyCpuUs(), s.generatorCpuUs(), s.lagMs(50), s.lagMs(99),
+                    s.generatorBound(), s.sustained(), hgrm));
         }
         if (json.length() > 2) {
             json.setLength(json.length() - 2);
@@ -393,6 +421,10 @@ public final class HopScenario {
             Step n = find(steps, "nginx", c.offered());
             Step d = find(steps, "direct", c.offered());
             if (n == null || d == null) {
+                continue;
+            }
+            if (c.generatorBound() || n.generatorBound() || d.generatorBound()) {
+                detail.append(String.format(Locale.ROOT, "%,.0f/s: not judged, generator-bound; ", c.offered()));
                 continue;
             }
             compared++;

@@ -57,12 +57,14 @@ public final class GrpcLoadGenerator {
     }
 
     /** What a run measured. Latencies in microseconds. */
-    public record Result(long sent, long ok, long failed, Histogram latencyMicros, double seconds) {
+    public record Result(long sent, long ok, long failed, Histogram latencyMicros, double seconds, Histogram sendLagMicros) {
     }
 
     private final Options options;
     private final EchoRequest request;
     private final Recorder recorder = new Recorder(3);
+    /** How late each call was started: actual minus intended send time (the generator's own lag). */
+    private final Recorder sendLagRecorder = new Recorder(3);
     private final AtomicLong sent = new AtomicLong();
     private final LongAdder ok = new LongAdder();
     private final LongAdder failed = new LongAdder();
@@ -128,7 +130,7 @@ public final class GrpcLoadGenerator {
                 TimeUnit.MILLISECONDS.sleep(10);
             }
             total.add(recorder.getIntervalHistogram());
-            return new Result(sent.get(), ok.sum(), failed.sum(), total, seconds);
+            return new Result(sent.get(), ok.sum(), failed.sum(), total, seconds, sendLagRecorder.getIntervalHistogram());
         } finally {
             sending = false;
             for (Caller c : callers) {
@@ -187,6 +189,7 @@ public final class GrpcLoadGenerator {
                                 recorder.recordValue(Math.max(0, (System.nanoTime() - intended) / 1000));
                             }
                         });
+                sendLagRecorder.recordValue(Math.max(0, (System.nanoTime() - intended) / 1000));
             }
         }
     }

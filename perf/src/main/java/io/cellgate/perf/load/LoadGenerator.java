@@ -73,7 +73,7 @@ public final class LoadGenerator {
     /** What a run measured. Latencies in microseconds. */
     public record Result(long sent, long answered, long unanswered, long[] codes, Histogram latencyMicros,
                          Map<String, Long> servedBy, long loginFailures, double seconds, Histogram okLatencyMicros,
-                         Map<Integer, long[]> codesByCmd, long pushes) {
+                         Map<Integer, long[]> codesByCmd, long pushes, Histogram sendLagMicros) {
         public long ok() {
             return codes[Code.OK_VALUE];
         }
@@ -84,6 +84,8 @@ public final class LoadGenerator {
     private final ByteString payload;
     private final Recorder recorder = new Recorder(3);
     private final Recorder okRecorder = new Recorder(3);
+    /** How late each request was handed to its connection: actual minus intended send time (the generator's own lag). */
+    private final Recorder sendLagRecorder = new Recorder(3);
     private final Map<Integer, LongAdder[]> codesByCmd = new ConcurrentHashMap<>();
     private final LongAdder[] codes = new LongAdder[64];
     private final AtomicLong sent = new AtomicLong();
@@ -197,7 +199,7 @@ public final class LoadGenerator {
                 byCmd.put(cmd, counts);
             });
             return new Result(sent.get(), answered.get(), sent.get() - answered.get(), codeCounts, total, served,
-                    loginFailures.sum(), seconds, okTotal, byCmd, pushes.sum());
+                    loginFailures.sum(), seconds, okTotal, byCmd, pushes.sum(), sendLagRecorder.getIntervalHistogram());
         } finally {
             sending = false;
             for (Connection c : connections) {
@@ -262,6 +264,7 @@ public final class LoadGenerator {
                         failed.increment();
                     }
                 });
+                sendLagRecorder.recordValue(Math.max(0, (System.nanoTime() - intended) / 1000));
                 sent.incrementAndGet();
             }
         }
