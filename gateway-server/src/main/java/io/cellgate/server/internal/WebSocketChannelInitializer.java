@@ -24,7 +24,7 @@ import io.netty.util.CharsetUtil;
 /**
  * A WebSocket client connection's pipeline:
  * {@code [tls ->] http -> http-aggregator -> ws-gate -> ws-protocol -> ws-aggregator -> frame-decoder},
- * and once the upgrade is done the same steps as TCP after it ({@code login -> dispatch -> errors}, see {@link ClientChannelInitializer}): the same limits, admission, metrics and
+ * and once the upgrade is done the same steps as TCP after it ({@code login -> dispatch}, see {@link ClientChannelInitializer}): the same limits, admission, metrics and
  * sessions. The gate answers the upgrade request itself when its path is not the configured one (404)
  * or its {@code Origin} is not allowed (403); after the upgrade it counts WebSocket pings and pongs as
  * the client's heartbeat. Netty's protocol step answers pings, closes on a close frame, refuses a
