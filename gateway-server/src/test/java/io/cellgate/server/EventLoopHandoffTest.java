@@ -26,7 +26,10 @@ class EventLoopHandoffTest {
     @Test
     void aRequestServedOnItsConnectionsLoopHandsNothingOff() throws Exception {
         try (TestAo sz = new TestAo("sz-a"); TestAo sh = new TestAo("sh-a")) {
-            String yaml = GatewayYaml.testTopology(sz.address(), sh.address()).channelMode("per-event-loop").build();
+            String yaml = GatewayYaml.testTopology(sz.address(), sh.address()).channelMode("per-event-loop")
+                    // The hand-offs are measured, not admission: the adaptive set limit, learning from a busy
+                    // machine's latency, could refuse some of the pipelined bursts.
+                    .setLimit("{enabled: false}").build();
             try (GatewayServer gateway = GatewayServer.start(GatewayConfig.parse(yaml, Path.of("."), n -> null));
                  TestClient client = new TestClient(gateway.port())) {
                 login(client, 1);
@@ -36,7 +39,7 @@ class EventLoopHandoffTest {
 
                 long before = gateway.eventLoopHandoffs();
                 roundTrips(client, 1_000, REQUESTS);
-                // Pipelined in bursts of 100: a thousand at once could meet the set's concurrency limit.
+                // Pipelined in bursts of 100.
                 for (int burst = 0; burst < REQUESTS / 100; burst++) {
                     pipelined(client, 10_000 + burst * 100, 100);
                 }
