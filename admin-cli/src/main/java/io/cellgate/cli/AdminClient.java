@@ -39,7 +39,8 @@ final class AdminClient implements AutoCloseable {
         } catch (NumberFormatException e) {
             throw new UsageException("--admin: " + address + " (expected: host:port)");
         }
-        NettyChannelBuilder builder = NettyChannelBuilder.forAddress(address.substring(0, colon), port);
+        // A route export of a fleet with a million overrides is tens of MiB: more than gRPC's default 4 MiB.
+        NettyChannelBuilder builder = NettyChannelBuilder.forAddress(address.substring(0, colon), port).maxInboundMessageSize(256 << 20);
         if (tls == null) {
             builder.usePlaintext();
         } else {

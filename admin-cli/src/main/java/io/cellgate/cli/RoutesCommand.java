@@ -49,7 +49,8 @@ final class RoutesCommand extends GroupCommand {
     static final class Get extends AdminCall {
         @java.lang.Override
         void run(AdminClient client, Gatewayctl ctl) {
-            Routes r = client.call(10).getRoutes(GetRoutesRequest.getDefaultInstance());
+            // The per-user entries (possibly millions) are counted, not listed: `routes export` lists them.
+            Routes r = client.call(10).getRoutes(GetRoutesRequest.newBuilder().setWithoutUsers(true).build());
             ctl.print(out(), r, () -> {
                 out().println("route epoch " + r.getEpoch() + ", " + r.getSlotCount() + " slots"
                         + (r.getCenterSet().isEmpty() ? "" : ", center set " + r.getCenterSet()));
@@ -63,9 +64,9 @@ final class RoutesCommand extends GroupCommand {
                     wp.row(range.getFrom() + "-" + range.getTo(), range.getSet());
                 }
                 wp.print(out());
-                out().println("overrides: " + r.getOverridesCount() + "; forbidden slot ranges: " + r.getForbiddenSlotsCount()
+                out().println("overrides: " + r.getOverrideCount() + "; forbidden slot ranges: " + r.getForbiddenSlotsCount()
                         + "; forbidden cities: " + (r.getForbiddenCitiesCount() == 0 ? "none" : String.join(",", r.getForbiddenCitiesList()))
-                        + "; revoked users: " + r.getRevocationsCount());
+                        + "; revoked users: " + r.getRevocationCount());
             });
         }
     }

@@ -19,7 +19,7 @@ final class SetsCommand extends GroupCommand {
     static final class ListSets extends AdminCall {
         @java.lang.Override
         void run(AdminClient client, Gatewayctl ctl) {
-            Routes r = client.call(10).getRoutes(GetRoutesRequest.getDefaultInstance());
+            Routes r = client.call(10).getRoutes(GetRoutesRequest.newBuilder().setWithoutUsers(true).build());
             ctl.print(out(), r, () -> {
                 Table t = new Table("SET", "CITY", "IDC", "STATE", "HEALTH", "WEIGHT", "SLOTS", "ENDPOINTS");
                 for (SetInfo s : r.getSetsList()) {

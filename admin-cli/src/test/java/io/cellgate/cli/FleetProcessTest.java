@@ -53,6 +53,7 @@ class FleetProcessTest {
         final Path config;
         final Path log;
         GatewaydProcess daemon;
+        String heap = "-Xmx256m";
         int port;
         int adminPort;
         AdminClient admin;
@@ -65,7 +66,7 @@ class FleetProcessTest {
         }
 
         void start() throws Exception {
-            daemon = GatewaydProcess.start(config, log, 0, Map.of(), "-XX:+UseSerialGC", "-Xmx256m");
+            daemon = GatewaydProcess.start(config, log, 0, Map.of(), "-XX:+UseSerialGC", heap);
             port = daemon.port();
             adminPort = daemon.port("admin");
             if (admin != null) {

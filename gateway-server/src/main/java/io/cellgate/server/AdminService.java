@@ -169,7 +169,7 @@ final class AdminService extends AdminGrpc.AdminImplBase {
     @java.lang.Override
     public void getRoutes(GetRoutesRequest request, StreamObserver<Routes> observer) {
         answer(observer, () -> {
-            Routes routes = toMessage(gateway.routes().current());
+            Routes routes = toMessage(gateway.routes().current(), !request.getWithoutUsers());
             if (gateway.health() == null) {
                 return routes;
             }
@@ -185,7 +185,12 @@ final class AdminService extends AdminGrpc.AdminImplBase {
     }
 
     static Routes toMessage(RouteTable t) {
-        Routes.Builder b = Routes.newBuilder().setEpoch(t.epoch()).setSlotCount(t.slotCount());
+        return toMessage(t, true);
+    }
+
+    static Routes toMessage(RouteTable t, boolean withUsers) {
+        Routes.Builder b = Routes.newBuilder().setEpoch(t.epoch()).setSlotCount(t.slotCount())
+                .setOverrideCount(t.overrideCount()).setRevocationCount(t.revocationCount());
         if (t.centerSetName() != null) {
             b.setCenterSet(t.centerSetName());
         }
@@ -207,7 +212,9 @@ final class AdminService extends AdminGrpc.AdminImplBase {
             s.serviceEndpoints().forEach((service, eps) -> info.putServiceEndpoints(service, Endpoints.newBuilder().addAllEndpoints(eps).build()));
             b.addSets(info);
         }
-        t.forEachOverride((uid, set) -> b.addOverrides(Override.newBuilder().setUid(uid).setSet(t.set(set).name())));
+        if (withUsers) {
+            t.forEachOverride((uid, set) -> b.addOverrides(Override.newBuilder().setUid(uid).setSet(t.set(set).name())));
+        }
         for (int slot = 0; slot < t.slotCount(); ) {
             if (!t.isSlotWriteForbidden(slot)) {
                 slot++;
@@ -221,10 +228,12 @@ final class AdminService extends AdminGrpc.AdminImplBase {
             slot = end + 1;
         }
         b.addAllForbiddenCities(t.forbiddenCities());
-        java.util.TreeMap<Long, Long> revoked = new java.util.TreeMap<>(Long::compareUnsigned);
-        t.forEachRevocation(revoked::put);
-        revoked.forEach((uid, until) -> b.addRevocations(io.cellgate.protocol.admin.v1.RevokeUserChange.newBuilder().setUid(uid)
-                .setUntilEpochSeconds(until)));
+        if (withUsers) {
+            java.util.TreeMap<Long, Long> revoked = new java.util.TreeMap<>(Long::compareUnsigned);
+            t.forEachRevocation(revoked::put);
+            revoked.forEach((uid, until) -> b.addRevocations(io.cellgate.protocol.admin.v1.RevokeUserChange.newBuilder().setUid(uid)
+                    .setUntilEpochSeconds(until)));
+        }
         return b.build();
     }
 
@@ -322,7 +331,9 @@ final class AdminService extends AdminGrpc.AdminImplBase {
                 }
             }
             List<String> diff = RouteDiff.between(before, after);
-            LOG.info(() -> "admin: routes epoch " + after.epoch() + ": " + diff);
+            // A batch may move thousands of users: the log names the first few, the reply all.
+            LOG.info(() -> "admin: routes epoch " + after.epoch() + ": " + (diff.size() <= 20 ? diff
+                    : diff.subList(0, 20) + " and " + (diff.size() - 20) + " more"));
             return ApplyRoutesReply.newBuilder().setEpoch(after.epoch()).addAllDiff(diff).build();
         });
     }

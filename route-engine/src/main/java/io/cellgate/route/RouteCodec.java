@@ -109,8 +109,19 @@ final class RouteCodec {
         return steps;
     }
 
-    /** The whole table as lines: header, sets, slot ranges, overrides, forbids, fences. */
+    /** The whole table as lines: its head ({@link #encodeHead}), then its users' entries ({@link #encodeUsers}). */
     static List<String> encode(RouteTable table) {
+        List<String> lines = encodeHead(table);
+        encodeUsers(table, lines::add);
+        return lines;
+    }
+
+    /**
+     * The table without its per-user entries: epoch, slot count, center, sets, slot ranges, forbids,
+     * fences and the city switch. Forbidden cities come before fences: a city forbidden by a change
+     * takes the building epoch as its fence unless a fence line follows.
+     */
+    static List<String> encodeHead(RouteTable table) {
         List<String> lines = new ArrayList<>();
         lines.add("epoch " + table.epoch());
         lines.add("slots " + table.slotCount());
@@ -130,7 +141,6 @@ final class RouteCodec {
                 from = slot;
             }
         }
-        table.forEachOverride((uid, set) -> lines.add(encode(new RouteChange.SetOverride(uid, table.set(set).name()))));
         int start = -1;
         for (int slot = 0; slot <= table.slotCount(); slot++) {
             boolean forbidden = slot < table.slotCount() && table.isSlotWriteForbidden(slot);
@@ -145,17 +155,51 @@ final class RouteCodec {
             lines.add(encode(new RouteChange.ForbidCity(city, true)));
         }
         table.fenceEpochs().forEach((city, epoch) -> lines.add("fence " + city + " " + epoch));
-        java.util.TreeMap<Long, Long> revoked = new java.util.TreeMap<>(Long::compareUnsigned);
-        table.forEachRevocation(revoked::put);
-        revoked.forEach((uid, until) -> lines.add(encode(new RouteChange.RevokeUser(uid, until))));
         if (table.citySwitch() != null) {
             lines.add(encode(new RouteChange.RecordCitySwitch(table.citySwitch())));
         }
         return lines;
     }
 
+    /**
+     * The per-user entries, overrides then revocations, each in unsigned uid order (so two tables with
+     * the same entries encode alike, whatever order their maps hold them in).
+     */
+    static void encodeUsers(RouteTable table, java.util.function.Consumer<String> out) {
+        long[] uids = new long[table.overrideCount()];
+        int[] n = {0};
+        table.forEachOverride((uid, set) -> uids[n[0]++] = uid);
+        sortUnsigned(uids);
+        for (long uid : uids) {
+            out.accept(encode(new RouteChange.SetOverride(uid, table.set(table.overrideOf(uid)).name())));
+        }
+        java.util.TreeMap<Long, Long> revoked = new java.util.TreeMap<>(Long::compareUnsigned);
+        table.forEachRevocation(revoked::put);
+        revoked.forEach((uid, until) -> out.accept(encode(new RouteChange.RevokeUser(uid, until))));
+    }
+
+    /** Sorts {@code values} as unsigned numbers: flipping the sign bit maps unsigned order onto signed order. */
+    private static void sortUnsigned(long[] values) {
+        for (int i = 0; i < values.length; i++) {
+            values[i] ^= Long.MIN_VALUE;
+        }
+        Arrays.sort(values);
+        for (int i = 0; i < values.length; i++) {
+            values[i] ^= Long.MIN_VALUE;
+        }
+    }
+
     /** Rebuilds a table from {@link #encode(RouteTable)}'s lines. */
     static RouteTable decode(List<String> lines, Locality locality) {
+        Decoded d = decodeBuilder(lines, locality);
+        return d.builder().build(d.epoch());
+    }
+
+    /** A table's lines read into a builder, not built yet: more entries may follow. */
+    record Decoded(long epoch, RouteTable.Builder builder) {
+    }
+
+    static Decoded decodeBuilder(List<String> lines, Locality locality) {
         long epoch = -1;
         RouteTable.Builder builder = null;
         String center = null;
@@ -174,7 +218,7 @@ final class RouteCodec {
         if (epoch < 0) {
             throw new IllegalArgumentException("no epoch line");
         }
-        return require(builder).centerSet(center).build(epoch);
+        return new Decoded(epoch, require(builder).centerSet(center));
     }
 
     private static RouteTable.Builder require(RouteTable.Builder builder) {

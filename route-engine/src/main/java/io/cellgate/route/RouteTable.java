@@ -411,10 +411,12 @@ public final class RouteTable {
             b.addSet(s);
         }
         System.arraycopy(slotToSet, 0, b.slotToSet, 0, slotToSet.length);
-        b.overrides.putAll(overrides);
+        // forEachLong, not putAll: Agrona's maps reuse one iterator per map, so two threads copying the same
+        // snapshot through iterators would corrupt each other's walk. forEachLong reads the arrays only.
+        overrides.forEachLong(b.overrides::put);
         System.arraycopy(forbiddenSlots, 0, b.forbiddenSlots, 0, forbiddenSlots.length);
         b.forbiddenCities.addAll(forbiddenCities);
-        b.revocations.putAll(revocations);
+        revocations.forEachLong(b.revocations::put);
         b.fenceEpochs.putAll(fenceEpochs);
         b.centerSetName = centerSetName;
         b.citySwitch = citySwitch;

@@ -319,4 +319,37 @@ class RouteTableTest {
         assertThatThrownBy(() -> new CitySwitch("A", "A", CitySwitch.Phase.DONE, 1, 0, false, List.of(), List.of()))
                 .isInstanceOf(RouteException.class);
     }
+
+    @Test
+    void twoThreadsCopyOneSnapshotAtOnceAndBothGetEveryEntry() throws Exception {
+        RouteTable.Builder b = RouteTable.builder("A", "A1", 1024)
+                .addSet(new CellSet("a", "A", "A1", SetState.UP, 1, List.of()))
+                .apply(new RouteChange.MoveSlots(0, 1023, "a"));
+        for (long uid = 1; uid <= 20_000; uid++) {
+            b.apply(new RouteChange.SetOverride(uid * 31, "a"));
+            if (uid % 4 == 0) {
+                b.apply(new RouteChange.RevokeUser(uid, 4_000_000_000L));
+            }
+        }
+        RouteTable table = b.build(1);
+        // The store's watch and the engine's writer both build on the current snapshot.
+        java.util.concurrent.Callable<Boolean> copies = () -> {
+            for (int i = 0; i < 50; i++) {
+                RouteTable copy = table.toBuilder().build(2);
+                if (copy.overrideCount() != 20_000 || copy.revocationCount() != 5_000) {
+                    return false;
+                }
+            }
+            return true;
+        };
+        java.util.concurrent.ExecutorService two = java.util.concurrent.Executors.newFixedThreadPool(2);
+        try {
+            var first = two.submit(copies);
+            var second = two.submit(copies);
+            assertThat(first.get()).isTrue();
+            assertThat(second.get()).isTrue();
+        } finally {
+            two.shutdownNow();
+        }
+    }
 }

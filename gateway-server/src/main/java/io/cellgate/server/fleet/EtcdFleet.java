@@ -23,8 +23,8 @@ import java.util.logging.Logger;
  *
  * <p>Key layout under the configured prefix {@code P} (e.g. {@code /cellgate/prod/}):
  * <pre>
- *   P routes/epoch              the epoch of the stored table, in decimal: the compare-and-swap target
- *   P routes/table              the route table in its text form ({@code RouteTable.encode}), epoch included
+ *   P routes/...                the route table in parts: epoch, head, base, user chunks, log ({@link EtcdRouteStore})
+ *   P settings/current          the shared settings ({@link EtcdSettingsStore})
  *   P gateways/ADDRESS          one per live gateway, on its lease: "city=.. idc=.. state=.. load=.. ..."
  *   P endpoints/SET/HOST:PORT   one per live AO endpoint of a set, on the AO's lease
  * </pre>
@@ -62,7 +62,9 @@ public final class EtcdFleet implements AutoCloseable {
                 .endpoints(endpoints.toArray(new String[0]))
                 .connectTimeout(config.timeout())
                 .retryMaxDuration(config.timeout())
-                .retryDelay(50).retryMaxDelay(1_000);
+                .retryDelay(50).retryMaxDelay(1_000)
+                // A page of route chunks or batches: up to 16 values of up to etcd's request limit each.
+                .maxInboundMessageSize(64 << 20);
         FleetConfig.Security security = config.security();
         if (security.caFile() != null) {
             try {
