@@ -48,6 +48,16 @@ public final class EtcdProcess implements AutoCloseable {
         return (tlsDir == null ? "http" : "https") + "://127.0.0.1:" + clientPort;
     }
 
+    /** Its Prometheus metrics, over plain HTTP. */
+    public String metricsUrl() {
+        return "http://127.0.0.1:" + metricsPort + "/metrics";
+    }
+
+    /** The process id of the running etcd. */
+    public long pid() {
+        return process.pid();
+    }
+
     /** Starts etcd (again) and waits until it answers its health endpoint. */
     public void start() throws IOException, InterruptedException {
         String client = url();
