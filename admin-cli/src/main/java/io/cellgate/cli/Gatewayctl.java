@@ -22,7 +22,7 @@ import picocli.CommandLine.ScopeType;
 @Command(name = "gatewayctl", mixinStandardHelpOptions = true, versionProvider = Gatewayctl.BuildVersion.class,
         description = "Operate cellgate gateways through their admin API.",
         subcommands = {StatusCommand.class, RoutesCommand.class, UsersCommand.class, SetsCommand.class, CmdsCommand.class,
-            LimitsCommand.class, DegradeCommand.class, CityCommand.class, ConnsCommand.class, TokenCommand.class,
+            LimitsCommand.class, DegradeCommand.class, DyeCommand.class, CityCommand.class, ConnsCommand.class, TokenCommand.class,
             ReloadCommand.class, DrainCommand.class, LogsCommand.class, VersionCommand.class, CallCommand.class, AutoComplete.GenerateCompletion.class,
             CommandLine.HelpCommand.class},
         exitCodeListHeading = "%nExit codes:%n",

@@ -36,6 +36,8 @@ import org.junit.jupiter.api.io.TempDir;
 class FleetRoutesProcessTest {
 
     @Test
+    // The full run (perf/run-fleet-routes.sh) takes minutes; every wait inside has its own bound.
+    @org.junit.jupiter.api.Timeout(value = 60, unit = TimeUnit.MINUTES)
     void overridesBeyondOneEtcdValueMoveInBatchesAndARestartedGatewayReadsThemAll(@TempDir Path dir) throws Exception {
         int total = Integer.getInteger("fleet.overrides", 50_000);
         int batch = Integer.getInteger("fleet.batch", 5_000);

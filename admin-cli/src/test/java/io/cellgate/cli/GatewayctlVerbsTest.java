@@ -6,6 +6,7 @@ import io.cellgate.protocol.v1.Code;
 import io.cellgate.testkit.TestClient;
 import io.cellgate.testkit.TestTopology;
 import java.net.ServerSocket;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
@@ -103,6 +104,18 @@ class GatewayctlVerbsTest {
         both("limits", "set", "--accept-rate", "5000");
         assertThat(both("degrade", "set", "P0").out()).contains("degrade: P0");
         assertThat(both("degrade", "clear").out()).contains("degrade: none");
+        Path rules = dir.resolve("dye.json");
+        Files.writeString(rules, "{\"rules\": [{\"tag\": \"canary\", \"uids\": [\"42\"], \"readSet\": \"sh-a\"},"
+                + " {\"devices\": [\"android\"], \"clientDye\": true}]}");
+        assertThat(both("dye", "set", "--file", rules.toString()).out()).contains("canary").contains("sh-a").contains("android");
+        assertThat(fx.gateway.context().dyeRules()).hasSize(2);
+        assertThat(both("dye", "list").out()).contains("canary");
+        Files.writeString(rules, "{\"rules\": [{\"tag\": \"x\", \"writeSet\": \"nowhere\"}]}");
+        AdminFixture.Run refused = fx.ctl("dye", "set", "--file", rules.toString());
+        assertThat(refused.exit()).isEqualTo(1);
+        assertThat(refused.err()).contains("nowhere");
+        assertThat(fx.gateway.context().dyeRules()).as("a refused change changes nothing").hasSize(2);
+        assertThat(both("dye", "clear").out()).contains("no dye rules");
         Path file = dir.resolve("routes.json");
         assertThat(fx.ctl("routes", "export", "--file", file.toString()).exit()).isZero();
         assertThat(both("routes", "diff", "--file", file.toString()).out()).contains("(no difference)");

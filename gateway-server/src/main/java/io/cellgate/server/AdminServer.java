@@ -39,7 +39,7 @@ final class AdminServer implements AutoCloseable {
 
     /** The admin API's methods that change nothing: the read-only token may call these, and only these. */
     static final java.util.Set<String> READ_METHODS = java.util.Set.of("Status", "GetRoutes", "Locate", "ListCommands", "GetLimits",
-            "ListConnections", "CityStatus");
+            "ListConnections", "CityStatus", "GetDyeRules");
 
     /** What a presented token may do. */
     enum Scope {

@@ -486,6 +486,25 @@ final class AdminService extends AdminGrpc.AdminImplBase {
     }
 
     @java.lang.Override
+    public void getDyeRules(io.cellgate.protocol.admin.v1.GetDyeRulesRequest request,
+                            StreamObserver<io.cellgate.protocol.admin.v1.DyeRules> observer) {
+        answer(observer, () -> SharedSettingsCodec.dyeRules(gateway.context().dyeRules()));
+    }
+
+    @java.lang.Override
+    public void setDyeRules(io.cellgate.protocol.admin.v1.SetDyeRulesRequest request,
+                            StreamObserver<io.cellgate.protocol.admin.v1.DyeRules> observer) {
+        change(observer, () -> {
+            // Checked here first, so a rule naming an unknown set is refused before it reaches the fleet.
+            SharedSettingsCodec.dyeRules(request.getRules(), gateway.context().routes());
+            int count = request.getRules().getRulesCount();
+            gateway.changeSettings("dye rules (" + count + ")", settings -> settings.toBuilder().setDye(request.getRules()).build());
+            LOG.info(() -> "admin: dye rules set (" + count + ")");
+            return SharedSettingsCodec.dyeRules(gateway.context().dyeRules());
+        });
+    }
+
+    @java.lang.Override
     public void citySwitch(CitySwitchRequest request, StreamObserver<CitySwitchReply> observer) {
         if (request.getDryRun()) {
             answer(observer, () -> {

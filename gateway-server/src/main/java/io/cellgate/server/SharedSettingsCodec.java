@@ -2,12 +2,16 @@ package io.cellgate.server;
 
 import io.cellgate.limit.Priority;
 import io.cellgate.protocol.admin.v1.CommandInfo;
+import io.cellgate.protocol.admin.v1.DyeRuleInfo;
+import io.cellgate.protocol.admin.v1.DyeRules;
 import io.cellgate.protocol.admin.v1.SharedAdmission;
 import io.cellgate.protocol.admin.v1.SharedSettings;
 import io.cellgate.route.RouteClass;
 import io.cellgate.route.WriteFailover;
 import io.cellgate.server.config.AdmissionConfig;
 import io.cellgate.server.config.CommandSpec;
+import io.cellgate.server.config.DyeRule;
+import io.cellgate.route.RouteTable;
 import io.cellgate.server.internal.GatewayContext;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -27,7 +31,7 @@ final class SharedSettingsCodec {
      */
     static final List<String> KEYS = List.of("commands", "admission.accept-rate", "admission.accept-burst",
             "admission.login-rate", "admission.login-burst", "admission.connection-rate", "admission.connection-burst",
-            "admission.user-rate", "admission.user-burst", "admission.max-in-flight", "admission.degrade");
+            "admission.user-rate", "admission.user-burst", "admission.max-in-flight", "admission.degrade", "dye");
 
     private SharedSettingsCodec() {
     }
@@ -43,6 +47,7 @@ final class SharedSettingsCodec {
                         .setUserRate(a.userRate()).setUserBurst(a.userBurst())
                         .setMaxInFlight(a.maxInFlight()))
                 .setDegrade(name(context.degradeLevel()))
+                .setDye(dyeRules(context.dyeRules()))
                 .setChange("seeded from the configuration");
         for (CommandSpec s : context.commandTable().specs()) {
             b.addCommands(info(s));
@@ -54,6 +59,56 @@ final class SharedSettingsCodec {
         return CommandInfo.newBuilder().setCmd(s.cmd()).setMethod(s.method()).setRoute(s.route().name())
                 .setPriority(s.priority().name()).setTimeoutMs(s.timeout().toMillis()).setRate(s.rate()).setBurst(s.burst())
                 .setWriteFailover(s.failover().name()).setGroup(s.group()).setIdempotent(s.idempotent()).setFleetRate(s.fleetRate()).build();
+    }
+
+    /** Dye rules as the shared settings hold them. */
+    static DyeRules dyeRules(List<DyeRule> rules) {
+        DyeRules.Builder b = DyeRules.newBuilder();
+        for (DyeRule r : rules) {
+            DyeRuleInfo.Builder info = DyeRuleInfo.newBuilder().setTag(r.tag() == null ? "" : r.tag())
+                    .addAllUids(r.uids().stream().sorted(Long::compareUnsigned).toList())
+                    .addAllDevices(r.devices().stream().sorted().toList()).addAllAppVersions(r.appVersions().stream().sorted().toList())
+                    .setClientDye(r.clientDye()).setReadSet(r.readSet() == null ? "" : r.readSet())
+                    .setWriteSet(r.writeSet() == null ? "" : r.writeSet());
+            if (r.hasRange()) {
+                info.setHasUidRange(true).setUidFrom(r.uidFrom()).setUidTo(r.uidTo());
+            }
+            b.addRules(info);
+        }
+        return b.build();
+    }
+
+    /**
+     * The dye rules of {@code rules}, checked as the configuration checks them and against the sets of
+     * {@code routes}; IllegalArgumentException naming the rule and what is wrong.
+     */
+    static List<DyeRule> dyeRules(DyeRules rules, RouteTable routes) {
+        List<DyeRule> list = new ArrayList<>();
+        for (int i = 0; i < rules.getRulesCount(); i++) {
+            DyeRuleInfo r = rules.getRules(i);
+            String where = "dye rule " + (i + 1);
+            if (!r.getTag().isEmpty() && !DyeRule.TAG.matcher(r.getTag()).matches()) {
+                throw new IllegalArgumentException(where + ": tag " + r.getTag() + " (expected: 1-64 of [A-Za-z0-9._:-])");
+            }
+            if (r.getTag().isEmpty() && !r.getClientDye()) {
+                throw new IllegalArgumentException(where + ": no tag and no client_dye (expected: a rule dyes or allows dyes)");
+            }
+            if (r.getHasUidRange() && Long.compareUnsigned(r.getUidFrom(), r.getUidTo()) > 0) {
+                throw new IllegalArgumentException(where + ": uid range " + Long.toUnsignedString(r.getUidFrom()) + "-"
+                        + Long.toUnsignedString(r.getUidTo()) + " (expected: FIRST <= LAST)");
+            }
+            for (String set : new String[] {r.getReadSet(), r.getWriteSet()}) {
+                if (!set.isEmpty() && routes.indexOf(set) < 0) {
+                    throw new IllegalArgumentException(where + ": set " + set + " (expected: one of " + routes.sets().stream()
+                            .map(io.cellgate.route.CellSet::name).toList() + ")");
+                }
+            }
+            list.add(new DyeRule(r.getTag().isEmpty() ? null : r.getTag(), new java.util.HashSet<>(r.getUidsList()),
+                    r.getHasUidRange() ? r.getUidFrom() : -1, r.getHasUidRange() ? r.getUidTo() : 0,
+                    java.util.Set.copyOf(r.getDevicesList()), java.util.Set.copyOf(r.getAppVersionsList()), r.getClientDye(),
+                    r.getReadSet().isEmpty() ? null : r.getReadSet(), r.getWriteSet().isEmpty() ? null : r.getWriteSet()));
+        }
+        return List.copyOf(list);
     }
 
     /** The command table of {@code settings}; IllegalArgumentException naming the command and field that is wrong. */
@@ -128,6 +183,7 @@ final class SharedSettingsCodec {
      */
     static void apply(SharedSettings settings, GatewayContext context) {
         validate(settings);
+        List<DyeRule> dye = settings.hasDye() ? dyeRules(settings.getDye(), context.routes()) : null;
         List<CommandSpec> specs = commands(settings);
         Priority degrade = degrade(settings.getDegrade());
         SharedAdmission s = settings.getAdmission();
@@ -146,6 +202,9 @@ final class SharedSettingsCodec {
                     a.maxPendingOutbound(), a.maxHeapUsed(), a.maxDirectUsed(), degrade, a.maxConnectionsPerAddress(), a.fairness()));
         } else if (degrade != context.degradeLevel()) {
             context.degrade(degrade);
+        }
+        if (dye != null && !dye.equals(context.dyeRules())) {
+            context.dyeRules(dye);
         }
     }
 }

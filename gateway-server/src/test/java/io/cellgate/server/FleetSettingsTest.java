@@ -120,12 +120,34 @@ class FleetSettingsTest {
             assertThat(a.sharedSettings().getChangedBy()).isEqualTo(c.fleetMembership().address());
             assertThat(a.sharedSettings().getChange()).isEqualTo("limits set");
 
+            // Dye rules set through c reach all three; a rule naming an unknown set is refused and changes nothing.
+            io.cellgate.protocol.admin.v1.DyeRules rules = io.cellgate.protocol.admin.v1.DyeRules.newBuilder()
+                    .addRules(io.cellgate.protocol.admin.v1.DyeRuleInfo.newBuilder().setTag("canary").addUids(uid).setReadSet("sh-a"))
+                    .addRules(io.cellgate.protocol.admin.v1.DyeRuleInfo.newBuilder().addDevices("android").setClientDye(true))
+                    .build();
+            admin(c, s -> s.setDyeRules(io.cellgate.protocol.admin.v1.SetDyeRulesRequest.newBuilder().setRules(rules).build()));
+            FleetTest.await("the dye rules everywhere", () -> fleet.stream().allMatch(g -> g.context().dyeRules().size() == 2));
+            for (GatewayServer g : fleet) {
+                assertThat(g.context().dyeRules().get(0).tag()).isEqualTo("canary");
+                assertThat(g.context().dyeRules().get(0).matches(uid, "ios", "1.0")).isTrue();
+                assertThat(g.context().dyeRules().get(1).clientDye()).isTrue();
+                assertThat(g.sharedSettings().getEpoch()).isEqualTo(5);
+            }
+            assertThatThrownBy(() -> admin(b, s -> s.setDyeRules(io.cellgate.protocol.admin.v1.SetDyeRulesRequest.newBuilder()
+                    .setRules(io.cellgate.protocol.admin.v1.DyeRules.newBuilder().addRules(io.cellgate.protocol.admin.v1.DyeRuleInfo
+                            .newBuilder().setTag("x").setWriteSet("nowhere"))).build())))
+                    .isInstanceOf(StatusRuntimeException.class).hasMessageContaining("INVALID_ARGUMENT").hasMessageContaining("nowhere");
+            io.cellgate.protocol.admin.v1.DyeRules listed = admin(a, s -> s.getDyeRules(
+                    io.cellgate.protocol.admin.v1.GetDyeRulesRequest.getDefaultInstance()));
+            assertThat(listed).isEqualTo(rules);
+
             // a reloads a file that changes the command: the fleet's value stays, and the key is named as kept.
             a.reloadSource(() -> config(etcd, dir, "a", sz, sh, "cmd: 1, method: test.Ao/Echo, route: READ, priority: P1, timeout: 9s"));
             var reloaded = admin(a, s -> s.reload(ReloadRequest.getDefaultInstance()));
             assertThat(reloaded.getKeptByRouteStoreList()).contains("commands");
             assertThat(spec(a, TestTopology.READ).timeout().toMillis()).isEqualTo(4_321);
             assertThat(a.context().degradeLevel()).isEqualTo(Priority.P0);
+            assertThat(a.context().dyeRules()).as("the fleet's dye rules, not the file's (none)").hasSize(2);
 
             admin(b, s -> s.setDegrade(SetDegradeRequest.newBuilder().setLevel("none").build()));
             FleetTest.await("no degrade anywhere", () -> fleet.stream().allMatch(g -> g.context().degradeLevel() == null));

@@ -17,10 +17,10 @@ import java.util.concurrent.TimeUnit;
 public final class EtcdProcess implements AutoCloseable {
     private final Path dataDir;
     private final Path log;
-    private final int clientPort;
-    private final int peerPort;
+    private int clientPort;
+    private int peerPort;
     /** Serves /health over plain HTTP whatever the client URLs speak. */
-    private final int metricsPort;
+    private int metricsPort;
     /** The server certificate ({@code cert.pem}, {@code key.pem}) when clients must use TLS; null: plaintext. */
     private final Path tlsDir;
     private Process process;
@@ -36,11 +36,29 @@ public final class EtcdProcess implements AutoCloseable {
     public EtcdProcess(Path dir, Path tlsDir) throws IOException, InterruptedException {
         this.dataDir = dir.resolve("etcd-data");
         this.log = dir.resolve("etcd.log");
-        this.clientPort = freePort();
-        this.peerPort = freePort();
-        this.metricsPort = freePort();
         this.tlsDir = tlsDir;
-        start();
+        // A free port is free when asked, not when etcd binds it: a test running beside this one may take it
+        // in between. The first start picks new ports when that happens (a restart keeps its URL).
+        for (int attempt = 1; ; attempt++) {
+            this.clientPort = freePort();
+            this.peerPort = freePort();
+            this.metricsPort = freePort();
+            try {
+                start();
+                return;
+            } catch (IOException e) {
+                if (attempt == 5 || !String.valueOf(e.getMessage()).contains("address already in use")) {
+                    throw e;
+                }
+                Files.deleteIfExists(log);
+                // The data directory remembers the peer URL it was created with.
+                try (var files = Files.walk(dataDir)) {
+                    for (Path f : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                        Files.delete(f);
+                    }
+                }
+            }
+        }
     }
 
     /** The client URL, e.g. {@code http://127.0.0.1:40123} ({@code https://} with TLS). */

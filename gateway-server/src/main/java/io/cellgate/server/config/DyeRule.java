@@ -21,6 +21,8 @@ import java.util.Set;
  */
 public record DyeRule(String tag, Set<Long> uids, long uidFrom, long uidTo, Set<String> devices, Set<String> appVersions,
                       boolean clientDye, String readSet, String writeSet) {
+    /** What a tag may be: it travels to the AOs in a header and into the access log. */
+    public static final java.util.regex.Pattern TAG = java.util.regex.Pattern.compile("[A-Za-z0-9._:-]{1,64}");
 
     public DyeRule {
         uids = Set.copyOf(uids);

@@ -500,8 +500,6 @@ public record GatewayConfig(String city, String idc, String listenHost, int list
 
     private static final Pattern TOKEN_KEY_ID = Pattern.compile("[A-Za-z0-9_-]{1,16}");
 
-    private static final Pattern DYE_TAG = Pattern.compile("[A-Za-z0-9._:-]{1,64}");
-
     /** The {@code dye} section: its {@code rules}, in order. */
     private static List<DyeRule> dyeRules(ConfigNode node, RouteTable routes) {
         node.allowOnly(Set.of("rules"));
@@ -509,7 +507,7 @@ public record GatewayConfig(String city, String idc, String listenHost, int list
         for (ConfigNode r : node.nodes("rules")) {
             r.allowOnly(Set.of("tag", "uids", "uid-range", "devices", "app-versions", "client-dye", "read-set", "write-set"));
             String tag = r.string("tag", null);
-            if (tag != null && !DYE_TAG.matcher(tag).matches()) {
+            if (tag != null && !DyeRule.TAG.matcher(tag).matches()) {
                 throw ConfigException.invalid(r.key("tag"), tag, "1-64 of [A-Za-z0-9._:-]");
             }
             boolean clientDye = r.bool("client-dye", false);

@@ -406,17 +406,28 @@ public final class EtcdRouteStore implements RouteStore, AutoCloseable {
     @Override
     public void append(List<? extends RouteChange> changes, RouteTable next) throws IOException {
         long epoch = next.epoch();
+        String batch = RouteParts.batch(changes);
         List<Op> ops = new ArrayList<>();
         ops.add(Op.put(epochKey, EtcdFleet.bytes(Long.toString(epoch)), PutOption.DEFAULT));
-        ops.add(Op.put(logKey(epoch), EtcdFleet.bytes(RouteParts.batch(changes)), PutOption.DEFAULT));
+        ops.add(Op.put(logKey(epoch), EtcdFleet.bytes(batch), PutOption.DEFAULT));
         if (RouteParts.changesHead(changes)) {
             ops.add(Op.put(headKey, EtcdFleet.bytes(RouteParts.head(next)), PutOption.DEFAULT));
         }
-        TxnResponse txn = fleet.await(fleet.client().getKVClient().txn()
-                .If(new Cmp(epochKey, Cmp.Op.EQUAL, CmpTarget.value(EtcdFleet.bytes(Long.toString(epoch - 1)))))
-                .Then(ops.toArray(new Op[0]))
-                .Else(Op.get(epochKey, GetOption.DEFAULT))
-                .commit());
+        TxnResponse txn;
+        try {
+            txn = fleet.await(fleet.client().getKVClient().txn()
+                    .If(new Cmp(epochKey, Cmp.Op.EQUAL, CmpTarget.value(EtcdFleet.bytes(Long.toString(epoch - 1)))))
+                    .Then(ops.toArray(new Op[0]))
+                    .Else(Op.get(epochKey, GetOption.DEFAULT))
+                    .commit());
+        } catch (IOException e) {
+            String m = String.valueOf(e.getMessage());
+            if (m.contains("larger than max") || m.contains("too large")) {
+                throw new IOException("a batch of " + changes.size() + " changes (" + batch.length() + " bytes) is more than etcd takes"
+                        + " in one request (--max-request-bytes, 1.5 MiB by default): make it in smaller batches (" + m + ")", e);
+            }
+            throw e;
+        }
         if (!txn.isSucceeded()) {
             throw conflict(epoch - 1, txn);
         }

@@ -89,6 +89,7 @@ public final class GatewayContext {
         this.accessLog = accessLog;
         this.retryBudget = new io.cellgate.limit.RetryBudget(config.retryRatio(), config.retryMax(), config.retryWindow().toSeconds());
         this.config = config;
+        this.dyeRules = config.dyeRules();
         this.requestDuration = new LatencyHistogram("cellgate_request_duration_seconds",
                 "Time from dispatch to the response written, per command (gateway and AO)", "cmd", loops.length,
                 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10);
@@ -369,6 +370,25 @@ public final class GatewayContext {
         return true;
     }
 
+    /**
+     * The dye rules in use: the configuration's, or the fleet's shared ones. Read at every login; set on
+     * the control thread.
+     */
+    private volatile java.util.List<io.cellgate.server.config.DyeRule> dyeRules;
+
+    public java.util.List<io.cellgate.server.config.DyeRule> dyeRules() {
+        return dyeRules;
+    }
+
+    public void dyeRules(java.util.List<io.cellgate.server.config.DyeRule> rules) {
+        this.dyeRules = java.util.List.copyOf(rules);
+    }
+
+    /** The routes in use (those the upstream channels were built for). */
+    public io.cellgate.route.RouteTable routes() {
+        return upstreams.current().table;
+    }
+
     /** The admission settings in use. */
     public io.cellgate.server.config.AdmissionConfig admission() {
         return admissions.config;
@@ -441,6 +461,7 @@ public final class GatewayContext {
      */
     public void reload(GatewayConfig next) {
         limits(next);
+        this.dyeRules = next.dyeRules();
         if (next.retryRatio() != config.retryRatio() || next.retryMax() != config.retryMax()
                 || !next.retryWindow().equals(config.retryWindow())) {
             this.retryBudget = new io.cellgate.limit.RetryBudget(next.retryRatio(), next.retryMax(), next.retryWindow().toSeconds());

@@ -100,7 +100,7 @@ final class LoginHandler extends ChannelInboundHandlerAdapter {
     }
 
     private io.cellgate.server.config.DyeRule dyeRule(Login login) {
-        for (io.cellgate.server.config.DyeRule rule : context.config.dyeRules()) {
+        for (io.cellgate.server.config.DyeRule rule : context.dyeRules()) {
             if (rule.matches(login.getUid(), login.getDevice(), login.getAppVersion())) {
                 return rule;
             }

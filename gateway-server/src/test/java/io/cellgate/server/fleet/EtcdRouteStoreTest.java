@@ -126,6 +126,13 @@ class EtcdRouteStoreTest {
             assertThat(a.engine.current().overrideCount()).isEqualTo(79_999);
             awaitSame(a, b);
 
+            // One batch is one etcd request: past etcd's limit it is refused whole, and nothing is published.
+            long before = a.engine.current().epoch();
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> a.engine.apply(overrides(900_000_000L, 100_000, "sz-a")))
+                    .isInstanceOf(java.io.UncheckedIOException.class).hasMessageContaining("cannot save epoch " + (before + 1))
+                    .hasMessageContaining("is more than etcd takes in one request");
+            assertThat(a.engine.current().epoch()).isEqualTo(before);
+
             long total = 0;
             for (KeyValue kv : keys(client, PREFIX + "routes/")) {
                 total += kv.getValue().size();

@@ -159,6 +159,8 @@ class FleetSimulationTest {
     }
 
     @Test
+    // The full run (perf/run-fleet-sim.sh) takes minutes; every wait inside has its own bound.
+    @org.junit.jupiter.api.Timeout(value = 60, unit = TimeUnit.MINUTES)
     void aFleetOfSimulatedGatewaysTakesUpEveryChangeAndRidesOutRestarts(@TempDir Path dir) throws Exception {
         int[] sizes = Arrays.stream(System.getProperty("sim.gateways", "8").split(",")).mapToInt(Integer::parseInt).toArray();
         int restSeconds = Integer.getInteger("sim.restSeconds", 3);
