@@ -80,6 +80,8 @@ public final class EtcdRouteStore implements RouteStore, AutoCloseable {
     static final int FOLD_BATCHES = 1000;
     /** ...or when it holds more bytes than this and more than half the base's chunks. */
     static final long FOLD_BYTES = 8L << 20;
+    private static final String LOG_PREFIX = "routes/log/";
+    private static final String USERS_PREFIX = "routes/users/";
     /** Chunks and log entries read per request: a page stays under the client's inbound limit. */
     private static final int PAGE = 16;
 
@@ -89,8 +91,6 @@ public final class EtcdRouteStore implements RouteStore, AutoCloseable {
     private final ByteSequence epochKey;
     private final ByteSequence headKey;
     private final ByteSequence baseKey;
-    private final String logPrefix;
-    private final String usersPrefix;
     /** The whole table as one value: how stores before the parts kept it; read once to migrate. */
     private final ByteSequence legacyTableKey;
     private final ExecutorService folder;
@@ -120,8 +120,6 @@ public final class EtcdRouteStore implements RouteStore, AutoCloseable {
         this.epochKey = fleet.key("routes/epoch");
         this.headKey = fleet.key("routes/head");
         this.baseKey = fleet.key("routes/base");
-        this.logPrefix = "routes/log/";
-        this.usersPrefix = "routes/users/";
         this.legacyTableKey = fleet.key("routes/table");
         this.folder = Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "cellgate-route-fold");
@@ -282,13 +280,13 @@ public final class EtcdRouteStore implements RouteStore, AutoCloseable {
         long epoch = Long.parseLong(EtcdFleet.text(epochs.getKvs().get(0).getValue()).strip());
         List<String> chunks = new ArrayList<>();
         long baseBytes = 0;
-        for (KeyValue chunk : range(usersPrefix + b[1] + "/", at)) {
+        for (KeyValue chunk : range(USERS_PREFIX + b[1] + "/", at)) {
             chunks.add(EtcdFleet.text(chunk.getValue()));
             baseBytes += chunk.getValue().size();
         }
         List<String> batches = new ArrayList<>();
         long logBytes = 0;
-        for (KeyValue entry : range(logPrefix, at)) {
+        for (KeyValue entry : range(LOG_PREFIX, at)) {
             if (batchEpoch(entry) > baseEpoch) {
                 batches.add(EtcdFleet.text(entry.getValue()));
                 logBytes += entry.getValue().size();
@@ -331,14 +329,14 @@ public final class EtcdRouteStore implements RouteStore, AutoCloseable {
     /** The epoch of a log key; -1 when the key is not one. */
     private long batchEpoch(KeyValue entry) {
         try {
-            return Long.parseLong(fleet.relative(entry.getKey(), logPrefix));
+            return Long.parseLong(fleet.relative(entry.getKey(), LOG_PREFIX));
         } catch (NumberFormatException e) {
             return -1;
         }
     }
 
     private ByteSequence logKey(long epoch) {
-        return fleet.key(logPrefix + String.format("%020d", epoch));
+        return fleet.key(LOG_PREFIX + String.format("%020d", epoch));
     }
 
     /** A generation of user chunks as written: its name and its size. */
@@ -354,7 +352,7 @@ public final class EtcdRouteStore implements RouteStore, AutoCloseable {
         long bytes = 0;
         for (int i = 0; i < chunks.size(); i++) {
             bytes += chunks.get(i).length();
-            puts.add(kv.put(fleet.key(usersPrefix + generation + "/" + String.format("%06d", i)), EtcdFleet.bytes(chunks.get(i))));
+            puts.add(kv.put(fleet.key(USERS_PREFIX + generation + "/" + String.format("%06d", i)), EtcdFleet.bytes(chunks.get(i))));
             if (puts.size() == PAGE) {
                 awaitAll(puts);
             }
@@ -372,7 +370,7 @@ public final class EtcdRouteStore implements RouteStore, AutoCloseable {
 
     private void deleteGeneration(String generation) {
         try {
-            fleet.await(fleet.client().getKVClient().delete(fleet.key(usersPrefix + generation + "/"),
+            fleet.await(fleet.client().getKVClient().delete(fleet.key(USERS_PREFIX + generation + "/"),
                     DeleteOption.builder().isPrefix(true).build()));
         } catch (IOException e) {
             LOG.warning(() -> "fleet: cannot delete the unused route generation " + generation + " (" + e.getMessage()
@@ -389,9 +387,9 @@ public final class EtcdRouteStore implements RouteStore, AutoCloseable {
         long epoch = table.epoch();
         return List.of(
                 Op.put(baseKey, EtcdFleet.bytes(epoch + " " + generation), PutOption.DEFAULT),
-                Op.delete(fleet.key(logPrefix), DeleteOption.builder().withRange(logKey(epoch)).build()),
-                Op.delete(fleet.key(usersPrefix), DeleteOption.builder()
-                        .withRange(fleet.key(usersPrefix + String.format("%020d", epoch))).build()));
+                Op.delete(fleet.key(LOG_PREFIX), DeleteOption.builder().withRange(logKey(epoch)).build()),
+                Op.delete(fleet.key(USERS_PREFIX), DeleteOption.builder()
+                        .withRange(fleet.key(USERS_PREFIX + String.format("%020d", epoch))).build()));
     }
 
     /** A whole table stored: its generation made the base, its head, epoch and a log key saying so. */
@@ -480,7 +478,7 @@ public final class EtcdRouteStore implements RouteStore, AutoCloseable {
         }
         long from = revision + 1;
         WatchOption option = WatchOption.builder().isPrefix(true).withNoDelete(true).withRevision(from).build();
-        watcher = fleet.client().getWatchClient().watch(fleet.key(logPrefix), option, Watch.listener(
+        watcher = fleet.client().getWatchClient().watch(fleet.key(LOG_PREFIX), option, Watch.listener(
                 response -> {
                     for (WatchEvent event : response.getEvents()) {
                         if (event.getEventType() == WatchEvent.EventType.PUT) {
