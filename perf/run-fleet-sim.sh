@@ -13,6 +13,6 @@ settings=${3:-100}
 report="$PWD/perf/results/fleet-sim-$(date +%F).md"
 mvn -B -ntp -q -Dstyle.color=never install -DskipTests
 mvn -B -ntp -Dstyle.color=never -pl perf test -Dtest=FleetSimulationTest -Dsurefire.failIfNoSpecifiedTests=false \
-  -Dsim.gateways="$gateways" -Dsim.routeChanges="$routes" -Dsim.settingsChanges="$settings" -Dsim.restSeconds=10 \
+  -Dsim.gateways="$gateways" -Dsim.routeChanges="$routes" -Dsim.settingsChanges="$settings" -Dsim.restSeconds=10 -Dsim.missedChanges=50 -Dsim.etcdTimeoutMillis=5000 -Dsim.probeMillis=500 \
   -Dsim.report="$report" | grep -E 'fleet simulation|Tests run:|FAIL' || true
 test -s "$report" && cat "$report"

@@ -42,9 +42,11 @@ import org.junit.jupiter.api.io.TempDir;
  * until every other gateway has published them; etcd's CPU and bytes are read from /proc and its
  * metrics; one gateway is restarted and etcd is restarted.
  *
- * <p>{@code -Dsim.gateways=10,50,100} (default 8), {@code -Dsim.routeChanges=N} (30),
- * {@code -Dsim.settingsChanges=N} (10), {@code -Dsim.restSeconds=N} (3: how long the fleet at rest is
- * measured), {@code -Dsim.report=FILE} (a report and its plots beside it): {@code perf/run-fleet-sim.sh}.
+ * <p>{@code -Dsim.gateways=10,50,100} (default 5), {@code -Dsim.routeChanges=N} (20),
+ * {@code -Dsim.settingsChanges=N} (6), {@code -Dsim.restSeconds=N} (1: how long the fleet at rest is
+ * measured), {@code -Dsim.missedChanges=N} (10: made while one gateway is stopped),
+ * {@code -Dsim.etcdTimeoutMillis=N} (1000) and {@code -Dsim.probeMillis=N} (200: each gateway's etcd timeout and
+ * probe interval), {@code -Dsim.report=FILE} (a report and its plots beside it): {@code perf/run-fleet-sim.sh}.
  */
 @StartsProcesses
 class FleetSimulationTest {
@@ -118,8 +120,9 @@ class FleetSimulationTest {
 
         SimGateway(int index, String etcdUrl, String prefix, Path dir, Arrivals routeArrivals, Arrivals settingsArrivals)
                 throws IOException {
-            fleet = new EtcdFleet(new FleetConfig(List.of(etcdUrl), prefix, null, Duration.ofSeconds(3), Duration.ofSeconds(5),
-                    Duration.ofMillis(500), new FleetConfig.Security(null, null, null, null, null)));
+            fleet = new EtcdFleet(new FleetConfig(List.of(etcdUrl), prefix, null, Duration.ofSeconds(3),
+                    Duration.ofMillis(Integer.getInteger("sim.etcdTimeoutMillis", 1000)),
+                    Duration.ofMillis(Integer.getInteger("sim.probeMillis", 200)), new FleetConfig.Security(null, null, null, null, null)));
             routes = new EtcdRouteStore(fleet, dir);
             engine = new RouteEngine(routes.boot(seed()), routes);
             engine.addListener(t -> routeArrivals.record(index, t.epoch()));
@@ -163,10 +166,11 @@ class FleetSimulationTest {
     // The full run (perf/run-fleet-sim.sh) takes minutes; every wait inside has its own bound.
     @org.junit.jupiter.api.Timeout(value = 60, unit = TimeUnit.MINUTES)
     void aFleetOfSimulatedGatewaysTakesUpEveryChangeAndRidesOutRestarts(@TempDir Path dir) throws Exception {
-        int[] sizes = Arrays.stream(System.getProperty("sim.gateways", "8").split(",")).mapToInt(Integer::parseInt).toArray();
-        int restSeconds = Integer.getInteger("sim.restSeconds", 3);
-        int routeChanges = Integer.getInteger("sim.routeChanges", 30);
-        int settingsChanges = Integer.getInteger("sim.settingsChanges", 10);
+        int[] sizes = Arrays.stream(System.getProperty("sim.gateways", "5").split(",")).mapToInt(Integer::parseInt).toArray();
+        int restSeconds = Integer.getInteger("sim.restSeconds", 1);
+        int routeChanges = Integer.getInteger("sim.routeChanges", 20);
+        int settingsChanges = Integer.getInteger("sim.settingsChanges", 6);
+        int missedChanges = Integer.getInteger("sim.missedChanges", 10);
         Random random = new Random(7);
         List<SizeResult> results = new ArrayList<>();
         double restartSeconds = 0;
@@ -229,10 +233,10 @@ class FleetSimulationTest {
                             p99(results.get(s).settingsToAll()) / 1e6);
 
                     if (last) {
-                        // A gateway restarts after 50 changes it did not see: it reads the routes and settings again.
+                        // A gateway restarts after changes it did not see: it reads the routes and settings again.
                         gateways[0].close();
                         absent[0] = true;
-                        for (int c = 0; c < 50; c++) {
+                        for (int c = 0; c < missedChanges; c++) {
                             long epoch = gateways[1].engine.apply(List.of(new RouteChange.MoveSlots(c * 16, c * 16 + 15, SETS[c % SETS.length])))
                                     .epoch();
                             routeArrivals.await(epoch, 1, System.nanoTime(), absent);
@@ -322,7 +326,7 @@ class FleetSimulationTest {
                 .append("gateway has published it.\n")
                 .append("etcd's CPU comes from /proc, the bytes it sent to clients from its metrics: per change, what it used\n")
                 .append("while the changes were made (the fleet's background included), and at rest over ")
-                .append(Integer.getInteger("sim.restSeconds", 3)).append(" s before them (lease renewals,\n")
+                .append(Integer.getInteger("sim.restSeconds", 1)).append(" s before them (lease renewals,\n")
                 .append("every gateway reading the registrations each renewal, probes).\n\n")
                 .append("Command: `perf/run-fleet-sim.sh ").append(sizes).append(' ').append(routeChanges).append(' ').append(settingsChanges)
                 .append("`\n\nMachine: ").append(Runtime.getRuntime().availableProcessors()).append(" cores, ")
@@ -342,9 +346,11 @@ class FleetSimulationTest {
                     r.idleEtcdCpuPercent(), r.idleEtcdBytesPerSecond()));
         }
         SizeResult largest = results.get(results.size() - 1);
-        md.append(String.format("%nWith %d gateways: a gateway stopped while 50 route changes were made, started again, published the%n"
+        md.append(String.format("%nWith %d gateways: a gateway stopped while " + Integer.getInteger("sim.missedChanges", 10)
+                + " route changes were made, started again, published the%n"
                 + "current routes %.2f s after it was started; etcd killed and started again: every gateway fresh %.1f s after%n"
-                + "etcd started (their probes back off to 4 s while it is down), and the next change reached all %.1f ms after it%n"
+                + "etcd started (their probes, every " + Integer.getInteger("sim.probeMillis", 200) + " ms, back off up to 8x while it is"
+                + " down), and the next change reached all %.1f ms after it%n"
                 + "was written.%n", largest.gateways(), restartSeconds, etcdRestartSeconds, afterEtcdRestart / 1e6));
 
         Path plots = file.resolveSibling(file.getFileName().toString().replaceFirst("\\.md$", ""));
