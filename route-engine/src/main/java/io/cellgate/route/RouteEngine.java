@@ -147,11 +147,7 @@ public final class RouteEngine {
 
     /** The snapshot {@code changes} would produce, without publishing or storing it. */
     public synchronized RouteTable preview(List<? extends RouteChange> changes) {
-        RouteTable.Builder builder = current.toBuilder();
-        for (RouteChange change : changes) {
-            builder.apply(change);
-        }
-        return builder.build(current.epoch() + 1);
+        return current.applied(changes, current.epoch() + 1);
     }
 
     private void requireEpoch(long expectedEpoch) {

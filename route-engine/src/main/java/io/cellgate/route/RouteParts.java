@@ -92,18 +92,6 @@ public final class RouteParts {
     }
 
     /**
-     * {@code base} with {@code changes} applied, at {@code epoch}: what a writer that applied them to
-     * the same table published.
-     */
-    public static RouteTable applied(RouteTable base, List<? extends RouteChange> changes, long epoch) {
-        RouteTable.Builder builder = base.toBuilder();
-        for (RouteChange change : changes) {
-            builder.apply(change);
-        }
-        return builder.build(epoch);
-    }
-
-    /**
      * Rebuilds the table at {@code epoch} from a head that is current at that epoch, the user chunks of
      * an earlier base, and the batches written after that base, oldest first (only their per-user
      * changes are applied: the head holds the rest).

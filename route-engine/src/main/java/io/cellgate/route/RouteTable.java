@@ -404,6 +404,20 @@ public final class RouteTable {
         return citySwitch;
     }
 
+    /**
+     * This table with {@code changes} applied, at {@code epoch}: the engine's next snapshot, and what a
+     * gateway that takes up another's batch builds (the same table as the writer's).
+     *
+     * @throws RouteException when a change is invalid
+     */
+    public RouteTable applied(List<? extends RouteChange> changes, long epoch) {
+        Builder builder = toBuilder();
+        for (RouteChange change : changes) {
+            builder.apply(change);
+        }
+        return builder.build(epoch);
+    }
+
     /** A builder holding a copy of this table, for the next snapshot. */
     public Builder toBuilder() {
         Builder b = new Builder(locality, slotToSet.length);

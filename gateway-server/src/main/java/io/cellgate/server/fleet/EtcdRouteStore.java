@@ -555,7 +555,7 @@ public final class EtcdRouteStore implements RouteStore, AutoCloseable {
             RouteTable next;
             try {
                 changes = RouteParts.parseBatch(body);
-                next = RouteParts.applied(current, changes, epoch);
+                next = current.applied(changes, epoch);
             } catch (RuntimeException e) {
                 LOG.warning(() -> "fleet: batch " + epoch + " at revision " + kv.getModRevision() + " does not apply to epoch "
                         + current.epoch() + " (" + e.getMessage() + "); reading the routes again");
