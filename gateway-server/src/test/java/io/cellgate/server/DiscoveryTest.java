@@ -41,7 +41,7 @@ class DiscoveryTest {
             GatewayConfig config = GatewayConfig.parse(yaml, Path.of("."), name -> null);
             Files.writeString(endpoints, "sets:\n  sz-a: [" + ao.address() + "]\n  nowhere: [127.0.0.1:1]\n");
             try (GatewayServer gateway = GatewayServer.start(config)) {
-                Await.until("sz-a's endpoints from the file", () -> gateway.routes().current().set(0).endpoints().contains(ao.address()));
+                Await.until("sz-a's endpoints from the file", () -> gateway.routing().set(0).endpoints().contains(ao.address()));
                 assertThat(gateway.routes().current().set(0).endpoints()).containsExactly(ao.address());
                 assertThat(gateway.discovery().stale()).isFalse();
                 assertThat(read(gateway, 1).getResponse().getBody().toStringUtf8()).isEqualTo("sz-a|d");

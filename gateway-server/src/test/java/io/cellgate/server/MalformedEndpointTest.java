@@ -135,13 +135,13 @@ class MalformedEndpointTest {
                 try (EndpointRegistration reg = new EndpointRegistration(List.of(etcd.url()), FleetTest.PREFIX, "sz-a",
                         sz2.address(), Duration.ofSeconds(3))) {
                     Await.until("the registered endpoint routed", () ->
-                            gateway.routes().current().set(0).endpoints().equals(List.of(sz2.address())));
+                            gateway.routing().set(0).endpoints().equals(List.of(sz2.address())));
                     assertThat(read(gateway, 3).getResponse().getCode()).isEqualTo(Code.OK);
                     // Restarted, the gateway boots from etcd and its copy: the bad keys are still there and still refused.
                     gateway.close();
                     try (GatewayServer again = FleetTest.start(etcd, dir, "g", sz.address(), sh.address())) {
                         Await.until("the registered endpoint routed after a restart", () ->
-                                again.routes().current().set(0).endpoints().equals(List.of(sz2.address())));
+                                again.routing().set(0).endpoints().equals(List.of(sz2.address())));
                         assertThat(read(again, 4).getResponse().getCode()).isEqualTo(Code.OK);
                     }
                 }
