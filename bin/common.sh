@@ -9,6 +9,14 @@ export CELLGATE_HOME
 # shellcheck disable=SC2034 # used by the scripts that source this file
 CELLGATE_JVM_OPTS=(--add-exports java.base/jdk.internal.misc=ALL-UNNAMED)
 
+# gatewayd's own, for a daemon that idles cheaply: no sampling of the VM's performance counters every
+# 50 ms (the hsperfdata file: jstat and jps do not see the process, jcmd PID does), and G1's
+# remembered-set sampling every 2 s instead of 0.3 s. Together they took an idle gatewayd's JVM threads
+# from 0.37% to 0.07-0.10% of a core (perf/results/idle-cpu-2026-12-01.md). CELLGATE_OPTS comes later on
+# the command line and may undo either (-XX:+UsePerfData).
+# shellcheck disable=SC2034 # used by the scripts that source this file
+GATEWAYD_JVM_OPTS=("${CELLGATE_JVM_OPTS[@]}" -XX:-UsePerfData -XX:G1ConcRefinementServiceIntervalMillis=2000)
+
 cellgate_java() {
   if [ -n "${JAVA_HOME:-}" ]; then
     echo "$JAVA_HOME/bin/java"

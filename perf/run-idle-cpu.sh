@@ -5,6 +5,7 @@
 # window, as a share of one core: the gateway's own threads (cellgate-*) apart from the JVM's (JIT, GC,
 # VM periodic task).
 # Usage: perf/run-idle-cpu.sh [connections=10000] [settle-seconds=90] [window-seconds=60]
+# gatewayd runs with bin/gatewayd's JVM options (GATEWAYD_JVM_OPTS); CELLGATE_OPTS adds to them, as there.
 set -euo pipefail
 # shellcheck source=bin/common.sh
 . "$(dirname "$0")/../bin/common.sh"
@@ -33,7 +34,8 @@ upstream:
 admission: {accept-rate: 100000, login-rate: 100000, source-share: 1}
 EOF
 java_bin=$(cellgate_java)
-"$java_bin" "${CELLGATE_JVM_OPTS[@]}" -Xms1g -Xmx1g -cp "$cp" io.cellgate.server.Gatewayd --config "$dir/gateway.yaml" > "$dir/gatewayd.log" 2>&1 &
+# shellcheck disable=SC2086 # CELLGATE_OPTS is a list of JVM options, as bin/gatewayd takes it
+"$java_bin" "${GATEWAYD_JVM_OPTS[@]}" ${CELLGATE_OPTS:-} -Xms1g -Xmx1g -cp "$cp" io.cellgate.server.Gatewayd --config "$dir/gateway.yaml" > "$dir/gatewayd.log" 2>&1 &
 gateway=$!
 holder=
 cleanup() {

@@ -201,7 +201,8 @@ final class GatewayMetrics {
         gauge(registry, "cellgate_load_level", "Admission load level (1.0 = at the overload watermark)", context::loadLevel);
         gauge(registry, "cellgate_event_loop_lag_seconds", "Average event-loop lag over the last admission window",
                 () -> context.signals().eventLoopLagNanos() / 1e9);
-        gauge(registry, "cellgate_pending_outbound_bytes", "Bytes queued to clients",
+        gauge(registry, "cellgate_pending_outbound_bytes",
+                "Bytes queued to clients (summed each admission window while requests are in flight or pushes are sent, else every tenth)",
                 () -> context.signals().pendingOutboundBytes());
         gauge(registry, "cellgate_priority_admitted_fraction", "Fraction of admission levels admitted (1 = no shedding)",
                 () -> (double) context.priorityThreshold() / PriorityAdmission.LEVELS);

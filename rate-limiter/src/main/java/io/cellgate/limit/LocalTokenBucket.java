@@ -2,19 +2,16 @@ package io.cellgate.limit;
 
 /**
  * A token bucket for one thread: the same GCRA as {@link TokenBucket}, without atomics. Used where
- * the state is confined, e.g. a connection's inbound message limit on its event loop.
+ * the state is confined, e.g. a connection's pushes on its event loop.
  */
 public final class LocalTokenBucket {
     private final NanoClock clock;
-    private final long intervalNanos;
-    private final long toleranceNanos;
+    private final GcraRate rate;
     private long theoreticalArrival;
 
     public LocalTokenBucket(double ratePerSecond, int burst, NanoClock clock) {
-        TokenBucket.validate(ratePerSecond, burst);
+        this.rate = new GcraRate(ratePerSecond, burst);
         this.clock = clock;
-        this.intervalNanos = Math.max(1L, Math.round(1e9 / ratePerSecond));
-        this.toleranceNanos = (burst - 1) * intervalNanos;
         this.theoreticalArrival = clock.nanoTime();
     }
 
@@ -25,11 +22,11 @@ public final class LocalTokenBucket {
 
     /** Takes one token if one is available at {@code now}, a reading of this bucket's clock. */
     public boolean tryAcquire(long now) {
-        long tat = theoreticalArrival;
-        if (now - (tat - toleranceNanos) < 0) {
+        long next = rate.next(theoreticalArrival, now);
+        if (next == GcraRate.REFUSED) {
             return false;
         }
-        theoreticalArrival = (now - tat > 0 ? now : tat) + intervalNanos;
+        theoreticalArrival = next;
         return true;
     }
 }

@@ -1,6 +1,6 @@
 package io.cellgate.server.codec;
 
-import io.cellgate.server.internal.ClientFrameDecoder;
+import io.cellgate.server.internal.ClientFrameCodec;
 import io.cellgate.server.internal.ServerFrameEncoder;
 import io.netty.channel.ChannelHandler;
 import java.util.concurrent.atomic.LongAdder;
@@ -16,10 +16,11 @@ public final class FrameCodec {
 
     /**
      * A decoder of {@code ClientFrame}s that refuses a frame over {@code maxFrameBytes} (a connection
-     * error) and counts each decoded frame in {@code frames}. One per channel.
+     * error) and counts each decoded frame in {@code frames}; it encodes the {@code ServerFrame}s written
+     * through it too, as a client connection's pipeline has it. One per channel.
      */
     public static ChannelHandler clientFrameDecoder(int maxFrameBytes, LongAdder frames) {
-        return new ClientFrameDecoder(maxFrameBytes, frames);
+        return new ClientFrameCodec(maxFrameBytes, frames);
     }
 
     /** The encoder of {@code ServerFrame}s; stateless, shareable. */

@@ -2,7 +2,7 @@ package io.cellgate.server.internal;
 
 import io.cellgate.limit.AdmissionControl;
 import io.cellgate.limit.KeyedTokenBuckets;
-import io.cellgate.limit.LocalTokenBucket;
+import io.cellgate.limit.GcraRate;
 import io.cellgate.limit.NanoClock;
 import io.cellgate.limit.OverloadSignals;
 import io.cellgate.limit.PriorityAdmission;
@@ -17,7 +17,6 @@ import io.cellgate.server.config.AdmissionConfig;
  */
 final class Admissions {
     final AdmissionConfig config;
-    private final NanoClock clock;
     /** Null when unlimited. */
     private final TokenBucket accepts;
     private final TokenBucket logins;
@@ -26,10 +25,11 @@ final class Admissions {
     private final KeyedTokenBuckets loginsBySource;
     private final KeyedTokenBuckets users;
     final AdmissionControl control;
+    /** Each connection's request rate, shared by the connections that log in under this configuration; null when unlimited. */
+    private final GcraRate connectionRate;
 
     Admissions(AdmissionConfig config, OverloadSignals signals, NanoClock clock) {
         this.config = config;
-        this.clock = clock;
         this.accepts = config.acceptRate() > 0 ? new TokenBucket(config.acceptRate(), config.acceptBurst(), clock) : null;
         this.logins = config.loginRate() > 0 ? new TokenBucket(config.loginRate(), config.loginBurst(), clock) : null;
         double share = config.fairness().share();
@@ -37,6 +37,7 @@ final class Admissions {
                 (int) Math.max(1, config.acceptBurst() * share), SOURCE_SLOTS, clock) : null;
         this.loginsBySource = share < 1 && config.loginRate() > 0 ? new KeyedTokenBuckets(config.loginRate() * share,
                 (int) Math.max(1, config.loginBurst() * share), SOURCE_SLOTS, clock) : null;
+        this.connectionRate = config.connectionRate() > 0 ? new GcraRate(config.connectionRate(), config.connectionBurst()) : null;
         this.users = config.userRate() > 0 ? new KeyedTokenBuckets(config.userRate(), config.userBurst(), config.userSlots(), clock) : null;
         PriorityAdmission priority = new PriorityAdmission(config.alpha(), config.beta(), config.recover());
         priority.degrade(config.degrade());
@@ -72,8 +73,8 @@ final class Admissions {
         return users == null || users.tryAcquire(uid * 0x9E3779B97F4A7C15L ^ groupKey, nowNanos);
     }
 
-    /** A new connection's request bucket, or null when connections are not limited. */
-    LocalTokenBucket connectionBucket() {
-        return config.connectionRate() > 0 ? new LocalTokenBucket(config.connectionRate(), config.connectionBurst(), clock) : null;
+    /** A new connection's request rate, or null when connections are not limited. */
+    GcraRate connectionRate() {
+        return connectionRate;
     }
 }

@@ -6,7 +6,7 @@ import io.netty.channel.socket.SocketChannel;
 
 /**
  * Assembles a client connection's pipeline in named steps:
- * {@code [tls ->] frame-encoder -> accept-limit -> frame-decoder -> login -> dispatch}
+ * {@code [tls ->] accept-limit -> frame-decoder -> login -> dispatch}
  * (a WebSocket connection has its own steps up to the frame decoder, {@link WebSocketChannelInitializer}).
  * The accept-limit step removes itself once the connection is admitted, the login step after a
  * successful login.
@@ -33,10 +33,10 @@ public final class ClientChannelInitializer extends ChannelInitializer<SocketCha
 
     /** The steps after TLS; also what the fuzz tests drive on an embedded channel. */
     static void addSteps(ChannelPipeline p, GatewayContext context) {
-        // The encoder comes first so that every later step, the accept limit included, writes frames.
-        p.addLast("frame-encoder", ServerFrameEncoder.INSTANCE);
+        // The frame step encodes too: what any step writes to the channel (the accept limit's go_away
+        // included, written from the pipeline's end) goes out as frames.
         p.addLast("accept-limit", new AcceptLimitHandler(context));
-        p.addLast(ClientFrameSource.NAME, new ClientFrameDecoder(context.config.maxFrameBytes(), context.config.edge().preLoginFrameBytes(),
+        p.addLast(ClientFrameSource.NAME, new ClientFrameCodec(context.config.maxFrameBytes(), context.config.edge().preLoginFrameBytes(),
                 context.counters.framesIn));
         addSessionSteps(p, context);
     }

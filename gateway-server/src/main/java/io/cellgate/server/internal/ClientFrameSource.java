@@ -5,7 +5,7 @@ import io.netty.channel.ChannelPipeline;
 
 /**
  * The step that turns what a client sends into {@code ClientFrame}s: length-prefixed frames on TCP
- * ({@link ClientFrameDecoder}), one binary message each on WebSocket ({@link WebSocketClientFrames}). The
+ * ({@link ClientFrameCodec}, which encodes the answers too), one binary message each on WebSocket ({@link WebSocketClientFrames}). The
  * steps after it find it under {@link #NAME} to lift the pre-login size limit, to stop parsing once
  * the last word is said, and to see when the client was last heard from.
  */

@@ -1,5 +1,6 @@
 package io.cellgate.server.internal;
 
+import io.cellgate.limit.GcraRate;
 import io.cellgate.limit.LocalTokenBucket;
 import io.netty.channel.Channel;
 import org.agrona.collections.Long2ObjectHashMap;
@@ -35,8 +36,13 @@ final class ClientSession {
     boolean wroteInBatch;
     /** The connection's dispatch step, which retries failed idempotent calls. */
     DispatchHandler dispatcher;
-    /** The connection's request rate; null when connections are not limited. */
-    final LocalTokenBucket requests;
+    /**
+     * The connection's request rate ({@code admission.connection-rate} as it was at the login; shared by
+     * the connections of that configuration), null when connections are not limited; and the connection's
+     * own state of it: the 8 bytes of a bucket each idle connection keeps.
+     */
+    private final GcraRate requestRate;
+    private long requestTat;
     /** go_away was sent: new requests are refused, the connection closes when nothing is in flight. */
     boolean draining;
     /** Why, once {@link #draining}. */
@@ -79,25 +85,40 @@ final class ClientSession {
     }
 
     ClientSession(Channel channel, long uid, long sessionKey, String dye, io.cellgate.server.config.DyeRule dyeRule,
-                  io.cellgate.protocol.v1.Login login, int loopIndex, LocalTokenBucket requests, ResponseWriter writer) {
-        this(channel, uid, sessionKey, dye, dyeRule, login, Long.MAX_VALUE, loopIndex, requests, writer);
+                  io.cellgate.protocol.v1.Login login, int loopIndex, GcraRate requestRate, ResponseWriter writer) {
+        this(channel, uid, sessionKey, dye, dyeRule, login, Long.MAX_VALUE, loopIndex, requestRate, writer);
     }
 
     ClientSession(Channel channel, long uid, long sessionKey, String dye, io.cellgate.server.config.DyeRule dyeRule,
-                  io.cellgate.protocol.v1.Login login, long tokenExpirySeconds, int loopIndex, LocalTokenBucket requests,
+                  io.cellgate.protocol.v1.Login login, long tokenExpirySeconds, int loopIndex, GcraRate requestRate,
                   ResponseWriter writer) {
         this.tokenExpirySeconds = tokenExpirySeconds;
         this.dyeRule = dyeRule;
         this.device = ClientFields.shared(login.getDevice());
         this.deviceId = login.getDeviceId();
         this.appVersion = ClientFields.shared(login.getAppVersion());
-        this.requests = requests;
+        this.requestRate = requestRate;
+        // A full bucket: the first burst of requests passes at once. The dispatch step reads the same clock.
+        this.requestTat = System.nanoTime();
         this.channel = channel;
         this.uid = uid;
         this.sessionKey = sessionKey;
         this.dye = dye;
         this.loopIndex = loopIndex;
         this.writer = writer;
+    }
+
+    /** Takes one of the connection's requests (a ping, a frame) at {@code now}; false when it is over its rate. On its loop. */
+    boolean tryRequest(long now) {
+        if (requestRate == null) {
+            return true;
+        }
+        long next = requestRate.next(requestTat, now);
+        if (next == GcraRate.REFUSED) {
+            return false;
+        }
+        requestTat = next;
+        return true;
     }
 
     /** The connection's push bucket at {@code rate} per second (burst the same), or null when {@code rate} is 0. On its loop. */

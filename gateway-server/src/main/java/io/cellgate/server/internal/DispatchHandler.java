@@ -112,7 +112,7 @@ final class DispatchHandler extends ChannelInboundHandlerAdapter {
                 break;
             case LOGIN:
                 // Counts against the connection's rate like any frame; over it, not even answered.
-                if (session.requests == null || session.requests.tryAcquire(batchNanos())) {
+                if (session.tryRequest(batchNanos())) {
                     ctx.write(ServerFrame.newBuilder().setLoginAck(LoginAck.newBuilder().setCode(Code.INVALID_REQUEST)
                             .setSessionId(session.sessionId()).setMessage("already logged in")).build(), ctx.voidPromise());
                 }
@@ -134,7 +134,7 @@ final class DispatchHandler extends ChannelInboundHandlerAdapter {
      * rather than in a step of its own: every step costs each idle connection a pipeline context.
      */
     private void pong(ChannelHandlerContext ctx, ClientFrame frame) {
-        if (session != null && session.requests != null && !session.requests.tryAcquire(batchNanos())) {
+        if (session != null && !session.tryRequest(batchNanos())) {
             return;
         }
         ctx.write(ServerFrame.newBuilder().setPong(io.cellgate.protocol.v1.Pong.newBuilder().setNonce(frame.getPing().getNonce())).build(),
@@ -158,7 +158,7 @@ final class DispatchHandler extends ChannelInboundHandlerAdapter {
         Command command = context.commands().get(request.getCmd());
         long now = batchNanos();
         // Every request counts against the connection's rate, unknown commands and bad dyes included.
-        if (session.requests != null && !session.requests.tryAcquire(now)) {
+        if (!session.tryRequest(now)) {
             if (command != null) {
                 command.count(Admission.OVER_CONNECTION_LIMIT);
             }

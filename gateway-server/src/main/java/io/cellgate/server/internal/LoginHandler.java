@@ -183,7 +183,7 @@ final class LoginHandler extends ChannelInboundHandlerAdapter {
             }
         }
         ClientSession session = new ClientSession(ctx.channel(), login.getUid(), sessionKey, sessionDye, rule, login,
-                tokens.lastExpiry(), loop, context.admissions().connectionBucket(), context.responseWriter(loop));
+                tokens.lastExpiry(), loop, context.admissions().connectionRate(), context.responseWriter(loop));
         io.cellgate.server.config.SessionPolicy policy = context.config.sessions();
         UserSessions.Outcome outcome = context.userSessions.register(session, policy);
         if (!outcome.admitted()) {

@@ -121,10 +121,10 @@ class ClientPipelineFuzzTest {
             // What a successful login leaves behind (LoginHandler.login), on this embedded loop.
             LOGGED_IN_INPUTS.incrementAndGet();
             session = new ClientSession(ch, data.consumeLong(), 0xF022L, "", null, io.cellgate.protocol.v1.Login.getDefaultInstance(), 0,
-                    context.admissions().connectionBucket(),
+                    context.admissions().connectionRate(),
                     new ResponseWriter(context, ch.eventLoop()));
             ch.pipeline().remove("login");
-            ch.pipeline().get(ClientFrameDecoder.class).loggedIn();
+            ch.pipeline().get(ClientFrameCodec.class).loggedIn();
             ch.pipeline().fireUserEventTriggered(session);
         }
         int budget = MAX_BYTES;

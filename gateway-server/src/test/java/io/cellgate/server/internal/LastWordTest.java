@@ -29,7 +29,7 @@ class LastWordTest {
     void aLastWordThatIsNeverWrittenStillClosesAtTheTimeout() {
         NeverWritten stuck = new NeverWritten();
         EmbeddedChannel ch = new EmbeddedChannel(stuck);
-        ch.pipeline().addLast(ClientFrameSource.NAME, new ClientFrameDecoder(1024, new java.util.concurrent.atomic.LongAdder()));
+        ch.pipeline().addLast(ClientFrameSource.NAME, new ClientFrameCodec(1024, new java.util.concurrent.atomic.LongAdder()));
         LastWord.sayAndClose(ch, Frames.goAway(Code.BAD_FRAME, "bad", 0, List.of()));
         assertThat(stuck.writes).isEqualTo(1);
         // What the peer sends after the last word is read and dropped: a whole valid ping frame yields nothing.

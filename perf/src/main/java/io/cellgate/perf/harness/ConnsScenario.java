@@ -25,8 +25,9 @@ import java.util.regex.Pattern;
  */
 public final class ConnsScenario {
     static final String SECRET = HopScenario.SECRET;
+    /** Both servers' JVM options: bin/gatewayd's (GATEWAYD_JVM_OPTS in bin/common.sh), a fixed heap and native memory tracking. */
     static final List<String> JVM = List.of("-Xms1g", "-Xmx1g", "-XX:NativeMemoryTracking=summary",
-            "--add-exports", "java.base/jdk.internal.misc=ALL-UNNAMED");
+            "--add-exports", "java.base/jdk.internal.misc=ALL-UNNAMED", "-XX:-UsePerfData", "-XX:G1ConcRefinementServiceIntervalMillis=2000");
     /** Files a server needs besides its client sockets (jars, epoll, pipes...), and some room. */
     static final int FD_MARGIN = 300;
 
@@ -206,7 +207,7 @@ public final class ConnsScenario {
                 .append("files a server needs besides its sockets and a margin of ").append(FD_MARGIN).append(".\n\n");
         md.append("Command: `perf/run conns").append(String.join(",", levels).equals("2000,5000,10000,max") ? ""
                 : " --levels " + String.join(",", levels)).append("`\n\n");
-        md.append("Both servers: 1 GiB heap, G1, native memory tracking on, 2 event loops, epoll. Generator processes (one per level ")
+        md.append("Both servers: 1 GiB heap, G1, native memory tracking on, gatewayd's JVM options (`GATEWAYD_JVM_OPTS` in `bin/common.sh`), 2 event loops, epoll. Generator processes (one per level ")
                 .append("step, each from its own source address 127.0.0.2, .3, ...) open the connections at 4,000/s and log each in as ")
                 .append("its own user (cellgate) or just connect (plain Netty), then hold them idle. At each level: two full GCs, ")
                 .append("then the live heap (`jcmd GC.heap_info`), direct memory (NMT `Other`, where direct buffers live), RSS ")

@@ -3,21 +3,32 @@ package io.cellgate.server.internal;
 import com.google.protobuf.CodedInputStream;
 import com.google.protobuf.InvalidProtocolBufferException;
 import io.cellgate.protocol.v1.ClientFrame;
+import io.cellgate.protocol.v1.ServerFrame;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelOutboundHandler;
+import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.ByteToMessageDecoder;
+import java.io.IOException;
+import java.net.SocketAddress;
 import java.util.List;
 
 /**
- * Splits the inbound stream into varint32-length-prefixed frames and parses each into a
- * {@link ClientFrame}. A length over {@code maxFrameBytes} fails as soon as the length is read,
- * before its body is buffered. After the first error every further byte is discarded: the
- * connection is being closed.
+ * A TCP connection's frames both ways. Inbound: splits the stream into varint32-length-prefixed frames
+ * and parses each into a {@link ClientFrame}. A length over {@code maxFrameBytes} fails as soon as the
+ * length is read, before its body is buffered. After the first error every further byte is discarded:
+ * the connection is being closed. Outbound: each {@link ServerFrame} written is encoded as
+ * {@link ServerFrameEncoder} does; anything else passes.
+ *
+ * <p>One handler for both directions rather than a decoder and an encoder: every connection holds one
+ * handler context (64 bytes) less, most of what it keeps while idle.
  *
  * <p>Buffers: {@link ByteToMessageDecoder} owns and releases the cumulation; frames are parsed
- * straight out of it into heap messages, so nothing reference-counted leaves this handler.
+ * straight out of it into heap messages, so nothing reference-counted leaves this handler inbound.
+ * Outbound, the encoded buffer belongs to the pipeline from {@code ctx.write} on (released by the
+ * transport after the write).
  */
-public final class ClientFrameDecoder extends ByteToMessageDecoder implements ClientFrameSource {
+public final class ClientFrameCodec extends ByteToMessageDecoder implements ChannelOutboundHandler, ClientFrameSource {
     private final int maxFrameBytes;
     /** The limit now: {@code limits.pre-login-frame-bytes} until the login step says the client logged in. */
     private int limitBytes;
@@ -33,12 +44,12 @@ public final class ClientFrameDecoder extends ByteToMessageDecoder implements Cl
     private boolean idleClosing;
 
     /** Public for the codec benchmark; the gateway builds its pipeline in {@link ClientChannelInitializer}. */
-    public ClientFrameDecoder(int maxFrameBytes, java.util.concurrent.atomic.LongAdder frames) {
+    public ClientFrameCodec(int maxFrameBytes, java.util.concurrent.atomic.LongAdder frames) {
         this(maxFrameBytes, maxFrameBytes, frames);
     }
 
     /** A decoder that takes frames up to {@code preLoginFrameBytes} until {@link #loggedIn()}, then up to {@code maxFrameBytes}. */
-    ClientFrameDecoder(int maxFrameBytes, int preLoginFrameBytes, java.util.concurrent.atomic.LongAdder frames) {
+    ClientFrameCodec(int maxFrameBytes, int preLoginFrameBytes, java.util.concurrent.atomic.LongAdder frames) {
         this.maxFrameBytes = maxFrameBytes;
         this.preLoginFrameBytes = Math.min(preLoginFrameBytes, maxFrameBytes);
         this.limitBytes = this.preLoginFrameBytes;
@@ -104,6 +115,47 @@ public final class ClientFrameDecoder extends ByteToMessageDecoder implements Cl
         frames.increment();
         lastFrameNanos = System.nanoTime();
         out.add(frame);
+    }
+
+    @Override
+    public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) throws IOException {
+        // A frame that fails to encode fails its promise (or, with the void promise, reaches exceptionCaught).
+        ctx.write(msg instanceof ServerFrame frame ? ServerFrameEncoder.encode(ctx.alloc(), frame) : msg, promise);
+    }
+
+    @Override
+    public void flush(ChannelHandlerContext ctx) {
+        ctx.flush();
+    }
+
+    @Override
+    public void read(ChannelHandlerContext ctx) {
+        ctx.read();
+    }
+
+    @Override
+    public void bind(ChannelHandlerContext ctx, SocketAddress localAddress, ChannelPromise promise) {
+        ctx.bind(localAddress, promise);
+    }
+
+    @Override
+    public void connect(ChannelHandlerContext ctx, SocketAddress remoteAddress, SocketAddress localAddress, ChannelPromise promise) {
+        ctx.connect(remoteAddress, localAddress, promise);
+    }
+
+    @Override
+    public void disconnect(ChannelHandlerContext ctx, ChannelPromise promise) {
+        ctx.disconnect(promise);
+    }
+
+    @Override
+    public void close(ChannelHandlerContext ctx, ChannelPromise promise) {
+        ctx.close(promise);
+    }
+
+    @Override
+    public void deregister(ChannelHandlerContext ctx, ChannelPromise promise) {
+        ctx.deregister(promise);
     }
 
     private static ClientFrame parse(ByteBuf in, int length) throws InvalidProtocolBufferException {
