@@ -17,7 +17,6 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 
 /**
  * The push API's gRPC server ({@code push.listen}), for services: its transport shares the gateway's
@@ -42,11 +41,15 @@ final class PushServer implements AutoCloseable {
 
     static PushServer start(GatewayContext context, PushConfig config, PushForwarder forwarder, EventLoopGroup boss, EventLoopGroup workers,
                             Class<? extends ServerSocketChannel> channelType) throws IOException {
-        ExecutorService executor = Executors.newFixedThreadPool(2, r -> {
-            Thread t = new Thread(r, "cellgate-push");
-            t.setDaemon(true);
-            return t;
-        });
+        // Event loops hand it work too (a push's reply is built here once its last connection is written),
+        // so its queue takes a task without a lock: a LinkedBlockingQueue's offer takes the consumers'
+        // lock to wake one, and can park an event loop behind a worker.
+        ExecutorService executor = new java.util.concurrent.ThreadPoolExecutor(2, 2, 0, java.util.concurrent.TimeUnit.MILLISECONDS,
+                new java.util.concurrent.LinkedTransferQueue<>(), r -> {
+                    Thread t = new Thread(r, "cellgate-push");
+                    t.setDaemon(true);
+                    return t;
+                });
         byte[] expected = ("Bearer " + new String(config.token(), StandardCharsets.UTF_8)).getBytes(StandardCharsets.UTF_8);
         ServerInterceptor auth = new ServerInterceptor() {
             @Override
