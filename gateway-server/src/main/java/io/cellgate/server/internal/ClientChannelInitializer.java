@@ -6,10 +6,11 @@ import io.netty.channel.socket.SocketChannel;
 
 /**
  * Assembles a client connection's pipeline in named steps:
- * {@code [tls ->] accept-limit -> frame-decoder -> login -> dispatch}
+ * {@code [tls ->] accept-limit -> frame-decoder -> login}
  * (a WebSocket connection has its own steps up to the frame decoder, {@link WebSocketChannelInitializer}).
  * The accept-limit step removes itself once the connection is admitted, the login step after a
- * successful login.
+ * successful login; the frame step then hands every frame to the gateway's {@link Dispatcher}
+ * (see {@link ClientFrameSource}), so a logged-in connection's pipeline is {@code [tls ->] frame-decoder}.
  */
 public final class ClientChannelInitializer extends ChannelInitializer<SocketChannel> {
     private final GatewayContext context;
@@ -20,7 +21,6 @@ public final class ClientChannelInitializer extends ChannelInitializer<SocketCha
 
     @Override
     protected void initChannel(SocketChannel ch) {
-        context.clients.add(ch);
         context.counters.connectionsAccepted.increment();
         GatewayContext.attach(ch, context);
         ChannelPipeline p = ch.pipeline();
@@ -29,6 +29,7 @@ public final class ClientChannelInitializer extends ChannelInitializer<SocketCha
             p.addLast("tls", tls.newHandler(ch.alloc()));
         }
         addSteps(p, context);
+        context.clients.add(ch, ClientFrameSource.of(p));
     }
 
     /** The steps after TLS; also what the fuzz tests drive on an embedded channel. */
@@ -36,14 +37,13 @@ public final class ClientChannelInitializer extends ChannelInitializer<SocketCha
         // The frame step encodes too: what any step writes to the channel (the accept limit's go_away
         // included, written from the pipeline's end) goes out as frames.
         p.addLast("accept-limit", new AcceptLimitHandler(context));
-        p.addLast(ClientFrameSource.NAME, new ClientFrameCodec(context.config.maxFrameBytes(), context.config.edge().preLoginFrameBytes(),
-                context.counters.framesIn));
+        p.addLast(ClientFrameSource.NAME, new ClientFrameCodec(context.codecShared()));
         addSessionSteps(p, context);
     }
 
     /**
-     * The steps from the login on, last in the pipeline: the same for TCP and WebSocket connections.
-     * The dispatch step answers what reaches the end from then on ({@link ErrorHandler}'s rules), so a
+     * The login step, last in the pipeline: the same for TCP and WebSocket connections. It answers what
+     * reaches the end until the login, the frame step after it ({@link ErrorHandler}'s rules), so a
      * WebSocket's {@code errors} step, last until the upgrade, goes: one handler context less on every
      * connection.
      */
@@ -51,8 +51,6 @@ public final class ClientChannelInitializer extends ChannelInitializer<SocketCha
         if (p.get(ErrorHandler.NAME) != null) {
             p.remove(ErrorHandler.NAME);
         }
-        // Login before dispatch: pings sent before a login count against limits.pre-login-frames; dispatch answers them.
         p.addLast("login", new LoginHandler(context));
-        p.addLast(DispatchHandler.NAME, new DispatchHandler(context));
     }
 }

@@ -17,11 +17,12 @@ import java.util.List;
  * A TCP connection's frames both ways. Inbound: splits the stream into varint32-length-prefixed frames
  * and parses each into a {@link ClientFrame}. A length over {@code maxFrameBytes} fails as soon as the
  * length is read, before its body is buffered. After the first error every further byte is discarded:
- * the connection is being closed. Outbound: each {@link ServerFrame} written is encoded as
- * {@link ServerFrameEncoder} does; anything else passes.
+ * the connection is being closed. Before the login frames go to the next step (the login step); from
+ * the login on, to the {@link Dispatcher} directly (see {@link ClientFrameSource}). Outbound: each
+ * {@link ServerFrame} written is encoded as {@link ServerFrameEncoder} does; anything else passes.
  *
- * <p>One handler for both directions rather than a decoder and an encoder: every connection holds one
- * handler context (64 bytes) less, most of what it keeps while idle.
+ * <p>One handler for decoding, encoding and handing frames to the dispatch rather than three steps:
+ * every connection holds two handler contexts (64 bytes each) and a handler less, most of what it keeps while idle.
  *
  * <p>Buffers: {@link ByteToMessageDecoder} owns and releases the cumulation; frames are parsed
  * straight out of it into heap messages, so nothing reference-counted leaves this handler inbound.
@@ -29,11 +30,13 @@ import java.util.List;
  * transport after the write).
  */
 public final class ClientFrameCodec extends ByteToMessageDecoder implements ChannelOutboundHandler, ClientFrameSource {
-    private final int maxFrameBytes;
-    /** The limit now: {@code limits.pre-login-frame-bytes} until the login step says the client logged in. */
-    private int limitBytes;
-    private final int preLoginFrameBytes;
-    private final java.util.concurrent.atomic.LongAdder frames;
+    /** Shared by the connections of one configuration: a field each costs every idle connection. */
+    private final Shared shared;
+    /** The gateway's dispatch ({@link Shared#dispatcher}); null when frames only pass on (benchmarks, tools). */
+    private final Dispatcher dispatcher;
+    /** Set once, on the loop, at the login; volatile for the readers on other threads (listings, kicks, pushes). */
+    private volatile ClientSession session;
+    private int clientSlot = -1;
     private boolean failed;
     /**
      * When the last complete frame arrived (or the connection opened): {@link IdleSweep} closes a
@@ -43,17 +46,25 @@ public final class ClientFrameCodec extends ByteToMessageDecoder implements Chan
     private long lastFrameNanos = System.nanoTime();
     private boolean idleClosing;
 
-    /** Public for the codec benchmark; the gateway builds its pipeline in {@link ClientChannelInitializer}. */
-    public ClientFrameCodec(int maxFrameBytes, java.util.concurrent.atomic.LongAdder frames) {
-        this(maxFrameBytes, maxFrameBytes, frames);
+    /**
+     * What the codecs of one configuration share: frames up to {@code preLoginFrameBytes} until
+     * {@link #loggedIn}, then up to {@code maxFrameBytes}, counted in {@code frames}; from the login on
+     * handed to {@code dispatcher} (null: every frame passes on).
+     */
+    record Shared(int maxFrameBytes, int preLoginFrameBytes, java.util.concurrent.atomic.LongAdder frames, Dispatcher dispatcher) {
+        Shared {
+            preLoginFrameBytes = Math.min(preLoginFrameBytes, maxFrameBytes);
+        }
     }
 
-    /** A decoder that takes frames up to {@code preLoginFrameBytes} until {@link #loggedIn()}, then up to {@code maxFrameBytes}. */
-    ClientFrameCodec(int maxFrameBytes, int preLoginFrameBytes, java.util.concurrent.atomic.LongAdder frames) {
-        this.maxFrameBytes = maxFrameBytes;
-        this.preLoginFrameBytes = Math.min(preLoginFrameBytes, maxFrameBytes);
-        this.limitBytes = this.preLoginFrameBytes;
-        this.frames = frames;
+    /** A codec whose frames all pass on; public for the codec benchmark. The gateway's are built by {@link ClientChannelInitializer}. */
+    public ClientFrameCodec(int maxFrameBytes, java.util.concurrent.atomic.LongAdder frames) {
+        this(new Shared(maxFrameBytes, maxFrameBytes, frames, null));
+    }
+
+    ClientFrameCodec(Shared shared) {
+        this.shared = shared;
+        this.dispatcher = shared.dispatcher();
     }
 
     @Override
@@ -62,8 +73,24 @@ public final class ClientFrameCodec extends ByteToMessageDecoder implements Chan
     }
 
     @Override
-    public void loggedIn() {
-        limitBytes = maxFrameBytes;
+    public void loggedIn(ClientSession session) {
+        // Frames up to the full size limit from now on (decode), and to the dispatcher.
+        this.session = session;
+    }
+
+    @Override
+    public ClientSession session() {
+        return session;
+    }
+
+    @Override
+    public int clientSlot() {
+        return clientSlot;
+    }
+
+    @Override
+    public void clientSlot(int slot) {
+        clientSlot = slot;
     }
 
     @Override
@@ -93,10 +120,11 @@ public final class ClientFrameCodec extends ByteToMessageDecoder implements Chan
             in.readerIndex(start);
             return;
         }
+        int limitBytes = session != null ? shared.maxFrameBytes() : shared.preLoginFrameBytes();
         if (length < 0 || length > limitBytes) {
             throw fail(length < 0 ? "malformed frame length" :
                     "frame length " + length + " exceeds the limit of " + limitBytes + " bytes"
-                            + (limitBytes < maxFrameBytes ? " before login" : ""));
+                            + (limitBytes < shared.maxFrameBytes() ? " before login" : ""));
         }
         if (in.readableBytes() < length) {
             in.readerIndex(start);
@@ -112,9 +140,64 @@ public final class ClientFrameCodec extends ByteToMessageDecoder implements Chan
         if (frame.getKindCase() == ClientFrame.KindCase.KIND_NOT_SET) {
             throw fail("frame has no known kind (expected: login, request or ping)");
         }
-        frames.increment();
+        shared.frames().increment();
         lastFrameNanos = System.nanoTime();
-        out.add(frame);
+        ClientSession s = session;
+        if (s != null && dispatcher != null) {
+            // Straight to the dispatch, in the order of the stream; what it throws reaches exceptionCaught below.
+            dispatcher.read(s, frame);
+        } else {
+            out.add(frame);
+        }
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) throws Exception {
+        if (dispatcher == null) {
+            super.channelReadComplete(ctx);
+            return;
+        }
+        // Not the decoder's own: with autoRead off it asks for another read when the batch fired no
+        // frame, and frames given to the dispatch are not fired. Reading is off only for a slow reader,
+        // and then nothing more is to be read.
+        discardSomeReadBytes();
+        ctx.fireChannelReadComplete();
+        dispatcher.readComplete(ctx.channel(), session);
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) throws Exception {
+        if (dispatcher != null) {
+            dispatcher.writabilityChanged(ctx.channel());
+        }
+        super.channelWritabilityChanged(ctx);
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+        super.channelInactive(ctx);
+        ClientSession s = session;
+        if (s != null && dispatcher != null) {
+            dispatcher.closed(s);
+        }
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
+        if (evt instanceof Drain drain && dispatcher != null) {
+            dispatcher.drain(ctx.channel(), session, drain);
+            return;
+        }
+        super.userEventTriggered(ctx, evt);
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (dispatcher != null) {
+            ErrorHandler.caught(ctx, cause);
+        } else {
+            ctx.fireExceptionCaught(cause);
+        }
     }
 
     @Override

@@ -6,8 +6,8 @@ import io.netty.channel.Channel;
 import org.agrona.collections.Long2ObjectHashMap;
 
 /**
- * The state of one logged-in client connection. Confined to the connection's event loop, except
- * {@link #writer} (its loop's), whose {@code completed} may be called from any thread.
+ * The state of one logged-in client connection, confined to the connection's event loop (its calls
+ * complete on any thread into the loop's {@link ResponseWriter}, which comes back to the loop).
  */
 final class ClientSession {
     final Channel channel;
@@ -29,23 +29,17 @@ final class ClientSession {
     private Long2ObjectHashMap<UpstreamCall> inFlight = NONE;
     /** Request body bytes of the calls in flight. */
     private long inFlightBytes;
-    /** The writer of the connection's event loop (shared by every connection on that loop). */
-    final ResponseWriter writer;
     /** In the writer's current batch; written in it (both confined to the event loop). */
     boolean inBatch;
     boolean wroteInBatch;
-    /** The connection's dispatch step, which retries failed idempotent calls. */
-    DispatchHandler dispatcher;
+    /** The clock read once per read batch, shared by the batch's limiter decisions; 0 = not read yet. */
+    private long batchNanos;
     /**
-     * The connection's request rate ({@code admission.connection-rate} as it was at the login; shared by
-     * the connections of that configuration), null when connections are not limited; and the connection's
-     * own state of it: the 8 bytes of a bucket each idle connection keeps.
+     * The connection's own state of its request rate ({@code admission.connection-rate}, one
+     * {@link GcraRate} for every connection): the 8 bytes of a bucket each idle connection keeps.
      */
-    private final GcraRate requestRate;
     private long requestTat;
-    /** go_away was sent: new requests are refused, the connection closes when nothing is in flight. */
-    boolean draining;
-    /** Why, once {@link #draining}. */
+    /** Set when go_away was sent ({@link #draining}), with why. */
     Drain drain;
     /** The user was revoked: the last word is said, the close under way. */
     boolean revoked;
@@ -66,11 +60,30 @@ final class ClientSession {
     }
 
     /**
-     * The logged-in session of client channel {@code ch}, or null before the login: kept by its dispatch
+     * The logged-in session of client channel {@code ch}, or null before the login: kept by its frame
      * step, not in a channel attribute (one attribute costs an idle connection about 48 bytes). From any thread.
      */
     static ClientSession of(Channel ch) {
-        return ch.pipeline().get(DispatchHandler.NAME) instanceof DispatchHandler d ? d.session() : null;
+        ClientFrameSource source = ClientFrameSource.of(ch.pipeline());
+        return source == null ? null : source.session();
+    }
+
+    /** go_away was sent: new requests are refused, the connection closes when nothing is in flight. On its loop. */
+    boolean draining() {
+        return drain != null;
+    }
+
+    /** The clock of the current read batch: read at its first use in the batch. On the loop. */
+    long batchNanos() {
+        if (batchNanos == 0) {
+            batchNanos = System.nanoTime();
+        }
+        return batchNanos;
+    }
+
+    /** The read batch ended: the next one reads the clock again. On the loop. */
+    void endBatch() {
+        batchNanos = 0;
     }
 
     private PushState push() {
@@ -85,19 +98,17 @@ final class ClientSession {
     }
 
     ClientSession(Channel channel, long uid, long sessionKey, String dye, io.cellgate.server.config.DyeRule dyeRule,
-                  io.cellgate.protocol.v1.Login login, int loopIndex, GcraRate requestRate, ResponseWriter writer) {
-        this(channel, uid, sessionKey, dye, dyeRule, login, Long.MAX_VALUE, loopIndex, requestRate, writer);
+                  io.cellgate.protocol.v1.Login login, int loopIndex) {
+        this(channel, uid, sessionKey, dye, dyeRule, login, Long.MAX_VALUE, loopIndex);
     }
 
     ClientSession(Channel channel, long uid, long sessionKey, String dye, io.cellgate.server.config.DyeRule dyeRule,
-                  io.cellgate.protocol.v1.Login login, long tokenExpirySeconds, int loopIndex, GcraRate requestRate,
-                  ResponseWriter writer) {
+                  io.cellgate.protocol.v1.Login login, long tokenExpirySeconds, int loopIndex) {
         this.tokenExpirySeconds = tokenExpirySeconds;
         this.dyeRule = dyeRule;
         this.device = ClientFields.shared(login.getDevice());
         this.deviceId = login.getDeviceId();
         this.appVersion = ClientFields.shared(login.getAppVersion());
-        this.requestRate = requestRate;
         // A full bucket: the first burst of requests passes at once. The dispatch step reads the same clock.
         this.requestTat = System.nanoTime();
         this.channel = channel;
@@ -105,15 +116,18 @@ final class ClientSession {
         this.sessionKey = sessionKey;
         this.dye = dye;
         this.loopIndex = loopIndex;
-        this.writer = writer;
     }
 
-    /** Takes one of the connection's requests (a ping, a frame) at {@code now}; false when it is over its rate. On its loop. */
-    boolean tryRequest(long now) {
-        if (requestRate == null) {
+    /**
+     * Takes one of the connection's requests (a ping, a frame) at {@code now} against {@code rate} (the
+     * gateway's connection rate now, null when connections are not limited); false when it is over
+     * it. On its loop.
+     */
+    boolean tryRequest(GcraRate rate, long now) {
+        if (rate == null) {
             return true;
         }
-        long next = requestRate.next(requestTat, now);
+        long next = rate.next(requestTat, now);
         if (next == GcraRate.REFUSED) {
             return false;
         }
@@ -218,7 +232,7 @@ final class ClientSession {
     /** Closes a draining connection once its grace period is over and no call is in flight. */
     void closeIfDrained() {
         assert channel.eventLoop().inEventLoop();
-        if (draining && graceOver && inFlight.isEmpty() && channel.isActive()) {
+        if (drain != null && graceOver && inFlight.isEmpty() && channel.isActive()) {
             channel.flush();
             channel.close();
         }

@@ -58,17 +58,15 @@ final class Dispatcher {
             LastWord.sayAndClose(ch, goAway);
             return;
         }
-        if (session.draining) {
+        if (session.draining()) {
             return;
         }
-        session.draining = true;
         session.drain = drain;
         ch.writeAndFlush(goAway, ch.voidPromise());
-        ClientSession draining = session;
         // Requests already on the wire still get an answer; then close once nothing is in flight.
         ch.eventLoop().schedule(() -> {
-            draining.graceOver = true;
-            draining.closeIfDrained();
+            session.graceOver = true;
+            session.closeIfDrained();
         }, Drain.GRACE_MILLIS, java.util.concurrent.TimeUnit.MILLISECONDS);
     }
 
@@ -83,7 +81,7 @@ final class Dispatcher {
                 break;
             case LOGIN:
                 // Counts against the connection's rate like any frame; over it, not even answered.
-                if (session.tryRequest(session.batchNanos())) {
+                if (session.tryRequest(context.admissions().connectionRate(), session.batchNanos())) {
                     write(session, ServerFrame.newBuilder().setLoginAck(LoginAck.newBuilder().setCode(Code.INVALID_REQUEST)
                             .setSessionId(session.sessionId()).setMessage("already logged in")).build());
                 }
@@ -109,8 +107,8 @@ final class Dispatcher {
      * logged-in connection's pings count against its rate like requests, and a ping over it gets no
      * pong; before the login the login step answers them and bounds them ({@code limits.pre-login-frames}).
      */
-    private static void pong(ClientSession session, ClientFrame frame) {
-        if (session.tryRequest(session.batchNanos())) {
+    private void pong(ClientSession session, ClientFrame frame) {
+        if (session.tryRequest(context.admissions().connectionRate(), session.batchNanos())) {
             write(session, Frames.pong(frame.getPing().getNonce()));
         }
     }
@@ -121,7 +119,7 @@ final class Dispatcher {
         long now = session.batchNanos();
         String requestDye = session.dye;
         // Every request counts against the connection's rate, unknown commands and bad dyes included.
-        if (!session.tryRequest(now)) {
+        if (!session.tryRequest(context.admissions().connectionRate(), now)) {
             if (command != null) {
                 command.count(Admission.OVER_CONNECTION_LIMIT);
             }
@@ -148,7 +146,7 @@ final class Dispatcher {
             reply(session, request, requestDye, null, seq, Code.UNKNOWN_COMMAND, "cmd " + Integer.toUnsignedString(request.getCmd()) + " is not in the command table");
             return;
         }
-        if (session.draining) {
+        if (session.draining()) {
             reply(session, request, requestDye, command, seq, session.drain.code(), session.drain.requestMessage());
             return;
         }
@@ -311,7 +309,7 @@ final class Dispatcher {
         if (table.crossesCity(set)) {
             context.counters.crossCity.increment();
         }
-        UpstreamCall call = new UpstreamCall(session, seq, endpoint, context.counters, command, startNanos,
+        UpstreamCall call = new UpstreamCall(session, context.responseWriter(session.loopIndex), seq, endpoint, context.counters, command, startNanos,
                 table.set(set).name(), table.epoch(), dye, context.accessLog, set, body, deadlineNanos, attempt, context.signals,
                 setLimit, traceparent);
         session.startCall(seq, call);
@@ -328,7 +326,7 @@ final class Dispatcher {
         ClientSession session = failed.session();
         assert session.channel.eventLoop().inEventLoop();
         long remaining = failed.deadlineNanos - System.nanoTime();
-        if (remaining < 1_000_000L || session.draining || !session.channel.isActive()) {
+        if (remaining < 1_000_000L || session.draining() || !session.channel.isActive()) {
             return false;
         }
         RoutingSnapshot routing = context.upstreams.current();

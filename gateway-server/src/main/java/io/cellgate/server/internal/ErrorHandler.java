@@ -15,8 +15,8 @@ import java.util.logging.Logger;
  * What reaches the end of a client pipeline: a protocol violation gets a go_away with
  * {@code BAD_FRAME} and a close; a broken socket is closed quietly; anything else is logged and closed
  * with {@code INTERNAL}. Messages that reach this point unhandled are released. The last step of a
- * WebSocket connection until its upgrade; after it, and on TCP connections, the dispatch step applies
- * these rules ({@link #caught}).
+ * WebSocket connection until its upgrade; the frame and login steps apply these rules ({@link #caught})
+ * to what is raised in or before them.
  */
 @ChannelHandler.Sharable
 final class ErrorHandler extends ChannelInboundHandlerAdapter {

@@ -24,6 +24,10 @@ final class Frames {
                 .build();
     }
 
+    static ServerFrame pong(long nonce) {
+        return ServerFrame.newBuilder().setPong(io.cellgate.protocol.v1.Pong.newBuilder().setNonce(nonce)).build();
+    }
+
     static ServerFrame goAway(Code code, String reason, int reconnectAfterMillis, List<String> alternates) {
         return ServerFrame.newBuilder()
                 .setGoAway(GoAway.newBuilder().setCode(code).setReason(reason)

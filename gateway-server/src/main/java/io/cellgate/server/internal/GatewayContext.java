@@ -5,9 +5,6 @@ import io.cellgate.limit.OverloadSignals;
 import io.cellgate.protocol.LoginToken;
 import io.cellgate.server.config.GatewayConfig;
 import io.netty.channel.EventLoop;
-import io.netty.channel.group.ChannelGroup;
-import io.netty.channel.group.DefaultChannelGroup;
-import io.netty.util.concurrent.GlobalEventExecutor;
 import io.netty.util.concurrent.FastThreadLocal;
 import java.util.IdentityHashMap;
 import java.util.Map;
@@ -55,7 +52,7 @@ public final class GatewayContext {
     final GatewayCounters counters = new GatewayCounters();
     final OverloadSignals signals;
     /** Every client connection; closed ones leave by themselves. */
-    final ChannelGroup clients = new DefaultChannelGroup("clients", GlobalEventExecutor.INSTANCE);
+    final ClientChannels clients;
     private final NanoClock clock;
     private volatile Admissions admissions;
     /** Retries of idempotent calls earn and spend here. */
@@ -67,6 +64,23 @@ public final class GatewayContext {
     private final EventLoop[] loops;
     /** The logged-in connections by user. */
     final UserSessions userSessions = new UserSessions();
+    /** What every logged-in connection's frames go to. */
+    final Dispatcher dispatcher = new Dispatcher(this);
+    /** What the frame codecs of the running configuration share; replaced when a reload changes the frame limits. */
+    private volatile ClientFrameCodec.Shared codecShared;
+
+    /** What a new connection's frame codec shares with the others of the running configuration. Any thread. */
+    ClientFrameCodec.Shared codecShared() {
+        GatewayConfig c = config;
+        ClientFrameCodec.Shared shared = codecShared;
+        if (shared == null || shared.maxFrameBytes() != c.maxFrameBytes()
+                || shared.preLoginFrameBytes() != Math.min(c.edge().preLoginFrameBytes(), c.maxFrameBytes())) {
+            // Racing loops may each build one: equal, and the last one stays.
+            shared = new ClientFrameCodec.Shared(c.maxFrameBytes(), c.edge().preLoginFrameBytes(), counters.framesIn, dispatcher);
+            codecShared = shared;
+        }
+        return shared;
+    }
     /** Pushes from services to clients. */
     private final Pushes pushes;
     /** Users joined to topics by services. */
@@ -102,6 +116,7 @@ public final class GatewayContext {
         this.signals = new OverloadSignals(Admissions.limits(config.admission()));
         this.admissions = new Admissions(config.admission(), signals, clock);
         this.loops = loops.clone();
+        this.clients = new ClientChannels(loops);
         this.pushes = new Pushes(this, userSessions);
         this.responseWriters = new ResponseWriter[loops.length];
         for (int i = 0; i < loops.length; i++) {

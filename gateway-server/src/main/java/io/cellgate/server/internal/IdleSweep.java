@@ -34,23 +34,28 @@ public final class IdleSweep implements Runnable {
         long limit = 3 * context.config.heartbeatInterval().toNanos();
         long now = System.nanoTime();
         long nowSeconds = System.currentTimeMillis() / 1000;
-        for (Channel ch : context.clients) {
-            if (ch.eventLoop() != loop || !ch.isActive()) {
-                continue;
-            }
-            ClientSession session = ClientSession.of(ch);
-            if (session != null && !session.draining && session.tokenExpirySeconds <= nowSeconds) {
-                // The token expired: the session winds down (calls in flight answered) and must log in again.
-                context.counters.sessionsExpired.increment();
-                ch.pipeline().fireUserEventTriggered(Drain.tokenExpired(session.tokenExpirySeconds));
-                continue;
-            }
-            ClientFrameSource decoder = ClientFrameSource.of(ch.pipeline());
-            if (decoder == null || decoder.idleClosing() || now - decoder.lastFrameNanos() <= limit) {
-                continue;
-            }
-            decoder.markIdleClosing();
-            LastWord.sayAndClose(ch, Frames.goAway(Code.OK, "idle: no complete frame for 3 heartbeat intervals", 0, List.of()));
+        context.clients.forEachOn(loop, ch -> sweep(ch, limit, now, nowSeconds));
+    }
+
+    private void sweep(Channel ch, long limit, long now, long nowSeconds) {
+        if (!ch.isActive()) {
+            return;
         }
+        ClientFrameSource decoder = ClientFrameSource.of(ch.pipeline());
+        if (decoder == null) {
+            return;
+        }
+        ClientSession session = decoder.session();
+        if (session != null && !session.draining() && session.tokenExpirySeconds <= nowSeconds) {
+            // The token expired: the session winds down (calls in flight answered) and must log in again.
+            context.counters.sessionsExpired.increment();
+            ch.pipeline().fireUserEventTriggered(Drain.tokenExpired(session.tokenExpirySeconds));
+            return;
+        }
+        if (decoder.idleClosing() || now - decoder.lastFrameNanos() <= limit) {
+            return;
+        }
+        decoder.markIdleClosing();
+        LastWord.sayAndClose(ch, Frames.goAway(Code.OK, "idle: no complete frame for 3 heartbeat intervals", 0, List.of()));
     }
 }

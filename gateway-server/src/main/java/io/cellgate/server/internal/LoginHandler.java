@@ -14,16 +14,18 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The login step. Until a valid {@code Login} arrives: requests are answered {@code UNAUTHENTICATED},
- * pings are answered by the next step, and both count against {@code limits.pre-login-frames}: one
+ * The login step, after the frame step. Until a valid {@code Login} arrives: requests are answered
+ * {@code UNAUTHENTICATED}, pings with a pong, and both count against {@code limits.pre-login-frames}: one
  * frame more and the connection gets a go_away and a close. A refused login (wrong token, a malformed
  * dye or login field, a login storm) gets a {@code LoginAck} saying why and a close; a connection
  * without a login after the configured timeout gets a go_away and a close. Every such close happens
  * within {@code limits.close-timeout} even if the peer never reads ({@link LastWord}). On success it
  * registers the session with its user ({@link UserSessions}: a login from the same device replaces
  * the older connection, and past {@code sessions.max-per-user} the oldest goes or the login is refused
- * {@code TOO_MANY_SESSIONS}), answers {@code LoginAck OK}, lifts the frame size limit to the full one, hands the new
- * {@link ClientSession} to the next steps as a user event and removes itself.
+ * {@code TOO_MANY_SESSIONS}), answers {@code LoginAck OK}, hands the new {@link ClientSession} to the frame
+ * step (which lifts the frame size limit to the full one and gives every later frame to the
+ * {@link Dispatcher}) and removes itself. Until then it is the connection's last step, and answers
+ * the errors raised on it ({@link ErrorHandler#caught}).
  */
 final class LoginHandler extends ChannelInboundHandlerAdapter {
     private final GatewayContext context;
@@ -94,9 +96,16 @@ final class LoginHandler extends ChannelInboundHandlerAdapter {
         if (frame.getKindCase() == ClientFrame.KindCase.REQUEST) {
             context.counters.requestsBeforeLogin.increment();
             ctx.write(Frames.response(frame.getRequest().getSeq(), Code.UNAUTHENTICATED, "log in first"), ctx.voidPromise());
-            return;
+        } else if (frame.getKindCase() == ClientFrame.KindCase.PING) {
+            // Flushed with the read batch, by the frame step.
+            ctx.write(Frames.pong(frame.getPing().getNonce()), ctx.voidPromise());
         }
-        ctx.fireChannelRead(msg);
+        // A push ack before a login acknowledges nothing: counted above, else ignored.
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        ErrorHandler.caught(ctx, cause);
     }
 
     private io.cellgate.server.config.DyeRule dyeRule(Login login) {
@@ -183,7 +192,7 @@ final class LoginHandler extends ChannelInboundHandlerAdapter {
             }
         }
         ClientSession session = new ClientSession(ctx.channel(), login.getUid(), sessionKey, sessionDye, rule, login,
-                tokens.lastExpiry(), loop, context.admissions().connectionRate(), context.responseWriter(loop));
+                tokens.lastExpiry(), loop);
         io.cellgate.server.config.SessionPolicy policy = context.config.sessions();
         UserSessions.Outcome outcome = context.userSessions.register(session, policy);
         if (!outcome.admitted()) {
@@ -204,11 +213,7 @@ final class LoginHandler extends ChannelInboundHandlerAdapter {
         ctx.write(ServerFrame.newBuilder().setLoginAck(LoginAck.newBuilder().setCode(Code.OK)
                 .setHeartbeatIntervalMs((int) context.config.heartbeatInterval().toMillis())
                 .setSessionId(session.sessionId())).build(), ctx.voidPromise());
-        ClientFrameSource decoder = ClientFrameSource.of(ctx.pipeline());
-        if (decoder != null) {
-            decoder.loggedIn();
-        }
+        ClientFrameSource.of(ctx.pipeline()).loggedIn(session);
         ctx.pipeline().remove(this);
-        ctx.fireUserEventTriggered(session);
     }
 }

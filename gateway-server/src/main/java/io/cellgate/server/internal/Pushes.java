@@ -154,7 +154,7 @@ public final class Pushes {
 
     /** Why {@code s} may not take {@code message} now; null when it may. On its loop. */
     private Drop refusal(ClientSession s, Message message) {
-        if (!s.channel.isActive() || s.draining) {
+        if (!s.channel.isActive() || s.draining()) {
             return Drop.CLOSING;
         }
         if (message.priority() != Priority.P0 && !s.channel.isWritable()) {

@@ -60,8 +60,8 @@ final class ResponseWriter implements Runnable {
             if (session.finish(call)) {
                 ServerFrame frame;
                 try {
-                    if (call.retryable() && session.dispatcher != null) {
-                        if (session.dispatcher.retry(call)) {
+                    if (call.retryable()) {
+                        if (context.dispatcher.retry(call)) {
                             continue; // a new call carries the request now
                         }
                         context.counters.retriesRefused.increment();

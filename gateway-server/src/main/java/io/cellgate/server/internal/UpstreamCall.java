@@ -19,6 +19,8 @@ import java.util.concurrent.TimeUnit;
 final class UpstreamCall extends ClientCall.Listener<ByteString> {
     final long seq;
     private final ClientSession session;
+    /** The response writer of the session's loop. */
+    private final ResponseWriter writer;
     private final AoEndpoint endpoint;
     private final GatewayCounters counters;
     private ClientCall<ByteString, ByteString> call;
@@ -56,7 +58,7 @@ final class UpstreamCall extends ClientCall.Listener<ByteString> {
         return session;
     }
 
-    UpstreamCall(ClientSession session, long seq, AoEndpoint endpoint, GatewayCounters counters, Command command, long startNanos,
+    UpstreamCall(ClientSession session, ResponseWriter writer, long seq, AoEndpoint endpoint, GatewayCounters counters, Command command, long startNanos,
                  String setName, long epoch, String dye, AccessLog accessLog, int setIndex, ByteString body, long deadlineNanos,
                  int attempt, io.cellgate.limit.OverloadSignals signals, io.cellgate.limit.SetConcurrencyLimit setLimit,
                  String traceparent) {
@@ -76,6 +78,7 @@ final class UpstreamCall extends ClientCall.Listener<ByteString> {
         this.startNanos = startNanos;
         this.counters = counters;
         this.session = session;
+        this.writer = writer;
         this.seq = seq;
         this.endpoint = endpoint;
     }
@@ -145,7 +148,7 @@ final class UpstreamCall extends ClientCall.Listener<ByteString> {
             counters.inFlight.decrement();
         } finally {
             // Whatever the accounting did, the client gets its answer.
-            session.writer.completed(this);
+            writer.completed(this);
         }
     }
 

@@ -42,7 +42,6 @@ public final class WebSocketChannelInitializer extends ChannelInitializer<Socket
 
     @Override
     protected void initChannel(SocketChannel ch) {
-        context.clients.add(ch);
         context.counters.connectionsAccepted.increment();
         GatewayContext.attach(ch, context);
         WebSocketConfig ws = context.config.webSocket();
@@ -63,8 +62,10 @@ public final class WebSocketChannelInitializer extends ChannelInitializer<Socket
                 .dropPongFrames(true)
                 .build()));
         p.addLast("ws-aggregator", new WebSocketFrameAggregator(context.config.maxFrameBytes()));
-        p.addLast(ClientFrameSource.NAME, new WebSocketClientFrames(context));
+        WebSocketClientFrames frames = new WebSocketClientFrames(context);
+        p.addLast(ClientFrameSource.NAME, frames);
         p.addLast(ErrorHandler.NAME, ErrorHandler.INSTANCE);
+        context.clients.add(ch, frames);
     }
 
     /**

@@ -22,7 +22,8 @@ import java.nio.charset.StandardCharsets;
 /**
  * The WebSocket frame step: one {@code ClientFrame} per binary message in, one {@code ServerFrame}
  * per binary message out (no length prefix: the message is the frame). Until the upgrade completes
- * nothing else is in the pipeline; then it adds the session steps after itself. A text message is
+ * nothing else is in the pipeline; then it adds the login step after itself, and from the login on it
+ * hands frames to the {@link Dispatcher} (see {@link ClientFrameSource}). A text message is
  * closed with 1003. Every close the gateway makes is a WebSocket close frame that says why: after a
  * {@code go_away} or a refused {@code LoginAck} with code N, status {@code 4000 + N} with the reason
  * (e.g. 4013 for SHUTTING_DOWN, 4017 for SESSION_REPLACED); otherwise 1000.
@@ -39,6 +40,9 @@ final class WebSocketClientFrames extends ChannelDuplexHandler implements Client
     private int closeStatus = 1000;
     private String closeReason = "";
     private boolean closeSent;
+    /** Set once, on the loop, at the login; volatile for the readers on other threads (listings, kicks, pushes). */
+    private volatile ClientSession session;
+    private int clientSlot = -1;
 
     WebSocketClientFrames(GatewayContext context) {
         this.context = context;
@@ -48,6 +52,10 @@ final class WebSocketClientFrames extends ChannelDuplexHandler implements Client
 
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof Drain drain && upgraded) {
+            context.dispatcher.drain(ctx.channel(), session, drain);
+            return;
+        }
         if (evt instanceof WebSocketServerProtocolHandler.HandshakeComplete) {
             upgraded = true;
             lastFrameNanos = System.nanoTime();
@@ -92,7 +100,12 @@ final class WebSocketClientFrames extends ChannelDuplexHandler implements Client
             }
             context.counters.framesIn.increment();
             lastFrameNanos = System.nanoTime();
-            ctx.fireChannelRead(parsed);
+            ClientSession s = session;
+            if (s != null) {
+                context.dispatcher.read(s, parsed);
+            } else {
+                ctx.fireChannelRead(parsed);
+            }
         } finally {
             ReferenceCountUtil.release(frame);
         }
@@ -169,8 +182,54 @@ final class WebSocketClientFrames extends ChannelDuplexHandler implements Client
     }
 
     @Override
-    public void loggedIn() {
+    public void loggedIn(ClientSession session) {
         limitBytes = maxFrameBytes;
+        this.session = session;
+    }
+
+    @Override
+    public ClientSession session() {
+        return session;
+    }
+
+    @Override
+    public int clientSlot() {
+        return clientSlot;
+    }
+
+    @Override
+    public void clientSlot(int slot) {
+        clientSlot = slot;
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        ctx.fireChannelReadComplete();
+        if (upgraded) {
+            context.dispatcher.readComplete(ctx.channel(), session);
+        }
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        if (upgraded) {
+            context.dispatcher.writabilityChanged(ctx.channel());
+        }
+        ctx.fireChannelWritabilityChanged();
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        ctx.fireChannelInactive();
+        ClientSession s = session;
+        if (s != null) {
+            context.dispatcher.closed(s);
+        }
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        ErrorHandler.caught(ctx, cause);
     }
 
     @Override

@@ -120,12 +120,9 @@ class ClientPipelineFuzzTest {
         if (data.consumeBoolean()) {
             // What a successful login leaves behind (LoginHandler.login), on this embedded loop.
             LOGGED_IN_INPUTS.incrementAndGet();
-            session = new ClientSession(ch, data.consumeLong(), 0xF022L, "", null, io.cellgate.protocol.v1.Login.getDefaultInstance(), 0,
-                    context.admissions().connectionRate(),
-                    new ResponseWriter(context, ch.eventLoop()));
+            session = new ClientSession(ch, data.consumeLong(), 0xF022L, "", null, io.cellgate.protocol.v1.Login.getDefaultInstance(), 0);
             ch.pipeline().remove("login");
-            ch.pipeline().get(ClientFrameCodec.class).loggedIn();
-            ch.pipeline().fireUserEventTriggered(session);
+            ch.pipeline().get(ClientFrameCodec.class).loggedIn(session);
         }
         int budget = MAX_BYTES;
         try {
