@@ -109,7 +109,7 @@ final class ClientSession {
         this.device = ClientFields.shared(login.getDevice());
         this.deviceId = login.getDeviceId();
         this.appVersion = ClientFields.shared(login.getAppVersion());
-        // A full bucket: the first burst of requests passes at once. The dispatch step reads the same clock.
+        // A full bucket: the first burst of requests passes at once. The dispatcher reads the same clock.
         this.requestTat = System.nanoTime();
         this.channel = channel;
         this.uid = uid;
