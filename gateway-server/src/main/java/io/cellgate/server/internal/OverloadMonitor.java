@@ -9,6 +9,7 @@ import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryPoolMXBean;
 import java.lang.management.MemoryType;
 import java.lang.management.MemoryUsage;
+import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
@@ -173,17 +174,22 @@ public final class OverloadMonitor implements AutoCloseable {
     }
 
     /**
+     * The heap's pools that report their use after a collection; found once (the JVM's pools do not
+     * change while it runs, and asking for them builds a new list every time).
+     */
+    private static final List<MemoryPoolMXBean> HEAP_POOLS = ManagementFactory.getMemoryPoolMXBeans().stream()
+            .filter(pool -> pool.getType() == MemoryType.HEAP && pool.isCollectionUsageThresholdSupported()).toList();
+
+    /**
      * Heap in use after the last collection, over the maximum heap: live data, not garbage that the
      * next collection frees (which would make every allocation burst look like overload).
      */
     private static double heapLiveFraction() {
         long live = 0;
-        for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
-            if (pool.getType() == MemoryType.HEAP && pool.isCollectionUsageThresholdSupported()) {
-                MemoryUsage afterGc = pool.getCollectionUsage();
-                if (afterGc != null) {
-                    live += afterGc.getUsed();
-                }
+        for (MemoryPoolMXBean pool : HEAP_POOLS) {
+            MemoryUsage afterGc = pool.getCollectionUsage();
+            if (afterGc != null) {
+                live += afterGc.getUsed();
             }
         }
         return (double) live / Runtime.getRuntime().maxMemory();

@@ -26,8 +26,13 @@ import org.HdrHistogram.Histogram;
  * the intended send time), throughput, the CPU time per request of the AO, the proxy and the
  * generator (from {@code /proc}), and a JFR profile of the gateway at 75% of its capacity.
  *
+ * <p>Then the ceiling with the same work in flight on each path: a closed loop of {@code --closed-loop}
+ * requests in flight per path (spread over its connections; the next request leaves when one is
+ * answered), {@code --closed-runs} times, the paths in turn within each run, throughput compared with
+ * direct's in the same run.
+ *
  * <p>{@code perf/run hop [--rates 2000,4000,...] [--seconds 8] [--connections 16] [--payload 64]
- * [--profile-seconds 15] [--out perf/results/hop-DATE.md]}
+ * [--profile-seconds 15] [--closed-loop 256] [--closed-runs 3] [--out perf/results/hop-DATE.md]}
  */
 public final class HopScenario {
     static final String SECRET = "hop-scenario-secret-0123456789";
@@ -75,6 +80,9 @@ public final class HopScenario {
     private final int connections;
     private final int payload;
     private final int profileSeconds;
+    /** Requests in flight per path in the closed-loop runs; how many such runs (0: none). */
+    private int closedInFlight = 256;
+    private int closedRuns;
     private final Path report;
     private final PrintStream out;
     private final Path dir;
@@ -99,14 +107,36 @@ public final class HopScenario {
 
     public static void main(String[] args) throws Exception {
         Map<String, String> a = Args.parse(args, Map.of("--rates", "2000,4000,6000,8000,10000,12000,14000,16000,18000,20000,24000,28000,32000,36000,40000,48000",
-                "--seconds", "8", "--connections", "16", "--payload", "64", "--profile-seconds", "15",
+                "--seconds", "8", "--connections", "16", "--payload", "64", "--profile-seconds", "15", "--closed-loop", "256",
+                "--closed-runs", "3",
                 "--out", "perf/results/hop-" + LocalDate.now(java.time.ZoneOffset.UTC) + ".md"));
         List<Integer> rates = Arrays.stream(a.get("--rates").split(",")).map(String::trim).map(Integer::parseInt).toList();
         HopScenario hop = new HopScenario(rates, Duration.ofSeconds(Long.parseLong(a.get("--seconds"))),
                 Integer.parseInt(a.get("--connections")), Integer.parseInt(a.get("--payload")),
                 Integer.parseInt(a.get("--profile-seconds")), Path.of(a.get("--out")), System.out);
+        hop.closedLoop(Integer.parseInt(a.get("--closed-loop")), Integer.parseInt(a.get("--closed-runs")));
         hop.run();
     }
+
+    /**
+     * Closed-loop runs after the rate steps: {@code inFlight} requests in flight per path (a multiple of
+     * the connections), {@code runs} times. Returns this.
+     */
+    HopScenario closedLoop(int inFlight, int runs) {
+        if (runs > 0 && (inFlight < connections || inFlight % connections != 0)) {
+            throw new IllegalArgumentException("--closed-loop " + inFlight + " must be a multiple of --connections " + connections);
+        }
+        this.closedInFlight = inFlight;
+        this.closedRuns = runs;
+        return this;
+    }
+
+    /** The closed-loop steps of the last {@link #run} (offered 0), in order: run by run, the paths in turn. */
+    List<Step> closedSteps() {
+        return closedSteps;
+    }
+
+    private final List<Step> closedSteps = new ArrayList<>();
 
     /** Runs the whole scenario and writes the report; returns the steps measured. */
     List<Step> run() throws Exception {
@@ -137,6 +167,16 @@ public final class HopScenario {
                 }
                 if (open.isEmpty()) {
                     break;
+                }
+            }
+            closedSteps.clear();
+            for (int run = 1; run <= closedRuns; run++) {
+                for (String path : PATHS) {
+                    Step s = measure(path, 0, stepDuration, closedInFlight / connections);
+                    closedSteps.add(s);
+                    out.printf(Locale.ROOT, "closed loop run %d, %-8s %d in flight: %,9.0f/s ok, p50 %.2f ms, p99 %.2f ms;"
+                                    + " CPU/req AO %.1f us, proxy %.1f us%n", run, path, closedInFlight, s.okPerSecond(), s.ms(50), s.ms(99),
+                            s.aoCpuUs(), s.proxyCpuUs());
                 }
             }
             String profile = "";
@@ -254,6 +294,11 @@ public final class HopScenario {
     }
 
     private Step measure(String path, int rate, Duration duration) throws InterruptedException {
+        return measure(path, rate, duration, 0);
+    }
+
+    /** One path for {@code duration}: open loop at {@code rate}, or with {@code inFlight} > 0 closed loop, that many per connection. */
+    private Step measure(String path, int rate, Duration duration, int inFlight) throws InterruptedException {
         long self = ProcessHandle.current().pid();
         double aoBefore = Procs.cpuSeconds(ao.pid(), false);
         double proxyBefore = proxyCpu(path);
@@ -267,7 +312,7 @@ public final class HopScenario {
         if (path.equals("cellgate")) {
             LoadGenerator.Result r = new LoadGenerator(new LoadGenerator.Options("127.0.0.1", gatewayPort, List.of("127.0.0.1"),
                     connections, rate, duration, SECRET.getBytes(StandardCharsets.UTF_8), 1,
-                    List.of(new CommandMix(1, CommandMix.Kind.ECHO, false, 1)), payload, 1, tick)).run(out);
+                    List.of(new CommandMix(1, CommandMix.Kind.ECHO, false, 1)), payload, 1, tick, inFlight)).run(out);
             ok = r.ok();
             failed = r.answered() - r.ok() + r.unanswered();
             latency = r.latencyMicros();
@@ -276,7 +321,7 @@ public final class HopScenario {
         } else {
             int port = path.equals("direct") ? aoPort : nginxPort;
             GrpcLoadGenerator.Result r = new GrpcLoadGenerator(new GrpcLoadGenerator.Options("127.0.0.1", port, List.of("127.0.0.1"),
-                    connections, rate, duration, payload, 1, tick)).run(out);
+                    connections, rate, duration, payload, 1, tick, inFlight)).run(out);
             ok = r.ok();
             failed = r.failed() + (r.sent() - r.ok() - r.failed());
             latency = r.latencyMicros();
@@ -326,7 +371,9 @@ public final class HopScenario {
                 .append("nginx and the load generator share its cores, so every figure includes that contention, for every path alike.\n\n");
         md.append("Command: `perf/run hop").append(rates.equals(defaultRates()) ? "" : " --rates " + join(rates))
                 .append(" --seconds ").append(stepDuration.toSeconds()).append(" --connections ").append(connections)
-                .append(" --payload ").append(payload).append("`\n\n");
+                .append(" --payload ").append(payload)
+                .append(closedRuns == 3 && closedInFlight == 256 ? "" : " --closed-loop " + closedInFlight + " --closed-runs " + closedRuns)
+                .append("`\n\n");
         md.append("Setup: one sample AO process (gRPC `Echo`, no injected latency, 512 MiB heap); gatewayd (").append(Runtime.getRuntime()
                         .availableProcessors()).append(" event loops, `upstream.channel-mode: ").append(CHANNEL_MODE)
                         .append("`, 512 MiB heap); nginx ")
@@ -345,6 +392,7 @@ public final class HopScenario {
         md.append(String.format(Locale.ROOT, "| P2 | cellgate / direct max sustained throughput >= 0.6 | %,.0f / %,.0f req/s = **%.2f** (nginx: %,.0f = %.2f) | %s |%n",
                 cg, direct, direct == 0 ? 0 : cg / direct, ng, direct == 0 ? 0 : ng / direct,
                 direct > 0 && cg / direct >= 0.6 ? "met" : "missed by " + String.format(Locale.ROOT, "%.2f", 0.6 - (direct == 0 ? 0 : cg / direct))));
+        md.append(closedRow());
         md.append("\n## Every step\n\nLatency in ms from the intended send time; added = path minus direct at the same rate; CPU in µs per OK request.\n\n");
         md.append("| offered/s | path | OK/s | p50 | p99 | p99.9 | added p50 | added p99 | added p99.9 | CPU AO | CPU proxy | CPU generator "
                 + "| generator lag p50/p99 | sustained |\n");
@@ -403,6 +451,7 @@ public final class HopScenario {
                 .append("/p99-by-rate.svg)\n\n");
         md.append("Histograms (`.hgrm`, HdrHistogram percentile output in ms) and `summary.json` for every step are in `")
                 .append(base).append("/`.\n\n");
+        md.append(closedSection());
         md.append("## What limits the figures\n\n");
         md.append(profile.isEmpty() ? "(no profile was taken)\n" : profile).append('\n');
         Files.writeString(report, md.toString());
@@ -446,6 +495,64 @@ public final class HopScenario {
         return String.format(Locale.ROOT, "| P1 | cellgate adds less latency than nginx (p50, p99, p99.9) at every rate up to 75%% of capacity "
                 + "(%,.0f/s), CPU per request <= nginx's | cellgate vs nginx added p50/p99/p99.9 and proxy CPU per request: %s| %s |%n",
                 limit75, detail, verdict);
+    }
+
+    /** Each closed-loop run's path throughputs over direct's of the same run, and their median. */
+    private double[] closedRatios(String path) {
+        List<Double> ratios = new ArrayList<>();
+        for (int i = 0; i + PATHS.size() <= closedSteps.size(); i += PATHS.size()) {
+            double direct = closedSteps.get(i).okPerSecond();
+            Step s = closedSteps.get(i + PATHS.indexOf(path));
+            ratios.add(direct == 0 ? 0 : s.okPerSecond() / direct);
+        }
+        return ratios.stream().mapToDouble(Double::doubleValue).toArray();
+    }
+
+    private static double median(double[] values) {
+        double[] sorted = values.clone();
+        Arrays.sort(sorted);
+        return sorted.length == 0 ? 0 : sorted.length % 2 == 1 ? sorted[sorted.length / 2]
+                : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
+    }
+
+    private String closedRow() {
+        if (closedSteps.isEmpty()) {
+            return "";
+        }
+        double[] cg = closedRatios("cellgate");
+        double[] ng = closedRatios("nginx");
+        double m = median(cg);
+        return String.format(Locale.ROOT, "| P2 | closed loop, %d requests in flight on each path: cellgate / direct throughput >= 0.6 "
+                        + "| median of %d runs **%.2f** (runs: %s; nginx: median %.2f) | %s |%n", closedInFlight, cg.length, m, list(cg),
+                median(ng), m >= 0.6 ? "met" : String.format(Locale.ROOT, "missed by %.2f", 0.6 - m));
+    }
+
+    private String closedSection() {
+        if (closedSteps.isEmpty()) {
+            return "";
+        }
+        StringBuilder md = new StringBuilder();
+        md.append("## Closed loop: ").append(closedInFlight).append(" requests in flight on each path\n\n")
+                .append("Each path in turn with the same ").append(closedInFlight).append(" requests in flight (")
+                .append(closedInFlight / connections).append(" on each of its ").append(connections)
+                .append(" connections; the next request leaves when one is answered), ").append(stepDuration.toSeconds())
+                .append(" s each, ").append(closedSteps.size() / PATHS.size())
+                .append(" runs. Latency from the actual send; throughput over direct's in the same run.\n\n")
+                .append("| run | path | OK/s | / direct | p50 | p99 | CPU AO | CPU proxy | CPU generator |\n")
+                .append("|---|---|---|---|---|---|---|---|---|\n");
+        for (int i = 0; i < closedSteps.size(); i++) {
+            Step s = closedSteps.get(i);
+            double direct = closedSteps.get(i - i % PATHS.size()).okPerSecond();
+            md.append(String.format(Locale.ROOT, "| %d | %s | %,.0f | %.2f | %.2f | %.2f | %.1f | %s | %.1f |%n", i / PATHS.size() + 1,
+                    s.path(), s.okPerSecond(), direct == 0 ? 0 : s.okPerSecond() / direct, s.ms(50), s.ms(99), s.aoCpuUs(),
+                    s.path().equals("direct") ? "-" : String.format(Locale.ROOT, "%.1f", s.proxyCpuUs()), s.generatorCpuUs()));
+        }
+        md.append('\n');
+        return md.toString();
+    }
+
+    private static String list(double[] values) {
+        return String.join(", ", Arrays.stream(values).mapToObj(v -> String.format(Locale.ROOT, "%.2f", v)).toList());
     }
 
     private static String added(Step s, Step direct, double percentile) {

@@ -51,9 +51,16 @@ public final class GrpcLoadGenerator {
      * @param payloadBytes  size of each echo payload
      * @param threads       client event loops
      * @param tick          how often each event loop sends what is due
+     * @param inFlight      0: open loop at {@code ratePerSecond}; N: closed loop, each channel keeps N calls
+     *                      in flight (the next starts when one ends; latency counts from the actual start)
      */
     public record Options(String host, int port, List<String> sources, int channels, double ratePerSecond, Duration duration,
-                          int payloadBytes, int threads, Duration tick) {
+                          int payloadBytes, int threads, Duration tick, int inFlight) {
+        /** Open-loop options. */
+        public Options(String host, int port, List<String> sources, int channels, double ratePerSecond, Duration duration,
+                       int payloadBytes, int threads, Duration tick) {
+            this(host, port, sources, channels, ratePerSecond, duration, payloadBytes, threads, tick, 0);
+        }
     }
 
     /** What a run measured. Latencies in microseconds. */
@@ -114,11 +121,22 @@ public final class GrpcLoadGenerator {
             startNanos = System.nanoTime();
             sending = true;
             List<ScheduledFuture<?>> tickers = new ArrayList<>();
-            byLoop.forEach((loop, list) -> tickers.add(loop.scheduleAtFixedRate(() -> {
-                for (Caller c : list) {
-                    c.tick();
-                }
-            }, 0, options.tick().toNanos(), TimeUnit.NANOSECONDS)));
+            if (options.inFlight() > 0) {
+                // Closed loop: each channel's first calls, on its loop; every call that ends starts the next.
+                byLoop.forEach((loop, list) -> loop.execute(() -> {
+                    for (Caller c : list) {
+                        for (int k = 0; k < options.inFlight(); k++) {
+                            c.startNext();
+                        }
+                    }
+                }));
+            } else {
+                byLoop.forEach((loop, list) -> tickers.add(loop.scheduleAtFixedRate(() -> {
+                    for (Caller c : list) {
+                        c.tick();
+                    }
+                }, 0, options.tick().toNanos(), TimeUnit.NANOSECONDS)));
+            }
             Histogram total = Progress.run(options.duration(), startNanos, recorder, progress,
                     () -> String.format("sent %,d  ok %,d  failed %,d  in flight %,d", sent.get(), ok.sum(), failed.sum(),
                             sent.get() - ok.sum() - failed.sum()));
@@ -191,6 +209,34 @@ public final class GrpcLoadGenerator {
                         });
                 sendLagRecorder.recordValue(Math.max(0, (System.nanoTime() - intended) / 1000));
             }
+        }
+
+        /** Closed loop: one call now, and the next when it completes. A failed call ends its slot. */
+        void startNext() {
+            if (!sending) {
+                return;
+            }
+            long start = System.nanoTime();
+            sent.incrementAndGet();
+            ClientCalls.asyncUnaryCall(channel.newCall(SampleAoGrpc.getEchoMethod(),
+                    CallOptions.DEFAULT.withDeadlineAfter(10, TimeUnit.SECONDS)), request, new StreamObserver<EchoReply>() {
+                        @Override
+                        public void onNext(EchoReply value) {
+                        }
+
+                        @Override
+                        public void onError(Throwable t) {
+                            failed.increment();
+                            recorder.recordValue(Math.max(0, (System.nanoTime() - start) / 1000));
+                        }
+
+                        @Override
+                        public void onCompleted() {
+                            ok.increment();
+                            recorder.recordValue(Math.max(0, (System.nanoTime() - start) / 1000));
+                            startNext();
+                        }
+                    });
         }
     }
 }

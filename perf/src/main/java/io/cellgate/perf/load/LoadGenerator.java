@@ -58,15 +58,25 @@ public final class LoadGenerator {
      * @param payloadBytes  size of echo and put payloads
      * @param threads       client event loops
      * @param tick          how often each event loop sends what is due (the send is late by up to this)
+     * @param inFlight      0: open loop at {@code ratePerSecond}; N: closed loop, each connection keeps N
+     *                      requests in flight (sends the next when one is answered; the rate is not used,
+     *                      and latency counts from the actual send)
      */
     public record Options(String host, int port, List<String> sources, int connections, double ratePerSecond,
                           Duration duration, byte[] secret, long uidBase, List<CommandMix> mix, int payloadBytes,
-                          int threads, Duration tick) {
-        /** Options with the default 1 ms tick. */
+                          int threads, Duration tick, int inFlight) {
+        /** Open-loop options with the default 1 ms tick. */
         public Options(String host, int port, List<String> sources, int connections, double ratePerSecond,
                        Duration duration, byte[] secret, long uidBase, List<CommandMix> mix, int payloadBytes, int threads) {
             this(host, port, sources, connections, ratePerSecond, duration, secret, uidBase, mix, payloadBytes, threads,
                     Duration.ofMillis(1));
+        }
+
+        /** Open-loop options. */
+        public Options(String host, int port, List<String> sources, int connections, double ratePerSecond,
+                       Duration duration, byte[] secret, long uidBase, List<CommandMix> mix, int payloadBytes, int threads,
+                       Duration tick) {
+            this(host, port, sources, connections, ratePerSecond, duration, secret, uidBase, mix, payloadBytes, threads, tick, 0);
         }
     }
 
@@ -158,13 +168,24 @@ public final class LoadGenerator {
             }
             startNanos = System.nanoTime();
             sending = true;
-            // One ticker per event loop sends what is due on each of that loop's connections.
             List<ScheduledFuture<?>> tickers = new ArrayList<>();
-            byLoop.forEach((loop, list) -> tickers.add(loop.scheduleAtFixedRate(() -> {
-                for (Connection c : list) {
-                    c.tick();
-                }
-            }, 0, options.tick().toNanos(), TimeUnit.NANOSECONDS)));
+            if (options.inFlight() > 0) {
+                // Closed loop: each connection's first requests, on its loop; every answer sends the next.
+                byLoop.forEach((loop, list) -> loop.execute(() -> {
+                    for (Connection c : list) {
+                        for (int k = 0; k < options.inFlight(); k++) {
+                            c.sendNext();
+                        }
+                    }
+                }));
+            } else {
+                // One ticker per event loop sends what is due on each of that loop's connections.
+                byLoop.forEach((loop, list) -> tickers.add(loop.scheduleAtFixedRate(() -> {
+                    for (Connection c : list) {
+                        c.tick();
+                    }
+                }, 0, options.tick().toNanos(), TimeUnit.NANOSECONDS)));
+            }
             Histogram total = Progress.run(options.duration(), startNanos, recorder, progress,
                     () -> String.format("sent %,d  ok %,d  other %,d  in flight %,d", sent.get(), codes[0].sum(),
                             answered.get() - codes[0].sum(), sent.get() - answered.get()));
@@ -267,6 +288,27 @@ public final class LoadGenerator {
                 sendLagRecorder.recordValue(Math.max(0, (System.nanoTime() - intended) / 1000));
                 sent.incrementAndGet();
             }
+        }
+
+        /**
+         * Closed loop: one request now, and the next when it is answered. A failed call ends its slot
+         * (a connection that fails at once would otherwise spin).
+         */
+        void sendNext() {
+            if (!sending || !client.loggedIn()) {
+                return;
+            }
+            long start = System.nanoTime();
+            CommandMix mix = pick(java.util.concurrent.ThreadLocalRandom.current().nextDouble());
+            sent.incrementAndGet();
+            client.call(mix.cmd(), mix.body(uid, nextSeq++, payload)).whenComplete((r, e) -> {
+                if (r != null) {
+                    answered(r, mix, start);
+                    sendNext();
+                } else {
+                    failed.increment();
+                }
+            });
         }
 
         private void answered(Response r, CommandMix mix, long intended) {

@@ -14,9 +14,9 @@ import org.junit.jupiter.api.io.TempDir;
 import io.cellgate.testkit.StartsProcesses;
 
 /**
- * The hop scenario, short (two low rates, one second each): the real AO, gatewayd and nginx
- * processes, both load generator front ends, the CPU readings, the JFR profile and the report with
- * its plots, so the harness keeps working. The full run is {@code perf/run hop}.
+ * The hop scenario, short (two low rates, one second each, and one closed-loop run): the real AO,
+ * gatewayd and nginx processes, both load generator front ends, the CPU readings, the JFR profile
+ * and the report with its plots, so the harness keeps working. The full run is {@code perf/run hop}.
  */
 @StartsProcesses
 class HopScenarioTest {
@@ -24,8 +24,9 @@ class HopScenarioTest {
     void everyPathIsMeasuredAndReported(@TempDir Path dir) throws Exception {
         Path report = dir.resolve("hop-smoke.md");
         ByteArrayOutputStream log = new ByteArrayOutputStream();
-        List<HopScenario.Step> steps = new HopScenario(List.of(300, 600), Duration.ofSeconds(1), 4, 64, 2, report,
-                new PrintStream(log, true, StandardCharsets.UTF_8)).run();
+        HopScenario hop = new HopScenario(List.of(300, 600), Duration.ofSeconds(1), 4, 64, 2, report,
+                new PrintStream(log, true, StandardCharsets.UTF_8)).closedLoop(8, 1);
+        List<HopScenario.Step> steps = hop.run();
 
         // Every path at the first rate; at the second, each path whose first step was sustained (the
         // harness stops a path at its first unsustained step, which a loaded test machine can cause).
@@ -40,8 +41,15 @@ class HopScenarioTest {
                 assertThat(s.proxyCpuUs()).as("proxy CPU per request, " + s.path()).isPositive();
             }
         }
+        // One closed-loop run: every path in turn with 8 requests in flight (2 on each of its 4 connections).
+        assertThat(hop.closedSteps()).extracting(HopScenario.Step::path).containsExactly("direct", "nginx", "cellgate");
+        for (HopScenario.Step s : hop.closedSteps()) {
+            assertThat(s.ok()).as("closed loop, " + s.path()).isPositive();
+            assertThat(s.failed()).as("closed loop, " + s.path()).isZero();
+        }
         String md = Files.readString(report);
-        assertThat(md).contains("| P1 |", "| P2 |", "nginx", "![latency percentiles]");
+        assertThat(md).contains("| P1 |", "| P2 |", "nginx", "![latency percentiles]", "| P2 | closed loop, 8 requests in flight",
+                "## Closed loop: 8 requests in flight on each path");
         // The gateway is profiled at 75% of the highest rate it sustained: when a loaded machine let it
         // sustain none (a cold JVM's first second), the report says so instead.
         boolean cellgateSustained = steps.stream().anyMatch(s -> s.path().equals("cellgate") && s.sustained());
