@@ -9,6 +9,7 @@ import io.cellgate.testkit.Await;
 import io.cellgate.testkit.GatewaydProcess;
 import io.cellgate.testkit.TestAo;
 import io.cellgate.testkit.TestClient;
+import io.cellgate.testkit.GatewayYaml;
 import io.cellgate.testkit.TestTopology;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -117,10 +118,19 @@ class DrainTest {
         }
     }
 
+    /**
+     * The test topology without the sets' adaptive concurrency limit: the drain is under test. With
+     * the limit on, a loaded machine's latency lowers it below the clients' 256 calls in flight and
+     * some are refused SHED_OVERLOAD, answered as designed but not what these tests check.
+     */
+    private static GatewayYaml drainTopology() {
+        return GatewayYaml.testTopology(ao.address(), ao.address()).channelMode("shared").loginTimeout("8s").heartbeat("30s")
+                .setLimit("{enabled: false}");
+    }
+
     @Test
     void everyClientGetsGoAwayAndNoAnswerIsLost() throws Exception {
-        GatewayConfig config = GatewayConfig.parse(TestTopology.yaml(ao.address(), ao.address(), "shared", "8s", "30s"),
-                Path.of("."), name -> null);
+        GatewayConfig config = GatewayConfig.parse(drainTopology().build(), Path.of("."), name -> null);
         GatewayServer gateway = GatewayServer.start(config);
         List<LoadedClient> clients = new ArrayList<>();
         try {
@@ -157,8 +167,7 @@ class DrainTest {
 
     @Test
     void sigtermDrainsTheDaemonAndItExitsWithinTheWindow(@TempDir Path dir) throws Exception {
-        String yaml = TestTopology.yaml(ao.address(), ao.address(), "shared", "8s", "30s")
-                + "drain:\n  reconnect-window: 500ms\n  timeout: 5s\n";
+        String yaml = drainTopology().build() + "drain:\n  reconnect-window: 500ms\n  timeout: 5s\n";
         Path config = dir.resolve("gateway.yaml");
         Files.writeString(config, yaml, StandardCharsets.UTF_8);
         try (GatewaydProcess daemon = GatewaydProcess.start(config, dir.resolve("gatewayd.log"))) {
