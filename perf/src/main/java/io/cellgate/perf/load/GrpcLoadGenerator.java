@@ -188,25 +188,7 @@ public final class GrpcLoadGenerator {
             while (scheduled < due) {
                 long intended = startNanos + phaseNanos + (long) (scheduled / ratePerNano);
                 scheduled++;
-                sent.incrementAndGet();
-                ClientCalls.asyncUnaryCall(channel.newCall(SampleAoGrpc.getEchoMethod(),
-                        CallOptions.DEFAULT.withDeadlineAfter(10, TimeUnit.SECONDS)), request, new StreamObserver<EchoReply>() {
-                            @Override
-                            public void onNext(EchoReply value) {
-                            }
-
-                            @Override
-                            public void onError(Throwable t) {
-                                failed.increment();
-                                recorder.recordValue(Math.max(0, (System.nanoTime() - intended) / 1000));
-                            }
-
-                            @Override
-                            public void onCompleted() {
-                                ok.increment();
-                                recorder.recordValue(Math.max(0, (System.nanoTime() - intended) / 1000));
-                            }
-                        });
+                call(intended, null);
                 sendLagRecorder.recordValue(Math.max(0, (System.nanoTime() - intended) / 1000));
             }
         }
@@ -216,7 +198,14 @@ public final class GrpcLoadGenerator {
             if (!sending) {
                 return;
             }
-            long start = System.nanoTime();
+            call(System.nanoTime(), this::startNext);
+        }
+
+        /**
+         * One Echo call; its latency counts from {@code fromNanos}. {@code thenOnSuccess}, when not
+         * null, runs once the call succeeded (the closed loop's next call).
+         */
+        private void call(long fromNanos, Runnable thenOnSuccess) {
             sent.incrementAndGet();
             ClientCalls.asyncUnaryCall(channel.newCall(SampleAoGrpc.getEchoMethod(),
                     CallOptions.DEFAULT.withDeadlineAfter(10, TimeUnit.SECONDS)), request, new StreamObserver<EchoReply>() {
@@ -227,14 +216,16 @@ public final class GrpcLoadGenerator {
                         @Override
                         public void onError(Throwable t) {
                             failed.increment();
-                            recorder.recordValue(Math.max(0, (System.nanoTime() - start) / 1000));
+                            recorder.recordValue(Math.max(0, (System.nanoTime() - fromNanos) / 1000));
                         }
 
                         @Override
                         public void onCompleted() {
                             ok.increment();
-                            recorder.recordValue(Math.max(0, (System.nanoTime() - start) / 1000));
-                            startNext();
+                            recorder.recordValue(Math.max(0, (System.nanoTime() - fromNanos) / 1000));
+                            if (thenOnSuccess != null) {
+                                thenOnSuccess.run();
+                            }
                         }
                     });
         }
