@@ -2,6 +2,7 @@ package io.cellgate.server.internal;
 
 import io.cellgate.limit.NanoClock;
 import io.cellgate.server.config.OutlierPolicy;
+import io.grpc.ConnectivityState;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import java.util.concurrent.TimeUnit;
@@ -167,6 +168,32 @@ final class AoEndpoint {
     /** The channel for a call started on event loop {@code loopIndex}. */
     ManagedChannel channel(int loopIndex) {
         return channels.length == 1 ? channels[0] : channels[loopIndex];
+    }
+
+    /**
+     * Tells each of its channels that waits out a reconnect backoff to connect now. A channel whose
+     * connection attempts failed (its AO was down) fails every call at once until its backoff ends, and
+     * the backoff grows towards two minutes while the AO stays down; each channel keeps its own. Called
+     * on every health tick, so a restarted AO is reached within one interval on every channel, not when
+     * each channel's backoff happens to end (the set came UP by the checks of one channel while another
+     * still refused its calls).
+     */
+    void reconnectFailedChannels() {
+        for (ManagedChannel c : channels) {
+            if (c.getState(false) == ConnectivityState.TRANSIENT_FAILURE) {
+                c.resetConnectBackoff();
+            }
+        }
+    }
+
+    /** Whether any of its channels refuses calls now: its last connection attempt failed. */
+    boolean anyChannelFailed() {
+        for (ManagedChannel c : channels) {
+            if (c.getState(false) == ConnectivityState.TRANSIENT_FAILURE) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Lets calls in flight finish; new calls are refused by gRPC. */

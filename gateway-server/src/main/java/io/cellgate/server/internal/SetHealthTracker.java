@@ -27,7 +27,8 @@ import java.util.logging.Logger;
 /**
  * Set-level health, on its own thread ({@code cellgate-health}). Every interval it checks each AO
  * endpoint with {@code grpc.health.v1.Health/Check} (a failed check counts like a failed call for
- * outlier ejection), and judges each set: when at least {@code downFraction} of a set's endpoints
+ * outlier ejection), has every channel that waits out a reconnect backoff connect again (an endpoint
+ * passes only when its check passed and none of its channels refuses calls), and judges each set: when at least {@code downFraction} of a set's endpoints
  * are ejected or have failed 3 checks in a row, the set is held DOWN in this gateway's routing
  * snapshot (reads skip it; its writes follow the failover policy); it comes back after all its
  * endpoints have passed their checks for {@code recovery} (no flapping).
@@ -143,6 +144,7 @@ public final class SetHealthTracker implements AutoCloseable {
                 }
             }
             long epoch = routing.table.epoch();
+            endpoints.values().forEach(AoEndpoint::reconnectFailedChannels);
             endpoints.values().forEach(e -> check(e, epoch, fences.get(e.address)));
             endpoints.values().forEach(AoEndpoint::judgeSuccessRate);
             judge(routing);
@@ -171,7 +173,13 @@ public final class SetHealthTracker implements AutoCloseable {
                 // An AO without the health service cannot be judged by checks; its calls still are.
                 if ((status.isOk() && serving) || status.getCode() == Status.Code.UNIMPLEMENTED) {
                     failedChecks.remove(e.address);
-                    passingSince.putIfAbsent(e.address, now);
+                    if (e.anyChannelFailed()) {
+                        // The check's channel reached the AO, another of its channels has not yet (this
+                        // tick told it to reconnect): not recovered until every channel takes calls.
+                        passingSince.remove(e.address);
+                    } else {
+                        passingSince.putIfAbsent(e.address, now);
+                    }
                 } else {
                     passingSince.remove(e.address);
                     if (status.getCode() == Status.Code.DEADLINE_EXCEEDED) {
