@@ -16,6 +16,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import org.HdrHistogram.Histogram;
 
 /**
@@ -24,15 +25,22 @@ import org.HdrHistogram.Histogram;
  * cellgate protocol through a gatewayd process. At each rate step every path runs in turn (so drift
  * of the machine hits all three alike) until it can no longer sustain the rate. Reports latency (from
  * the intended send time), throughput, the CPU time per request of the AO, the proxy and the
- * generator (from {@code /proc}), and a JFR profile of the gateway at 75% of its capacity.
+ * generator (from {@code /proc}), and a profile of the gateway at 75% of its capacity or at
+ * {@code --profile-rate}: JFR (Java frames), or with {@code --profiler perf} Linux perf (the whole
+ * process, kernel included: what a request costs at low rates is mostly system calls and wake-ups).
  *
  * <p>Then the ceiling with the same work in flight on each path: a closed loop of {@code --closed-loop}
  * requests in flight per path (spread over its connections; the next request leaves when one is
  * answered), {@code --closed-runs} times, the paths in turn within each run, throughput compared with
  * direct's in the same run.
  *
+ * <p>The generator (this JVM), the AO and the proxy (gatewayd, or nginx's master and workers) can
+ * each be pinned to CPUs ({@code taskset}) so the scheduler does not move the contention between
+ * them from run to run.
+ *
  * <p>{@code perf/run hop [--rates 2000,4000,...] [--seconds 8] [--connections 16] [--payload 64]
- * [--profile-seconds 15] [--closed-loop 256] [--closed-runs 3] [--out perf/results/hop-DATE.md]}
+ * [--warmup-seconds 10] [--profile-seconds 15] [--profile-rate 0] [--profiler jfr|perf] [--closed-loop 256]
+ * [--closed-runs 3] [--pin-generator CPUS] [--pin-ao CPUS] [--pin-proxy CPUS] [--out perf/results/hop-DATE.md]}
  */
 public final class HopScenario {
     static final String SECRET = "hop-scenario-secret-0123456789";
@@ -83,6 +91,15 @@ public final class HopScenario {
     /** Requests in flight per path in the closed-loop runs; how many such runs (0: none). */
     private int closedInFlight = 256;
     private int closedRuns;
+    /** How long every path runs at the third rate before the first step. */
+    private Duration warmUp;
+    /** The rate the gateway is profiled at (0: 75% of the highest it sustained), and with which profiler. */
+    private int profileRate;
+    private String profiler = "jfr";
+    /** CPU lists for {@code taskset -c} (empty: not pinned). */
+    private String pinGenerator = "";
+    private String pinAo = "";
+    private String pinProxy = "";
     private final Path report;
     private final PrintStream out;
     private final Path dir;
@@ -103,18 +120,25 @@ public final class HopScenario {
         this.report = report;
         this.out = out;
         this.dir = Files.createTempDirectory("cellgate-hop");
+        this.warmUp = Duration.ofSeconds(Math.min(10, 2 * stepDuration.toSeconds()));
     }
 
     public static void main(String[] args) throws Exception {
-        Map<String, String> a = Args.parse(args, Map.of("--rates", "2000,4000,6000,8000,10000,12000,14000,16000,18000,20000,24000,28000,32000,36000,40000,48000",
-                "--seconds", "8", "--connections", "16", "--payload", "64", "--profile-seconds", "15", "--closed-loop", "256",
-                "--closed-runs", "3",
-                "--out", "perf/results/hop-" + LocalDate.now(java.time.ZoneOffset.UTC) + ".md"));
+        Map<String, String> a = Args.parse(args, Map.ofEntries(
+                Map.entry("--rates", "2000,4000,6000,8000,10000,12000,14000,16000,18000,20000,24000,28000,32000,36000,40000,48000"),
+                Map.entry("--seconds", "8"), Map.entry("--connections", "16"), Map.entry("--payload", "64"),
+                Map.entry("--warmup-seconds", "10"), Map.entry("--profile-seconds", "15"), Map.entry("--profile-rate", "0"),
+                Map.entry("--profiler", "jfr"), Map.entry("--closed-loop", "256"), Map.entry("--closed-runs", "3"),
+                Map.entry("--pin-generator", "none"), Map.entry("--pin-ao", "none"), Map.entry("--pin-proxy", "none"),
+                Map.entry("--out", "perf/results/hop-" + LocalDate.now(java.time.ZoneOffset.UTC) + ".md")));
         List<Integer> rates = Arrays.stream(a.get("--rates").split(",")).map(String::trim).map(Integer::parseInt).toList();
         HopScenario hop = new HopScenario(rates, Duration.ofSeconds(Long.parseLong(a.get("--seconds"))),
                 Integer.parseInt(a.get("--connections")), Integer.parseInt(a.get("--payload")),
                 Integer.parseInt(a.get("--profile-seconds")), Path.of(a.get("--out")), System.out);
         hop.closedLoop(Integer.parseInt(a.get("--closed-loop")), Integer.parseInt(a.get("--closed-runs")));
+        hop.warmUp(Duration.ofSeconds(Long.parseLong(a.get("--warmup-seconds"))));
+        hop.profile(Integer.parseInt(a.get("--profile-rate")), a.get("--profiler"));
+        hop.pin(cpus(a.get("--pin-generator")), cpus(a.get("--pin-ao")), cpus(a.get("--pin-proxy")));
         hop.run();
     }
 
@@ -131,6 +155,46 @@ public final class HopScenario {
         return this;
     }
 
+    /** Every path runs {@code warmUp} before the first step. Returns this. */
+    HopScenario warmUp(Duration warmUp) {
+        this.warmUp = warmUp;
+        return this;
+    }
+
+    /**
+     * The gateway is profiled at {@code rate} (0: 75% of the highest rate it sustained) with
+     * {@code profiler}: {@code jfr}, or {@code perf} (Linux perf, which must be installed). Returns this.
+     */
+    HopScenario profile(int rate, String profiler) {
+        if (!profiler.equals("jfr") && !profiler.equals("perf")) {
+            throw new IllegalArgumentException("--profiler must be jfr or perf, not " + profiler);
+        }
+        if (profiler.equals("perf") && !PerfSummary.available()) {
+            throw new IllegalArgumentException("--profiler perf: Linux perf is not installed (Debian: linux-perf)");
+        }
+        this.profileRate = rate;
+        this.profiler = profiler;
+        return this;
+    }
+
+    /** Pins the generator, the AO and the proxy to these CPU lists ({@code taskset -c}; empty: not pinned). Returns this. */
+    HopScenario pin(String generator, String ao, String proxy) {
+        this.pinGenerator = generator;
+        this.pinAo = ao;
+        this.pinProxy = proxy;
+        return this;
+    }
+
+    private static String cpus(String option) {
+        if (option.equals("none")) {
+            return "";
+        }
+        if (!option.matches("[0-9]+([-,][0-9]+)*")) {
+            throw new IllegalArgumentException("a CPU list for taskset -c (0, 1, 0-1, 0,2), or none: " + option);
+        }
+        return option;
+    }
+
     /** The closed-loop steps of the last {@link #run} (offered 0), in order: run by run, the paths in turn. */
     List<Step> closedSteps() {
         return closedSteps;
@@ -142,11 +206,12 @@ public final class HopScenario {
     List<Step> run() throws Exception {
         try {
             startPeers();
+            pinAll();
             // Each JVM compiles its hot paths during the warm-up, not during the first measured steps.
             int warmRate = rates.get(Math.min(2, rates.size() - 1));
-            out.printf("warming up every path at %,d/s...%n", warmRate);
+            out.printf("warming up every path at %,d/s for %d s...%n", warmRate, warmUp.toSeconds());
             for (String path : PATHS) {
-                measure(path, warmRate, Duration.ofSeconds(Math.min(10, 2 * stepDuration.toSeconds())));
+                measure(path, warmRate, warmUp);
             }
             List<Step> steps = new ArrayList<>();
             Map<String, Double> capacity = new LinkedHashMap<>();
@@ -181,8 +246,8 @@ public final class HopScenario {
             }
             String profile = "";
             double cellgateCapacity = capacity.getOrDefault("cellgate", 0.0);
-            if (profileSeconds > 0 && cellgateCapacity > 0) {
-                profile = profileGateway((int) (0.75 * cellgateCapacity));
+            if (profileSeconds > 0 && (profileRate > 0 || cellgateCapacity > 0)) {
+                profile = profileGateway(profileRate > 0 ? profileRate : (int) (0.75 * cellgateCapacity));
             }
             writeReport(steps, capacity, profile);
             return steps;
@@ -219,6 +284,30 @@ public final class HopScenario {
         Procs.awaitPort(nginxPort, nginx, nginxLog);
         out.printf("AO pid %d on %d, gatewayd pid %d on %d, nginx pid %d on %d (%s)%n", ao.pid(), aoPort, gateway.pid(), gatewayPort,
                 nginx.pid(), nginxPort, dir);
+    }
+
+    /** Pins each process to its CPUs, every thread it has (threads it starts later inherit the mask). */
+    private void pinAll() throws IOException, InterruptedException {
+        List<String> pinned = new ArrayList<>();
+        if (!pinGenerator.isEmpty()) {
+            Procs.run("taskset", "-a", "-p", "-c", pinGenerator, Long.toString(ProcessHandle.current().pid()));
+            pinned.add("generator " + pinGenerator);
+        }
+        if (!pinAo.isEmpty()) {
+            Procs.run("taskset", "-a", "-p", "-c", pinAo, Long.toString(ao.pid()));
+            pinned.add("AO " + pinAo);
+        }
+        if (!pinProxy.isEmpty()) {
+            List<Long> proxies = new ArrayList<>(List.of(gateway.pid(), nginx.pid()));
+            proxies.addAll(Procs.children(nginx.pid()));
+            for (long pid : proxies) {
+                Procs.run("taskset", "-a", "-p", "-c", pinProxy, Long.toString(pid));
+            }
+            pinned.add("proxy " + pinProxy);
+        }
+        if (!pinned.isEmpty()) {
+            out.println("pinned: " + String.join(", ", pinned));
+        }
     }
 
     static String nginxBinary() throws IOException {
@@ -343,16 +432,39 @@ public final class HopScenario {
         };
     }
 
-    /** Records the gateway with JFR while it serves {@code rate}; returns the summary. */
+    /** Profiles the gateway while it serves {@code rate}; returns the summary. */
     private String profileGateway(int rate) throws Exception {
+        out.printf("profiling gatewayd with %s at %,d/s for %d s...%n", profiler, rate, profileSeconds);
+        String at = "Gateway at " + String.format(Locale.ROOT, "%,d", rate) + " req/s ("
+                + (profileRate > 0 ? "`--profile-rate`" : "75% of its capacity") + "), " + profileSeconds + " s of ";
+        if (profiler.equals("perf")) {
+            // nginx too, at the same rate with the same tool: what each proxy spends a request on.
+            List<Long> nginxPids = new ArrayList<>(List.of(nginx.pid()));
+            nginxPids.addAll(Procs.children(nginx.pid()));
+            return at + "Linux perf (the whole process: kernel, compiled Java, the JVM):\n\n"
+                    + perfProfile("cellgate", List.of(gateway.pid()), gateway.pid(), rate)
+                    + "\nnginx (master and workers) at the same rate, the same way:\n\n"
+                    + perfProfile("nginx", nginxPids, 0, rate);
+        }
         Path jfr = dir.resolve("gatewayd.jfr");
-        out.printf("profiling gatewayd with JFR at %,d/s for %d s...%n", rate, profileSeconds);
         Procs.run(Procs.jcmd(), Long.toString(gateway.pid()), "JFR.start", "name=hop", "settings=profile",
                 "filename=" + jfr);
         measure("cellgate", rate, Duration.ofSeconds(profileSeconds));
         Procs.run(Procs.jcmd(), Long.toString(gateway.pid()), "JFR.stop", "name=hop");
-        return "Gateway at " + String.format(Locale.ROOT, "%,d", rate) + " req/s (75% of its capacity), "
-                + profileSeconds + " s of JFR (`settings=profile`):\n\n" + JfrSummary.summarize(jfr, 15);
+        return at + "JFR (`settings=profile`):\n\n" + JfrSummary.summarize(jfr, 15);
+    }
+
+    private String perfProfile(String path, List<Long> pids, long jvmPid, int rate) throws Exception {
+        Path data = dir.resolve(path + ".perf.data");
+        Process recording = PerfSummary.record(pids, profileSeconds, data);
+        Step s = measure(path, rate, Duration.ofSeconds(profileSeconds));
+        if (!recording.waitFor(30, TimeUnit.SECONDS) || recording.exitValue() != 0) {
+            recording.destroyForcibly();
+            throw new IOException("perf record of " + path + " failed");
+        }
+        return PerfSummary.summarize(jvmPid, data, profileSeconds, s.okPerSecond(), 20)
+                + String.format(Locale.ROOT, "Over the same window from `/proc`: %.1f µs of CPU per OK request (%,.0f OK/s).%n%n",
+                s.proxyCpuUs(), s.okPerSecond());
     }
 
     private void writeReport(List<Step> steps, Map<String, Double> capacity, String profile) throws IOException {
@@ -373,6 +485,13 @@ public final class HopScenario {
                 .append(" --seconds ").append(stepDuration.toSeconds()).append(" --connections ").append(connections)
                 .append(" --payload ").append(payload)
                 .append(closedRuns == 3 && closedInFlight == 256 ? "" : " --closed-loop " + closedInFlight + " --closed-runs " + closedRuns)
+                .append(warmUp.toSeconds() == 10 ? "" : " --warmup-seconds " + warmUp.toSeconds())
+                .append(profileSeconds == 15 ? "" : " --profile-seconds " + profileSeconds)
+                .append(profileRate == 0 ? "" : " --profile-rate " + profileRate)
+                .append(profiler.equals("jfr") ? "" : " --profiler " + profiler)
+                .append(pinGenerator.isEmpty() ? "" : " --pin-generator " + pinGenerator)
+                .append(pinAo.isEmpty() ? "" : " --pin-ao " + pinAo)
+                .append(pinProxy.isEmpty() ? "" : " --pin-proxy " + pinProxy)
                 .append("`\n\n");
         md.append("Setup: one sample AO process (gRPC `Echo`, no injected latency, 512 MiB heap); gatewayd (").append(Runtime.getRuntime()
                         .availableProcessors()).append(" event loops, `upstream.channel-mode: ").append(CHANNEL_MODE)
@@ -385,7 +504,11 @@ public final class HopScenario {
                 .append("sustained when >= 99% of its requests are answered OK and p99 <= 50 ms. The generator's lag (actual minus ")
                 .append("intended send time; it sends what is due every 200 µs, so up to 0.2 ms is its schedule) is reported for every ")
                 .append("step; a step where its p99 exceeds a tenth of the p99 latency it measured is generator-bound, and no goal is ")
-                .append("judged on it.\n\n");
+                .append("judged on it. Every path ran ").append(warmUp.toSeconds()).append(" s before the first step (JIT warm-up). ")
+                .append(pinGenerator.isEmpty() && pinAo.isEmpty() && pinProxy.isEmpty() ? "No process was pinned to CPUs."
+                        : "Pinned to CPUs (`taskset`): generator " + orAny(pinGenerator) + ", AO " + orAny(pinAo) + ", proxy "
+                        + orAny(pinProxy) + ".")
+                .append("\n\n");
 
         md.append("## Goals\n\n| id | goal | measured | verdict |\n|---|---|---|---|\n");
         md.append(p1Row(steps, limit75));
@@ -549,6 +672,10 @@ public final class HopScenario {
         }
         md.append('\n');
         return md.toString();
+    }
+
+    private static String orAny(String cpus) {
+        return cpus.isEmpty() ? "any" : cpus;
     }
 
     private static String list(double[] values) {

@@ -43,7 +43,7 @@ public final class JfrSummary {
             RecordedFrame frame = stack.getFrames().get(0);
             String type0 = frame.getMethod().getType().getName();
             byMethod.merge(type0 + "." + frame.getMethod().getName(), 1, Integer::sum);
-            byLayer.merge(layer(stack.getFrames()), 1, Integer::sum);
+            byLayer.merge(layer(type0), 1, Integer::sum);
         }
         StringBuilder md = new StringBuilder();
         md.append(String.format("%,d execution samples (%,d native-method samples: threads waiting in epoll or I/O).%n%n", samples,
@@ -64,9 +64,8 @@ public final class JfrSummary {
                 .collect(Collectors.toList());
     }
 
-    /** The layer a sample is charged to: the top frame's library, by package. */
-    private static String layer(List<RecordedFrame> frames) {
-        String top = frames.get(0).getMethod().getType().getName();
+    /** The layer a sample is charged to: the library of the class on top of the stack, by package. */
+    static String layer(String top) {
         if (top.startsWith("io.netty.channel.epoll") || top.startsWith("io.netty.channel.unix")
                 || top.startsWith("sun.nio.ch")) {
             return "socket I/O (epoll, read, write)";
