@@ -98,13 +98,42 @@ public final class Procs {
 
     private static double cpuOf(long pid) {
         try {
-            String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
-            // Fields after the command name (which may hold spaces) start after the last ')'.
-            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-            return (Long.parseLong(f[11]) + Long.parseLong(f[12])) / TICKS_PER_SECOND;
+            return cpuOfStat(Files.readString(Path.of("/proc", Long.toString(pid), "stat")));
         } catch (IOException | RuntimeException e) {
             return 0;
         }
+    }
+
+    /** User + system CPU seconds of a {@code /proc/.../stat} line. */
+    private static double cpuOfStat(String stat) {
+        // Fields after the command name (which may hold spaces) start after the last ')'.
+        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        return (Long.parseLong(f[11]) + Long.parseLong(f[12])) / TICKS_PER_SECOND;
+    }
+
+    /**
+     * CPU seconds used so far by the JIT compiler threads (C1, C2) of the JVM {@code pid}. A thread
+     * that ended takes its time out of this sum, so the JVM measured should keep its compiler
+     * threads ({@code -XX:-UseDynamicNumberOfCompilerThreads}).
+     */
+    public static double compilerCpuSeconds(long pid) {
+        double total = 0;
+        try (Stream<Path> tasks = Files.list(Path.of("/proc", Long.toString(pid), "task"))) {
+            for (Path task : (Iterable<Path>) tasks::iterator) {
+                try {
+                    String stat = Files.readString(task.resolve("stat"));
+                    String name = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+                    if (name.startsWith("C1 CompilerThre") || name.startsWith("C2 CompilerThre")) {
+                        total += cpuOfStat(stat);
+                    }
+                } catch (IOException | RuntimeException e) {
+                    // The thread ended meanwhile.
+                }
+            }
+        } catch (IOException e) {
+            return 0;
+        }
+        return total;
     }
 
     /** The processes whose parent is {@code pid}. */
