@@ -28,7 +28,8 @@ import java.util.logging.Logger;
  * Set-level health, on its own thread ({@code cellgate-health}). Every interval it checks each AO
  * endpoint with {@code grpc.health.v1.Health/Check} (a failed check counts like a failed call for
  * outlier ejection), has every channel that waits out a reconnect backoff connect again (an endpoint
- * passes only when its check passed and none of its channels refuses calls), and judges each set: when at least {@code downFraction} of a set's endpoints
+ * passes only when its check passed and none of its channels refuses calls), and judges each set:
+ * when at least {@code downFraction} of a set's endpoints
  * are ejected or have failed 3 checks in a row, the set is held DOWN in this gateway's routing
  * snapshot (reads skip it; its writes follow the failover policy); it comes back after all its
  * endpoints have passed their checks for {@code recovery} (no flapping).
