@@ -291,26 +291,32 @@ public final class HopScenario {
 
     /** Pins each process to its CPUs, every thread it has (threads it starts later inherit the mask). */
     private void pinAll() throws IOException, InterruptedException {
+        List<Long> proxies = new ArrayList<>(List.of(gateway.pid()));
+        proxies.addAll(nginxPids());
         List<String> pinned = new ArrayList<>();
-        if (!pinGenerator.isEmpty()) {
-            Procs.run("taskset", "-a", "-p", "-c", pinGenerator, Long.toString(ProcessHandle.current().pid()));
-            pinned.add("generator " + pinGenerator);
-        }
-        if (!pinAo.isEmpty()) {
-            Procs.run("taskset", "-a", "-p", "-c", pinAo, Long.toString(ao.pid()));
-            pinned.add("AO " + pinAo);
-        }
-        if (!pinProxy.isEmpty()) {
-            List<Long> proxies = new ArrayList<>(List.of(gateway.pid(), nginx.pid()));
-            proxies.addAll(Procs.children(nginx.pid()));
-            for (long pid : proxies) {
-                Procs.run("taskset", "-a", "-p", "-c", pinProxy, Long.toString(pid));
-            }
-            pinned.add("proxy " + pinProxy);
-        }
+        pin("generator", pinGenerator, List.of(ProcessHandle.current().pid()), pinned);
+        pin("AO", pinAo, List.of(ao.pid()), pinned);
+        pin("proxy", pinProxy, proxies, pinned);
         if (!pinned.isEmpty()) {
             out.println("pinned: " + String.join(", ", pinned));
         }
+    }
+
+    private static void pin(String role, String cpus, List<Long> pids, List<String> pinned) throws IOException, InterruptedException {
+        if (cpus.isEmpty()) {
+            return;
+        }
+        for (long pid : pids) {
+            Procs.run("taskset", "-a", "-p", "-c", cpus, Long.toString(pid));
+        }
+        pinned.add(role + " " + cpus);
+    }
+
+    /** nginx's master and its workers. */
+    private List<Long> nginxPids() {
+        List<Long> pids = new ArrayList<>(List.of(nginx.pid()));
+        pids.addAll(Procs.children(nginx.pid()));
+        return pids;
     }
 
     static String nginxBinary() throws IOException {
@@ -444,12 +450,10 @@ public final class HopScenario {
                 + (profileRate > 0 ? "`--profile-rate`" : "75% of its capacity") + "), " + profileSeconds + " s of ";
         if (profiler.equals("perf")) {
             // nginx too, at the same rate with the same tool: what each proxy spends a request on.
-            List<Long> nginxPids = new ArrayList<>(List.of(nginx.pid()));
-            nginxPids.addAll(Procs.children(nginx.pid()));
             return at + "Linux perf (the whole process: kernel, compiled Java, the JVM):\n\n"
                     + perfProfile("cellgate", List.of(gateway.pid()), gateway.pid(), rate)
                     + "\nnginx (master and workers) at the same rate, the same way:\n\n"
-                    + perfProfile("nginx", nginxPids, 0, rate);
+                    + perfProfile("nginx", nginxPids(), 0, rate);
         }
         Path jfr = dir.resolve("gatewayd.jfr");
         Procs.run(Procs.jcmd(), Long.toString(gateway.pid()), "JFR.start", "name=hop", "settings=profile",
