@@ -75,7 +75,7 @@ final class GatewayMetrics {
         counter(registry, "cellgate_reads_spilled", "Reads their set's concurrency limit had no room for, served by the next"
                 + " nearest set of the same city", counters::readsSpilled);
         counter(registry, "cellgate_event_loop_handoffs", "Tasks given to the gateway's event loops by other threads: a response"
-                + " or a call crossing loops, a timer set from another thread (none per request in channel-mode per-event-loop)",
+                + " or a call crossing loops, a timer set from another thread (none per request in channel-mode per-event-loop or lean)",
                 gateway::eventLoopHandoffs);
         counter(registry, "cellgate_buffer_leaks", "Buffer leaks reported by Netty's leak detector",
                 io.cellgate.server.internal.LeakReports::count);

@@ -11,11 +11,13 @@ import io.cellgate.testkit.TestClient;
 import io.cellgate.testkit.TestTopology;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Hand-offs per request: tasks given to an event loop by another thread, counted by the gateway's
- * loop group. With {@code channel-mode: per-event-loop} (the default) a request's client connection
- * and its upstream call share a loop, so a request, one at a time or pipelined, hands nothing off.
+ * loop group. With {@code channel-mode: per-event-loop} (the default) or {@code lean} a request's client
+ * connection and its upstream call share a loop, so a request, one at a time or pipelined, hands nothing off.
  * With {@code shared} a connection on another loop than the endpoint's channel hands off at least
  * twice per request (the call's start, the response's write; four with gRPC's deadline timer set and
  * cancelled on the channel's loop); the second test shows the counter sees them.
@@ -23,10 +25,11 @@ import org.junit.jupiter.api.Test;
 class EventLoopHandoffTest {
     private static final int REQUESTS = 1_000;
 
-    @Test
-    void aRequestServedOnItsConnectionsLoopHandsNothingOff() throws Exception {
+    @ParameterizedTest
+    @ValueSource(strings = {"per-event-loop", "lean"})
+    void aRequestServedOnItsConnectionsLoopHandsNothingOff(String mode) throws Exception {
         try (TestAo sz = new TestAo("sz-a"); TestAo sh = new TestAo("sh-a")) {
-            String yaml = GatewayYaml.testTopology(sz.address(), sh.address()).channelMode("per-event-loop")
+            String yaml = GatewayYaml.testTopology(sz.address(), sh.address()).channelMode(mode)
                     // The hand-offs are measured, not admission: the adaptive set limit, learning from a busy
                     // machine's latency, could refuse some of the pipelined bursts.
                     .setLimit("{enabled: false}").build();

@@ -49,7 +49,7 @@ class GatewayEndToEndTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"per-event-loop", "shared"})
+    @ValueSource(strings = {"per-event-loop", "shared", "lean"})
     void readGoesToTheLocalCityAndWriteToTheWritePointInTheOtherCity(String mode) throws Exception {
         long uid = TestTopology.uidInSlots(1000, 8192, 16383); // write point: sh-a, in city sh
         try (GatewayServer gateway = gateway(mode); TestClient client = new TestClient(gateway.port())) {
@@ -82,7 +82,7 @@ class GatewayEndToEndTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"per-event-loop", "shared"})
+    @ValueSource(strings = {"per-event-loop", "shared", "lean"})
     void thousandPipelinedRequestsOnOneConnectionAreAllAnsweredAndMatchedBySeq(String mode) throws Exception {
         long uid = TestTopology.uidInSlots(5000, 0, 8191); // write point: sz-a
         try (GatewayServer gateway = gateway(mode); TestClient client = new TestClient(gateway.port())) {
@@ -106,7 +106,7 @@ class GatewayEndToEndTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"per-event-loop"})
+    @ValueSource(strings = {"per-event-loop", "lean"})
     void refusalsAndUpstreamFailuresGetTheirCodesAndTheConnectionStaysUsable(String mode) throws Exception {
         long uid = 77;
         try (GatewayServer gateway = gateway(mode); TestClient client = new TestClient(gateway.port())) {
@@ -140,7 +140,7 @@ class GatewayEndToEndTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"per-event-loop"})
+    @ValueSource(strings = {"per-event-loop", "lean"})
     void anUnreachableAoIsAnsweredUpstreamUnavailable(String mode) throws Exception {
         String closedPort;
         try (ServerSocket s = new ServerSocket(0)) {

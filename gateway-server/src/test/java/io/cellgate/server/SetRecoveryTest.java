@@ -19,7 +19,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * A set's AO stays down long enough for the gateway's channels to it (one per event loop) to back off
@@ -43,18 +44,20 @@ class SetRecoveryTest {
             commands:
               - {cmd: 2, method: test.Ao/Echo, route: WRITE, timeout: 2s}
             upstream:
+              channel-mode: %s
               outlier: {consecutive-failures: 3}
               health: {interval: 100ms, timeout: 500ms, recovery: 500ms}
             """;
     /** Clients, two on each event loop (the gateway hands connections to its loops in turn). */
     private static final int CLIENTS = 4;
 
-    @Test
-    void everyLoopsChannelTakesWritesAsSoonAsTheSetIsUpAgain() throws Exception {
+    @ParameterizedTest
+    @ValueSource(strings = {"per-event-loop", "lean"})
+    void everyLoopsChannelTakesWritesAsSoonAsTheSetIsUpAgain(String mode) throws Exception {
         TestAo a = new TestAo("sz-a");
         int aPort = Integer.parseInt(a.address().substring(a.address().lastIndexOf(':') + 1));
         try (TestAo b = new TestAo("sz-b")) {
-            String yaml = YAML.formatted(TestTopology.SECRET, a.address(), b.address());
+            String yaml = YAML.formatted(TestTopology.SECRET, a.address(), b.address(), mode);
             try (GatewayServer gateway = GatewayServer.start(GatewayConfig.parse(yaml, Path.of("."), name -> null))) {
                 List<TestClient> clients = new ArrayList<>();
                 List<Thread> writers = new ArrayList<>();

@@ -134,7 +134,12 @@ public record GatewayConfig(String city, String idc, String listenHost, int list
         /** One channel per endpoint per event loop (the default): a call never leaves the client's event loop. */
         PER_EVENT_LOOP,
         /** One channel per endpoint, on one of the event loops; calls and responses hop between loops. */
-        SHARED
+        SHARED,
+        /**
+         * As {@link #PER_EVENT_LOOP}, with the gateway's own lean gRPC client on Netty's HTTP/2 codec
+         * carrying the calls (one gRPC channel per endpoint stays, for health checks).
+         */
+        LEAN
     }
 
     private static final Pattern METHOD = Pattern.compile("[A-Za-z_][\\w.]*\\.[A-Za-z_]\\w*/[A-Za-z_]\\w*|[A-Za-z_]\\w*/[A-Za-z_]\\w*");

@@ -16,6 +16,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 final class AoEndpoint {
     final String address;
     private final ManagedChannel[] channels;
+    /** The lean client's channels, one per event loop ({@code channel-mode: lean}; null otherwise): they carry the calls. */
+    private final LeanChannel[] lean;
     final AtomicInteger outstanding = new AtomicInteger();
     /** Writes and center calls in flight: what a city switch waits for before it moves write points. */
     final AtomicInteger writesOutstanding = new AtomicInteger();
@@ -39,12 +41,21 @@ final class AoEndpoint {
     private final NanoClock clock;
 
     AoEndpoint(String address, ManagedChannel[] channels, OutlierPolicy policy) {
-        this(address, channels, policy, NanoClock.SYSTEM);
+        this(address, channels, null, policy, NanoClock.SYSTEM);
+    }
+
+    AoEndpoint(String address, ManagedChannel[] channels, LeanChannel[] lean, OutlierPolicy policy) {
+        this(address, channels, lean, policy, NanoClock.SYSTEM);
     }
 
     AoEndpoint(String address, ManagedChannel[] channels, OutlierPolicy policy, NanoClock clock) {
+        this(address, channels, null, policy, clock);
+    }
+
+    private AoEndpoint(String address, ManagedChannel[] channels, LeanChannel[] lean, OutlierPolicy policy, NanoClock clock) {
         this.address = address;
         this.channels = channels;
+        this.lean = lean;
         this.policy = policy;
         this.clock = clock;
         this.ejectedUntilNanos = new java.util.concurrent.atomic.AtomicLong(clock.nanoTime());
@@ -165,9 +176,14 @@ final class AoEndpoint {
 
     private static final java.util.logging.Logger LOG = java.util.logging.Logger.getLogger(AoEndpoint.class.getName());
 
-    /** The channel for a call started on event loop {@code loopIndex}. */
+    /** The gRPC channel for a call started on event loop {@code loopIndex} (with a lean client: for health checks). */
     ManagedChannel channel(int loopIndex) {
         return channels.length == 1 ? channels[0] : channels[loopIndex];
+    }
+
+    /** The lean client's channel of event loop {@code loopIndex}, or null: calls go through {@link #channel}. */
+    LeanChannel leanChannel(int loopIndex) {
+        return lean == null ? null : lean[loopIndex];
     }
 
     /**
@@ -184,6 +200,11 @@ final class AoEndpoint {
                 c.resetConnectBackoff();
             }
         }
+        if (lean != null) {
+            for (LeanChannel c : lean) {
+                c.resetConnectBackoff();
+            }
+        }
     }
 
     /** Whether any of its channels refuses calls now: its last connection attempt failed. */
@@ -191,6 +212,13 @@ final class AoEndpoint {
         for (ManagedChannel c : channels) {
             if (c.getState(false) == ConnectivityState.TRANSIENT_FAILURE) {
                 return true;
+            }
+        }
+        if (lean != null) {
+            for (LeanChannel c : lean) {
+                if (c.failed()) {
+                    return true;
+                }
             }
         }
         return false;
@@ -201,13 +229,28 @@ final class AoEndpoint {
         for (ManagedChannel c : channels) {
             c.shutdown();
         }
+        if (lean != null) {
+            for (LeanChannel c : lean) {
+                c.shutdown(SHUTDOWN_GRACE_MILLIS);
+            }
+        }
     }
+
+    /** How long a lean connection lets its calls finish at shutdown (the gateway waits less, then moves on). */
+    private static final long SHUTDOWN_GRACE_MILLIS = 30_000;
 
     void awaitTermination(long millis) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
         for (ManagedChannel c : channels) {
             if (!c.awaitTermination(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
                 c.shutdownNow();
+            }
+        }
+        if (lean != null) {
+            for (LeanChannel c : lean) {
+                if (!c.awaitTermination(Math.max(0, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())))) {
+                    c.shutdown(0);
+                }
             }
         }
     }

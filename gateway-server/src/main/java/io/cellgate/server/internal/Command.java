@@ -16,6 +16,10 @@ import java.util.concurrent.atomic.LongAdder;
 final class Command {
     final CommandSpec spec;
     final MethodDescriptor<ByteString, ByteString> method;
+    /** The HTTP/2 {@code :path} of its method, for the lean client. */
+    final io.netty.util.AsciiString path;
+    /** The command word as sent in {@code x-cellgate-cmd}. */
+    final String cmdText;
     /** Null when the command has no rate limit. */
     final TokenBucket limiter;
     final long timeoutMillis;
@@ -44,6 +48,8 @@ final class Command {
                 .setRequestMarshaller(ByteStringMarshaller.INSTANCE)
                 .setResponseMarshaller(ByteStringMarshaller.INSTANCE)
                 .build();
+        this.path = new io.netty.util.AsciiString("/" + spec.method());
+        this.cmdText = Integer.toUnsignedString(spec.cmd());
         double rate = spec.effectiveRate(fleetShare);
         this.limiter = rate > 0 ? new TokenBucket(Math.max(rate, MIN_RATE), spec.effectiveBurst(fleetShare), clock) : null;
         this.timeoutMillis = spec.timeout().toMillis();

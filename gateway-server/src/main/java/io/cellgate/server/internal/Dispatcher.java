@@ -8,7 +8,6 @@ import io.cellgate.protocol.v1.LoginAck;
 import io.cellgate.protocol.v1.Request;
 import io.cellgate.protocol.v1.ServerFrame;
 import io.cellgate.route.RouteTable;
-import io.grpc.Metadata;
 import io.netty.channel.Channel;
 import java.util.concurrent.ThreadLocalRandom;
 
@@ -26,21 +25,9 @@ import java.util.concurrent.ThreadLocalRandom;
  * through the frame step's context.
  */
 final class Dispatcher {
-    static final Metadata.Key<String> UID = Metadata.Key.of("x-cellgate-uid", Metadata.ASCII_STRING_MARSHALLER);
-    static final Metadata.Key<String> CMD = Metadata.Key.of("x-cellgate-cmd", Metadata.ASCII_STRING_MARSHALLER);
-    static final Metadata.Key<String> DYE = Metadata.Key.of("x-cellgate-dye", Metadata.ASCII_STRING_MARSHALLER);
-    static final Metadata.Key<String> TRACE_ID = Metadata.Key.of("x-cellgate-trace-id", Metadata.ASCII_STRING_MARSHALLER);
-    static final Metadata.Key<String> TRACEPARENT = Metadata.Key.of("traceparent", Metadata.ASCII_STRING_MARSHALLER);
-    static final Metadata.Key<String> ROUTE_EPOCH = io.cellgate.fence.FenceHeaders.ROUTE_EPOCH;
-    static final Metadata.Key<String> FENCE_EPOCH = io.cellgate.fence.FenceHeaders.FENCE_EPOCH;
-    static final Metadata.Key<String> ROUTE_CLASS = io.cellgate.fence.FenceHeaders.ROUTE_CLASS;
     /** {@code x-cellgate-route-class} values by {@link io.cellgate.route.RouteClass} ordinal. */
     private static final String[] ROUTE_CLASS_VALUES = java.util.Arrays.stream(io.cellgate.route.RouteClass.values())
             .map(c -> c.name().toLowerCase(java.util.Locale.ROOT)).toArray(String[]::new);
-    static final Metadata.Key<String> SET = Metadata.Key.of("x-cellgate-set", Metadata.ASCII_STRING_MARSHALLER);
-    static final Metadata.Key<String> DEVICE = Metadata.Key.of("x-cellgate-device", Metadata.ASCII_STRING_MARSHALLER);
-    static final Metadata.Key<String> DEVICE_ID = Metadata.Key.of("x-cellgate-device-id", Metadata.ASCII_STRING_MARSHALLER);
-    static final Metadata.Key<String> APP_VERSION = Metadata.Key.of("x-cellgate-app-version", Metadata.ASCII_STRING_MARSHALLER);
 
     private final GatewayContext context;
 
@@ -281,31 +268,28 @@ final class Dispatcher {
                            io.cellgate.limit.SetConcurrencyLimit setLimit, ByteString body, String dye,
                            long startNanos, long deadlineNanos, int attempt, String traceparent) {
         RouteTable table = routing.table;
-        Metadata headers = new Metadata();
-        headers.put(UID, Long.toUnsignedString(session.uid));
-        headers.put(CMD, Integer.toUnsignedString(command.spec.cmd()));
+        String[] headers = UpstreamHeader.newValues();
+        headers[UpstreamHeader.UID.ordinal()] = Long.toUnsignedString(session.uid);
+        headers[UpstreamHeader.CMD.ordinal()] = command.cmdText;
         if (!dye.isEmpty()) {
-            headers.put(DYE, dye);
+            headers[UpstreamHeader.DYE.ordinal()] = dye;
         }
-        headers.put(TRACE_ID, session.sessionId() + '-' + Long.toUnsignedString(seq));
-        headers.put(TRACEPARENT, traceparent);
+        headers[UpstreamHeader.TRACE_ID.ordinal()] = session.sessionId() + '-' + Long.toUnsignedString(seq);
+        headers[UpstreamHeader.TRACEPARENT.ordinal()] = traceparent;
         if (!session.device.isEmpty()) {
-            headers.put(DEVICE, session.device);
+            headers[UpstreamHeader.DEVICE.ordinal()] = session.device;
         }
         if (!session.deviceId.isEmpty()) {
-            headers.put(DEVICE_ID, session.deviceId);
+            headers[UpstreamHeader.DEVICE_ID.ordinal()] = session.deviceId;
         }
         if (!session.appVersion.isEmpty()) {
-            headers.put(APP_VERSION, session.appVersion);
+            headers[UpstreamHeader.APP_VERSION.ordinal()] = session.appVersion;
         }
-        headers.put(ROUTE_EPOCH, routing.epochText);
-        headers.put(ROUTE_CLASS, ROUTE_CLASS_VALUES[command.spec.route().ordinal()]);
-        String fence = routing.fenceText(set);
-        if (fence != null) {
-            // Tells the AO its city's fence, so it refuses writes from any gateway whose routes predate it.
-            headers.put(FENCE_EPOCH, fence);
-        }
-        headers.put(SET, table.set(set).name());
+        headers[UpstreamHeader.ROUTE_EPOCH.ordinal()] = routing.epochText;
+        headers[UpstreamHeader.ROUTE_CLASS.ordinal()] = ROUTE_CLASS_VALUES[command.spec.route().ordinal()];
+        // Tells the AO its city's fence (null: none), so it refuses writes from any gateway whose routes predate it.
+        headers[UpstreamHeader.FENCE_EPOCH.ordinal()] = routing.fenceText(set);
+        headers[UpstreamHeader.SET.ordinal()] = table.set(set).name();
         if (table.crossesCity(set)) {
             context.counters.crossCity.increment();
         }
@@ -314,7 +298,7 @@ final class Dispatcher {
                 setLimit, traceparent);
         session.startCall(seq, call);
         long timeoutNanos = Math.max(1, deadlineNanos - System.nanoTime());
-        call.start(endpoint.channel(session.loopIndex), command, timeoutNanos, headers, body);
+        call.start(session.loopIndex, command, timeoutNanos, headers, body);
     }
 
     /**

@@ -5,7 +5,6 @@ import io.cellgate.protocol.v1.Code;
 import io.cellgate.protocol.v1.ServerFrame;
 import io.grpc.CallOptions;
 import io.grpc.ClientCall;
-import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
 import io.grpc.Status;
 import java.util.concurrent.TimeUnit;
@@ -23,7 +22,9 @@ final class UpstreamCall extends ClientCall.Listener<ByteString> {
     private final ResponseWriter writer;
     private final AoEndpoint endpoint;
     private final GatewayCounters counters;
+    /** The call: gRPC's, or the lean client's (one of the two). */
     private ClientCall<ByteString, ByteString> call;
+    private LeanCall leanCall;
     private ByteString responseBody;
     /** When the AO call started and ended (System.nanoTime). */
     private long callStartNanos;
@@ -97,22 +98,35 @@ final class UpstreamCall extends ClientCall.Listener<ByteString> {
         return command.spec.route() != io.cellgate.route.RouteClass.READ;
     }
 
-    void start(ManagedChannel channel, Command command, long timeoutNanos, Metadata headers, ByteString request) {
+    /**
+     * Starts the call on its endpoint's channel for event loop {@code loopIndex}: the lean client's
+     * when the endpoint has one, else gRPC's. {@code headers} by {@link UpstreamHeader} ordinal.
+     */
+    void start(int loopIndex, Command command, long timeoutNanos, String[] headers, ByteString request) {
         endpoint.outstanding.incrementAndGet();
         if (write()) {
             endpoint.writesOutstanding.incrementAndGet();
         }
         counters.inFlight.increment();
         callStartNanos = System.nanoTime();
-        call = channel.newCall(command.method, CallOptions.DEFAULT.withDeadlineAfter(timeoutNanos, TimeUnit.NANOSECONDS));
-        call.start(this, headers);
+        LeanChannel lean = endpoint.leanChannel(loopIndex);
+        if (lean != null) {
+            leanCall = lean.start(this, command.path, timeoutNanos, headers, request);
+            return;
+        }
+        call = endpoint.channel(loopIndex).newCall(command.method, CallOptions.DEFAULT.withDeadlineAfter(timeoutNanos, TimeUnit.NANOSECONDS));
+        call.start(this, UpstreamHeader.metadata(headers));
         call.request(1);
         call.sendMessage(request);
         call.halfClose();
     }
 
     void cancel(String reason) {
-        call.cancel(reason, null);
+        if (leanCall != null) {
+            leanCall.cancel(reason);
+        } else {
+            call.cancel(reason, null);
+        }
     }
 
     @Override

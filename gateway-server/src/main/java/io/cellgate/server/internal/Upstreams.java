@@ -23,7 +23,9 @@ import java.util.logging.Logger;
  *
  * <p>Channels are grpc-netty channels on the gateway's own event loops and socket channel type, with
  * a direct executor: gRPC starts no threads of its own. In {@link ChannelMode#PER_EVENT_LOOP} each
- * endpoint has one channel per event loop and a call runs entirely on the client's loop.
+ * endpoint has one channel per event loop and a call runs entirely on the client's loop. In
+ * {@link ChannelMode#LEAN} the calls go through the lean client's {@link LeanChannel}s (one per loop,
+ * on that loop) and each endpoint keeps one gRPC channel for its health checks.
  *
  * <p>Threading: {@link #current()} is one volatile read from any thread. {@link #rebuild} is the
  * single writer, called by the {@link RouteEngine} on its writer thread; it keeps the channels of
@@ -234,7 +236,15 @@ public final class Upstreams implements AutoCloseable {
                     .disableRetry();
             channels[i] = (tls == null ? builder.usePlaintext() : builder.sslContext(tls)).build();
         }
-        return new AoEndpoint(address, channels, outlier);
+        if (mode != ChannelMode.LEAN) {
+            return new AoEndpoint(address, channels, outlier);
+        }
+        // The calls go through the lean client, one channel per loop; the gRPC channel above serves the checks.
+        LeanChannel[] lean = new LeanChannel[loops.length];
+        for (int i = 0; i < loops.length; i++) {
+            lean[i] = new LeanChannel(host, port, loops[i], channelType, tls);
+        }
+        return new AoEndpoint(address, channels, lean, outlier);
     }
 
     /** Shuts every channel down, waiting up to {@code millis} for calls in flight. */

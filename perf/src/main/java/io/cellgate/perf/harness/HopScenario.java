@@ -40,17 +40,19 @@ import org.HdrHistogram.Histogram;
  *
  * <p>{@code perf/run hop [--rates 2000,4000,...] [--seconds 8] [--connections 16] [--payload 64]
  * [--warmup-seconds 10] [--profile-seconds 15] [--profile-rate 0] [--profiler jfr|perf] [--closed-loop 256]
- * [--closed-runs 3] [--pin-generator CPUS] [--pin-ao CPUS] [--pin-proxy CPUS] [--out perf/results/hop-DATE.md]}
+ * [--closed-runs 3] [--pin-generator CPUS] [--pin-ao CPUS] [--pin-proxy CPUS] [--channel-mode per-event-loop|lean|shared]
+ * [--out perf/results/hop-DATE.md]}
  */
 public final class HopScenario {
     static final String SECRET = "hop-scenario-secret-0123456789";
     static final List<String> PATHS = List.of("direct", "nginx", "cellgate");
-    /** The gateway's upstream channel mode ({@code -Dcellgate.channel-mode=shared} measures the other). */
-    static final String CHANNEL_MODE = System.getProperty("cellgate.channel-mode", "per-event-loop");
+    /** The gateway's upstream channel mode unless {@code --channel-mode} says otherwise. */
+    static final String DEFAULT_CHANNEL_MODE = "per-event-loop";
     /** A step is sustained when at least this share of the offered requests was answered OK ... */
     static final double SUSTAINED_OK = 0.99;
     /** ... and its p99 stayed under this many milliseconds. */
     static final double SUSTAINED_P99_MS = 50;
+    private String channelMode = DEFAULT_CHANNEL_MODE;
 
     /**
      * One path at one rate. CPU in microseconds per OK request ({@code proxyJitCpuUs}: the part of
@@ -131,6 +133,7 @@ public final class HopScenario {
                 Map.entry("--warmup-seconds", "10"), Map.entry("--profile-seconds", "15"), Map.entry("--profile-rate", "0"),
                 Map.entry("--profiler", "jfr"), Map.entry("--closed-loop", "256"), Map.entry("--closed-runs", "3"),
                 Map.entry("--pin-generator", "none"), Map.entry("--pin-ao", "none"), Map.entry("--pin-proxy", "none"),
+                Map.entry("--channel-mode", DEFAULT_CHANNEL_MODE),
                 Map.entry("--out", "perf/results/hop-" + LocalDate.now(java.time.ZoneOffset.UTC) + ".md")));
         List<Integer> rates = Arrays.stream(a.get("--rates").split(",")).map(String::trim).map(Integer::parseInt).toList();
         HopScenario hop = new HopScenario(rates, Duration.ofSeconds(Long.parseLong(a.get("--seconds"))),
@@ -140,7 +143,14 @@ public final class HopScenario {
         hop.warmUp(Duration.ofSeconds(Long.parseLong(a.get("--warmup-seconds"))));
         hop.profile(Integer.parseInt(a.get("--profile-rate")), a.get("--profiler"));
         hop.pin(cpus(a.get("--pin-generator")), cpus(a.get("--pin-ao")), cpus(a.get("--pin-proxy")));
+        hop.channelMode(a.get("--channel-mode"));
         hop.run();
+    }
+
+    /** The gateway's {@code upstream.channel-mode} for its runs. Returns this. */
+    HopScenario channelMode(String mode) {
+        this.channelMode = mode;
+        return this;
     }
 
     /**
@@ -270,7 +280,7 @@ public final class HopScenario {
 
         gatewayPort = Procs.freePort();
         Path config = dir.resolve("gateway.yaml");
-        Files.writeString(config, gatewayYaml(gatewayPort, aoPort));
+        Files.writeString(config, gatewayYaml(gatewayPort, aoPort, channelMode));
         Path gatewayLog = dir.resolve("gatewayd.log");
         // Compiler threads kept alive, so their CPU time, reported apart, stays in the per-thread sums.
         gateway = Procs.java(gatewayLog, List.of("-Xms512m", "-Xmx512m", "-XX:-UseDynamicNumberOfCompilerThreads",
@@ -364,6 +374,10 @@ public final class HopScenario {
 
     /** The gateway: one set, one READ command to the AO's Echo, limits that do not cap a benchmark connection. */
     static String gatewayYaml(int port, int aoPort) {
+        return gatewayYaml(port, aoPort, DEFAULT_CHANNEL_MODE);
+    }
+
+    static String gatewayYaml(int port, int aoPort, String channelMode) {
         return """
                 gateway: {city: sz, idc: sz-1, transport: auto, event-loop-threads: %d}
                 listen: {client: 127.0.0.1:%d, metrics: off}
@@ -388,7 +402,7 @@ public final class HopScenario {
                   # Every simulated client comes from this host's loopback /24: no per-source share.
                   source-share: 1
                 """.formatted(Integer.getInteger("cellgate.event-loops", Runtime.getRuntime().availableProcessors()), port, SECRET,
-                aoPort, CHANNEL_MODE);
+                aoPort, channelMode);
     }
 
     private Step measure(String path, int rate, Duration duration) throws InterruptedException {
@@ -501,9 +515,10 @@ public final class HopScenario {
                 .append(pinGenerator.isEmpty() ? "" : " --pin-generator " + pinGenerator)
                 .append(pinAo.isEmpty() ? "" : " --pin-ao " + pinAo)
                 .append(pinProxy.isEmpty() ? "" : " --pin-proxy " + pinProxy)
+                .append(channelMode.equals(DEFAULT_CHANNEL_MODE) ? "" : " --channel-mode " + channelMode)
                 .append("`\n\n");
         md.append("Setup: one sample AO process (gRPC `Echo`, no injected latency, 512 MiB heap); gatewayd (").append(Runtime.getRuntime()
-                        .availableProcessors()).append(" event loops, `upstream.channel-mode: ").append(CHANNEL_MODE)
+                        .availableProcessors()).append(" event loops, `upstream.channel-mode: ").append(channelMode)
                         .append("`, 512 MiB heap); nginx ")
                 .append(nginxVersion()).append(" configured as its operators would for gRPC: `worker_processes` = cores, ")
                 .append("`access_log off`, an upstream `keepalive 512` pool, `keepalive_requests` raised to 10M on both sides. ")
