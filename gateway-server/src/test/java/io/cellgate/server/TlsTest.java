@@ -29,6 +29,8 @@ import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocket;
 import javax.net.ssl.TrustManagerFactory;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.io.TempDir;
 import io.cellgate.testkit.StartsProcesses;
 
@@ -163,15 +165,16 @@ class TlsTest {
         }
     }
 
-    @Test
-    void channelsToTheAosUseTlsVerifiedAgainstTheCaBundle(@TempDir Path dir) throws Exception {
+    @ParameterizedTest
+    @ValueSource(strings = {"per-event-loop", "lean"})
+    void channelsToTheAosUseTlsVerifiedAgainstTheCaBundle(String mode, @TempDir Path dir) throws Exception {
         Path aoDir = Files.createDirectories(dir.resolve("ao"));
         makeCertificate(aoDir, "ao-test");
         Path otherDir = Files.createDirectories(dir.resolve("other"));
         makeCertificate(otherDir, "some-other-ca");
         try (TestAo sz = new TestAo("sz-a", aoDir.resolve("cert.pem").toFile(), aoDir.resolve("key.pem").toFile());
              TestAo sh = new TestAo("sh-a", aoDir.resolve("cert.pem").toFile(), aoDir.resolve("key.pem").toFile())) {
-            String trusted = GatewayYaml.testTopology(sz.address(), sh.address()).upstreamCaFile("ao/cert.pem").build();
+            String trusted = GatewayYaml.testTopology(sz.address(), sh.address()).channelMode(mode).upstreamCaFile("ao/cert.pem").build();
             try (GatewayServer gateway = GatewayServer.start(GatewayConfig.parse(trusted, dir, n -> null));
                  TestClient client = new TestClient(gateway.port())) {
                 client.login(3, TestTopology.token(3));
@@ -180,7 +183,7 @@ class TlsTest {
                 assertThat(client.next().getResponse().getBody().toStringUtf8()).isEqualTo("sz-a|tls to the AO");
             }
             // A gateway that trusts another CA does not talk to these AOs.
-            String untrusted = GatewayYaml.testTopology(sz.address(), sh.address()).upstreamCaFile("other/cert.pem").build();
+            String untrusted = GatewayYaml.testTopology(sz.address(), sh.address()).channelMode(mode).upstreamCaFile("other/cert.pem").build();
             try (GatewayServer gateway = GatewayServer.start(GatewayConfig.parse(untrusted, dir, n -> null));
                  TestClient client = new TestClient(gateway.port())) {
                 client.login(3, TestTopology.token(3));
@@ -191,8 +194,9 @@ class TlsTest {
         }
     }
 
-    @Test
-    void aoThatRequiresClientCertificatesServesTheGatewayThatPresentsOne(@TempDir Path dir) throws Exception {
+    @ParameterizedTest
+    @ValueSource(strings = {"per-event-loop", "lean"})
+    void aoThatRequiresClientCertificatesServesTheGatewayThatPresentsOne(String mode, @TempDir Path dir) throws Exception {
         makeCertificate(Files.createDirectories(dir.resolve("ao")), "ao-test");
         makeCertificate(Files.createDirectories(dir.resolve("gateway")), "gateway-client");
         makeCertificate(Files.createDirectories(dir.resolve("other")), "someone-else");
@@ -200,13 +204,13 @@ class TlsTest {
         java.io.File aoKey = dir.resolve("ao/key.pem").toFile();
         java.io.File gatewayCa = dir.resolve("gateway/cert.pem").toFile();
         try (TestAo sz = new TestAo("sz-a", aoCert, aoKey, gatewayCa); TestAo sh = new TestAo("sh-a", aoCert, aoKey, gatewayCa)) {
-            String mutual = GatewayYaml.testTopology(sz.address(), sh.address())
+            String mutual = GatewayYaml.testTopology(sz.address(), sh.address()).channelMode(mode)
                     .upstreamMutualTls("ao/cert.pem", "gateway/cert.pem", "gateway/key.pem").build();
             assertThat(readThrough(mutual, dir)).isEqualTo("sz-a|mtls");
             // Without a client certificate, or with one the AO does not trust, the AO refuses the connection.
-            assertThat(readThrough(GatewayYaml.testTopology(sz.address(), sh.address()).upstreamCaFile("ao/cert.pem").build(), dir))
+            assertThat(readThrough(GatewayYaml.testTopology(sz.address(), sh.address()).channelMode(mode).upstreamCaFile("ao/cert.pem").build(), dir))
                     .isEqualTo(Code.UPSTREAM_UNAVAILABLE.name());
-            assertThat(readThrough(GatewayYaml.testTopology(sz.address(), sh.address())
+            assertThat(readThrough(GatewayYaml.testTopology(sz.address(), sh.address()).channelMode(mode)
                     .upstreamMutualTls("ao/cert.pem", "other/cert.pem", "other/key.pem").build(), dir))
                     .isEqualTo(Code.UPSTREAM_UNAVAILABLE.name());
         }

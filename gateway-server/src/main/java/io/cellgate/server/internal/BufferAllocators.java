@@ -6,7 +6,8 @@ import io.netty.buffer.PooledByteBufAllocator;
 import java.util.Locale;
 
 /**
- * The buffer allocator of the client listener and its connections: Netty's pooled allocator. Each
+ * The buffer allocator of the client listener and its connections (and of the lean client's AO
+ * connections, {@link LeanChannel}): Netty's pooled allocator. Each
  * event loop allocates from its own thread-local cache, so the request path takes no lock on the
  * owning loop; a cache miss or a buffer freed on another thread goes to a shared arena, whose short
  * lock Netty itself declares safe on an event loop. Netty 4.2's default, the adaptive allocator, takes

@@ -32,6 +32,8 @@ final class LeanCall implements Runnable, ChannelFutureListener {
     private static final Metadata NO_TRAILERS = new Metadata();
 
     private final ClientCall.Listener<ByteString> listener;
+    /** The event loop it lives on: its channel's. */
+    private final io.netty.channel.EventLoop loop;
     final Http2Headers headers;
     /** The request message; dropped once written. */
     private ByteString request;
@@ -50,15 +52,17 @@ final class LeanCall implements Runnable, ChannelFutureListener {
     private int messageRead;
     private ByteString response;
 
-    LeanCall(ClientCall.Listener<ByteString> listener, Http2Headers headers, ByteString request, long timeoutNanos) {
+    LeanCall(ClientCall.Listener<ByteString> listener, Http2Headers headers, ByteString request, long timeoutNanos,
+             io.netty.channel.EventLoop loop) {
         this.listener = listener;
         this.headers = headers;
         this.request = request;
         this.timeoutNanos = timeoutNanos;
+        this.loop = loop;
     }
 
-    /** Starts its deadline on {@code loop}: from now on it ends by itself. */
-    void startDeadline(io.netty.channel.EventLoop loop) {
+    /** Starts its deadline: from now on it ends by itself. On its loop. */
+    void startDeadline() {
         deadlineAtNanos = System.nanoTime() + timeoutNanos;
         deadline = loop.schedule(this, timeoutNanos, TimeUnit.NANOSECONDS);
     }
@@ -93,6 +97,10 @@ final class LeanCall implements Runnable, ChannelFutureListener {
 
     /** Cancelled by the gateway (its client went away): ends {@code CANCELLED}, its stream reset. */
     void cancel(String reason) {
+        if (!loop.inEventLoop()) {
+            loop.execute(() -> cancel(reason));
+            return;
+        }
         close(Status.CANCELLED.withDescription(reason), NO_TRAILERS, true);
     }
 

@@ -36,16 +36,19 @@ import java.util.concurrent.TimeoutException;
  * gRPC client and no more: deadlines ({@code grpc-timeout} and a local timer that resets the stream),
  * cancellation, flow control, many calls per connection (over the AO's stream limit they wait in the
  * codec), GOAWAY (calls the AO never saw end {@code UNAVAILABLE}; new calls go to a new connection), a
- * ping when a call times out (no answer in 10 s ends the connection), and gRPC's connection states and
+ * ping when a call times out (at most one a minute; no answer in 10 s ends the connection), and gRPC's connection states and
  * reconnect backoff, so the set health tracker treats it as it treats a gRPC channel. Health checks,
  * fence notices and everything else still use grpc-java.
  *
- * <p>Every method but {@link #resetConnectBackoff}, {@link #failed}, {@link #shutdown} and
- * {@link #awaitTermination} runs on the channel's event loop, which is the loop of the client
- * connections that call through it: a call never leaves its loop.
+ * <p>Everything runs on the channel's event loop, which is the loop of the client connections that
+ * call through it: a call never leaves its loop. {@link #resetConnectBackoff}, {@link #failed},
+ * {@link #shutdown} and {@link #awaitTermination} are for other threads; a call started or cancelled
+ * on another thread is passed to the loop.
  */
 final class LeanChannel {
     enum State { IDLE, CONNECTING, READY, TRANSIENT_FAILURE, SHUTDOWN }
+
+    private static final java.util.logging.Logger LOG = java.util.logging.Logger.getLogger(LeanChannel.class.getName());
 
     static final AsciiString GRPC_TIMEOUT = AsciiString.cached("grpc-timeout");
     private static final AsciiString POST = AsciiString.cached("POST");
@@ -100,7 +103,6 @@ final class LeanChannel {
      */
     LeanCall start(io.grpc.ClientCall.Listener<ByteString> listener, AsciiString path, long timeoutNanos, String[] headerValues,
                    ByteString body) {
-        assert loop.inEventLoop();
         Http2Headers headers = new DefaultHttp2Headers(false, 20)
                 .method(POST).scheme(scheme).path(path).authority(authority);
         headers.add(HttpHeaderNames.CONTENT_TYPE, APPLICATION_GRPC);
@@ -108,8 +110,18 @@ final class LeanChannel {
         headers.add(HttpHeaderNames.USER_AGENT, USER_AGENT);
         headers.add(GRPC_TIMEOUT, timeoutText(timeoutNanos));
         UpstreamHeader.addTo(headers, headerValues);
-        LeanCall call = new LeanCall(listener, headers, body, timeoutNanos);
-        call.startDeadline(loop);
+        LeanCall call = new LeanCall(listener, headers, body, timeoutNanos, loop);
+        if (loop.inEventLoop()) {
+            begin(call);
+        } else {
+            // Not the way the gateway calls (a call starts on its client's loop, which is this one), but safe.
+            loop.execute(() -> begin(call));
+        }
+        return call;
+    }
+
+    private void begin(LeanCall call) {
+        call.startDeadline();
         switch (state) {
             case READY:
                 if (current.acceptsCalls()) {
@@ -140,7 +152,6 @@ final class LeanChannel {
                 failLater(call, Status.UNAVAILABLE.withDescription("the gateway's channel to AO " + authority + " is shut down"));
                 break;
         }
-        return call;
     }
 
     private void failLater(LeanCall call, Status status) {
@@ -174,6 +185,8 @@ final class LeanChannel {
         Bootstrap bootstrap = new Bootstrap().group(loop).channel(channelType)
                 // The address is resolved already (never on the loop): no resolver at all.
                 .resolver(io.netty.resolver.NoopAddressResolverGroup.INSTANCE)
+                // The client connections' allocator: the pooled one, never the adaptive one that can park a loop.
+                .option(ChannelOption.ALLOCATOR, BufferAllocators.clients())
                 .option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.SO_KEEPALIVE, true)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, CONNECT_TIMEOUT_MILLIS)
@@ -203,11 +216,24 @@ final class LeanChannel {
         }
         state = State.READY;
         backoffNanos = INITIAL_BACKOFF_NANOS;
-        LeanCall call;
-        while ((call = waiting.poll()) != null) {
+        // A copy: a call the connection cannot take after all comes back to the queue, for the next one.
+        List<LeanCall> calls = new ArrayList<>(waiting);
+        waiting.clear();
+        for (LeanCall call : calls) {
             if (!call.done()) {
                 connection.start(call);
             }
+        }
+    }
+
+    /** A call its connection could not take after all (it retired): it waits for the next connection. */
+    void startElsewhere(LeanCall call) {
+        waiting.add(call);
+        if (state != State.CONNECTING && state != State.SHUTDOWN) {
+            connect();
+        } else if (state == State.SHUTDOWN) {
+            failLater(call, Status.UNAVAILABLE.withDescription("the gateway's channel to AO " + authority + " is shut down"));
+            waiting.remove(call);
         }
     }
 
@@ -268,7 +294,7 @@ final class LeanChannel {
         if (state != State.TRANSIENT_FAILURE) {
             return;
         }
-        loop.execute(() -> {
+        execute(() -> {
             if (state == State.TRANSIENT_FAILURE) {
                 backoffNanos = INITIAL_BACKOFF_NANOS;
                 connect();
@@ -276,9 +302,18 @@ final class LeanChannel {
         });
     }
 
+    /** Runs {@code task} on the loop; nothing when the loop is shut down (the gateway is stopping, and so is this). */
+    private void execute(Runnable task) {
+        try {
+            loop.execute(task);
+        } catch (java.util.concurrent.RejectedExecutionException stopped) {
+            LOG.fine(() -> "AO channel " + authority + ": event loop stopped");
+        }
+    }
+
     /** Takes no new calls; its connections close once their calls end, or after {@code graceMillis}. Any thread. */
     void shutdown(long graceMillis) {
-        loop.execute(() -> {
+        execute(() -> {
             state = State.SHUTDOWN;
             current = null;
             LeanCall call;

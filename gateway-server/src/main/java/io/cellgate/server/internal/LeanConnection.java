@@ -42,6 +42,14 @@ final class LeanConnection extends Http2ConnectionHandler {
     /** How long the AO has to answer a ping before the connection counts as dead. */
     static final long PING_TIMEOUT_NANOS = TimeUnit.SECONDS.toNanos(10);
     private static final long PING_DATA = 0x63656c6c67617465L;
+    /**
+     * At most one ping a minute: an AO that answered one lately is there, and gRPC servers count pings
+     * closer together than their permitted keepalive time (5 minutes by default) as abuse once the
+     * connection carries no data (a hung AO), then end it with a GOAWAY.
+     */
+    static final long PING_INTERVAL_NANOS = TimeUnit.MINUTES.toNanos(1);
+    /** Past this stream id a connection takes no new calls (ids are 31 bits; a client's are odd). */
+    static final int LAST_STREAM_ID = Integer.MAX_VALUE - (1 << 20);
 
     private final LeanChannel owner;
     private final IntObjectHashMap<LeanCall> calls = new IntObjectHashMap<>();
@@ -51,6 +59,8 @@ final class LeanConnection extends Http2ConnectionHandler {
     private boolean closing;
     private boolean flushScheduled;
     private ScheduledFuture<?> pingTimeout;
+    private boolean pingSent;
+    private long lastPingNanos;
     private final Runnable flush = this::flushNow;
 
     private LeanConnection(DefaultHttp2ConnectionDecoder decoder, StreamBufferingEncoder encoder, Http2Settings settings, LeanChannel owner) {
@@ -100,13 +110,15 @@ final class LeanConnection extends Http2ConnectionHandler {
     /** Writes the call's headers and message on a new stream; flushed at the end of this pass of the loop. */
     void start(LeanCall call) {
         int id = connection().local().incrementAndGetNextStreamId();
-        if (id < 0) {
-            // Stream ids used up: this connection takes no more calls; the channel opens another.
-            closing = true;
-            owner.closing(this);
-            call.fail(Status.UNAVAILABLE.withDescription("the connection's stream ids are used up"));
-            ctx.channel().close();
+        if (id < 0 || closing) {
+            // Not here after all (the ids ran out): the channel starts it on another connection.
+            retire();
+            owner.startElsewhere(call);
             return;
+        }
+        if (id > LAST_STREAM_ID) {
+            // A billion calls on this connection: the ids run out soon. It finishes its calls; new ones go to a new one.
+            retire();
         }
         ByteString body = call.written(this, id);
         calls.put(id, call);
@@ -119,6 +131,17 @@ final class LeanConnection extends Http2ConnectionHandler {
         if (!flushScheduled) {
             flushScheduled = true;
             ctx.channel().eventLoop().execute(flush);
+        }
+    }
+
+    /** Takes no new calls; closes once its calls ended. */
+    private void retire() {
+        if (!closing) {
+            closing = true;
+            owner.closing(this);
+        }
+        if (calls.isEmpty()) {
+            ctx.channel().close();
         }
     }
 
@@ -148,9 +171,12 @@ final class LeanConnection extends Http2ConnectionHandler {
 
     /** A call timed out: if no ping is out, send one; no answer within {@link #PING_TIMEOUT_NANOS} ends the connection. */
     void pingAfterTimeout() {
-        if (pingTimeout != null || !ctx.channel().isActive()) {
+        long now = System.nanoTime();
+        if (pingTimeout != null || !ctx.channel().isActive() || (pingSent && now - lastPingNanos < PING_INTERVAL_NANOS)) {
             return;
         }
+        pingSent = true;
+        lastPingNanos = now;
         encoder().writePing(ctx, false, PING_DATA, ctx.newPromise());
         flush(ctx);
         pingTimeout = ctx.channel().eventLoop().schedule(() -> {

@@ -213,6 +213,10 @@ class LeanChannelTest {
         assertThat(md.containsKey(UpstreamHeader.DYE.key)).isFalse();
         String timeout = md.get(Metadata.Key.of("grpc-timeout", Metadata.ASCII_STRING_MARSHALLER));
         assertThat(timeout).matches("\\d{1,8}[numSMH]");
+        // Started from another thread than the channel's loop, a call is passed to the loop.
+        Listener offLoop = new Listener();
+        channel.start(offLoop, ECHO, TimeUnit.SECONDS.toNanos(2), UpstreamHeader.newValues(), ByteString.copyFromUtf8("off"));
+        assertThat(offLoop.outcome.get(5, TimeUnit.SECONDS).body().toStringUtf8()).isEqualTo("off");
         // An empty body is a message too.
         Outcome empty = call(ECHO, ByteString.EMPTY, 2_000);
         assertThat(empty.status().isOk()).isTrue();
@@ -291,6 +295,12 @@ class LeanChannelTest {
         assertThat(cancelled.get()).isEqualTo(1);
         // A cancel after the end changes nothing.
         loop.submit(() -> s.call.cancel("again")).get();
+        assertThat(s.listener.closes.get()).isEqualTo(1);
+        // Nor does one from another thread; a cancel from another thread ends a call too.
+        s.call.cancel("from elsewhere");
+        Started other = startCall(HANG, ByteString.EMPTY, 10_000);
+        other.call.cancel("from elsewhere");
+        assertThat(other.listener.outcome.get(5, TimeUnit.SECONDS).status().getCode()).isEqualTo(Status.Code.CANCELLED);
         assertThat(s.listener.closes.get()).isEqualTo(1);
     }
 
