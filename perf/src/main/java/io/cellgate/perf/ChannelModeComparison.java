@@ -25,7 +25,7 @@ import org.HdrHistogram.Histogram;
  * <p>{@code ChannelModeComparison SECONDS RATE CONNECTIONS ROUNDS OUTPUT.md}
  */
 public final class ChannelModeComparison {
-    private static final String[] MODES = {"per-event-loop", "shared"};
+    private static final String[] MODES = {"lean", "per-event-loop", "shared"};
 
     private ChannelModeComparison() {
     }
@@ -100,7 +100,7 @@ public final class ChannelModeComparison {
 
     private static void write(Path output, List<Row> rows, int seconds, double rate, int connections, int rounds) throws IOException {
         StringBuilder md = new StringBuilder();
-        md.append("# Upstream channel mode: per-event-loop vs shared\n\n");
+        md.append("# Upstream channel mode: lean vs per-event-loop vs shared\n\n");
         md.append("Date: ").append(LocalDate.now(java.time.ZoneOffset.UTC)).append(". Machine: ").append(Runtime.getRuntime().availableProcessors())
                 .append(" cores, ").append(System.getProperty("os.name")).append(' ').append(System.getProperty("os.arch"))
                 .append(", Java ").append(System.getProperty("java.version")).append(".\n\n");

@@ -168,7 +168,8 @@ public final class TestAo implements AutoCloseable {
         return ByteString.copyFrom(setName + "|", StandardCharsets.UTF_8).concat(request);
     }
 
-    private static MethodDescriptor<ByteString, ByteString> method(String name) {
+    /** A unary method of byte messages, {@code package.Service/Method}: what a test's own gRPC service serves. */
+    public static MethodDescriptor<ByteString, ByteString> method(String name) {
         return MethodDescriptor.<ByteString, ByteString>newBuilder()
                 .setType(MethodDescriptor.MethodType.UNARY)
                 .setFullMethodName(name)

@@ -353,29 +353,21 @@ final class LeanChannel {
         return state;
     }
 
-    /** A deadline as gRPC writes it: at most 8 digits and a unit. */
+    /** gRPC's timeout units, finest first, and what divides the value in the unit before into it. */
+    private static final String[] TIMEOUT_UNITS = {"n", "u", "m", "S", "M", "H"};
+    private static final long[] TIMEOUT_DIVISORS = {1, 1000, 1000, 1000, 60, 60};
+
+    /** A deadline as gRPC writes it: at most 8 digits and the finest unit they fit. */
     static String timeoutText(long nanos) {
         long v = Math.max(0, nanos);
-        if (v < 100_000_000L) {
-            return v + "n";
+        int unit = 0;
+        while (true) {
+            v /= TIMEOUT_DIVISORS[unit];
+            if (v < 100_000_000L || unit == TIMEOUT_UNITS.length - 1) {
+                return Math.min(v, 99_999_999L) + TIMEOUT_UNITS[unit];
+            }
+            unit++;
         }
-        v /= 1000;
-        if (v < 100_000_000L) {
-            return v + "u";
-        }
-        v /= 1000;
-        if (v < 100_000_000L) {
-            return v + "m";
-        }
-        v /= 1000;
-        if (v < 100_000_000L) {
-            return v + "S";
-        }
-        v /= 60;
-        if (v < 100_000_000L) {
-            return v + "M";
-        }
-        return Math.min(v / 60, 99_999_999L) + "H";
     }
 
     @Override

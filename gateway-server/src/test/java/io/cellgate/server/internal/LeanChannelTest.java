@@ -3,9 +3,9 @@ package io.cellgate.server.internal;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.protobuf.ByteString;
+import io.cellgate.testkit.TestAo;
 import io.grpc.ClientCall;
 import io.grpc.Metadata;
-import io.grpc.MethodDescriptor;
 import io.grpc.Server;
 import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
@@ -48,22 +48,6 @@ class LeanChannelTest {
     private static final AsciiString HANG = AsciiString.of("/t.S/Hang");
     private static final AsciiString SLOW = AsciiString.of("/t.S/Slow");
 
-    private static final MethodDescriptor.Marshaller<ByteString> BYTES = new MethodDescriptor.Marshaller<>() {
-        @Override
-        public java.io.InputStream stream(ByteString value) {
-            return value.newInput();
-        }
-
-        @Override
-        public ByteString parse(java.io.InputStream stream) {
-            try {
-                return ByteString.readFrom(stream);
-            } catch (java.io.IOException e) {
-                throw new IllegalStateException(e);
-            }
-        }
-    };
-
     private final MultiThreadIoEventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
     private final EventLoop loop = group.next();
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor();
@@ -99,24 +83,24 @@ class LeanChannelTest {
 
     private Server server(int onPort, int maxConcurrentCalls) throws Exception {
         ServerServiceDefinition.Builder service = ServerServiceDefinition.builder("t.S");
-        service.addMethod(method("t.S/Echo"), ServerCalls.asyncUnaryCall((ByteString req, StreamObserver<ByteString> out) -> {
+        service.addMethod(TestAo.method("t.S/Echo"), ServerCalls.asyncUnaryCall((ByteString req, StreamObserver<ByteString> out) -> {
             out.onNext(req);
             out.onCompleted();
         }));
-        service.addMethod(method("t.S/Sized"), ServerCalls.asyncUnaryCall((ByteString req, StreamObserver<ByteString> out) -> {
+        service.addMethod(TestAo.method("t.S/Sized"), ServerCalls.asyncUnaryCall((ByteString req, StreamObserver<ByteString> out) -> {
             out.onNext(ByteString.copyFrom(pattern(req.asReadOnlyByteBuffer().getInt())));
             out.onCompleted();
         }));
-        service.addMethod(method("t.S/Fail"), ServerCalls.asyncUnaryCall((ByteString req, StreamObserver<ByteString> out) -> {
+        service.addMethod(TestAo.method("t.S/Fail"), ServerCalls.asyncUnaryCall((ByteString req, StreamObserver<ByteString> out) -> {
             Metadata trailers = new Metadata();
             trailers.put(io.cellgate.fence.FenceHeaders.FENCED, "7");
             out.onError(Status.INVALID_ARGUMENT.withDescription("bad: 50% ünïcode").asRuntimeException(trailers));
         }));
-        service.addMethod(method("t.S/Hang"), ServerCalls.asyncUnaryCall((ByteString req, StreamObserver<ByteString> out) -> {
+        service.addMethod(TestAo.method("t.S/Hang"), ServerCalls.asyncUnaryCall((ByteString req, StreamObserver<ByteString> out) -> {
             ((ServerCallStreamObserver<ByteString>) out).setOnCancelHandler(cancelled::incrementAndGet);
             hanging.incrementAndGet();
         }));
-        service.addMethod(method("t.S/Slow"), ServerCalls.asyncUnaryCall((ByteString req, StreamObserver<ByteString> out) -> {
+        service.addMethod(TestAo.method("t.S/Slow"), ServerCalls.asyncUnaryCall((ByteString req, StreamObserver<ByteString> out) -> {
             int now = concurrent.incrementAndGet();
             maxConcurrent.accumulateAndGet(now, Math::max);
             ((ServerCallStreamObserver<ByteString>) out).setOnCancelHandler(concurrent::decrementAndGet);
@@ -140,11 +124,6 @@ class LeanChannelTest {
             builder.maxConcurrentCallsPerConnection(maxConcurrentCalls);
         }
         return builder.build().start();
-    }
-
-    private static MethodDescriptor<ByteString, ByteString> method(String name) {
-        return MethodDescriptor.<ByteString, ByteString>newBuilder().setType(MethodDescriptor.MethodType.UNARY)
-                .setFullMethodName(name).setRequestMarshaller(BYTES).setResponseMarshaller(BYTES).build();
     }
 
     private static byte[] pattern(int size) {

@@ -48,7 +48,7 @@ import java.util.regex.Pattern;
  * measures the live heap after a full collection. Everything must stay flat, nothing may be lost.
  *
  * <p>{@code perf/run soak [--minutes 30] [--idle 10000] [--rate 5000] [--connections 100] [--window 60s]
- * [--route-interval 30s] [--failover-down 60s] [--churn 50] [--out FILE]}
+ * [--route-interval 30s] [--failover-down 60s] [--churn 50] [--channel-mode lean] [--out FILE]}
  */
 public final class SoakScenario {
     static final String SECRET = HopScenario.SECRET;
@@ -92,6 +92,7 @@ public final class SoakScenario {
     }
 
     private final Plan plan;
+    private String channelMode = "lean";
     private final PrintStream out;
     private final Path dir;
     private final List<String> events = new ArrayList<>();
@@ -107,12 +108,18 @@ public final class SoakScenario {
     public static void main(String[] args) throws Exception {
         Map<String, String> a = Args.parse(args, Map.of("--minutes", "30", "--idle", "10000", "--rate", "5000",
                 "--connections", "100", "--window", "60s", "--route-interval", "30s", "--failover-down", "60s", "--churn", "50",
-                "--out", "perf/results/soak-" + LocalDate.now(java.time.ZoneOffset.UTC) + ".md"));
+                "--channel-mode", "lean", "--out", "perf/results/soak-" + LocalDate.now(java.time.ZoneOffset.UTC) + ".md"));
         Plan plan = new Plan(Duration.ofSeconds((long) (Double.parseDouble(a.get("--minutes")) * 60)), Integer.parseInt(a.get("--idle")),
                 Double.parseDouble(a.get("--rate")), Integer.parseInt(a.get("--connections")), seconds(a.get("--window")),
                 seconds(a.get("--route-interval")), seconds(a.get("--failover-down")), Integer.parseInt(a.get("--churn")), false,
                 Path.of(a.get("--out")));
-        new SoakScenario(plan, System.out).run();
+        new SoakScenario(plan, System.out).channelMode(a.get("--channel-mode")).run();
+    }
+
+    /** The gateway's {@code upstream.channel-mode}. Returns this. */
+    SoakScenario channelMode(String mode) {
+        this.channelMode = mode;
+        return this;
     }
 
     private static Duration seconds(String s) {
@@ -137,7 +144,7 @@ public final class SoakScenario {
             int adminPort = Procs.freePort();
             Path tokenFile = dir.resolve("admin-token");
             Files.writeString(tokenFile, "soak-admin-token-0123456789abcdef");
-            Files.writeString(dir.resolve("gateway.yaml"), gatewayYaml(port, metricsPort, adminPort, tokenFile, aoPorts));
+            Files.writeString(dir.resolve("gateway.yaml"), gatewayYaml(port, metricsPort, adminPort, tokenFile, aoPorts, channelMode));
             Path log = dir.resolve("gatewayd.log");
             List<String> jvm = new ArrayList<>(List.of("-Xms512m", "-Xmx512m", "--add-exports", "java.base/jdk.internal.misc=ALL-UNNAMED",
                     "-Xlog:gc:file=" + dir.resolve("gc.log")));
@@ -269,7 +276,7 @@ public final class SoakScenario {
     }
 
     /** Two sets in the gateway's city; writes of a DOWN set go to its peer; health checks every 200 ms. */
-    static String gatewayYaml(int port, int metricsPort, int adminPort, Path tokenFile, int[] aoPorts) {
+    static String gatewayYaml(int port, int metricsPort, int adminPort, Path tokenFile, int[] aoPorts, String channelMode) {
         return """
                 gateway: {city: sz, idc: sz-1}
                 listen: {client: 127.0.0.1:%d, metrics: 127.0.0.1:%d}
@@ -285,10 +292,11 @@ public final class SoakScenario {
                   - {cmd: 2, method: cellgate.sample.v1.SampleAo/Get, route: READ, priority: P1, timeout: 2s}
                   - {cmd: 3, method: cellgate.sample.v1.SampleAo/Put, route: WRITE, priority: P1, timeout: 2s}
                 upstream:
+                  channel-mode: %s
                   health: {interval: 200ms, timeout: 500ms, recovery: 2s}
                 admission: {accept-rate: 100000, login-rate: 100000, connection-rate: 0}
                 admin: {listen: 127.0.0.1:%d, token-file: %s}
-                """.formatted(port, metricsPort, SECRET, aoPorts[0], aoPorts[1], adminPort, tokenFile);
+                """.formatted(port, metricsPort, SECRET, aoPorts[0], aoPorts[1], channelMode, adminPort, tokenFile);
     }
 
     private LoadGenerator.Options loadOptions(Duration duration, int connections) {
@@ -479,10 +487,10 @@ public final class SoakScenario {
         md.append("Machine: ").append(Procs.machine()).append(". Everything runs on it: gatewayd, two AO processes, the idle-connection ")
                 .append("holder and the load generator share its cores.\n\n");
         md.append(String.format(Locale.ROOT, "Command: `perf/run soak --minutes %s --idle %d --rate %.0f --connections %d --window %ds"
-                        + " --route-interval %ds --failover-down %ds --churn %d`%n%n", trimmed(plan.duration().toSeconds() / 60.0), plan.idle(),
+                        + " --route-interval %ds --failover-down %ds --churn %d%s`%n%n", trimmed(plan.duration().toSeconds() / 60.0), plan.idle(),
                 plan.rate(), plan.connections(), plan.window().toSeconds(), plan.routeInterval().toSeconds(), plan.failoverDown().toSeconds(),
-                plan.churn()));
-        md.append(String.format(Locale.ROOT, "gatewayd (512 MiB heap, 2 event loops) in front of sets sz-a and sz-b (one sample AO process each; "
+                plan.churn(), channelMode.equals("lean") ? "" : " --channel-mode " + channelMode));
+        md.append(String.format(Locale.ROOT, "gatewayd (512 MiB heap, 2 event loops, `upstream.channel-mode: " + channelMode + "`) in front of sets sz-a and sz-b (one sample AO process each; "
                         + "health checks every 200 ms, writes of a DOWN set go to its peer) holds %,d idle logged-in connections that ping "
                         + "every 30 s (the heartbeat interval), carries %,.0f requests/s (half reads, half writes) "
                         + "over %d connections that are new in every %d s window, while %d clients a second "
