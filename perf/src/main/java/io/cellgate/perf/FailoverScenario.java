@@ -64,6 +64,7 @@ public final class FailoverScenario {
         double rate = args.length > 0 ? Double.parseDouble(args[0]) : 2000;
         int seconds = args.length > 1 ? Integer.parseInt(args[1]) : 20;
         Path output = Path.of(args.length > 2 ? args[2] : "perf/results/set-failover-" + LocalDate.now(java.time.ZoneOffset.UTC) + ".md");
+        String channelMode = args.length > 3 ? args[3] : "per-event-loop";
         Path dir = Files.createTempDirectory("cellgate-failover");
         String[] sets = {"sz-a", "sz-b", "sh-a"};
         int[] ports = {freePort(), freePort(), freePort()};
@@ -93,10 +94,11 @@ public final class FailoverScenario {
                   - {cmd: 2, method: cellgate.sample.v1.SampleAo/Get, route: READ, timeout: 1s}
                   - {cmd: 3, method: cellgate.sample.v1.SampleAo/Put, route: WRITE, timeout: 1s}
                 upstream:
+                  channel-mode: %s
                   health: {interval: 100ms, timeout: 500ms, recovery: 2s}
                 admission: {connection-rate: 0}
                 access-log: {file: %s, sample: 1}
-                """.formatted(metricsPort, secret, ports[0], ports[1], ports[2], dir.resolve("access.log"));
+                """.formatted(metricsPort, secret, ports[0], ports[1], ports[2], channelMode, dir.resolve("access.log"));
         GatewayConfig config = GatewayConfig.parse(yaml, Path.of("."), name -> null);
         List<CommandMix> mix = List.of(new CommandMix(2, CommandMix.Kind.GET, false, 0.5), new CommandMix(3, CommandMix.Kind.PUT, true, 0.5));
         byte[] secretUtf8 = secret.getBytes(StandardCharsets.UTF_8);
@@ -142,8 +144,10 @@ public final class FailoverScenario {
             StringBuilder md = new StringBuilder("# Set failover with real AO processes\n\n");
             md.append("Date: ").append(LocalDate.now(java.time.ZoneOffset.UTC)).append(". Machine: ").append(Runtime.getRuntime().availableProcessors())
                     .append(" cores, Java ").append(System.getProperty("java.version")).append(".\n\n");
-            md.append("Command: `perf/run-failover.sh ").append((long) rate).append(' ').append(seconds).append("`. Three sample AO ")
-                    .append("processes (sets sz-a, sz-b in the gateway's city sz, sh-a in sh), the gateway (health checks every 100 ms, ")
+            md.append("Command: `perf/run-failover.sh ").append((long) rate).append(' ').append(seconds)
+                    .append(channelMode.equals("per-event-loop") ? "" : " " + channelMode).append("`. Three sample AO ")
+                    .append("processes (sets sz-a, sz-b in the gateway's city sz, sh-a in sh), the gateway (`upstream.channel-mode: ")
+                    .append(channelMode).append("`, health checks every 100 ms, ")
                     .append("recovery after 2 s of passing checks, FAIL write failover) and the open-loop load generator (100 connections, ")
                     .append((long) rate).append(" req/s, half reads half writes, users' write points half in sz-a, half in sh-a).\n\n");
             md.append(events);
