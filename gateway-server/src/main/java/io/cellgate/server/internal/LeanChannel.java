@@ -122,36 +122,32 @@ final class LeanChannel {
 
     private void begin(LeanCall call) {
         call.startDeadline();
-        switch (state) {
-            case READY:
-                if (current.acceptsCalls()) {
-                    current.start(call);
-                    break;
-                }
-                // Not usable after all: connect anew.
-                waiting.add(call);
-                connect();
-                break;
-            case CONNECTING:
-                waiting.add(call);
-                break;
-            case TRANSIENT_FAILURE:
-                if (System.nanoTime() - retryAtNanos < 0) {
-                    // As a gRPC channel does: fail fast while the backoff lasts.
-                    failLater(call, Status.UNAVAILABLE.withDescription("AO " + authority + " unreachable: " + lastFailure));
-                    break;
-                }
-                waiting.add(call);
-                connect();
-                break;
-            case IDLE:
-                waiting.add(call);
-                connect();
-                break;
-            default:
-                failLater(call, Status.UNAVAILABLE.withDescription("the gateway's channel to AO " + authority + " is shut down"));
-                break;
+        route(call);
+    }
+
+    /** Starts the call on the ready connection, or queues it for the next one, or fails it (later). */
+    private void route(LeanCall call) {
+        if (state == State.READY && current.acceptsCalls()) {
+            current.start(call);
+            return;
         }
+        if (state == State.SHUTDOWN) {
+            failLater(call, shutDown());
+            return;
+        }
+        if (state == State.TRANSIENT_FAILURE && System.nanoTime() - retryAtNanos < 0) {
+            // As a gRPC channel does: fail fast while the backoff lasts.
+            failLater(call, Status.UNAVAILABLE.withDescription("AO " + authority + " unreachable: " + lastFailure));
+            return;
+        }
+        waiting.add(call);
+        if (state != State.CONNECTING) {
+            connect();
+        }
+    }
+
+    private Status shutDown() {
+        return Status.UNAVAILABLE.withDescription("the gateway's channel to AO " + authority + " is shut down");
     }
 
     private void failLater(LeanCall call, Status status) {
@@ -228,13 +224,7 @@ final class LeanChannel {
 
     /** A call its connection could not take after all (it retired): it waits for the next connection. */
     void startElsewhere(LeanCall call) {
-        waiting.add(call);
-        if (state != State.CONNECTING && state != State.SHUTDOWN) {
-            connect();
-        } else if (state == State.SHUTDOWN) {
-            failLater(call, Status.UNAVAILABLE.withDescription("the gateway's channel to AO " + authority + " is shut down"));
-            waiting.remove(call);
-        }
+        route(call);
     }
 
     /** The connection takes no new calls (GOAWAY, a ping unanswered, ids used up); its calls finish there. */
@@ -318,7 +308,7 @@ final class LeanChannel {
             current = null;
             LeanCall call;
             while ((call = waiting.poll()) != null) {
-                call.fail(Status.UNAVAILABLE.withDescription("the gateway's channel to AO " + authority + " is shut down"));
+                call.fail(shutDown());
             }
             for (Channel c : List.copyOf(open)) {
                 LeanConnection connection = c.pipeline().get(LeanConnection.class);
