@@ -38,7 +38,7 @@ public final class FailoverScenario {
     private static Process ao(String set, int port, Path log) throws IOException {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         return new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"), "io.cellgate.perf.ao.SampleAoServer",
-                "--set", set, "--port", Integer.toString(port))
+                "--set", set, "--port", Integer.toString(port), "--stats")
                 .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
     }
 
@@ -70,7 +70,7 @@ public final class FailoverScenario {
         int[] ports = {freePort(), freePort(), freePort()};
         List<Process> aos = new ArrayList<>();
         for (int i = 0; i < 3; i++) {
-            aos.add(ao(sets[i], ports[i], dir.resolve("ao.log")));
+            aos.add(ao(sets[i], ports[i], dir.resolve("ao-" + sets[i] + ".log")));
         }
         for (int port : ports) {
             awaitPort(port);
@@ -109,6 +109,7 @@ public final class FailoverScenario {
             // Verdicts of the warm-up (three AO JVMs, the gateway and the load starting at once on a small host
             // can time out the first checks) are reported apart from the failover's own.
             long warmUpChanges = gateway.healthChanges();
+            java.time.LocalTime measuredFrom = java.time.LocalTime.now(java.time.ZoneOffset.UTC).withNano(0);
             LoadGenerator load = new LoadGenerator(new LoadGenerator.Options("127.0.0.1", gateway.port(), List.of("127.0.0.1"), 100,
                     rate, Duration.ofSeconds(seconds), secretUtf8, 1_000_000, mix, 32, 1));
             Thread controller = new Thread(() -> {
@@ -124,7 +125,7 @@ public final class FailoverScenario {
                             seconds / 4, (System.nanoTime() - killed) / 1_000_000, gateway.routes().current().epoch()));
                     Thread.sleep(seconds * 1000L / 4);
                     long restarted = System.nanoTime();
-                    aos.set(0, ao("sz-a", ports[0], dir.resolve("ao.log")));
+                    aos.set(0, ao("sz-a", ports[0], dir.resolve("ao-sz-a.log")));
                     while (state(gateway) != SetState.UP && System.nanoTime() - restarted < 20_000_000_000L) {
                         Thread.sleep(5);
                     }
@@ -157,6 +158,7 @@ public final class FailoverScenario {
             md.append(String.format("| | sent | OK | lost (not OK) | codes |%n|---|---:|---:|---:|---|%n"));
             md.append(row("reads", reads)).append(row("writes", writes));
             md.append(lostReads(metricsPort, dir.resolve("access.log")));
+            md.append(slowAnswers(dir, sets, measuredFrom));
             md.append(String.format("%nunanswered: %d; latency from intended send (all answers): p50 %.2f ms, p99 %.2f ms, max %.2f ms%n",
                     r.unanswered(), r.latencyMicros().getValueAtPercentile(50) / 1000.0,
                     r.latencyMicros().getValueAtPercentile(99) / 1000.0, r.latencyMicros().getMaxValue() / 1000.0));
@@ -209,6 +211,29 @@ public final class FailoverScenario {
                 metrics.sum("cellgate_access_log_dropped_total", "")));
         return md.toString();
     }
+
+    /**
+     * The seconds in which an AO took half the commands' 1 s timeout or more to answer a call, as the AO
+     * process measured it (arrival to answer): calls that time out at the gateway for the AO's sake.
+     */
+    private static String slowAnswers(Path dir, String[] sets, java.time.LocalTime measuredFrom) throws IOException {
+        StringBuilder md = new StringBuilder("\nSeconds in which an AO took 0.5 s or more to answer a call, as the AO process measured it ")
+                .append("(from the call's arrival to its answer; the measured run started at ").append(measuredFrom)
+                .append(", earlier seconds are the warm-up's):\n\n");
+        int n = 0;
+        for (String set : sets) {
+            for (String line : Files.readAllLines(dir.resolve("ao-" + set + ".log"), StandardCharsets.UTF_8)) {
+                java.util.regex.Matcher m = SLOWEST.matcher(line);
+                if (line.startsWith("stats ") && m.find() && Long.parseLong(m.group(1)) >= 500) {
+                    md.append("- ").append(line.substring("stats ".length())).append('\n');
+                    n++;
+                }
+            }
+        }
+        return n == 0 ? md.append("- none\n").toString() : md.toString();
+    }
+
+    private static final java.util.regex.Pattern SLOWEST = java.util.regex.Pattern.compile("slowest (\\d+) ms");
 
     private static final java.util.regex.Pattern UID = java.util.regex.Pattern.compile("\"uid\":(\\d+)");
 

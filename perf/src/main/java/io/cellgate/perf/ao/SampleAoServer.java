@@ -29,7 +29,11 @@ import java.util.concurrent.atomic.AtomicLong;
  * held.
  *
  * <p>{@code java ... io.cellgate.perf.ao.SampleAoServer --set sz-a --port 7101 [--latency-ms 0]
- * [--error-rate 0.0] [--concurrency 0] [--register-etcd http://127.0.0.1:2379 [--prefix /cellgate/default/]]}
+ * [--error-rate 0.0] [--concurrency 0] [--stats] [--register-etcd http://127.0.0.1:2379 [--prefix /cellgate/default/]]}
+ *
+ * <p>{@code --stats} prints, each second with calls, the calls that arrived and were answered and the
+ * slowest from arrival (its headers read) to answer, as this process measured it: how long a caller's
+ * deadline has to cover here, apart from the network and the caller.
  */
 public final class SampleAoServer implements AutoCloseable {
     /** The command word of the pushes Notify sends. */
@@ -52,6 +56,10 @@ public final class SampleAoServer implements AutoCloseable {
     private volatile io.cellgate.protocol.v1.PushGrpc.PushFutureStub push;
     private volatile io.grpc.ManagedChannel pushChannel;
     private int active;
+    /** The calls of this second (not health checks): arrived, answered, and the slowest answer in ns. */
+    private final AtomicLong statsArrived = new AtomicLong();
+    private final AtomicLong statsAnswered = new AtomicLong();
+    private final AtomicLong statsSlowestNanos = new AtomicLong();
     private final java.util.ArrayDeque<Runnable> waiting = new java.util.ArrayDeque<>();
 
     private record Versioned(ByteString value, long version) {
@@ -81,8 +89,52 @@ public final class SampleAoServer implements AutoCloseable {
                 })
                 .addService(new Service())
                 .addService(health.getHealthService())
+                .addStreamTracerFactory(new CallTimer())
                 .build()
                 .start();
+    }
+
+    /** Times each call from its arrival (headers read, on the transport's thread) to its answer. */
+    private final class CallTimer extends io.grpc.ServerStreamTracer.Factory {
+        @Override
+        public io.grpc.ServerStreamTracer newServerStreamTracer(String fullMethodName, io.grpc.Metadata headers) {
+            if (fullMethodName.startsWith("grpc.health.")) {
+                return new io.grpc.ServerStreamTracer() {
+                };
+            }
+            long arrived = System.nanoTime();
+            statsArrived.incrementAndGet();
+            return new io.grpc.ServerStreamTracer() {
+                @Override
+                public void streamClosed(Status status) {
+                    statsAnswered.incrementAndGet();
+                    statsSlowestNanos.accumulateAndGet(System.nanoTime() - arrived, Math::max);
+                }
+            };
+        }
+    }
+
+    /** Prints this second's calls (see {@code --stats}) each second until the process ends. */
+    private void printStatsEverySecond() {
+        Thread printer = new Thread(() -> {
+            while (true) {
+                try {
+                    Thread.sleep(1000 - System.currentTimeMillis() % 1000);
+                } catch (InterruptedException e) {
+                    return;
+                }
+                long arrived = statsArrived.getAndSet(0);
+                long answered = statsAnswered.getAndSet(0);
+                long slowest = statsSlowestNanos.getAndSet(0);
+                if (arrived + answered > 0) {
+                    System.out.printf("stats %s second %s: arrived %d, answered %d, slowest %d ms from arrival to answer%n", setName,
+                            java.time.LocalTime.now(java.time.ZoneOffset.UTC).minusSeconds(1).withNano(0), arrived, answered,
+                            slowest / 1_000_000);
+                }
+            }
+        }, "sample-ao-" + setName + "-stats");
+        printer.setDaemon(true);
+        printer.start();
     }
 
     /** Notify pushes through the gateway's push API at {@code host:port} with {@code token}. */
@@ -252,6 +304,7 @@ public final class SampleAoServer implements AutoCloseable {
         int concurrency = 0;
         String etcd = null;
         String prefix = "/cellgate/default/";
+        boolean stats = false;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--set" -> set = args[++i];
@@ -261,16 +314,20 @@ public final class SampleAoServer implements AutoCloseable {
                 case "--error-rate" -> errorRate = Double.parseDouble(args[++i]);
                 case "--concurrency" -> concurrency = Integer.parseInt(args[++i]);
                 case "--register-etcd" -> etcd = args[++i];
+                case "--stats" -> stats = true;
                 case "--prefix" -> prefix = args[++i];
                 default -> {
                     System.err.println("usage: SampleAoServer --set NAME [--host H] [--port P] [--latency-ms MS] [--error-rate F]"
-                            + " [--concurrency N] [--register-etcd http://HOST:PORT [--prefix /cellgate/default/]]");
+                            + " [--concurrency N] [--stats] [--register-etcd http://HOST:PORT [--prefix /cellgate/default/]]");
                     System.exit(2);
                 }
             }
         }
         SampleAoServer ao = new SampleAoServer(set, host, port, latencyMicros, errorRate);
         ao.concurrency(concurrency);
+        if (stats) {
+            ao.printStatsEverySecond();
+        }
         System.out.println("sample AO of set " + set + " listening on " + host + ":" + ao.port());
         // With a fleet on etcd, the AO announces itself; the gateways route to it until it stops.
         io.cellgate.server.fleet.EndpointRegistration registration = etcd == null ? null
