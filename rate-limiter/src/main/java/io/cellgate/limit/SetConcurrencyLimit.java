@@ -148,6 +148,8 @@ public final class SetConcurrencyLimit {
     private final LongAdder pushbacks = new LongAdder();
     private final LongAdder refused = new LongAdder();
     private final LongAdder started = new LongAdder();
+    /** Calls that ended this window, however: a set that answers, even with errors or late, is not stalled. */
+    private final LongAdder finished = new LongAdder();
     private final AtomicLong windowEndNanos;
     /**
      * Calls in flight by the window-long bin of their start, modulo {@link #BINS}: a call older than
@@ -233,6 +235,7 @@ public final class SetConcurrencyLimit {
         }
         inFlight.decrementAndGet();
         inFlightByStart.decrementAndGet(bin(nowNanos - rttNanos));
+        finished.increment();
         if (ok) {
             rttNanosSum.add(rttNanos);
             rttSamples.increment();
@@ -274,6 +277,7 @@ public final class SetConcurrencyLimit {
         long sum = rttNanosSum.sumThenReset();
         long pushed = pushbacks.sumThenReset();
         long starts = started.sumThenReset();
+        long ended = finished.sumThenReset();
         int peak = peakInFlight;
         peakInFlight = inFlight.get();
         double shortRtt = samples == 0 ? 0 : (double) sum / samples;
@@ -295,8 +299,10 @@ public final class SetConcurrencyLimit {
         boolean binding = peak >= limit / 2;
         boolean queueing = shortRtt > settings.tolerance() * baselineNanos && shortRtt - baselineNanos > MIN_QUEUE_NANOS;
         // The set finished fewer than half the calls that started, and calls wait in it longer than a queue
-        // allows: it stalls (a cold or hung process), whatever the few calls that did end say.
-        boolean stalled = samples < starts / 2 && inFlightOlderThan((long) Math.max(settings.tolerance() * baselineNanos,
+        // allows: it stalls (a cold or hung process), whatever the few calls that did end say. Every call that
+        // ended counts, not only the samples: one measured while the gateway's own loops lag is no sample, yet
+        // the set answered it.
+        boolean stalled = ended < starts / 2 && inFlightOlderThan((long) Math.max(settings.tolerance() * baselineNanos,
                 baselineNanos + MIN_QUEUE_NANOS), nowNanos) >= settings.min();
         double next;
         if (stalled) {

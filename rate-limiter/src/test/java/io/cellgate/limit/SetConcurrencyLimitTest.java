@@ -185,6 +185,25 @@ class SetConcurrencyLimitTest {
     }
 
     @Test
+    void callsAnsweredWhileTheGatewayLagsAreNotAStall() {
+        // 20 long calls in flight, and a call a ms answered in 2 ms but measured while the gateway's own loops
+        // lagged (no latency sample): the set answers, so it is not stalled, and nothing cuts the limit.
+        SetConcurrencyLimit limit = limit();
+        for (int i = 0; i < 20; i++) {
+            assertThat(limit.tryAcquire(Priority.P2)).isTrue();
+            limit.started(0);
+        }
+        for (long t = 1; t <= 1_000; t++) {
+            assertThat(limit.tryAcquire(Priority.P2)).isTrue();
+            limit.started(t * MS);
+            if (t > 2) {
+                limit.release(Priority.P2, 2 * MS, false, false, t * MS);
+            }
+        }
+        assertThat(limit.limit()).isEqualTo(2000);
+    }
+
+    @Test
     void aFreshSlowSetIsNotMistakenForAStalledOne() {
         // 200 ms a call, a call per ms offered, 400 servers: nothing queues; its first 200 ms answer nothing
         // because nothing has taken 200 ms yet, not because it stalls.
