@@ -29,11 +29,8 @@ import java.util.concurrent.atomic.LongAdder;
  * deadline. So the calls in flight are counted by when they started (in bins of a window, over the
  * last {@value #BINS} windows), and a window in which the set finished fewer than half the calls
  * that started and at least {@code min} calls have been in flight longer than a queue allows
- * ({@code tolerance} times the baseline, and {@value #MIN_QUEUE_NANOS} ns over it) is a stall, and
- * the limit is cut at once, without waiting for those calls to end: to twice the calls the set
- * finished when its latency is known (a hung or restarted process), by half (as for the worst queue,
- * no lower than twice what is in flight until that binds) when it never answered yet, as it may only
- * be slow.
+ * ({@code tolerance} times the baseline, and {@value #MIN_QUEUE_NANOS} ns over it) is a stall: the
+ * limit is cut by half at once, as for the worst queue, without waiting for those calls to end.
  * Windows end on calls starting as well as ending, so a set that answers nothing is still judged.
  *
  * <p>The baseline is what makes or breaks a gradient. A moving average of the latency itself creeps
@@ -308,13 +305,7 @@ public final class SetConcurrencyLimit {
         boolean stalled = ended < starts / 2 && inFlightOlderThan((long) Math.max(settings.tolerance() * baselineNanos,
                 baselineNanos + MIN_QUEUE_NANOS), nowNanos) >= settings.min();
         double next;
-        if (stalled && baselineNanos > 0) {
-            // A set whose latency is known stopped answering (a hung or restarted process): no more calls than
-            // twice what it finished (the floor below keeps half of what is in flight).
-            next = 2.0 * ended;
-        } else if (stalled) {
-            // A set that never answered yet may only be slow: cut as for the worst queue, never below twice what
-            // is in flight while that is not what holds it back, until its first answers give it a baseline.
+        if (stalled) {
             next = binding ? limit * MAX_CUT + Math.sqrt(limit) : Math.max(limit * MAX_CUT, 2.0 * peak);
         } else if (pushed > 0 && binding) {
             next = limit * BACKOFF;

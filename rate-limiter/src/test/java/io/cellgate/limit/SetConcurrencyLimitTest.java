@@ -173,12 +173,10 @@ class SetConcurrencyLimitTest {
         SetConcurrencyLimit warm = limit();
         double[] run = stall(warm, 0, 6_000, 3_000, 1_000);
         System.out.println("set limit, warm set stalled 1 s: admitted in the stall " + run[0] + ", share admitted at the end " + run[1]);
-        // Its latency known, the limit binds at once: about the two windows it takes to see the stall.
-        assertThat(run[0]).isLessThan(300);
+        assertThat(run[0]).isLessThan(450);
         assertThat(run[1]).isEqualTo(1.0);
 
-        // A set that never answered a call (no latency known) may only be slow: gentler cuts, never below
-        // twice what is in flight until they bind.
+        // A set that never answered a call (no latency known): its first calls are the stall.
         SetConcurrencyLimit cold = limit();
         run = stall(cold, 0, 4_000, 0, 1_000);
         System.out.println("set limit, cold set stalled 1 s: admitted in the stall " + run[0] + ", share admitted at the end " + run[1]);
