@@ -1,7 +1,6 @@
 package io.cellgate.limit;
 
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 
@@ -22,16 +21,6 @@ import java.util.concurrent.atomic.LongAdder;
  * or that ran past the gateway's own deadline cuts a limit in use by a tenth: the set pushed back. The
  * limit starts at {@code initial}, high by default: it knows nothing yet, and a burst to a fast set
  * must pass; the latency brings it down when the set queues.
- *
- * <p>Latency learned from calls that ended comes late when a set stops answering: an AO process that
- * just started (its code not yet compiled) and is handed a failed set's reads, or one that hangs,
- * answers nothing for a second while the calls pile up to the limit, and every one of them misses its
- * deadline. So the calls in flight are counted by when they started (in bins of a window, over the
- * last {@value #BINS} windows), and a window in which the set finished fewer than half the calls
- * that started and at least {@code min} calls have been in flight longer than a queue allows
- * ({@code tolerance} times the baseline, and {@value #MIN_QUEUE_NANOS} ns over it) is a stall: the
- * limit is cut by half at once, as for the worst queue, without waiting for those calls to end.
- * Windows end on calls starting as well as ending, so a set that answers nothing is still judged.
  *
  * <p>The baseline is what makes or breaks a gradient. A moving average of the latency itself creeps
  * up under sustained load (the queue the limit allows becomes the next baseline). Here it is the
@@ -55,10 +44,9 @@ import java.util.concurrent.atomic.LongAdder;
  * until its calls drained. With everyone light (phones, one call or a few at a time) every call has the
  * room, and the limit, learned from latency, finds its level the same way.
  *
- * <p>Threading: {@link #tryAcquire}, {@link #started} and {@link #release} are called on any event
- * loop, with an atomic add or two each and adders for the window's samples; the window is closed by
- * whichever start or release passes its end first (a CAS), under this object's monitor, which nobody
- * else contends.
+ * <p>Threading: {@link #tryAcquire} and {@link #release} are called on any event loop, with one
+ * atomic add each and adders for the window's samples; the window is closed by whichever release
+ * passes its end first (a CAS), under this object's monitor, which nobody else contends.
  */
 public final class SetConcurrencyLimit {
     /**
@@ -90,10 +78,6 @@ public final class SetConcurrencyLimit {
     static final int MIN_PER_CONNECTION = 4;
     /** The cut when the set pushed back. */
     private static final double BACKOFF = 0.9;
-    /** The deepest cut of one window: the gradient's floor, and the cut for a stall. */
-    private static final double MAX_CUT = 0.5;
-    /** Windows over which calls in flight are counted by when they started (a power of two). */
-    static final int BINS = 64;
 
     /**
      * How a set's limit behaves.
@@ -147,16 +131,7 @@ public final class SetConcurrencyLimit {
     private final LongAdder rttSamples = new LongAdder();
     private final LongAdder pushbacks = new LongAdder();
     private final LongAdder refused = new LongAdder();
-    private final LongAdder started = new LongAdder();
-    /** Calls that ended this window, however: a set that answers, even with errors or late, is not stalled. */
-    private final LongAdder finished = new LongAdder();
     private final AtomicLong windowEndNanos;
-    /**
-     * Calls in flight by the window-long bin of their start, modulo {@link #BINS}: a call older than
-     * that many windows counts in a recent bin, so it can make a stall seem shorter, never longer.
-     */
-    private final AtomicIntegerArray inFlightByStart = new AtomicIntegerArray(BINS);
-    private final long originNanos;
 
     /** Guarded by this: the exact limit, the baseline and what it is the minimum of, the probe's state. */
     private double limit;
@@ -175,7 +150,6 @@ public final class SetConcurrencyLimit {
         this.caps = caps(limit);
         this.perConnection = perConnection(limit);
         this.windowEndNanos = new AtomicLong(nowNanos + settings.windowNanos());
-        this.originNanos = nowNanos;
     }
 
     /** A call of {@code priority} with no connection to count (no room past its priority's share). */
@@ -215,69 +189,31 @@ public final class SetConcurrencyLimit {
     }
 
     /**
-     * A call admitted by {@link #tryAcquire} was sent to the set at {@code nowNanos}; its
-     * {@link #release} gives the same start ({@code nowNanos - rttNanos} there).
-     */
-    public void started(long nowNanos) {
-        inFlightByStart.incrementAndGet(bin(nowNanos));
-        started.increment();
-        endWindowIfDue(nowNanos);
-    }
-
-    /**
-     * A call of {@code priority} admitted by {@link #tryAcquire} and {@link #started} ended, after
-     * {@code rttNanos}: {@code ok} when it succeeded (its latency is a sample), {@code pushback} when the
-     * set refused it for being full or it ran past the gateway's own deadline.
+     * A call of {@code priority} admitted by {@link #tryAcquire} ended, after {@code rttNanos}: {@code ok}
+     * when it succeeded (its latency is a sample), {@code pushback} when the set refused it for being
+     * full or it ran past the gateway's own deadline.
      */
     public void release(Priority priority, long rttNanos, boolean ok, boolean pushback, long nowNanos) {
         if (priority == Priority.P0) {
             p0InFlight.decrementAndGet();
         }
         inFlight.decrementAndGet();
-        inFlightByStart.decrementAndGet(bin(nowNanos - rttNanos));
-        finished.increment();
         if (ok) {
             rttNanosSum.add(rttNanos);
             rttSamples.increment();
         } else if (pushback) {
             pushbacks.increment();
         }
-        endWindowIfDue(nowNanos);
-    }
-
-    private void endWindowIfDue(long nowNanos) {
         long end = windowEndNanos.get();
         if (nowNanos - end >= 0 && windowEndNanos.compareAndSet(end, nowNanos + settings.windowNanos())) {
-            endWindow(nowNanos);
+            endWindow();
         }
     }
 
-    private int bin(long startNanos) {
-        return (int) (Math.floorDiv(startNanos - originNanos, settings.windowNanos()) & (BINS - 1));
-    }
-
-    /**
-     * Calls in flight that started at least {@code ageNanos} before {@code nowNanos} (those of whole
-     * bins that old; calls older than {@link #BINS} windows are missed).
-     */
-    private int inFlightOlderThan(long ageNanos, long nowNanos) {
-        long window = settings.windowNanos();
-        // A bin's calls are all that old when the bin ended ageNanos ago or more.
-        long newestOld = Math.floorDiv(nowNanos - originNanos - ageNanos, window) - 1;
-        long nowBin = Math.floorDiv(nowNanos - originNanos, window);
-        int n = 0;
-        for (long b = Math.max(nowBin - BINS + 1, 0); b <= newestOld; b++) {
-            n += inFlightByStart.get((int) b & (BINS - 1));
-        }
-        return n;
-    }
-
-    private synchronized void endWindow(long nowNanos) {
+    private synchronized void endWindow() {
         long samples = rttSamples.sumThenReset();
         long sum = rttNanosSum.sumThenReset();
         long pushed = pushbacks.sumThenReset();
-        long starts = started.sumThenReset();
-        long ended = finished.sumThenReset();
         int peak = peakInFlight;
         peakInFlight = inFlight.get();
         double shortRtt = samples == 0 ? 0 : (double) sum / samples;
@@ -298,23 +234,15 @@ public final class SetConcurrencyLimit {
         }
         boolean binding = peak >= limit / 2;
         boolean queueing = shortRtt > settings.tolerance() * baselineNanos && shortRtt - baselineNanos > MIN_QUEUE_NANOS;
-        // The set finished fewer than half the calls that started, and calls wait in it longer than a queue
-        // allows: it stalls (a cold or hung process), whatever the few calls that did end say. Every call that
-        // ended counts, not only the samples: one measured while the gateway's own loops lag is no sample, yet
-        // the set answered it.
-        boolean stalled = ended < starts / 2 && inFlightOlderThan((long) Math.max(settings.tolerance() * baselineNanos,
-                baselineNanos + MIN_QUEUE_NANOS), nowNanos) >= settings.min();
         double next;
-        if (stalled) {
-            next = binding ? limit * MAX_CUT + Math.sqrt(limit) : Math.max(limit * MAX_CUT, 2.0 * peak);
-        } else if (pushed > 0 && binding) {
+        if (pushed > 0 && binding) {
             next = limit * BACKOFF;
         } else if (samples == 0) {
             return;
         } else if (queueing) {
             // Calls queue at the set: cut at once, by how much the latency is over (at most half). A limit
             // that was not what held the set back is cut no lower than twice what was in flight.
-            double gradient = Math.max(MAX_CUT, settings.tolerance() * baselineNanos / shortRtt);
+            double gradient = Math.max(0.5, settings.tolerance() * baselineNanos / shortRtt);
             next = binding ? limit * gradient + Math.sqrt(limit) : Math.max(limit * gradient, 2.0 * peak);
         } else if (binding) {
             // At the limit with latency in tolerance: grow; fast while the set shows no queue at all.

@@ -65,7 +65,6 @@ class SetConcurrencyLimitTest {
                     offered[k]++;
                 }
                 if (limit.tryAcquire(p0 ? Priority.P0 : Priority.P2)) {
-                    limit.started(now);
                     if (measured) {
                         admitted[k]++;
                     }
@@ -131,86 +130,6 @@ class SetConcurrencyLimitTest {
         Run calm = simulate(limit, 20, 20, 0.3, 0.1, 20_000, 10_000, 5_000);
         assertThat(calm.admittedByPriority()).containsExactly(1.0, 1.0);
         assertThat(limit.limit()).isEqualTo(2000);
-    }
-
-    /**
-     * Offers one P2 call per ms from {@code fromMs} for {@code ms} to a set that answers in 2 ms, except
-     * from {@code stallFromMs} for {@code stallMs}, when it answers nothing (a hung process, or one that
-     * just started and is not yet compiled); the gateway's deadline is 1 s (a missed one is pushback).
-     * Returns the calls admitted during the stall and the share admitted in the last 500 ms.
-     */
-    private static double[] stall(SetConcurrencyLimit limit, long fromMs, long ms, long stallFromMs, long stallMs) {
-        PriorityQueue<long[]> done = new PriorityQueue<>((a, b) -> Long.compare(a[0], b[0])); // {end, start, ok}
-        long admittedInStall = 0;
-        long offeredAtEnd = 0;
-        long admittedAtEnd = 0;
-        long stallEnd = stallFromMs + stallMs;
-        for (long t = fromMs; t < fromMs + ms; t++) {
-            long now = t * MS;
-            while (!done.isEmpty() && done.peek()[0] <= now) {
-                long[] call = done.poll();
-                limit.release(Priority.P2, call[0] - call[1], call[2] == 1, call[2] == 0, call[0]);
-            }
-            boolean atEnd = t >= fromMs + ms - 500;
-            offeredAtEnd += atEnd ? 1 : 0;
-            if (limit.tryAcquire(Priority.P2)) {
-                limit.started(now);
-                admittedInStall += t >= stallFromMs && t < stallEnd ? 1 : 0;
-                admittedAtEnd += atEnd ? 1 : 0;
-                long end = (t >= stallEnd || t + 2 < stallFromMs ? t : stallEnd) + 2;
-                boolean ok = end - t <= 1000;
-                done.add(new long[] {(ok ? end : t + 1000) * MS, now, ok ? 1 : 0});
-            }
-        }
-        return new double[] {admittedInStall, admittedAtEnd / (double) offeredAtEnd};
-    }
-
-    @Test
-    void aSetThatAnswersNothingIsCutWithinAFewWindowsNotWhenItsCallsMissTheirDeadlines() {
-        // Learned from latency alone, the limit (2,000) would take every call of the stalled second: all
-        // of them then miss their deadline. Counting the calls in flight by age, it is cut within a few
-        // windows. Once the set answers again, it is offered everything again.
-        SetConcurrencyLimit warm = limit();
-        double[] run = stall(warm, 0, 6_000, 3_000, 1_000);
-        System.out.println("set limit, warm set stalled 1 s: admitted in the stall " + run[0] + ", share admitted at the end " + run[1]);
-        assertThat(run[0]).isLessThan(450);
-        assertThat(run[1]).isEqualTo(1.0);
-
-        // A set that never answered a call (no latency known): its first calls are the stall.
-        SetConcurrencyLimit cold = limit();
-        run = stall(cold, 0, 4_000, 0, 1_000);
-        System.out.println("set limit, cold set stalled 1 s: admitted in the stall " + run[0] + ", share admitted at the end " + run[1]);
-        assertThat(run[0]).isLessThan(450);
-        assertThat(run[1]).isEqualTo(1.0);
-    }
-
-    @Test
-    void callsAnsweredWhileTheGatewayLagsAreNotAStall() {
-        // 20 long calls in flight, and a call a ms answered in 2 ms but measured while the gateway's own loops
-        // lagged (no latency sample): the set answers, so it is not stalled, and nothing cuts the limit.
-        SetConcurrencyLimit limit = limit();
-        for (int i = 0; i < 20; i++) {
-            assertThat(limit.tryAcquire(Priority.P2)).isTrue();
-            limit.started(0);
-        }
-        for (long t = 1; t <= 1_000; t++) {
-            assertThat(limit.tryAcquire(Priority.P2)).isTrue();
-            limit.started(t * MS);
-            if (t > 2) {
-                limit.release(Priority.P2, 2 * MS, false, false, t * MS);
-            }
-        }
-        assertThat(limit.limit()).isEqualTo(2000);
-    }
-
-    @Test
-    void aFreshSlowSetIsNotMistakenForAStalledOne() {
-        // 200 ms a call, a call per ms offered, 400 servers: nothing queues; its first 200 ms answer nothing
-        // because nothing has taken 200 ms yet, not because it stalls.
-        SetConcurrencyLimit limit = limit();
-        Run run = simulate(limit, 400, 200, 1.0, 0.1, 10_000, 10_000);
-        assertThat(run.admittedByPriority()).containsExactly(1.0, 1.0);
-        assertThat(limit.refused()).isZero();
     }
 
     @Test

@@ -109,10 +109,6 @@ final class UpstreamCall extends ClientCall.Listener<ByteString> {
         }
         counters.inFlight.increment();
         callStartNanos = System.nanoTime();
-        if (setLimit != null) {
-            // Counted by age while in flight: a set that stops answering is cut before its calls time out.
-            setLimit.started(callStartNanos);
-        }
         LeanChannel lean = endpoint.leanChannel(loopIndex);
         if (lean != null) {
             leanCall = lean.start(this, command.path, timeoutNanos, headers, request);
