@@ -1,6 +1,7 @@
 package io.cellgate.limit;
 
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 
@@ -21,6 +22,18 @@ import java.util.concurrent.atomic.LongAdder;
  * or that ran past the gateway's own deadline cuts a limit in use by a tenth: the set pushed back. The
  * limit starts at {@code initial}, high by default: it knows nothing yet, and a burst to a fast set
  * must pass; the latency brings it down when the set queues.
+ *
+ * <p>Latency learned from calls that ended comes late when a set stops answering: an AO process that
+ * just started (its code not yet compiled) and is handed a failed set's reads, or one that hangs,
+ * answers nothing for a second while calls pile up to the limit, and they miss their deadlines. So
+ * each call in flight is also counted by the instant it will have used half its time (in window-long
+ * bins; a call whose half is over {@value #HORIZON} windows is not judged), and a window in
+ * which the set finished fewer than half the calls that started while at least {@code min} calls
+ * have been waiting past that instant is a stall: the limit is cut at once, to twice the calls the
+ * set finished in that window (at most to half; never below {@code min}). Judged against each call's
+ * own deadline, not a fixed age: a healthy burst that a cold gateway and AO work through in a few
+ * hundred ms does not look like a stall to calls given seconds. Windows end on calls starting as well
+ * as ending, so a set that answers nothing is still judged.
  *
  * <p>The baseline is what makes or breaks a gradient. A moving average of the latency itself creeps
  * up under sustained load (the queue the limit allows becomes the next baseline). Here it is the
@@ -44,9 +57,10 @@ import java.util.concurrent.atomic.LongAdder;
  * until its calls drained. With everyone light (phones, one call or a few at a time) every call has the
  * room, and the limit, learned from latency, finds its level the same way.
  *
- * <p>Threading: {@link #tryAcquire} and {@link #release} are called on any event loop, with one
- * atomic add each and adders for the window's samples; the window is closed by whichever release
- * passes its end first (a CAS), under this object's monitor, which nobody else contends.
+ * <p>Threading: {@link #tryAcquire}, {@link #started} and {@link #release} are called on any event
+ * loop, with an atomic add or two each and adders for the window's samples; the window is closed by
+ * whichever start or release passes its end first (a CAS), under this object's monitor, which nobody
+ * else contends.
  */
 public final class SetConcurrencyLimit {
     /**
@@ -78,6 +92,19 @@ public final class SetConcurrencyLimit {
     static final int MIN_PER_CONNECTION = 4;
     /** The cut when the set pushed back. */
     private static final double BACKOFF = 0.9;
+    /** The deepest cut of one window: the gradient's floor, and the most a stall cuts. */
+    private static final double MAX_CUT = 0.5;
+    /** Window-long bins counting calls in flight by the instant they count as stalled (a power of two). */
+    static final int BINS = 128;
+    /**
+     * Half a call's time must be at most this many windows for it to be judged (12.6 s timeouts and
+     * under with the default 100 ms window): bins up to this far ahead and the {@code BINS - HORIZON - 1}
+     * behind the current one are told apart. A call stalled longer than that counts in a future bin (a
+     * stall seems shorter, never longer).
+     */
+    static final int HORIZON = BINS / 2 - 1;
+    /** {@link #release} of a call in no bin: never {@link #started}, or not judged. */
+    public static final long NOT_STARTED = Long.MIN_VALUE;
 
     /**
      * How a set's limit behaves.
@@ -131,7 +158,11 @@ public final class SetConcurrencyLimit {
     private final LongAdder rttSamples = new LongAdder();
     private final LongAdder pushbacks = new LongAdder();
     private final LongAdder refused = new LongAdder();
+    private final LongAdder started = new LongAdder();
     private final AtomicLong windowEndNanos;
+    /** Calls in flight by the window-long bin of the instant they count as stalled, modulo {@link #BINS}. */
+    private final AtomicIntegerArray inFlightByStallAt = new AtomicIntegerArray(BINS);
+    private final long originNanos;
 
     /** Guarded by this: the exact limit, the baseline and what it is the minimum of, the probe's state. */
     private double limit;
@@ -150,6 +181,7 @@ public final class SetConcurrencyLimit {
         this.caps = caps(limit);
         this.perConnection = perConnection(limit);
         this.windowEndNanos = new AtomicLong(nowNanos + settings.windowNanos());
+        this.originNanos = nowNanos;
     }
 
     /** A call of {@code priority} with no connection to count (no room past its priority's share). */
@@ -189,31 +221,83 @@ public final class SetConcurrencyLimit {
     }
 
     /**
+     * A call admitted by {@link #tryAcquire} was sent to the set at {@code nowNanos}, to be answered by
+     * {@code deadlineNanos}. Returns the instant from which it counts as stalled while unanswered, or
+     * {@link #NOT_STARTED} when its time is too long to be judged: give it to {@link #release}.
+     */
+    public long started(long nowNanos, long deadlineNanos) {
+        started.increment();
+        long half = Math.max(0, (deadlineNanos - nowNanos) / 2);
+        long stallAt = NOT_STARTED;
+        if (half <= HORIZON * settings.windowNanos()) {
+            stallAt = nowNanos + half;
+            inFlightByStallAt.incrementAndGet(bin(stallAt));
+        }
+        endWindowIfDue(nowNanos);
+        return stallAt;
+    }
+
+    /** {@link #release(Priority, long, boolean, boolean, long, long)} of a call never {@link #started}. */
+    public void release(Priority priority, long rttNanos, boolean ok, boolean pushback, long nowNanos) {
+        release(priority, rttNanos, ok, pushback, nowNanos, NOT_STARTED);
+    }
+
+    /**
      * A call of {@code priority} admitted by {@link #tryAcquire} ended, after {@code rttNanos}: {@code ok}
      * when it succeeded (its latency is a sample), {@code pushback} when the set refused it for being
-     * full or it ran past the gateway's own deadline.
+     * full or it ran past the gateway's own deadline. {@code stallAtNanos}: what {@link #started}
+     * returned for it, or {@link #NOT_STARTED}.
      */
-    public void release(Priority priority, long rttNanos, boolean ok, boolean pushback, long nowNanos) {
+    public void release(Priority priority, long rttNanos, boolean ok, boolean pushback, long nowNanos, long stallAtNanos) {
         if (priority == Priority.P0) {
             p0InFlight.decrementAndGet();
         }
         inFlight.decrementAndGet();
+        if (stallAtNanos != NOT_STARTED) {
+            inFlightByStallAt.decrementAndGet(bin(stallAtNanos));
+        }
         if (ok) {
             rttNanosSum.add(rttNanos);
             rttSamples.increment();
         } else if (pushback) {
             pushbacks.increment();
         }
+        endWindowIfDue(nowNanos);
+    }
+
+    private void endWindowIfDue(long nowNanos) {
         long end = windowEndNanos.get();
         if (nowNanos - end >= 0 && windowEndNanos.compareAndSet(end, nowNanos + settings.windowNanos())) {
-            endWindow();
+            endWindow(nowNanos);
         }
     }
 
-    private synchronized void endWindow() {
+    private long binNumber(long nanos) {
+        return Math.floorDiv(nanos - originNanos, settings.windowNanos());
+    }
+
+    private int bin(long nanos) {
+        return (int) (binNumber(nanos) & (BINS - 1));
+    }
+
+    /**
+     * Calls in flight that count as stalled at {@code nowNanos}: those of the whole bins that ended by
+     * then, as far back as bins are told apart from future ones.
+     */
+    int stalledAt(long nowNanos) {
+        long nowBin = binNumber(nowNanos);
+        int n = 0;
+        for (long b = nowBin - (BINS - HORIZON - 1); b < nowBin; b++) {
+            n += inFlightByStallAt.get((int) (b & (BINS - 1)));
+        }
+        return n;
+    }
+
+    private synchronized void endWindow(long nowNanos) {
         long samples = rttSamples.sumThenReset();
         long sum = rttNanosSum.sumThenReset();
         long pushed = pushbacks.sumThenReset();
+        long starts = started.sumThenReset();
         int peak = peakInFlight;
         peakInFlight = inFlight.get();
         double shortRtt = samples == 0 ? 0 : (double) sum / samples;
@@ -234,15 +318,21 @@ public final class SetConcurrencyLimit {
         }
         boolean binding = peak >= limit / 2;
         boolean queueing = shortRtt > settings.tolerance() * baselineNanos && shortRtt - baselineNanos > MIN_QUEUE_NANOS;
+        // The set finished fewer than half the calls that started while calls have waited in it for half
+        // their time: it stalls (a cold or hung process), whatever the few calls that did end say.
+        boolean stalled = samples < starts / 2.0 && stalledAt(nowNanos) >= settings.min();
         double next;
-        if (pushed > 0 && binding) {
+        if (stalled) {
+            // As much as it showed it can finish: twice this window's answers (at most half the limit).
+            next = Math.min(limit * MAX_CUT, 2.0 * samples);
+        } else if (pushed > 0 && binding) {
             next = limit * BACKOFF;
         } else if (samples == 0) {
             return;
         } else if (queueing) {
             // Calls queue at the set: cut at once, by how much the latency is over (at most half). A limit
             // that was not what held the set back is cut no lower than twice what was in flight.
-            double gradient = Math.max(0.5, settings.tolerance() * baselineNanos / shortRtt);
+            double gradient = Math.max(MAX_CUT, settings.tolerance() * baselineNanos / shortRtt);
             next = binding ? limit * gradient + Math.sqrt(limit) : Math.max(limit * gradient, 2.0 * peak);
         } else if (binding) {
             // At the limit with latency in tolerance: grow; fast while the set shows no queue at all.

@@ -28,6 +28,8 @@ final class UpstreamCall extends ClientCall.Listener<ByteString> {
     private ByteString responseBody;
     /** When the AO call started and ended (System.nanoTime). */
     private long callStartNanos;
+    /** When this call, unanswered, counts as stalled at its set (its set limit's bin for it). */
+    private long stallAtNanos = io.cellgate.limit.SetConcurrencyLimit.NOT_STARTED;
     private long callEndNanos;
     private Status status;
     /** The AO's fence refused the call: the routes it was dispatched under predate a city switch. */
@@ -109,6 +111,12 @@ final class UpstreamCall extends ClientCall.Listener<ByteString> {
         }
         counters.inFlight.increment();
         callStartNanos = System.nanoTime();
+        if (setLimit != null) {
+            // Counted while in flight by when it will have used half its command's time (the command's,
+            // never a client's shorter deadline: a client cannot make a set look stalled): a set that stops
+            // answering is cut before its calls miss their deadlines.
+            stallAtNanos = setLimit.started(callStartNanos, callStartNanos + command.timeoutMillis * 1_000_000L);
+        }
         LeanChannel lean = endpoint.leanChannel(loopIndex);
         if (lean != null) {
             leanCall = lean.start(this, command.path, timeoutNanos, headers, request);
@@ -148,7 +156,7 @@ final class UpstreamCall extends ClientCall.Listener<ByteString> {
                 // lag, it holds the gateway's delay (a saturated host, a pause), which no set limit cures.
                 setLimit.release(command.spec.priority(), callEndNanos - callStartNanos,
                         code == Status.Code.OK && !signals.eventLoopsLagging(), code == Status.Code.RESOURCE_EXHAUSTED || blamesAo,
-                        callEndNanos);
+                        callEndNanos, stallAtNanos);
             }
             if (code == Status.Code.FAILED_PRECONDITION && trailers.containsKey(io.cellgate.fence.FenceHeaders.FENCED)) {
                 fenced = true;
