@@ -65,6 +65,10 @@ final class GatewayMetrics {
                 .help("Requests refused SHED_OVERLOAD because their set was at its concurrency limit")
                 .labelNames("set")
                 .callback(cb -> context.setLimits().forEach((set, limit) -> cb.call(limit.refused(), set))).register(registry);
+        CounterWithCallback.builder().name("cellgate_set_limit_stalls")
+                .help("Times a set's concurrency limit was cut because the set stalled: calls waited half their time while it answered few")
+                .labelNames("set")
+                .callback(cb -> context.setLimits().forEach((set, limit) -> cb.call(limit.stalls(), set))).register(registry);
         GatewayCounters counters = context.counters();
         registry.register(context.requestDuration());
         registry.register(context.gatewayDuration());

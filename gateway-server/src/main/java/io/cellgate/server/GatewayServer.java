@@ -535,7 +535,7 @@ public final class GatewayServer implements AutoCloseable {
     /**
      * Tasks given to the gateway's event loops by other threads since it started: zero per request
      * when a request's client connection and its upstream call share a loop
-     * ({@code upstream.channel-mode: per-event-loop} or {@code lean}).
+     * ({@code upstream.channel-mode: lean} or {@code per-event-loop}).
      */
     public long eventLoopHandoffs() {
         return workerGroup.handoffs();

@@ -147,8 +147,8 @@ class MetricsEndToEndTest {
                     .section("push:\n  listen: 127.0.0.1:0\n  token: push-token-0123456789\n")
                     .section("fleet:\n  store: etcd\n  etcd:\n    endpoints: [" + etcd.url() + "]\n    prefix: /cellgate/metrics/\n")
                     .build();
-            yaml = TestTopology.edit(yaml, "upstream:\n  channel-mode: per-event-loop\n",
-                    "upstream:\n  channel-mode: per-event-loop\n  set-limit: {enabled: true}\n");
+            yaml = TestTopology.edit(yaml, "upstream:\n  channel-mode: lean\n",
+                    "upstream:\n  channel-mode: lean\n  set-limit: {enabled: true}\n");
             try (GatewayServer gateway = GatewayServer.start(GatewayConfig.parse(yaml, Path.of("."), name -> null));
                  TestClient client = new TestClient(gateway.port())) {
                 client.login(7, TestTopology.token(7));

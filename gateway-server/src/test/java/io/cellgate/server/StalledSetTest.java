@@ -58,6 +58,7 @@ class StalledSetTest {
                 ServerFrame after = client.next();
                 assertThat(after.getResponse().getCode()).as("a read after the hurried ones: %s", after.getResponse().getMessage())
                         .isEqualTo(Code.OK);
+                assertThat(gateway.setLimits().get("sz-a").stalls()).as("stall cuts after the hurried reads").isZero();
 
                 // Now sz-a stalls for real: 100 reads wait in it past half their 2 s; the next 300 are refused at
                 // once (without the rule all 300 would be sent to it, the ceiling being 2,000), and the 100
@@ -92,6 +93,7 @@ class StalledSetTest {
                 assertThat(admitted).as("reads sent to the stalled set").isLessThan(150);
                 assertThat(shed).isEqualTo(400 - (int) admitted);
                 assertThat(sh.calls()).as("reads sent to the other city").isZero();
+                assertThat(gateway.setLimits().get("sz-a").stalls()).as("stall cuts").isPositive();
 
                 // Answering again: the set takes every read again.
                 szA.delayEcho(0);

@@ -64,7 +64,7 @@ public final class FailoverScenario {
         double rate = args.length > 0 ? Double.parseDouble(args[0]) : 2000;
         int seconds = args.length > 1 ? Integer.parseInt(args[1]) : 20;
         Path output = Path.of(args.length > 2 ? args[2] : "perf/results/set-failover-" + LocalDate.now(java.time.ZoneOffset.UTC) + ".md");
-        String channelMode = args.length > 3 ? args[3] : "per-event-loop";
+        String channelMode = args.length > 3 ? args[3] : "lean";
         Path dir = Files.createTempDirectory("cellgate-failover");
         String[] sets = {"sz-a", "sz-b", "sh-a"};
         int[] ports = {freePort(), freePort(), freePort()};
@@ -146,7 +146,7 @@ public final class FailoverScenario {
             md.append("Date: ").append(LocalDate.now(java.time.ZoneOffset.UTC)).append(". Machine: ").append(Runtime.getRuntime().availableProcessors())
                     .append(" cores, Java ").append(System.getProperty("java.version")).append(".\n\n");
             md.append("Command: `perf/run-failover.sh ").append((long) rate).append(' ').append(seconds)
-                    .append(channelMode.equals("per-event-loop") ? "" : " " + channelMode).append("`. Three sample AO ")
+                    .append(channelMode.equals("lean") ? "" : " " + channelMode).append("`. Three sample AO ")
                     .append("processes (sets sz-a, sz-b in the gateway's city sz, sh-a in sh), the gateway (`upstream.channel-mode: ")
                     .append(channelMode).append("`, health checks every 100 ms, ")
                     .append("recovery after 2 s of passing checks, FAIL write failover) and the open-loop load generator (100 connections, ")
@@ -199,9 +199,11 @@ public final class FailoverScenario {
         }
         StringBuilder md = new StringBuilder(String.format("%nretries on another set: %.0f; retryable failures not retried (budget, no "
                 + "other set, no time, limit): %.0f; requests refused by a set's concurrency limit (of the shed): %.0f; reads a set's "
-                + "limit had no room for, served by the next set of the city: %.0f%n",
+                + "limit had no room for, served by the next set of the city: %.0f; sets' limits cut for a stall (calls waiting half their "
+                + "time): %.0f%n",
                 metrics.sum("cellgate_retries_total", ""), metrics.sum("cellgate_retries_refused_total", ""),
-                metrics.sum("cellgate_set_limit_refused_total", ""), metrics.sum("cellgate_reads_spilled_total", "")));
+                metrics.sum("cellgate_set_limit_refused_total", ""), metrics.sum("cellgate_reads_spilled_total", ""),
+                metrics.sum("cellgate_set_limit_stalls_total", "")));
         md.append("\nReads not answered OK, from the access log (code, set of the last attempt, its gRPC status, second):\n\n");
         if (groups.isEmpty()) {
             md.append("- none\n");

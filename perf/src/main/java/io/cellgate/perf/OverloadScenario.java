@@ -96,7 +96,7 @@ public final class OverloadScenario {
     /** One run's figures; success per priority is NaN for a priority the mix does not send. */
     public record Outcome(Protection protection, Mix mix, double multiplier, double offeredPerSecond, double goodputPerSecond,
                           double[] successByPriority, Histogram admittedLatencyMicros, long[] codes, long unanswered,
-                          long healthChanges, int finalSetLimit) {
+                          long healthChanges, int finalSetLimit, long stallCuts) {
         public double goodputRatio() {
             return goodputPerSecond / CAPACITY;
         }
@@ -181,7 +181,8 @@ public final class OverloadScenario {
                 long healthChanges = gateway.healthChanges() - healthBefore;
                 io.cellgate.limit.SetConcurrencyLimit limit = gateway.setLimits().get("sz-a");
                 return new Outcome(protection, mix, multiplier, r.sent() / r.seconds(), r.ok() / r.seconds(), success,
-                        r.okLatencyMicros(), r.codes(), r.unanswered(), healthChanges, limit == null ? 0 : limit.limit());
+                        r.okLatencyMicros(), r.codes(), r.unanswered(), healthChanges, limit == null ? 0 : limit.limit(),
+                        limit == null ? 0 : limit.stalls());
             }
         }
     }
@@ -203,7 +204,7 @@ public final class OverloadScenario {
                 o.protection().label, o.mix().label, o.multiplier(), o.offeredPerSecond(), o.goodputPerSecond(), o.goodputRatio(),
                 success, h.getValueAtPercentile(50) / 1000.0, h.getValueAtPercentile(99) / 1000.0,
                 h.getValueAtPercentile(99.9) / 1000.0, o.unanswered(), o.healthChanges(),
-                o.finalSetLimit() == 0 ? "-" : Integer.toString(o.finalSetLimit()), codes);
+                o.finalSetLimit() == 0 ? "-" : o.finalSetLimit() + " (" + o.stallCuts() + ")", codes);
     }
 
     public static void main(String[] args) throws Exception {
@@ -234,7 +235,7 @@ public final class OverloadScenario {
                 .append("default, the adaptive set limit on). Goodput = OK responses per second; success = OK / sent per ")
                 .append("priority (- : the mix sends none); admitted latency = latency of OK responses from the intended ")
                 .append("send time (ms); health = set health changes during the run (DOWN or UP); limit = sz-a's set limit ")
-                .append("at the end. Each run follows a 4 s warm-up at half the capacity.\n\n");
+                .append("at the end (in brackets: the times it was cut for a stall, calls waiting half their time). Each run follows a 4 s warm-up at half the capacity.\n\n");
         md.append("| protection | mix | load | offered/s | goodput/s | goodput / capacity | P0 OK | P1 OK | P2 OK | P3 OK | p50 | p99 | p99.9 "
                 + "| unanswered | health | limit | codes |\n");
         md.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n");

@@ -159,6 +159,8 @@ public final class SetConcurrencyLimit {
     private final LongAdder pushbacks = new LongAdder();
     private final LongAdder refused = new LongAdder();
     private final LongAdder started = new LongAdder();
+    /** Windows that judged the set stalled (written under this object's monitor, read by anyone). */
+    private volatile long stalls;
     private final AtomicLong windowEndNanos;
     /** Calls in flight by the window-long bin of the instant they count as stalled, modulo {@link #BINS}. */
     private final AtomicIntegerArray inFlightByStallAt = new AtomicIntegerArray(BINS);
@@ -323,6 +325,7 @@ public final class SetConcurrencyLimit {
         boolean stalled = samples < starts / 2.0 && stalledAt(nowNanos) >= settings.min();
         double next;
         if (stalled) {
+            stalls++;
             // As much as it showed it can finish: twice this window's answers (at most half the limit).
             next = Math.min(limit * MAX_CUT, 2.0 * samples);
         } else if (pushed > 0 && binding) {
@@ -400,6 +403,11 @@ public final class SetConcurrencyLimit {
     /** Calls refused at the limit since start. */
     public long refused() {
         return refused.sum();
+    }
+
+    /** Windows that judged the set stalled and cut its limit, since start. */
+    public long stalls() {
+        return stalls;
     }
 
     /** Calls in flight now. */

@@ -32,7 +32,7 @@ public final class GatewayYaml {
     }
 
     private final List<SetSpec> sets = new ArrayList<>();
-    private String channelMode = "per-event-loop";
+    private String channelMode = "lean";
     private String loginTimeout = "8s";
     private String heartbeat = "30s";
     private String tokenSecretLine = "token-secret: " + TestTopology.SECRET;
@@ -82,7 +82,7 @@ public final class GatewayYaml {
         return this;
     }
 
-    /** {@code upstream.channel-mode}: per-event-loop (the default), lean or shared. */
+    /** {@code upstream.channel-mode}: lean (the default), per-event-loop or shared. */
     public GatewayYaml channelMode(String mode) {
         this.channelMode = mode;
         return this;

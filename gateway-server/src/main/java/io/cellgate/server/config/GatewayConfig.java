@@ -131,14 +131,13 @@ public record GatewayConfig(String city, String idc, String listenHost, int list
 
     /** How gRPC channels to AO endpoints map to the gateway's event loops. */
     public enum ChannelMode {
-        /** One gRPC channel per endpoint per event loop (the default): a call never leaves the client's event loop. */
+        /** One gRPC channel per endpoint per event loop: a call never leaves the client's event loop. */
         PER_EVENT_LOOP,
         /** One channel per endpoint, on one of the event loops; calls and responses hop between loops. */
         SHARED,
         /**
-         * As {@link #PER_EVENT_LOOP}, with the gateway's own lean gRPC client on Netty's HTTP/2 codec
-         * carrying the calls (one gRPC channel per endpoint stays, for health checks). Opt-in: see
-         * docs/ARCHITECTURE.md, "The lean gRPC client", for what is measured and what is still open.
+         * The default: as {@link #PER_EVENT_LOOP}, with the gateway's own lean gRPC client on Netty's
+         * HTTP/2 codec carrying the calls (one gRPC channel per endpoint stays, for health checks).
          */
         LEAN
     }
@@ -317,7 +316,7 @@ public record GatewayConfig(String city, String idc, String listenHost, int list
                 outlierNode.doubleValue("panic-threshold", 0.5, 0, 1), Set.copyOf(failureCodes),
                 outlierNode.doubleValue("min-success-rate", 0.5, 0, 1), outlierNode.intValue("min-requests", 20, 1, 1_000_000),
                 outlierNode.intValue("max-ejection-percent", 100, 0, 100));
-        ChannelMode mode = upstream.enumValue("channel-mode", ChannelMode.class, ChannelMode.PER_EVENT_LOOP);
+        ChannelMode mode = upstream.enumValue("channel-mode", ChannelMode.class, ChannelMode.LEAN);
         io.cellgate.limit.SetConcurrencyLimit.Settings setLimit = setLimit(upstream.node("set-limit"));
 
         SessionPolicy sessions = sessions(root.node("sessions"));

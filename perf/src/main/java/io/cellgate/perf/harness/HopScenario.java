@@ -40,14 +40,14 @@ import org.HdrHistogram.Histogram;
  *
  * <p>{@code perf/run hop [--rates 2000,4000,...] [--seconds 8] [--connections 16] [--payload 64]
  * [--warmup-seconds 10] [--profile-seconds 15] [--profile-rate 0] [--profiler jfr|perf] [--closed-loop 256]
- * [--closed-runs 3] [--pin-generator CPUS] [--pin-ao CPUS] [--pin-proxy CPUS] [--channel-mode per-event-loop|lean|shared]
+ * [--closed-runs 3] [--pin-generator CPUS] [--pin-ao CPUS] [--pin-proxy CPUS] [--channel-mode lean|per-event-loop|shared]
  * [--out perf/results/hop-DATE.md]}
  */
 public final class HopScenario {
     static final String SECRET = "hop-scenario-secret-0123456789";
     static final List<String> PATHS = List.of("direct", "nginx", "cellgate");
     /** The gateway's upstream channel mode unless {@code --channel-mode} says otherwise. */
-    static final String DEFAULT_CHANNEL_MODE = "per-event-loop";
+    static final String DEFAULT_CHANNEL_MODE = "lean";
     /** A step is sustained when at least this share of the offered requests was answered OK ... */
     static final double SUSTAINED_OK = 0.99;
     /** ... and its p99 stayed under this many milliseconds. */

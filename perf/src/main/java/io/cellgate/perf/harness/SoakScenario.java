@@ -48,7 +48,7 @@ import java.util.regex.Pattern;
  * measures the live heap after a full collection. Everything must stay flat, nothing may be lost.
  *
  * <p>{@code perf/run soak [--minutes 30] [--idle 10000] [--rate 5000] [--connections 100] [--window 60s]
- * [--route-interval 30s] [--failover-down 60s] [--churn 50] [--channel-mode per-event-loop] [--out FILE]}
+ * [--route-interval 30s] [--failover-down 60s] [--churn 50] [--channel-mode lean] [--out FILE]}
  */
 public final class SoakScenario {
     static final String SECRET = HopScenario.SECRET;
@@ -92,7 +92,7 @@ public final class SoakScenario {
     }
 
     private final Plan plan;
-    private String channelMode = "per-event-loop";
+    private String channelMode = "lean";
     private final PrintStream out;
     private final Path dir;
     private final List<String> events = new ArrayList<>();
@@ -108,7 +108,7 @@ public final class SoakScenario {
     public static void main(String[] args) throws Exception {
         Map<String, String> a = Args.parse(args, Map.of("--minutes", "30", "--idle", "10000", "--rate", "5000",
                 "--connections", "100", "--window", "60s", "--route-interval", "30s", "--failover-down", "60s", "--churn", "50",
-                "--channel-mode", "per-event-loop", "--out", "perf/results/soak-" + LocalDate.now(java.time.ZoneOffset.UTC) + ".md"));
+                "--channel-mode", "lean", "--out", "perf/results/soak-" + LocalDate.now(java.time.ZoneOffset.UTC) + ".md"));
         Plan plan = new Plan(Duration.ofSeconds((long) (Double.parseDouble(a.get("--minutes")) * 60)), Integer.parseInt(a.get("--idle")),
                 Double.parseDouble(a.get("--rate")), Integer.parseInt(a.get("--connections")), seconds(a.get("--window")),
                 seconds(a.get("--route-interval")), seconds(a.get("--failover-down")), Integer.parseInt(a.get("--churn")), false,
@@ -489,7 +489,7 @@ public final class SoakScenario {
         md.append(String.format(Locale.ROOT, "Command: `perf/run soak --minutes %s --idle %d --rate %.0f --connections %d --window %ds"
                         + " --route-interval %ds --failover-down %ds --churn %d%s`%n%n", trimmed(plan.duration().toSeconds() / 60.0), plan.idle(),
                 plan.rate(), plan.connections(), plan.window().toSeconds(), plan.routeInterval().toSeconds(), plan.failoverDown().toSeconds(),
-                plan.churn(), channelMode.equals("per-event-loop") ? "" : " --channel-mode " + channelMode));
+                plan.churn(), channelMode.equals("lean") ? "" : " --channel-mode " + channelMode));
         md.append(String.format(Locale.ROOT, "gatewayd (512 MiB heap, 2 event loops, `upstream.channel-mode: " + channelMode + "`) in front of sets sz-a and sz-b (one sample AO process each; "
                         + "health checks every 200 ms, writes of a DOWN set go to its peer) holds %,d idle logged-in connections that ping "
                         + "every 30 s (the heartbeat interval), carries %,.0f requests/s (half reads, half writes) "
