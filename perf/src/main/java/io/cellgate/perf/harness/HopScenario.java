@@ -96,9 +96,12 @@ public final class HopScenario {
     private int closedRuns;
     /** How long every path runs at the third rate before the first step. */
     private Duration warmUp;
+    /** The longest warm-up round: each round opens its connections anew. */
+    static final Duration WARM_UP_ROUND = Duration.ofSeconds(5);
     /** The rate the gateway is profiled at (0: 75% of the highest it sustained), and with which profiler. */
     private int profileRate;
     private String profiler = "jfr";
+    private List<String> gatewayOpts = List.of();
     /** CPU lists for {@code taskset -c} (empty: not pinned). */
     private String pinGenerator = "";
     private String pinAo = "";
@@ -133,7 +136,7 @@ public final class HopScenario {
                 Map.entry("--warmup-seconds", "10"), Map.entry("--profile-seconds", "15"), Map.entry("--profile-rate", "0"),
                 Map.entry("--profiler", "jfr"), Map.entry("--closed-loop", "256"), Map.entry("--closed-runs", "3"),
                 Map.entry("--pin-generator", "none"), Map.entry("--pin-ao", "none"), Map.entry("--pin-proxy", "none"),
-                Map.entry("--channel-mode", DEFAULT_CHANNEL_MODE),
+                Map.entry("--channel-mode", DEFAULT_CHANNEL_MODE), Map.entry("--gateway-opts", ""),
                 Map.entry("--out", "perf/results/hop-" + LocalDate.now(java.time.ZoneOffset.UTC) + ".md")));
         List<Integer> rates = Arrays.stream(a.get("--rates").split(",")).map(String::trim).map(Integer::parseInt).toList();
         HopScenario hop = new HopScenario(rates, Duration.ofSeconds(Long.parseLong(a.get("--seconds"))),
@@ -144,7 +147,14 @@ public final class HopScenario {
         hop.profile(Integer.parseInt(a.get("--profile-rate")), a.get("--profiler"));
         hop.pin(cpus(a.get("--pin-generator")), cpus(a.get("--pin-ao")), cpus(a.get("--pin-proxy")));
         hop.channelMode(a.get("--channel-mode"));
+        hop.gatewayOpts(a.get("--gateway-opts"));
         hop.run();
+    }
+
+    /** JVM options for gatewayd beyond its own (space-separated, e.g. a GC to compare). Returns this. */
+    HopScenario gatewayOpts(String opts) {
+        this.gatewayOpts = opts.isBlank() ? List.of() : List.of(opts.trim().split("\\s+"));
+        return this;
     }
 
     /** The gateway's {@code upstream.channel-mode} for its runs. Returns this. */
@@ -164,6 +174,11 @@ public final class HopScenario {
         this.closedInFlight = inFlight;
         this.closedRuns = runs;
         return this;
+    }
+
+    /** Rounds of at most {@link #WARM_UP_ROUND} in which {@code warmUp} runs, each with new connections. */
+    static int warmUpRounds(Duration warmUp) {
+        return (int) Math.max(1, (warmUp.toMillis() + WARM_UP_ROUND.toMillis() - 1) / WARM_UP_ROUND.toMillis());
     }
 
     /** Every path runs {@code warmUp} before the first step. Returns this. */
@@ -212,17 +227,26 @@ public final class HopScenario {
     }
 
     private final List<Step> closedSteps = new ArrayList<>();
+    /** The warm-up rounds of the last {@link #run}, the paths in turn within each round: reported, never judged. */
+    private final List<Step> warmUpSteps = new ArrayList<>();
 
     /** Runs the whole scenario and writes the report; returns the steps measured. */
     List<Step> run() throws Exception {
         try {
             startPeers();
             pinAll();
-            // Each JVM compiles its hot paths during the warm-up, not during the first measured steps.
+            // Each JVM compiles its hot paths during the warm-up, not during the first measured steps. In
+            // rounds, each with new connections: a JIT that has only seen one batch of connections open and
+            // then requests compiles the connect, login and close branches out, and recompiles its hot path
+            // when the next batch logs in (a gateway in service sees connections come and go all along).
             int warmRate = rates.get(Math.min(2, rates.size() - 1));
-            out.printf("warming up every path at %,d/s for %d s...%n", warmRate, warmUp.toSeconds());
-            for (String path : PATHS) {
-                measure(path, warmRate, warmUp);
+            int rounds = warmUpRounds(warmUp);
+            out.printf("warming up every path at %,d/s for %d s, in %d rounds...%n", warmRate, warmUp.toSeconds(), rounds);
+            warmUpSteps.clear();
+            for (int round = 0; round < rounds; round++) {
+                for (String path : PATHS) {
+                    warmUpSteps.add(measure(path, warmRate, warmUp.dividedBy(rounds)));
+                }
             }
             List<Step> steps = new ArrayList<>();
             Map<String, Double> capacity = new LinkedHashMap<>();
@@ -282,10 +306,12 @@ public final class HopScenario {
         Path config = dir.resolve("gateway.yaml");
         Files.writeString(config, gatewayYaml(gatewayPort, aoPort, channelMode));
         Path gatewayLog = dir.resolve("gatewayd.log");
-        // Compiler threads kept alive, so their CPU time, reported apart, stays in the per-thread sums.
-        gateway = Procs.java(gatewayLog, List.of("-Xms512m", "-Xmx512m", "-XX:-UseDynamicNumberOfCompilerThreads",
-                        "--add-exports", "java.base/jdk.internal.misc=ALL-UNNAMED"),
-                "io.cellgate.server.Gatewayd", "--config", config.toString());
+        // bin/gatewayd's JVM options (GATEWAYD_JVM_OPTS in bin/common.sh), a fixed heap, and the compiler
+        // threads kept alive, so their CPU time, reported apart, stays in the per-thread sums.
+        List<String> jvm = new ArrayList<>(List.of("-Xms512m", "-Xmx512m", "-XX:-UseDynamicNumberOfCompilerThreads",
+                "--add-exports", "java.base/jdk.internal.misc=ALL-UNNAMED", "-XX:-UsePerfData", "-XX:G1ConcRefinementServiceIntervalMillis=2000"));
+        jvm.addAll(gatewayOpts);
+        gateway = Procs.java(gatewayLog, jvm, "io.cellgate.server.Gatewayd", "--config", config.toString());
         Procs.awaitLine(gatewayLog, "gatewayd: listening on port", gateway);
 
         nginxPort = Procs.freePort();
@@ -516,10 +542,12 @@ public final class HopScenario {
                 .append(pinAo.isEmpty() ? "" : " --pin-ao " + pinAo)
                 .append(pinProxy.isEmpty() ? "" : " --pin-proxy " + pinProxy)
                 .append(channelMode.equals(DEFAULT_CHANNEL_MODE) ? "" : " --channel-mode " + channelMode)
+                .append(gatewayOpts.isEmpty() ? "" : " --gateway-opts '" + String.join(" ", gatewayOpts) + "'")
                 .append("`\n\n");
         md.append("Setup: one sample AO process (gRPC `Echo`, no injected latency, 512 MiB heap); gatewayd (").append(Runtime.getRuntime()
                         .availableProcessors()).append(" event loops, `upstream.channel-mode: ").append(channelMode)
-                        .append("`, 512 MiB heap); nginx ")
+                        .append("`, 512 MiB heap, bin/gatewayd's JVM options").append(gatewayOpts.isEmpty() ? "" : " and `"
+                                + String.join(" ", gatewayOpts) + "`").append("); nginx ")
                 .append(nginxVersion()).append(" configured as its operators would for gRPC: `worker_processes` = cores, ")
                 .append("`access_log off`, an upstream `keepalive 512` pool, `keepalive_requests` raised to 10M on both sides. ")
                 .append("The generator opens ").append(connections).append(" connections per path (cellgate protocol, or HTTP/2 ")
@@ -528,7 +556,8 @@ public final class HopScenario {
                 .append("sustained when >= 99% of its requests are answered OK and p99 <= 50 ms. The generator's lag (actual minus ")
                 .append("intended send time; it sends what is due every 200 µs, so up to 0.2 ms is its schedule) is reported for every ")
                 .append("step; a step where its p99 exceeds a tenth of the p99 latency it measured is generator-bound, and no goal is ")
-                .append("judged on it. Every path ran ").append(warmUp.toSeconds()).append(" s before the first step (JIT warm-up). ")
+                .append("judged on it. Every path ran ").append(warmUp.toSeconds()).append(" s before the first step (JIT warm-up), in ").append(warmUpRounds(warmUp))
+                .append(" rounds, each with new connections. ")
                 .append(pinGenerator.isEmpty() && pinAo.isEmpty() && pinProxy.isEmpty() ? "No process was pinned to CPUs."
                         : "Pinned to CPUs (`taskset`): generator " + orAny(pinGenerator) + ", AO " + orAny(pinAo) + ", proxy "
                         + orAny(pinProxy) + ".")
@@ -566,6 +595,7 @@ public final class HopScenario {
                     s.lagMs(99),
                     s.generatorBound(), s.sustained(), hgrm));
         }
+        md.append(warmUpTable());
         if (json.length() > 2) {
             json.setLength(json.length() - 2);
         }
@@ -698,6 +728,25 @@ public final class HopScenario {
         }
         md.append('\n');
         return md.toString();
+    }
+
+    /**
+     * The warm-up rounds: what a JVM costs while it compiles (the first round) and after it has seen
+     * connections come and go (the last), beside nginx, which needs no warm-up.
+     */
+    private String warmUpTable() {
+        if (warmUpSteps.isEmpty()) {
+            return "";
+        }
+        StringBuilder t = new StringBuilder("\n## Warm-up (not judged)\n\nEach round opens new connections on every path; CPU in µs per OK "
+                + "request, cellgate's with its JIT compiler threads' part in brackets.\n\n| round | path | OK/s | failed | p99 | CPU proxy |\n"
+                + "|---|---|---|---|---|---|\n");
+        for (int i = 0; i < warmUpSteps.size(); i++) {
+            Step s = warmUpSteps.get(i);
+            t.append(String.format(Locale.ROOT, "| %d | %s | %,.0f | %,d | %.2f | %s |%n", i / PATHS.size() + 1, s.path(), s.okPerSecond(),
+                    s.failed(), s.ms(99), proxyCpuText(s)));
+        }
+        return t.toString();
     }
 
     /** A step's proxy CPU per request for the tables: "-" for direct, cellgate's with its JIT part in brackets. */

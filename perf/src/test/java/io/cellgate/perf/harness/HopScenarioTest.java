@@ -49,7 +49,7 @@ class HopScenarioTest {
         }
         String md = Files.readString(report);
         assertThat(md).contains("| P1 |", "| P2 |", "nginx", "![latency percentiles]", "| P2 | closed loop, 8 requests in flight",
-                "(JIT ",
+                "(JIT ", "## Warm-up (not judged)",
                 "## Closed loop: 8 requests in flight on each path");
         // The gateway is profiled at 75% of the highest rate it sustained: when a loaded machine let it
         // sustain none (a cold JVM's first second), the report says so instead.
