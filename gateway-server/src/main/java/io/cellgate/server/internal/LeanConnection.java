@@ -11,6 +11,7 @@ import io.netty.handler.codec.http2.DefaultHttp2FrameReader;
 import io.netty.handler.codec.http2.DefaultHttp2FrameWriter;
 import io.netty.handler.codec.http2.DefaultHttp2HeadersDecoder;
 import io.netty.handler.codec.http2.DefaultHttp2LocalFlowController;
+import io.netty.handler.codec.http2.DefaultHttp2RemoteFlowController;
 import io.netty.handler.codec.http2.Http2Connection;
 import io.netty.handler.codec.http2.Http2ConnectionAdapter;
 import io.netty.handler.codec.http2.Http2ConnectionHandler;
@@ -20,6 +21,7 @@ import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.handler.codec.http2.Http2Settings;
 import io.netty.handler.codec.http2.Http2Stream;
 import io.netty.handler.codec.http2.StreamBufferingEncoder;
+import io.netty.handler.codec.http2.UniformStreamByteDistributor;
 import io.netty.util.collection.IntObjectHashMap;
 import java.util.ArrayList;
 import java.util.List;
@@ -71,6 +73,9 @@ final class LeanConnection extends Http2ConnectionHandler {
     static LeanConnection create(LeanChannel owner) {
         Http2Connection connection = new DefaultHttp2Connection(false);
         connection.local().flowController(new DefaultHttp2LocalFlowController(connection, 0.5f, false));
+        // Every stream alike: the calls carry no priorities, and the codec's default weighted tree costs
+        // about 2% of the gateway's CPU at 2,000 calls/s (a state and tree updates per stream).
+        connection.remote().flowController(new DefaultHttp2RemoteFlowController(connection, new UniformStreamByteDistributor(connection)));
         StreamBufferingEncoder encoder = new StreamBufferingEncoder(
                 new DefaultHttp2ConnectionEncoder(connection, new DefaultHttp2FrameWriter(LeanConnection::perCall)));
         DefaultHttp2ConnectionDecoder decoder = new DefaultHttp2ConnectionDecoder(connection, encoder,
@@ -125,7 +130,7 @@ final class LeanConnection extends Http2ConnectionHandler {
         encoder().writeHeaders(ctx, id, call.headers, 0, false, ctx.newPromise()).addListener(call);
         ByteBuf data = ctx.alloc().buffer(5 + body.size());
         data.writeByte(0).writeInt(body.size());
-        body.copyTo(data.nioBuffer(data.writerIndex(), body.size()));
+        body.copyTo(data.internalNioBuffer(data.writerIndex(), body.size()));
         data.writerIndex(data.writerIndex() + body.size());
         encoder().writeData(ctx, id, data, 0, true, ctx.newPromise());
         if (!flushScheduled) {

@@ -52,10 +52,21 @@ public final class ServerFrameEncoder extends MessageToByteEncoder<ServerFrame> 
     }
 
     private static void write(ServerFrame msg, int size, ByteBuf out) throws IOException {
-        CodedOutputStream cos = CodedOutputStream.newInstance(new ByteBufOutputStream(out),
-                CodedOutputStream.computeUInt32SizeNoTag(size) + size);
+        int total = CodedOutputStream.computeUInt32SizeNoTag(size) + size;
+        out.ensureWritable(total);
+        if (out.nioBufferCount() != 1) {
+            CodedOutputStream cos = CodedOutputStream.newInstance(new ByteBufOutputStream(out), total);
+            cos.writeUInt32NoTag(size);
+            msg.writeTo(cos);
+            cos.flush();
+            return;
+        }
+        // Straight into the buffer's memory: no staging array per frame.
+        int index = out.writerIndex();
+        CodedOutputStream cos = CodedOutputStream.newInstance(out.internalNioBuffer(index, total));
         cos.writeUInt32NoTag(size);
         msg.writeTo(cos);
-        cos.flush();
+        cos.checkNoSpaceLeft();
+        out.writerIndex(index + total);
     }
 }

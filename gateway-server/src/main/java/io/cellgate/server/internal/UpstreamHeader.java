@@ -65,8 +65,17 @@ enum UpstreamHeader {
         }
     }
 
-    /** Whether {@code name} is one of the per-call headers (compared by content: HPACK passes what was added). */
+    /** Whether {@code name} is one of the per-call headers (HPACK asks for every header of every call). */
     static boolean perCall(CharSequence name) {
+        // The names added are these very instances, and the headers hand them back as added.
+        for (UpstreamHeader h : ALL) {
+            if (h.name == name) {
+                return h.perCall;
+            }
+        }
+        if (name.length() > 0 && name.charAt(0) == ':') {
+            return false;
+        }
         for (UpstreamHeader h : ALL) {
             if (h.perCall && h.name.contentEquals(name)) {
                 return true;

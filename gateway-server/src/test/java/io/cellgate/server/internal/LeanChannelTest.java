@@ -237,6 +237,17 @@ class LeanChannelTest {
         // A large request goes out past the AO's windows too.
         ByteString large = ByteString.copyFrom(pattern(2 << 20));
         assertThat(call(ECHO, large, 10_000).body()).isEqualTo(large);
+        // Several at once share the connection's window: each goes out whole and comes back whole.
+        List<Started> started = new ArrayList<>();
+        for (int i = 0; i < 8; i++) {
+            started.add(startCall(ECHO, ByteString.copyFrom(new byte[] {(byte) i}).concat(large), 20_000));
+        }
+        for (int i = 0; i < started.size(); i++) {
+            Outcome o = started.get(i).listener.outcome.get(20, TimeUnit.SECONDS);
+            assertThat(o.status().getCode()).isEqualTo(Status.Code.OK);
+            assertThat(o.body().byteAt(0)).isEqualTo((byte) i);
+            assertThat(o.body().substring(1)).isEqualTo(large);
+        }
     }
 
     @Test
