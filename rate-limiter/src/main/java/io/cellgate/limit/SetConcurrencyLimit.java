@@ -239,11 +239,6 @@ public final class SetConcurrencyLimit {
         return stallAt;
     }
 
-    /** {@link #release(Priority, long, boolean, boolean, long, long)} of a call never {@link #started}. */
-    public void release(Priority priority, long rttNanos, boolean ok, boolean pushback, long nowNanos) {
-        release(priority, rttNanos, ok, pushback, nowNanos, NOT_STARTED);
-    }
-
     /**
      * A call of {@code priority} admitted by {@link #tryAcquire} ended, after {@code rttNanos}: {@code ok}
      * when it succeeded (its latency is a sample), {@code pushback} when the set refused it for being

@@ -262,9 +262,9 @@ class SetConcurrencyLimitTest {
             assertThat(limit.tryAcquire(Priority.P0)).isTrue();
         }
         for (int i = 0; i < 99; i++) {
-            limit.release(Priority.P0, MS, false, true, 50 * MS);
+            limit.release(Priority.P0, MS, false, true, 50 * MS, SetConcurrencyLimit.NOT_STARTED);
         }
-        limit.release(Priority.P0, MS, false, true, 100 * MS);
+        limit.release(Priority.P0, MS, false, true, 100 * MS, SetConcurrencyLimit.NOT_STARTED);
         assertThat(limit.limit()).isEqualTo(90);
     }
 
@@ -309,9 +309,9 @@ class SetConcurrencyLimitTest {
 
         // Pushback cuts the limit by a tenth: the share follows it.
         for (int i = 0; i < 109; i++) {
-            limit.release(Priority.P1, MS, false, true, 50 * MS);
+            limit.release(Priority.P1, MS, false, true, 50 * MS, SetConcurrencyLimit.NOT_STARTED);
         }
-        limit.release(Priority.P1, MS, false, true, 100 * MS);
+        limit.release(Priority.P1, MS, false, true, 100 * MS, SetConcurrencyLimit.NOT_STARTED);
         assertThat(limit.limit()).isEqualTo(90);
         assertThat(limit.perConnection()).isEqualTo(22);
     }

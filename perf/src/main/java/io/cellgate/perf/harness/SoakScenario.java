@@ -88,7 +88,7 @@ public final class SoakScenario {
                    long readsSent, long readsOk, long readsShed, long writesSent, long writesOk, long writesShed, long unanswered,
                    String otherCodes,
                    int routeChanges, int routeChangesFailed, long churned, long churnFailed, long leaks, boolean leakInLog,
-                   List<String> events) {
+                   long stallCuts, List<String> events) {
     }
 
     private final Plan plan;
@@ -245,7 +245,8 @@ public final class SoakScenario {
                     Long.parseLong(h.group(3)), sum(readCodes), readsOk, shed(readCodes), sum(writeCodes), writesOk, shed(writeCodes),
                     unanswered,
                     otherCodes(readCodes, writeCodes), routeTries[0], routeTries[1], churned.get(), churnFailed.get(),
-                    (long) m.sum("cellgate_buffer_leaks_total", ""), gatewayLog.contains("LEAK:"), eventsCopy);
+                    (long) m.sum("cellgate_buffer_leaks_total", ""), gatewayLog.contains("LEAK:"),
+                    (long) m.sum("cellgate_set_limit_stalls_total", ""), eventsCopy);
             out.printf(Locale.ROOT, "soak: reads %,d of %,d OK, writes %,d of %,d OK, unanswered %d, other answers: %s; idle held %,d"
                             + " (lost %d, %,d pongs); %d route changes (%d failed); churn %,d connections (%d failed); leaks %d%n",
                     o.readsOk(), o.readsSent(), o.writesOk(), o.writesSent(), o.unanswered(), o.otherCodes(), o.idleHeld(),
@@ -520,6 +521,8 @@ public final class SoakScenario {
         md.append(String.format(Locale.ROOT, "- route changes: %d (%d failed)%n", o.routeChanges(), o.routeChangesFailed()));
         md.append(String.format(Locale.ROOT, "- buffer leaks: %d (`cellgate_buffer_leaks_total`), LEAK in the log: %s%n", o.leaks(),
                 o.leakInLog() ? "yes" : "no"));
+        md.append(String.format(Locale.ROOT, "- set limits cut for a stall (calls waiting half their time): %d "
+                + "(`cellgate_set_limit_stalls_total`, every set)%n", o.stallCuts()));
         md.append("- events:\n");
         o.events().forEach(e -> md.append("  - ").append(e).append('\n'));
         md.append("\n## Every window\n\n| end (s) | sent | OK | unanswered | p50 (ms) | p99 (ms) | max (ms) | heap used (MiB) | heap after GC (MiB) |"

@@ -61,6 +61,7 @@ class SoakScenarioTest {
         assertThat(o.end().direct()).as("Netty direct memory").isLessThanOrEqualTo(Math.max(2 * o.start().direct(),
                 o.start().direct() + (16L << 20)));
         assertThat(o.end().threads()).as("threads").isLessThanOrEqualTo(o.start().threads() + 4);
-        assertThat(Files.readString(report)).contains("## Every window").contains("sz-a's AO killed");
+        assertThat(Files.readString(report)).contains("## Every window").contains("sz-a's AO killed")
+                .contains("- set limits cut for a stall (calls waiting half their time): " + o.stallCuts());
     }
 }
