@@ -26,8 +26,8 @@ import java.util.regex.Pattern;
 public final class ConnsScenario {
     static final String SECRET = HopScenario.SECRET;
     /** Both servers' JVM options: bin/gatewayd's (GATEWAYD_JVM_OPTS in bin/common.sh), a fixed heap and native memory tracking. */
-    static final List<String> JVM = List.of("-Xms1g", "-Xmx1g", "-XX:NativeMemoryTracking=summary",
-            "--add-exports", "java.base/jdk.internal.misc=ALL-UNNAMED", "-XX:-UsePerfData", "-XX:G1ConcRefinementServiceIntervalMillis=2000");
+    static final List<String> JVM = java.util.stream.Stream.concat(java.util.stream.Stream.of("-Xms1g", "-Xmx1g", "-XX:NativeMemoryTracking=summary"),
+            Procs.GATEWAYD_JVM_OPTS.stream()).toList();
     /** Files a server needs besides its client sockets (jars, epoll, pipes...), and some room. */
     static final int FD_MARGIN = 300;
 

@@ -308,8 +308,8 @@ public final class HopScenario {
         Path gatewayLog = dir.resolve("gatewayd.log");
         // bin/gatewayd's JVM options (GATEWAYD_JVM_OPTS in bin/common.sh), a fixed heap, and the compiler
         // threads kept alive, so their CPU time, reported apart, stays in the per-thread sums.
-        List<String> jvm = new ArrayList<>(List.of("-Xms512m", "-Xmx512m", "-XX:-UseDynamicNumberOfCompilerThreads",
-                "--add-exports", "java.base/jdk.internal.misc=ALL-UNNAMED", "-XX:-UsePerfData", "-XX:G1ConcRefinementServiceIntervalMillis=2000"));
+        List<String> jvm = new ArrayList<>(List.of("-Xms512m", "-Xmx512m", "-XX:-UseDynamicNumberOfCompilerThreads"));
+        jvm.addAll(Procs.GATEWAYD_JVM_OPTS);
         jvm.addAll(gatewayOpts);
         gateway = Procs.java(gatewayLog, jvm, "io.cellgate.server.Gatewayd", "--config", config.toString());
         Procs.awaitLine(gatewayLog, "gatewayd: listening on port", gateway);

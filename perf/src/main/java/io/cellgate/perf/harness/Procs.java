@@ -16,6 +16,10 @@ import java.util.stream.Stream;
  * of them from {@code /proc}: CPU time, resident memory, open files.
  */
 public final class Procs {
+    /** bin/gatewayd's JVM options (GATEWAYD_JVM_OPTS in bin/common.sh), for the scenarios that start gatewayd as shipped. */
+    static final List<String> GATEWAYD_JVM_OPTS = List.of("--add-exports", "java.base/jdk.internal.misc=ALL-UNNAMED",
+            "-XX:-UsePerfData", "-XX:G1ConcRefinementServiceIntervalMillis=2000");
+
     /** Clock ticks per second of {@code /proc/PID/stat} times (USER_HZ, 100 on Linux). */
     private static final double TICKS_PER_SECOND = 100.0;
 
